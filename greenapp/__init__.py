@@ -1,0 +1,110 @@
+"""greenapp: the Green School and Green Community tracker."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from greenapp.config import CONFIGS, check_production_secret
+from greenapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app for an environment ('development', 'testing', 'production')."""
+    name = config_name or os.environ.get("GREENAPP_ENV", "development")
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    app.config.from_object(CONFIGS[name])
+    if overrides:
+        app.config.update(overrides)
+    if app.config["ENV_NAME"] == "production":
+        check_production_secret(app.config.get("SECRET_KEY"))
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_hooks(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions to this app."""
+    from greenapp import models  # noqa: F401 - the whole schema for Alembic
+    from greenapp.services.i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to open this page.")
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from sqlalchemy import select
+
+        from greenapp.models.user import User
+
+        return db.session.scalar(select(User).where(User.session_token == token))
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every feature blueprint."""
+    from greenapp.auth.routes import bp as auth_bp
+    from greenapp.logs.routes import bp as logs_bp
+    from greenapp.main.routes import bp as main_bp
+    from greenapp.schools.routes import bp as schools_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(schools_bp, url_prefix="/schools")
+    app.register_blueprint(logs_bp, url_prefix="/logs")
+    for module, prefix in OPTIONAL_BLUEPRINTS:
+        try:
+            mod = __import__(f"greenapp.{module}.routes", fromlist=["bp"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"greenapp.{module}.routes":
+                raise
+            continue
+        app.register_blueprint(mod.bp, url_prefix=prefix)
+
+
+# Feature packages added by later work; each is registered when its routes.py exists.
+OPTIONAL_BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
+    ("dashboards", "/dashboards"),
+    ("community", "/community"),
+    ("experts", "/experts"),
+    ("ops", None),
+)
+
+
+def register_hooks(app: Flask) -> None:
+    """Request hooks, error pages and template helpers."""
+    from greenapp.main.errors import register_error_handlers
+    from greenapp.main.templating import register_template_helpers
+    from greenapp.permissions import enforce_declared_access
+
+    app.before_request(enforce_declared_access)
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the flask CLI commands."""
+    from greenapp.cli import register_cli
+
+    register_cli(app)

@@ -1,0 +1,74 @@
+"""flask commands: seed-demo, create-admin, create-user, rebuild-summary."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from greenapp.extensions import db
+from greenapp.models.school import School
+from greenapp.models.user import ROLES
+from greenapp.services import demo, summary, users
+from greenapp.services.clock import today_in
+from greenapp.services.errors import ValidationFailed
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the project's commands to `flask`."""
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Load the demo schools, accounts and a year of logs (idempotent)."""
+        created = demo.seed(today_in())
+        db.session.commit()
+        click.echo(
+            f"demo data: {created['schools']} schools, {created['users']} accounts, "
+            f"{created['logs']} logs added"
+        )
+
+    @app.cli.command("demo-logins")
+    def demo_logins() -> None:
+        """Print the demo accounts (development only)."""
+        for email, name, role, _school in demo.DEMO_USERS:
+            click.echo(f"  {role:<12} {email:<38} password: {demo.DEMO_PASSWORD}")
+
+    @app.cli.command("create-admin")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt="Display name")
+    @click.password_option()
+    def create_admin(email: str, name: str, password: str) -> None:
+        """Create the first admin account."""
+        _create(email, name, password, "admin", None)
+
+    @app.cli.command("create-user")
+    @click.option("--email", prompt=True)
+    @click.option("--name", prompt="Display name")
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.option("--school", "school_name", default=None, help="School name (coordinators)")
+    @click.password_option()
+    def create_user(email: str, name: str, role: str, school_name: str | None,
+                    password: str) -> None:
+        """Create an account of any role."""
+        _create(email, name, password, role, school_name)
+
+    @app.cli.command("rebuild-summary")
+    def rebuild_summary() -> None:
+        """Recompute the daily summary from the logs."""
+        n = summary.rebuild()
+        db.session.commit()
+        click.echo(f"{n} summary rows")
+
+
+def _create(email: str, name: str, password: str, role: str, school_name: str | None) -> None:
+    school = None
+    if school_name:
+        school = db.session.query(School).filter_by(name=school_name).one_or_none()
+        if school is None:
+            raise click.ClickException(f"no school named {school_name!r}")
+    try:
+        user = users.create_user(email=email, display_name=name, password=password,
+                                 role=role, school=school)
+    except ValidationFailed as exc:
+        raise click.ClickException(str(exc.message)) from None
+    db.session.commit()
+    click.echo(f"created {user.role} {user.email}")

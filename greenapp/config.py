@@ -1,0 +1,99 @@
+"""Configuration classes; every setting can be overridden from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - development default, refused in production
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs name the old driver; psycopg 3 is the one installed.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _translation_dirs() -> str:
+    root = BASE_DIR / "greenapp" / "translations"
+    # One catalog directory per area so that features can be translated independently;
+    # Flask-Babel merges them all.
+    dirs = sorted(str(p) for p in root.iterdir() if p.is_dir()) if root.exists() else []
+    return ";".join(dirs) or str(root)
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'greenapp.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 2 * 1024 * 1024))
+    LANGUAGES = ("kk", "ru", "be", "en")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = _translation_dirs()
+    DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Qyzylorda")
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATELIMIT = os.environ.get("LOGIN_RATELIMIT", "10 per minute")
+    WTF_CSRF_TIME_LIMIT = None  # a form left open during a lesson must still submit
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = "http"
+    ENV_NAME = "base"
+    SHOW_DEMO_LOGINS = False
+
+
+class DevelopmentConfig(Config):
+    """Local development: the embedded SQLite database and demo logins shown."""
+
+    ENV_NAME = "development"
+    SHOW_DEMO_LOGINS = True
+
+
+class TestingConfig(Config):
+    """Test runs: CSRF off by default (tests that check it turn it back on)."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SECRET_KEY = "testing-secret"  # noqa: S105
+
+
+class ProductionConfig(Config):
+    """Production: secure cookies, and no start without a strong SECRET_KEY."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def check_production_secret(secret: str | None) -> None:
+    """Refuse to start production with a missing, default or short SECRET_KEY."""
+    if not secret or secret == DEV_SECRET or len(secret) < 32:
+        raise RuntimeError(
+            "SECRET_KEY must be set to a random string of at least 32 characters "
+            "in production (for example: python -c 'import secrets; "
+            "print(secrets.token_hex(32))')."
+        )

@@ -1,0 +1,1 @@
+"""Eco-action logging, edits, deletes and the audit trail."""

@@ -1,0 +1,183 @@
+"""Log, list, filter, edit and delete eco-actions; view their audit trail."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from greenapp.extensions import db
+from greenapp.logs.forms import DeleteForm, FilterForm, LogForm
+from greenapp.models.log import EcoLog
+from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, STAFF_ROLES
+from greenapp.permissions import role_required
+from greenapp.services import audit
+from greenapp.services import logs as log_service
+from greenapp.services.clock import today_in
+from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+
+bp = Blueprint("logs", __name__)
+PER_PAGE = 50
+LOGGERS = (COORDINATOR, RESIDENT)
+
+
+def _input(form: LogForm) -> log_service.LogInput:
+    return log_service.LogInput(
+        category=form.category.data,
+        quantity=form.quantity.data or "",
+        unit=form.unit.data,
+        action_date=form.action_date.data,
+        evidence=form.evidence.data,
+        fraction=form.fraction.data or "",
+        note=form.note.data or "",
+    )
+
+
+def _field_error(form: LogForm, exc: ValidationFailed) -> None:
+    field = getattr(form, exc.field or "quantity", None) or form.quantity
+    field.errors = [*field.errors, str(exc.message)]
+
+
+def _get_log(log_id: int) -> EcoLog:
+    log = db.session.get(EcoLog, log_id)
+    if log is None:
+        abort(404)
+    if not log_service.can_view(current_user, log):
+        abort(404)  # other owners' logs are not even confirmed to exist
+    return log
+
+
+def _owner_tz() -> str | None:
+    school = current_user.school if current_user.role == COORDINATOR else None
+    return school.timezone if school else None
+
+
+@bp.route("/")
+@role_required(*LOGGERS, *STAFF_ROLES)
+def index():
+    """The logs this user may see, filtered, with exact totals per category."""
+    form = FilterForm(request.args)
+    form.validate()
+    flt = log_service.LogFilter(
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+        category=form.category.data or None,
+        include_deleted=form.deleted.data == "1",
+    )
+    stmt = log_service.visible_logs(current_user, flt)
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+                       error_out=False)
+    count_stmt = log_service.visible_logs(current_user, log_service.LogFilter(
+        date_from=flt.date_from, date_to=flt.date_to, category=flt.category))
+    totals = log_service.totals_by_category(count_stmt)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "logs/index.html", page=page, form=form, totals=totals, args=args,
+        can_log=current_user.role in LOGGERS, delete_form=DeleteForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(*LOGGERS)
+def new():
+    """Log an eco-action for one's school (coordinator) or oneself (resident)."""
+    form = LogForm()
+    if request.method == "GET":
+        form.action_date.data = today_in(_owner_tz())
+    if form.validate_on_submit():
+        try:
+            log = log_service.create_log(current_user, _input(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        except PermissionDenied:
+            db.session.rollback()
+            abort(403)
+        else:
+            db.session.commit()
+            flash(
+                _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity),
+                  unit=_unit(log.category)),
+                "success",
+            )
+            return redirect(url_for("logs.index"))
+    return render_template("logs/form.html", form=form, log=None)
+
+
+def _qty(value):
+    from greenapp.services.i18n import fmt_quantity
+
+    return fmt_quantity(value)
+
+
+def _unit(category: str) -> str:
+    from greenapp.services.units import CANONICAL_UNIT, UNIT_SHORT
+
+    return str(UNIT_SHORT[CANONICAL_UNIT[category]])
+
+
+@bp.route("/<int:log_id>/edit", methods=["GET", "POST"])
+@role_required(*LOGGERS)
+def edit(log_id: int):
+    """Edit an entry; a concurrent edit by someone else is refused, not overwritten."""
+    log = _get_log(log_id)
+    if not log_service.can_edit(current_user, log) or log.deleted_at is not None:
+        abort(403)
+    form = LogForm(obj=log if request.method == "GET" else None)
+    if request.method == "GET":
+        form.quantity.data = str(log.quantity_entered)
+        form.unit.data = log.unit_entered
+        form.version.data = str(log.version)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            expected = int(form.version.data or 0)
+            log_service.update_log(current_user, log, _input(form), expected)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        except Conflict as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            status = 409
+            log = _get_log(log_id)
+        else:
+            db.session.commit()
+            flash(_("Entry updated."), "success")
+            return redirect(url_for("logs.index"))
+    return render_template("logs/form.html", form=form, log=log), status
+
+
+@bp.route("/<int:log_id>/delete", methods=["POST"])
+@role_required(*LOGGERS)
+def delete(log_id: int):
+    """Soft-delete an entry; it stays in the audit view."""
+    log = _get_log(log_id)
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        version = int(form.version.data) if form.version.data else None
+        log_service.delete_log(current_user, log, version)
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("logs.index")), 303
+    db.session.commit()
+    flash(_("Entry deleted. It stays in the change history."), "success")
+    return redirect(url_for("logs.index"))
+
+
+@bp.route("/<int:log_id>")
+@role_required(*LOGGERS, *STAFF_ROLES)
+def show(log_id: int):
+    """One entry with its full change history (including deletion)."""
+    log = _get_log(log_id)
+    return render_template(
+        "logs/show.html", log=log, history=audit.history("log", log.id),
+        can_edit=log_service.can_edit(current_user, log), delete_form=DeleteForm(),
+        is_admin=current_user.role == ADMIN,
+    )

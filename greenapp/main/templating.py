@@ -1,0 +1,139 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_date, get_locale
+
+from greenapp.models.user import ROLES
+from greenapp.services import units
+from greenapp.services.i18n import LANGUAGE_NAMES, fmt_quantity
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Expose labels and formatters to templates."""
+    app.jinja_env.filters["qty"] = fmt_quantity
+    app.jinja_env.filters["day"] = lambda d: format_date(d, "medium") if d else ""
+
+    @app.context_processor
+    def inject() -> dict:
+        return {
+            "CATEGORY_LABELS": units.CATEGORY_LABELS,
+            "FRACTION_LABELS": units.FRACTION_LABELS,
+            "EVIDENCE_LABELS": units.EVIDENCE_LABELS,
+            "UNIT_SHORT": units.UNIT_SHORT,
+            "CANONICAL_UNIT": units.CANONICAL_UNIT,
+            "LANGUAGE_NAMES": LANGUAGE_NAMES,
+            "ROLE_LABELS": role_labels(),
+            "ALL_ROLES": ROLES,
+            "current_locale": str(get_locale() or "en"),
+            "languages": app.config["LANGUAGES"],
+            "AUDIT_ACTIONS": audit_action_labels(),
+            "REVIEW_LABELS": review_labels(),
+            "UNIT_MAP": {c: list(f) for c, f in units.UNIT_FACTORS.items()},
+            "AUDIT_FIELDS": audit_field_labels(),
+        }
+
+    app.jinja_env.filters["audit_value"] = audit_value
+
+
+def role_labels() -> dict:
+    """Translated names of the roles."""
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "admin": _l("University staff (admin)"),
+        "coordinator": _l("School coordinator"),
+        "resident": _l("Resident"),
+        "scientist": _l("Scientist"),
+        "economist": _l("Economist"),
+        "lawyer": _l("Lawyer"),
+    }
+
+
+def audit_action_labels() -> dict:
+    """Translated names of audit actions."""
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "create": _l("created"),
+        "update": _l("edited"),
+        "delete": _l("deleted"),
+        "restore": _l("restored"),
+        "review": _l("reviewed"),
+        "password": _l("password changed"),
+    }
+
+
+def audit_field_labels() -> dict:
+    """Translated names of the audited fields."""
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "category": _l("Category"),
+        "fraction": _l("Waste fraction"),
+        "quantity_entered": _l("Quantity as entered"),
+        "unit_entered": _l("Unit as entered"),
+        "quantity": _l("Quantity in the standard unit"),
+        "action_date": _l("Date of the action"),
+        "evidence": _l("Evidence"),
+        "note": _l("Note"),
+        "deleted": _l("Deleted"),
+        "review_status": _l("Review"),
+        "review_reason": _l("Reason"),
+        "seeded": _l("Demo data"),
+        "name": _l("Name"),
+        "city": _l("City"),
+        "country": _l("Country"),
+        "address": _l("Address"),
+        "pupils": _l("Pupils"),
+        "joined_on": _l("Joined the programme on"),
+        "role": _l("Role"),
+        "school_id": _l("School"),
+        "active": _l("Account is active"),
+        "display_name": _l("Display name"),
+        "email": _l("Email"),
+        "password": _l("Password"),
+    }
+
+
+def audit_value(value: object, field: str) -> object:
+    """Show a stored audit value in the reader's language where it is a code."""
+    from flask_babel import lazy_gettext as _l
+
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _l("yes")
+    if value is False:
+        return _l("no")
+    tables = {
+        "category": units.CATEGORY_LABELS,
+        "fraction": units.FRACTION_LABELS,
+        "evidence": units.EVIDENCE_LABELS,
+        "unit_entered": units.UNIT_SHORT,
+        "role": role_labels(),
+    }
+    table = tables.get(field)
+    if table and value in table:
+        return table[value]
+    if field in ("quantity", "quantity_entered"):
+        try:
+            return fmt_quantity(Decimal(str(value)))
+        except ArithmeticError:
+            return value
+    return value
+
+
+def review_labels() -> dict:
+    """Translated names of the review states of a log."""
+    from flask_babel import lazy_gettext as _l
+
+    return {
+        "ok": _l("not reviewed"),
+        "flagged": _l("flagged for review"),
+        "verified": _l("verified"),
+        "rejected": _l("rejected"),
+    }

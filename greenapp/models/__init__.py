@@ -1,0 +1,8 @@
+"""All models, imported here so Alembic and the app see the whole schema."""
+
+from greenapp.models.audit import AuditRecord
+from greenapp.models.log import DailySummary, EcoLog
+from greenapp.models.school import School, SchoolTarget
+from greenapp.models.user import User
+
+__all__ = ["AuditRecord", "DailySummary", "EcoLog", "School", "SchoolTarget", "User"]

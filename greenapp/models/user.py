@@ -1,0 +1,85 @@
+"""User accounts and roles."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from greenapp.extensions import db
+from greenapp.models.base import TimestampMixin
+
+if TYPE_CHECKING:
+    from greenapp.models.school import School
+
+ADMIN = "admin"
+COORDINATOR = "coordinator"
+RESIDENT = "resident"
+SCIENTIST = "scientist"
+ECONOMIST = "economist"
+LAWYER = "lawyer"
+ROLES: tuple[str, ...] = (ADMIN, COORDINATOR, RESIDENT, SCIENTIST, ECONOMIST, LAWYER)
+STAFF_ROLES: tuple[str, ...] = (ADMIN, SCIENTIST, ECONOMIST, LAWYER)
+
+
+def new_session_token() -> str:
+    """Return a fresh random token that identifies a user's live sessions."""
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    """A person who signs in; their role decides what they may do."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default=RESIDENT)
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schools.id"), index=True, default=None
+    )
+    district: Mapped[str | None] = mapped_column(String(80), default=None)
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    public_listing: Mapped[bool] = mapped_column(default=True)
+    # Rotated at logout and password change: sessions and remember cookies that carry
+    # an old token stop working.
+    session_token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=new_session_token
+    )
+
+    school: Mapped[School | None] = relationship(back_populates="coordinators")
+
+    def set_password(self, password: str) -> None:
+        """Store a salted scrypt hash of the password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        """Return True if the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    def rotate_session_token(self) -> None:
+        """Invalidate every existing session and remember cookie of this user."""
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        """Flask-Login identifier: the session token, not the primary key."""
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Deactivated accounts cannot sign in."""
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        """Return True if the user has one of the given roles."""
+        return self.role in roles
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"

@@ -1,0 +1,38 @@
+"""The school form used by admins."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from greenapp.services.units import CANONICAL_UNIT, CATEGORY_LABELS, UNIT_SHORT
+
+
+class SchoolForm(FlaskForm):
+    """Name, place, size, joining date and yearly targets."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=80)])
+    country = SelectField(
+        _l("Country"), choices=[("KZ", _l("Kazakhstan")), ("BY", _l("Belarus"))]
+    )
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=240)])
+    pupils = IntegerField(
+        _l("Number of pupils"), validators=[DataRequired(), NumberRange(min=1, max=20000)]
+    )
+    joined_on = DateField(_l("Joined the programme on"), validators=[DataRequired()])
+
+
+def _target_field(category: str) -> StringField:
+    label = _l(
+        "Yearly target: %(category)s (%(unit)s)",
+        category=CATEGORY_LABELS[category],
+        unit=UNIT_SHORT[CANONICAL_UNIT[category]],
+    )
+    return StringField(
+        label, validators=[Optional(), Length(max=20)], render_kw={"inputmode": "decimal"}
+    )
+
+
+for _category in CANONICAL_UNIT:
+    setattr(SchoolForm, f"target_{_category}", _target_field(_category))

@@ -1,0 +1,40 @@
+"""Choosing the interface language and formatting numbers for it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_decimal
+from flask_login import current_user
+
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "be": "Беларуская", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's stored choice, else this session's choice, else Accept-Language."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def select_timezone() -> str:
+    """Dates and times are shown in the programme's local time zone."""
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def fmt_quantity(value: Decimal | int | None) -> str:
+    """Format an exact quantity for the current locale without losing digits."""
+    if value is None:
+        return ""
+    value = Decimal(value)
+    # Show up to 3 decimals, and no trailing zeros: 1500, 1 500,5, 0.25.
+    places = max(0, -value.normalize().as_tuple().exponent) if value else 0
+    pattern = "#,##0" + ("." + "#" * min(places, 6) if places else "")
+    return format_decimal(value, format=pattern)

@@ -1,0 +1,100 @@
+"""Schools: creation and edits by admins, with audit records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from greenapp.extensions import db
+from greenapp.models.school import COUNTRY_TIMEZONES, School, SchoolTarget
+from greenapp.models.user import User
+from greenapp.services import audit
+from greenapp.services.errors import ValidationFailed
+from greenapp.services.units import CATEGORIES, parse_decimal
+
+FIELDS = ("name", "city", "country", "address", "pupils", "joined_on")
+
+
+@dataclass
+class SchoolInput:
+    """What an admin typed for a school."""
+
+    name: str
+    city: str
+    country: str
+    address: str
+    pupils: int
+    joined_on: date
+    targets: dict[str, str] = field(default_factory=dict)  # category -> typed number
+
+
+def _targets(data: SchoolInput) -> dict[str, Decimal]:
+    result: dict[str, Decimal] = {}
+    for category in CATEGORIES:
+        text = (data.targets.get(category) or "").strip()
+        if not text:
+            continue
+        try:
+            value = parse_decimal(text)
+        except ValidationFailed as exc:
+            raise ValidationFailed(exc.message, f"target_{category}") from None
+        if value < 0:
+            raise ValidationFailed(_l("A target cannot be negative."), f"target_{category}")
+        result[category] = value.quantize(Decimal("0.001"))
+    return result
+
+
+def _check(data: SchoolInput, school: School | None) -> None:
+    if data.country not in COUNTRY_TIMEZONES:
+        raise ValidationFailed(_l("Choose the country."), "country")
+    if data.pupils is None or data.pupils < 1:
+        raise ValidationFailed(_l("Enter the number of pupils."), "pupils")
+    clash = db.session.scalar(select(School).where(School.name == data.name.strip()))
+    if clash is not None and clash is not school:
+        raise ValidationFailed(_l("A school with this name already exists."), "name")
+
+
+def save_school(actor: User, data: SchoolInput, school: School | None = None) -> School:
+    """Create a school, or update one, recording what changed."""
+    _check(data, school)
+    targets = _targets(data)
+    creating = school is None
+    if school is None:
+        school = School(name=data.name.strip(), joined_on=data.joined_on, city="", country="")
+        db.session.add(school)
+    before = {} if creating else audit.snapshot(school, FIELDS)
+    before_targets = {} if creating else {t.category: str(t.quantity) for t in school.targets}
+    school.name = data.name.strip()
+    school.city = data.city.strip()
+    school.country = data.country
+    school.address = data.address.strip()
+    school.pupils = data.pupils
+    school.joined_on = data.joined_on
+    school.timezone = COUNTRY_TIMEZONES[data.country]
+    existing = {t.category: t for t in school.targets}
+    for category in CATEGORIES:
+        if category in targets:
+            if category in existing:
+                existing[category].quantity = targets[category]
+            else:
+                school.targets.append(SchoolTarget(category=category, quantity=targets[category]))
+        elif category in existing:
+            school.targets.remove(existing[category])
+    db.session.flush()
+    changes = audit.diff(before, audit.snapshot(school, FIELDS))
+    after_targets = {c: str(v) for c, v in targets.items()}
+    for category in CATEGORIES:
+        if before_targets.get(category) != after_targets.get(category):
+            changes[f"target_{category}"] = [before_targets.get(category), after_targets.get(category)]
+    if changes:
+        audit.record("school", school.id, "create" if creating else "update", actor, changes)
+    return school
+
+
+def all_schools() -> list[School]:
+    """Every school, by country, city and name."""
+    return list(db.session.scalars(select(School).order_by(School.country, School.city, School.name)))

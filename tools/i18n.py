@@ -1,0 +1,173 @@
+"""Translation catalogs, one directory per area under greenapp/translations/.
+
+Areas let several features be translated at once without editing the same file;
+Flask-Babel merges every area at run time (BABEL_TRANSLATION_DIRECTORIES).
+
+  python tools/i18n.py missing [LANG]      msgids used in code that no area translates
+  python tools/i18n.py stub AREA [PATH...] add the missing msgids (optionally only those
+                                           used under PATH...) to AREA's .po files,
+                                           with empty msgstr to fill in
+  python tools/i18n.py check               fail on missing, empty, fuzzy or
+                                           placeholder-mismatched translations
+  python tools/i18n.py compile             write the .mo files (not committed)
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+TRANSLATIONS = ROOT / "greenapp" / "translations"
+LANGS = ("kk", "ru", "be")
+METHOD_MAP = [("greenapp/**.py", "python"), ("templates/**.html", "jinja2")]
+OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
+            "_l": None, "pgettext": ((1, "c"), 2)}
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def extract() -> dict[str | tuple, list[str]]:
+    """Return every msgid used in the code with the files it appears in."""
+    found: dict = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        ROOT, METHOD_MAP, OPTIONS, KEYWORDS
+    ):
+        if filename.startswith(("tests/", "bench/", "tools/", "migrations/")):
+            continue
+        key = message if isinstance(message, str) else tuple(message)
+        found.setdefault(key, []).append(filename)
+    return found
+
+
+def areas() -> list[Path]:
+    """Every area directory."""
+    return sorted(p for p in TRANSLATIONS.iterdir() if p.is_dir()) if TRANSLATIONS.exists() else []
+
+
+def po_path(area: Path, lang: str) -> Path:
+    """Path of one area's catalog for one language."""
+    return area / lang / "LC_MESSAGES" / "messages.po"
+
+
+def load(path: Path, lang: str) -> Catalog:
+    """Read a .po file, or start an empty catalog."""
+    if path.exists():
+        with path.open("rb") as fh:
+            return read_po(fh, locale=lang)
+    return Catalog(locale=lang, project="greenapp")
+
+
+def _key(message) -> str | tuple:
+    return message.id if isinstance(message.id, str) else tuple(message.id)
+
+
+def translated(lang: str) -> dict:
+    """Every translated msgid of a language across all areas."""
+    result: dict = {}
+    for area in areas():
+        for message in load(po_path(area, lang), lang):
+            if message.id and not message.fuzzy and _has_string(message):
+                result[_key(message)] = message.string
+    return result
+
+
+def _has_string(message) -> bool:
+    if isinstance(message.string, str):
+        return bool(message.string.strip())
+    return bool(message.string) and all(s.strip() for s in message.string)
+
+
+def missing(lang: str) -> list:
+    """msgids used in code without a translation in lang."""
+    have = translated(lang)
+    return sorted((k for k in extract() if k not in have), key=str)
+
+
+def stub(area_name: str, paths: list[str]) -> None:
+    """Append missing msgids (used under paths, if given) to an area's catalogs."""
+    used = extract()
+    area = TRANSLATIONS / area_name
+    for lang in LANGS:
+        have = translated(lang)
+        path = po_path(area, lang)
+        catalog = load(path, lang)
+        added = 0
+        for key, files in used.items():
+            if key in have or key in catalog:
+                continue
+            if paths and not any(f.startswith(p) for f in files for p in paths):
+                continue
+            catalog.add(key, string="" if isinstance(key, str) else ("",) * catalog.num_plurals,
+                        locations=[(f, 0) for f in files[:1]])
+            added += 1
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
+                     include_lineno=False)
+        print(f"{path.relative_to(ROOT)}: {added} added")
+
+
+def check() -> int:
+    """Return the number of problems found (and print them)."""
+    problems = 0
+    used = extract()
+    for lang in LANGS:
+        have = translated(lang)
+        for key in used:
+            if key not in have:
+                print(f"{lang}: missing translation: {key!r} ({used[key][0]})")
+                problems += 1
+                continue
+            ids = [key] if isinstance(key, str) else list(key)
+            strings = [have[key]] if isinstance(have[key], str) else list(have[key])
+            want = set(PLACEHOLDER.findall(ids[0]))
+            for s in strings:
+                if set(PLACEHOLDER.findall(s)) != want:
+                    print(f"{lang}: placeholders differ in {key!r}: {s!r}")
+                    problems += 1
+    return problems
+
+
+def compile_all() -> None:
+    """Write .mo files next to every .po file."""
+    for po in TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po"):
+        lang = po.parent.parent.name
+        catalog = load(po, lang)
+        with po.with_suffix(".mo").open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=False)
+
+
+def main(argv: list[str]) -> int:
+    """Command-line entry point."""
+    if not argv:
+        print(__doc__)
+        return 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "missing":
+        for lang in rest or LANGS:
+            for key in missing(lang):
+                print(f"{lang}\t{key!r}")
+        return 0
+    if cmd == "stub":
+        stub(rest[0], rest[1:])
+        return 0
+    if cmd == "check":
+        n = check()
+        print(f"{n} translation problem(s)")
+        return 1 if n else 0
+    if cmd == "compile":
+        compile_all()
+        return 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
