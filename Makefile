@@ -28,7 +28,7 @@ i18n: $(STAMP)
 	$(BIN)/python tools/i18n.py compile
 
 migrate: $(STAMP)
-	$(BIN)/flask db upgrade
+	$(BIN)/flask db upgrade heads
 
 seed: migrate
 	$(BIN)/flask seed-demo

@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
 # Feature packages added by later work; each is registered when its routes.py exists.
 OPTIONAL_BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
     ("dashboards", "/dashboards"),
+    ("impact", "/impact"),
     ("community", "/community"),
     ("experts", "/experts"),
     ("ops", None),
