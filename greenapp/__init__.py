@@ -77,7 +77,7 @@ def register_blueprints(app: Flask) -> None:
         try:
             mod = __import__(f"greenapp.{module}.routes", fromlist=["bp"])
         except ModuleNotFoundError as exc:
-            if exc.name != f"greenapp.{module}.routes":
+            if exc.name not in (f"greenapp.{module}", f"greenapp.{module}.routes"):
                 raise
             continue
         app.register_blueprint(mod.bp, url_prefix=prefix)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from greenapp import create_app
@@ -75,10 +75,19 @@ def _wipe() -> None:
     _db.session.commit()
 
 
+def _fresh_g() -> None:
+    for key in list(vars(g)):
+        delattr(g, key)
+
+
 @pytest.fixture
 def app(_schema: str) -> Iterator[Flask]:
     """The app in testing mode on the run's database, emptied for this test."""
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _schema})
+    # The test keeps one app context open so it can use db.session; Flask then reuses
+    # it for every client request, and `g` (Flask-Login's user, Flask-Babel's locale)
+    # would leak from one request to the next. A real server has a fresh `g` per request.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     with app.app_context():
         _wipe()
         yield app

@@ -32,7 +32,7 @@ class RegisterForm(FlaskForm):
     district = StringField(_l("City district (optional)"), validators=[Optional(), Length(max=80)])
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters."))],
         description=_l("At least 10 characters."),
     )
     confirm = PasswordField(
@@ -46,7 +46,7 @@ class PasswordForm(FlaskForm):
 
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters."))]
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -66,7 +66,7 @@ class UserCreateForm(FlaskForm):
     school_id = SelectField(_l("School (coordinators only)"), coerce=int, choices=[])
     password = PasswordField(
         _l("Initial password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters."))],
         description=_l("Give it to the person; they can change it after signing in."),
     )
 
