@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from greenapp.models.audit import AuditRecord
+from greenapp.models.impact import ImpactFactor, MonthlySummary, StatsVersion, Tariff  # noqa: E501, F401
 from greenapp.models.log import DailySummary, EcoLog
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User

@@ -1,0 +1,97 @@
+"""Impact factors (CO2e) and tariffs (money), each valid from a date, and the
+monthly rollup of the daily summary that dashboards read."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from greenapp.extensions import db
+from greenapp.models.base import AwareDateTime, ScaledDecimal, utcnow
+
+FACTOR_SCALE = 6  # kg CO2e per canonical unit, exact to 1e-6
+TARIFF_SCALE = 6  # money per canonical unit, exact to 1e-6
+
+
+class ImpactFactor(db.Model):
+    """kg CO2e avoided per canonical unit of a category (and waste fraction) in a
+    country, valid from a date until the next factor for the same key."""
+
+    __tablename__ = "impact_factors"
+    __table_args__ = (
+        UniqueConstraint("country", "category", "fraction", "valid_from",
+                         name="uq_impact_factors_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    category: Mapped[str] = mapped_column(String(20))
+    fraction: Mapped[str] = mapped_column(String(20), default="")
+    kg_co2e_per_unit: Mapped[Decimal] = mapped_column(ScaledDecimal(FACTOR_SCALE))
+    source: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[date]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
+
+
+class Tariff(db.Model):
+    """Money saved (or earned) per canonical unit in a city, in the city's currency,
+    valid from a date until the next tariff for the same key."""
+
+    __tablename__ = "tariffs"
+    __table_args__ = (
+        UniqueConstraint("city", "category", "fraction", "valid_from",
+                         name="uq_tariffs_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city: Mapped[str] = mapped_column(String(80))
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    category: Mapped[str] = mapped_column(String(20))
+    fraction: Mapped[str] = mapped_column(String(20), default="")
+    price_per_unit: Mapped[Decimal] = mapped_column(ScaledDecimal(TARIFF_SCALE))
+    source: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[date]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
+
+
+class MonthlySummary(db.Model):
+    """The daily summary rolled up per month (month = its first day).
+
+    Kept exactly in step with daily_summaries by database triggers (migration
+    0002_impact), so it changes in the same transaction as every log change.
+    """
+
+    __tablename__ = "monthly_summaries"
+    __table_args__ = (
+        UniqueConstraint(
+            "owner_type", "owner_id", "month", "category", "fraction", "evidence",
+            name="uq_monthly_summaries_key",
+        ),
+        Index("ix_monthly_summaries_month", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_type: Mapped[str] = mapped_column(String(10))
+    owner_id: Mapped[int]
+    month: Mapped[date]
+    category: Mapped[str] = mapped_column(String(20))
+    fraction: Mapped[str] = mapped_column(String(20), default="")
+    evidence: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[Decimal] = mapped_column(ScaledDecimal(3), default=Decimal(0))
+    log_count: Mapped[int] = mapped_column(default=0)
+
+
+class StatsVersion(db.Model):
+    """One row whose counter moves with every change that can alter a figure
+    (bumped by the rollup triggers and by factor/tariff edits); caches key on it."""
+
+    __tablename__ = "stats_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,270 @@
+"""Exact aggregates for dashboards, read from the summaries, never from raw logs.
+
+Whole months inside a date range come from `monthly_summaries` (a rollup kept in
+step with `daily_summaries` by database triggers); the partial months at the edges,
+and months split by a factor/tariff boundary, come from `daily_summaries`. Every
+sum is an exact Decimal.
+
+    scope = Scope(date_from=date(2025, 1, 1), date_to=date(2025, 12, 31),
+                  school_ids=(3,))
+    aggregate(scope, ("period", "category"), grain="month")
+    -> [{"period": date(2025, 1, 1), "category": "water", "quantity": Decimal(...),
+         "log_count": 12}, ...]
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import Date, case, cast, func, literal, or_, select, union_all
+
+from greenapp.extensions import db
+from greenapp.models.impact import MonthlySummary, StatsVersion
+from greenapp.models.log import OWNER_RESIDENT, OWNER_SCHOOL, DailySummary
+from greenapp.models.school import School
+
+# Residents belong to the city's Green Community in Kyzylorda.
+RESIDENT_CITY = "Kyzylorda"
+RESIDENT_COUNTRY = "KZ"
+GRAINS = ("month", "week")
+KEYS = ("period", "category", "fraction", "evidence", "owner", "city", "country",
+        "segment")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures, over which dates: the filters every aggregate takes."""
+
+    date_from: date
+    date_to: date
+    owner_type: str = OWNER_SCHOOL
+    school_ids: tuple[int, ...] | None = None
+    city: str | None = None
+    country: str | None = None
+    categories: tuple[str, ...] | None = None
+
+    def previous(self) -> Scope:
+        """The same-length period just before this one."""
+        days = (self.date_to - self.date_from).days + 1
+        return replace(self, date_from=self.date_from - timedelta(days=days),
+                       date_to=self.date_from - timedelta(days=1))
+
+
+def month_start(day: date) -> date:
+    """First day of the day's month."""
+    return day.replace(day=1)
+
+
+def next_month(day: date) -> date:
+    """First day of the month after the day's month."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def week_start(day: date) -> date:
+    """Monday of the day's week."""
+    return day - timedelta(days=day.weekday())
+
+
+def periods(date_from: date, date_to: date, grain: str) -> list[date]:
+    """Every period start (month or Monday) from date_from to date_to."""
+    out: list[date] = []
+    cur = month_start(date_from) if grain == "month" else week_start(date_from)
+    while cur <= date_to:
+        out.append(cur)
+        cur = next_month(cur) if grain == "month" else cur + timedelta(days=7)
+    return out
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _period(col, grain: str):
+    """SQL expression: the period start of a date column."""
+    if _dialect() == "postgresql":
+        return cast(func.date_trunc(grain, col), Date)
+    if grain == "month":
+        return func.strftime("%Y-%m-01", col)
+    return func.date(col, "weekday 0", "-6 days")
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _owner_filter(table, scope: Scope) -> list:
+    conds = [table.owner_type == scope.owner_type]
+    if scope.school_ids is not None:
+        conds.append(table.owner_id.in_(scope.school_ids))
+    if scope.owner_type == OWNER_SCHOOL and (scope.city or scope.country):
+        schools = select(School.id)
+        if scope.city:
+            schools = schools.where(School.city == scope.city)
+        if scope.country:
+            schools = schools.where(School.country == scope.country)
+        conds.append(table.owner_id.in_(schools))
+    if scope.categories:
+        conds.append(table.category.in_(scope.categories))
+    return conds
+
+
+def _source(scope: Scope, grain: str, boundaries: Sequence[date]):
+    """A subquery of summary rows covering exactly scope's dates (see module doc)."""
+    d, m = DailySummary, MonthlySummary
+    cols = ("owner_type", "owner_id", "category", "fraction", "evidence", "quantity",
+            "log_count")
+    full_start = scope.date_from if scope.date_from.day == 1 else next_month(
+        scope.date_from)
+    full_end = next_month(scope.date_to)
+    if next_month(scope.date_to) - timedelta(days=1) != scope.date_to:
+        full_end = month_start(scope.date_to)
+    use_monthly = grain == "month" and full_start < full_end
+    daily_day = d.day
+    if not use_monthly:
+        daily = select(*(getattr(d, c) for c in cols), daily_day.label("day")).where(
+            *_owner_filter(d, scope), d.day >= scope.date_from, d.day <= scope.date_to)
+        return daily.subquery()
+    split = sorted({month_start(b) for b in boundaries
+                    if b.day != 1 and full_start <= b < full_end})
+    daily_ranges = [(scope.date_from, full_start), (full_end, scope.date_to + timedelta(1))]
+    daily_ranges += [(s, next_month(s)) for s in split]
+    daily = select(*(getattr(d, c) for c in cols), d.day.label("day")).where(
+        *_owner_filter(d, scope),
+        or_(*((d.day >= a) & (d.day < b) for a, b in daily_ranges if a < b)),
+    )
+    monthly = select(*(getattr(m, c) for c in cols), m.month.label("day")).where(
+        *_owner_filter(m, scope), m.month >= full_start, m.month < full_end,
+        *([m.month.not_in(split)] if split else []),
+    )
+    return union_all(monthly, daily).subquery()
+
+
+def aggregate(
+    scope: Scope,
+    keys: Sequence[str],
+    grain: str = "month",
+    boundaries: Sequence[date] = (),
+) -> list[dict[str, Any]]:
+    """Exact sums over the scope grouped by keys (a subset of KEYS).
+
+    'period' is the month or week start; 'owner' the school (or resident) id;
+    'city'/'country' the owner's place; 'segment' the index i such that the day lies
+    in [boundaries[i-1], boundaries[i]) (0: before the first boundary).
+    """
+    if grain not in GRAINS:
+        raise ValueError(grain)
+    bounds = sorted(set(boundaries))
+    src = _source(scope, grain, bounds)
+    exprs: dict[str, Any] = {
+        "period": _period(src.c.day, grain),
+        "category": src.c.category,
+        "fraction": src.c.fraction,
+        "evidence": src.c.evidence,
+        "owner": src.c.owner_id,
+    }
+    stmt_from = src
+    if scope.owner_type == OWNER_SCHOOL and ({"city", "country"} & set(keys)):
+        stmt_from = src.join(School, School.id == src.c.owner_id)
+        exprs["city"], exprs["country"] = School.city, School.country
+    else:
+        exprs["city"] = literal(RESIDENT_CITY)
+        exprs["country"] = literal(RESIDENT_COUNTRY)
+    if bounds:
+        exprs["segment"] = case(
+            *((src.c.day < b, i) for i, b in enumerate(bounds)), else_=len(bounds))
+    else:
+        exprs["segment"] = literal(0)
+    selected = [exprs[k].label(f"k_{k}") for k in keys]
+    group = [exprs[k] for k in keys if k not in ("city", "country")
+             or scope.owner_type == OWNER_SCHOOL]
+    stmt = (
+        select(*selected, func.sum(src.c.quantity).label("q"),
+               func.sum(src.c.log_count).label("n"))
+        .select_from(stmt_from)
+        .group_by(*group)
+    )
+    out = []
+    for row in db.session.execute(stmt):
+        item = {k: row[i] for i, k in enumerate(keys)}
+        if "period" in item:
+            item["period"] = _as_date(item["period"])
+        item["quantity"] = Decimal(row.q or 0)
+        item["log_count"] = int(row.n or 0)
+        out.append(item)
+    return out
+
+
+def schools_in(scope: Scope) -> list[School]:
+    """The schools a scope covers, by name."""
+    stmt = select(School).order_by(School.name)
+    if scope.school_ids is not None:
+        stmt = stmt.where(School.id.in_(scope.school_ids))
+    if scope.city:
+        stmt = stmt.where(School.city == scope.city)
+    if scope.country:
+        stmt = stmt.where(School.country == scope.country)
+    return list(db.session.scalars(stmt))
+
+
+def cities() -> list[tuple[str, str]]:
+    """Every (city, country) with a school, by country then city."""
+    stmt = select(School.city, School.country).distinct().order_by(
+        School.country.desc(), School.city)
+    return [(c, k) for c, k in db.session.execute(stmt)]
+
+
+# --- a small cache keyed on the data version --------------------------------------
+
+_lock = threading.Lock()
+CACHE_SIZE = 256
+
+
+def data_version() -> int | None:
+    """The counter that moves with every change to a figure's inputs (None: unknown)."""
+    return db.session.scalar(select(StatsVersion.n).where(StatsVersion.id == 1))
+
+
+def bump_version() -> None:
+    """Mark every cached figure stale (factor and tariff edits call this)."""
+    db.session.execute(
+        StatsVersion.__table__.update().where(StatsVersion.id == 1)
+        .values(n=StatsVersion.n + 1)
+    )
+
+
+def cached(key: Hashable, compute: Callable[[], T]) -> T:
+    """Return compute(), reusing the result while the data version is unchanged.
+
+    The cache lives on the app (per process); a missing version row, or
+    GREENAPP_STATS_CACHE=0 in the environment, turns caching off.
+    """
+    if os.environ.get("GREENAPP_STATS_CACHE", "1") == "0":
+        return compute()
+    version = data_version()
+    if version is None:
+        return compute()
+    store: OrderedDict = current_app.extensions.setdefault(
+        "greenapp_stats_cache", OrderedDict())
+    full_key = (key, version)
+    with _lock:
+        if full_key in store:
+            store.move_to_end(full_key)
+            return store[full_key]
+    value = compute()
+    with _lock:
+        store[full_key] = value
+        while len(store) > CACHE_SIZE:
+            store.popitem(last=False)
+    return value
+
+
+__all__ = ["OWNER_RESIDENT", "OWNER_SCHOOL", "Scope", "aggregate", "cached", "periods"]
