@@ -31,6 +31,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     register_blueprints(app)
     register_hooks(app)
     register_commands(app)
+    from greenapp.ops import register_ops
+
+    register_ops(app)
     return app
 
 

@@ -43,6 +43,11 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL", "")
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Workers sharing one Redis share the counters; the prefix keeps apps/test runs apart.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "greenapp")
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
+    SQLITE_WAL = True
+    REQUEST_LOG = True
     LOGIN_RATELIMIT = os.environ.get("LOGIN_RATELIMIT", "10 per minute")
     WTF_CSRF_TIME_LIMIT = None  # a form left open during a lesson must still submit
     SESSION_COOKIE_HTTPONLY = True

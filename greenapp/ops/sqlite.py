@@ -1,0 +1,65 @@
+"""SQLite settings for serving several workers at once without losing writes.
+
+- WAL journal: readers never block the writer and the writer never blocks readers.
+- busy_timeout: a writer waits for the lock instead of failing at once.
+- BEGIN IMMEDIATE for requests that change data (POST, PUT, PATCH, DELETE): the write
+  lock is taken at the start of the transaction, so two workers never both read and
+  then race to upgrade to a write lock (which SQLite answers with "database is locked"
+  without waiting). Reads (GET) keep deferred transactions and run in parallel.
+
+pysqlite's own transaction handling is switched off so SQLAlchemy emits BEGIN itself
+(the recipe from SQLAlchemy's SQLite dialect documentation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def wants_immediate() -> bool:
+    """True inside a request that may change data."""
+    return has_request_context() and request.method not in SAFE_METHODS
+
+
+def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> None:
+    """Attach the pragmas and the BEGIN policy to one SQLite engine (idempotent)."""
+    if engine.dialect.name != "sqlite" or getattr(engine, "_greenapp_sqlite", False):
+        return
+    engine._greenapp_sqlite = True  # type: ignore[attr-defined]
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if wal and not in_memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_immediate() else "BEGIN")
+
+
+def configure_sqlite(app: Flask) -> None:
+    """Install the SQLite settings on the app's engine(s) when the database is SQLite."""
+    if not app.config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite"):
+        return
+    from greenapp.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            install(
+                engine,
+                busy_timeout_ms=app.config.get("SQLITE_BUSY_TIMEOUT_MS", 15000),
+                wal=app.config.get("SQLITE_WAL", True),
+            )
