@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from flask import Flask
@@ -119,6 +120,11 @@ def audit_value(value: object, field: str) -> object:
     table = tables.get(field)
     if table and value in table:
         return table[value]
+    if field in ("action_date", "joined_on") and isinstance(value, str):
+        try:
+            return format_date(date.fromisoformat(value), "medium")
+        except ValueError:
+            return value
     if field in ("quantity", "quantity_entered"):
         try:
             return fmt_quantity(Decimal(str(value)))

@@ -18,25 +18,25 @@ from greenapp.services.units import FRACTIONS
 
 # (name, city, country, address, pupils)
 DEMO_SCHOOLS = [
-    ("Kyzylorda School-Lyceum No. 3", "Kyzylorda", "KZ", "Auezov St 12", 1180),
-    ("Kyzylorda Secondary School No. 12", "Kyzylorda", "KZ", "Abai Ave 45", 860),
-    ("Kyzylorda Gymnasium No. 5", "Kyzylorda", "KZ", "Tokmagambetov St 7", 1420),
-    ("Kyzylorda Secondary School No. 264", "Kyzylorda", "KZ", "Korkyt Ata St 88", 540),
-    ("Kyzylorda Village School No. 31 (Tasboget)", "Kyzylorda", "KZ", "Tasboget, Central St 3", 310),
-    ("Minsk Gymnasium No. 23", "Minsk", "BY", "Moskovsky district, Golubeva St 9", 990),
-    ("Minsk Secondary School No. 137", "Minsk", "BY", "Moskovsky district, Kaliningradsky Ln 12", 720),
+    ("№3 мектеп-лицей", "Kyzylorda", "KZ", "Әуезов к-сі, 12", 1180),
+    ("№12 орта мектеп", "Kyzylorda", "KZ", "Абай даңғылы, 45", 860),
+    ("№5 гимназия", "Kyzylorda", "KZ", "Тоқмағамбетов к-сі, 7", 1420),
+    ("№264 орта мектеп", "Kyzylorda", "KZ", "Қорқыт ата к-сі, 88", 540),
+    ("Тасбөгет кентіндегі №31 мектеп", "Kyzylorda", "KZ", "Тасбөгет, Орталық к-сі, 3", 310),
+    ("Гімназія № 23 г. Мінска", "Minsk", "BY", "Маскоўскі раён, вул. Голубева, 9", 990),
+    ("Сярэдняя школа № 137 г. Мінска", "Minsk", "BY", "Маскоўскі раён, Калінінградскі зав., 12", 720),
 ]
 
 # Demo accounts: development only; the passwords are printed by `make run`.
 DEMO_PASSWORD = "green-demo-2026"  # noqa: S105 - documented demo password, development only
 DEMO_USERS = [
-    ("admin@demo.greenapp.kz", "Aigerim Admin (university)", "admin", None),
-    ("coordinator@demo.greenapp.kz", "Dana Coordinator", "coordinator", 0),
-    ("coordinator.minsk@demo.greenapp.by", "Olga Coordinator", "coordinator", 5),
-    ("resident@demo.greenapp.kz", "Nurlan Resident", "resident", None),
-    ("scientist@demo.greenapp.kz", "Dr Saule Scientist", "scientist", None),
-    ("economist@demo.greenapp.kz", "Marat Economist", "economist", None),
-    ("lawyer@demo.greenapp.kz", "Zhanna Lawyer", "lawyer", None),
+    ("admin@demo.greenapp.kz", "Әйгерім Сейітова", "admin", None),
+    ("coordinator@demo.greenapp.kz", "Дана Жұмабаева", "coordinator", 0),
+    ("coordinator.minsk@demo.greenapp.by", "Вольга Каваленка", "coordinator", 5),
+    ("resident@demo.greenapp.kz", "Нұрлан Әбенов", "resident", None),
+    ("scientist@demo.greenapp.kz", "Сәуле Ахметова", "scientist", None),
+    ("economist@demo.greenapp.kz", "Марат Исаев", "economist", None),
+    ("lawyer@demo.greenapp.kz", "Жанна Омарова", "lawyer", None),
 ]
 
 # Typical monthly canonical quantities per pupil (rough, for plausible charts).
@@ -68,7 +68,7 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
         if db.session.scalar(select(User).where(User.email == email)) is None:
             user = User(email=email, display_name=name, role=role,
                         school=schools[school_index] if school_index is not None else None,
-                        district="Central" if role == "resident" else None)
+                        district="Орталық" if role == "resident" else None)
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             created["users"] += 1
