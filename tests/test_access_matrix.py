@@ -1,0 +1,248 @@
+"""Deny by default, proven on the live URL map: EVERY route x every role and anonymous.
+
+Each route (from app.url_map, so a route added tomorrow is checked tomorrow) must
+declare an access rule; the expected outcome for each role is derived from that rule:
+
+- public: nobody gets 401/403;
+- signed_in: anonymous is sent to the login page, signed-in users are let in;
+- a tuple of roles: anonymous is sent to the login page, other roles get 403, the
+  roles named are let in (not 401/403).
+
+URL parameters are filled with ids of real objects that the role may use (its own
+school, its own log...), so "let in" really means the route's own code answered.
+No route may answer 5xx to anyone. Object-level checks follow at the end.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from greenapp import create_app
+from greenapp.extensions import db as _db
+from greenapp.models.log import EcoLog
+from greenapp.models.user import ROLES, User
+from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
+from tests.conftest import PASSWORD
+
+ANONYMOUS = "anonymous"
+ALL = (ANONYMOUS, *ROLES)
+SKIP_METHODS = {"HEAD", "OPTIONS"}
+_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # fast, tests only
+
+
+def _routes() -> list[tuple[str, str, str]]:
+    app = create_app("testing")
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        for method in sorted((rule.methods or set()) - SKIP_METHODS):
+            found.append((rule.rule, rule.endpoint, method))
+    return sorted(found)
+
+
+ROUTES = _routes()
+
+
+class World:
+    """Two schools, one account per role plus an outsider coordinator and resident, logs."""
+
+    def __init__(self, factory, db) -> None:
+        self.db = db
+        self.school = factory.school(name="Own School")
+        self.other_school = factory.school(name="Other School")
+        self.users: dict[str, User] = {}
+        for role in ROLES:
+            self.users[role] = self._user(role, self.school if role == "coordinator" else None)
+        self.other_coordinator = self._user("coordinator", self.other_school, "outsider-c")
+        self.other_resident = self._user("resident", None, "outsider-r")
+        self.school_log = factory.log(self.users["coordinator"], note="own school log")
+        self.resident_log = factory.log(self.users["resident"], note="own resident log")
+        self.other_school_log = factory.log(self.other_coordinator, note="OTHER-SCHOOL-LOG")
+        self.other_resident_log = factory.log(self.other_resident, note="OTHER-RESIDENT-LOG")
+
+    def _user(self, role: str, school, tag: str = "") -> User:
+        user = User(email=f"{tag or role}@matrix.example.org", display_name=f"{role} {tag}",
+                    role=role, school=school, password_hash=_HASH)
+        self.db.session.add(user)
+        self.db.session.commit()
+        return user
+
+    def param(self, name: str, role: str) -> object:
+        """A real id for a URL parameter, owned by (or visible to) the role where it matters."""
+        if name == "log_id":
+            return (self.resident_log if role == "resident" else self.school_log).id
+        if name == "school_id":
+            return self.school.id
+        if name == "user_id":
+            return self.other_resident.id
+        return _any_row_id(name)
+
+
+def _any_row_id(name: str) -> object:
+    """For parameters of other features: the first row of the table the name points at."""
+    stem = name.removesuffix("_id")
+    for table in _db.metadata.sorted_tables:
+        if table.name in (stem, stem + "s", stem + "es") and "id" in table.c:
+            found = _db.session.scalar(sa.select(sa.func.min(table.c.id)))
+            if found is not None:
+                return found
+    return 1
+
+
+def _fill(rule: str, world: World, role: str) -> str:
+    app_rule = next(r for r in _APP.url_map.iter_rules() if r.rule == rule)
+    values = {}
+    for arg in app_rule.arguments:
+        conv = app_rule._converters[arg]
+        kind = type(conv).__name__
+        values[arg] = world.param(arg, role) if kind in ("IntegerConverter",) else "x"
+    with _APP.test_request_context():
+        return _APP.url_for(app_rule.endpoint, **values)
+
+
+_APP = create_app("testing")
+
+
+def _client_for(app, world: World, role: str):
+    client = app.test_client()
+    if role != ANONYMOUS:
+        user = world.users[role]
+        world.db.session.refresh(user)  # a POST /auth/logout rotates the token
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.session_token
+            sess["_fresh"] = True
+    return client
+
+
+def _expected(rule, role: str) -> str:
+    if rule == PUBLIC:
+        return "in"
+    if role == ANONYMOUS:
+        return "login"
+    if rule == SIGNED_IN or role in rule:
+        return "in"
+    return "403"
+
+
+def _outcome(resp) -> str:
+    if resp.status_code >= 500:
+        return f"{resp.status_code} (server error)"
+    if resp.status_code == 302 and "/auth/login" in resp.headers.get("Location", "") \
+            and "/auth/login" not in resp.request.path:
+        return "login"
+    if resp.status_code in (401, 403):
+        return str(resp.status_code)
+    return "in"
+
+
+@pytest.mark.parametrize(("rule", "endpoint", "method"), ROUTES,
+                         ids=[f"{m} {r}" for r, _e, m in ROUTES])
+def test_route_answers_every_role_as_its_declared_rule_says(
+    app, factory, db, rule, endpoint, method
+):
+    view = app.view_functions[endpoint]
+    declared = access_rule(view)
+    assert declared is not None, (
+        f"{endpoint} ({rule}) declares no access rule: add @public, @signed_in or "
+        "@role_required(...) - it answers 403 to everybody until then"
+    )
+    world = World(factory, db)
+    wrong = {}
+    for role in ALL:
+        client = _client_for(app, world, role)
+        path = _fill(rule, world, role)
+        resp = client.open(path, method=method, data={})
+        got, want = _outcome(resp), _expected(declared, role)
+        if got != want:
+            wrong[role] = f"got {got} ({resp.status_code}), expected {want}"
+    assert not wrong, f"{method} {rule} [{declared}]: {wrong}"
+
+
+def test_the_matrix_covers_every_route(app):
+    """The parametrisation above is built from the same URL map the app serves."""
+    live = {(r.rule, m) for r in app.url_map.iter_rules()
+            if r.endpoint != "static" and not r.endpoint.endswith(".static")
+            for m in (r.methods or set()) - SKIP_METHODS}
+    assert live == {(r, m) for r, _e, m in ROUTES}
+    assert len(ROUTES) >= 20
+
+
+# --- object level: other schools' and other residents' data ----------------------------
+
+OUTSIDERS_FOR_SCHOOL_LOG = ("other_coordinator", "resident")
+OUTSIDERS_FOR_RESIDENT_LOG = ("other_coordinator", "coordinator", "other_resident")
+
+
+def _as(app, world: World, who: str):
+    user = getattr(world, who, None) if who.startswith("other_") else world.users[who]
+    world.db.session.refresh(user)
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = user.session_token
+        sess["_fresh"] = True
+    return client
+
+
+def _edit_form(**kw) -> dict:
+    data = {"category": "water", "quantity": "999", "unit": "L", "evidence": "metered",
+            "action_date": (date.today() - timedelta(days=1)).isoformat(),
+            "fraction": "", "note": "HIJACKED", "version": "1"}
+    data.update(kw)
+    return data
+
+
+@pytest.mark.parametrize(("target", "outsiders"), [
+    ("school_log", OUTSIDERS_FOR_SCHOOL_LOG),
+    ("resident_log", OUTSIDERS_FOR_RESIDENT_LOG),
+])
+def test_someone_elses_log_is_hidden_and_untouchable(app, factory, db, target, outsiders):
+    world = World(factory, db)
+    log: EcoLog = getattr(world, target)
+    before = (log.quantity, log.note, log.version, log.deleted_at)
+    checked = 0
+    for who in outsiders:
+        client = _as(app, world, who)
+        for method, path, data in [
+            ("GET", f"/logs/{log.id}", None),
+            ("GET", f"/logs/{log.id}/edit", None),
+            ("POST", f"/logs/{log.id}/edit", _edit_form()),
+            ("POST", f"/logs/{log.id}/delete", {"version": "1"}),
+        ]:
+            resp = client.open(path, method=method, data=data)
+            assert resp.status_code in (403, 404), f"{who} {method} {path}: {resp.status_code}"
+            checked += 1
+        listing = client.get("/logs/").get_data(as_text=True)
+        assert f'href="/logs/{log.id}"' not in listing, f"{who} sees {target} in the list"
+    db.session.refresh(log)
+    assert (log.quantity, log.note, log.version, log.deleted_at) == before
+    assert checked == 4 * len(outsiders)
+
+
+def test_staff_see_every_log_but_cannot_change_any(app, factory, db):
+    world = World(factory, db)
+    log = world.other_school_log
+    for role in ("admin", "scientist", "economist", "lawyer"):
+        client = _as(app, world, role)
+        assert client.get(f"/logs/{log.id}").status_code == 200
+        assert f'href="/logs/{log.id}"' in client.get("/logs/").get_data(as_text=True)
+        assert client.post(f"/logs/{log.id}/edit", data=_edit_form()).status_code == 403
+        assert client.post(f"/logs/{log.id}/delete", data={}).status_code == 403
+    db.session.refresh(log)
+    assert log.quantity == Decimal("100") and log.deleted_at is None and log.version == 1
+
+
+def test_a_coordinator_cannot_open_or_log_for_another_school(app, factory, db):
+    world = World(factory, db)
+    client = _as(app, world, "coordinator")
+    assert client.get(f"/schools/{world.other_school.id}").status_code == 403
+    # a school_id smuggled into the form is ignored: the log lands on the own school
+    client.post("/logs/new", data=_edit_form(school_id=str(world.other_school.id),
+                                             note="SMUGGLED"))
+    smuggled = db.session.scalar(sa.select(EcoLog).where(EcoLog.note == "SMUGGLED"))
+    assert smuggled is None or smuggled.school_id == world.school.id
