@@ -123,6 +123,7 @@ def create_log(actor: User, data: LogInput) -> EcoLog:
     db.session.flush()
     summary.add_log(log)
     audit.record("log", log.id, "create", actor, audit.diff({}, audit.snapshot(log, AUDITED_FIELDS)))
+    _after_save(log)
     return log
 
 
@@ -148,7 +149,15 @@ def update_log(actor: User, log: EcoLog, data: LogInput, expected_version: int) 
         summary.remove_state(old_key, old_qty)
         summary.add_log(log)
     audit.record("log", log.id, "update", actor, changes)
+    _after_save(log)
     return log
+
+
+def _after_save(log: EcoLog) -> None:
+    """Community hook: flag implausible values, award completed challenges."""
+    from greenapp.services import quality  # imported late: quality uses set_review
+
+    quality.after_save(log)
 
 
 def delete_log(actor: User, log: EcoLog, expected_version: int | None = None) -> None:

@@ -1,0 +1,309 @@
+"""Experts' workspaces: guides and data quality (scientists), savings (economists),
+proposals (lawyers, with residents and coordinators as authors)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from greenapp.experts.forms import (
+    ActionForm,
+    GuideForm,
+    ProposalForm,
+    ProposalReviewForm,
+    ReviewLogForm,
+)
+from greenapp.extensions import db
+from greenapp.models.community import Challenge
+from greenapp.models.experts import Guide, Proposal
+from greenapp.models.log import EcoLog
+from greenapp.models.user import ADMIN, COORDINATOR, ECONOMIST, LAWYER, RESIDENT, SCIENTIST
+from greenapp.permissions import public, role_required, signed_in
+from greenapp.services import guides as guide_service
+from greenapp.services import proposals as proposal_service
+from greenapp.services import quality
+from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+
+bp = Blueprint("experts", __name__)
+EXPERTS = (ADMIN, SCIENTIST, ECONOMIST, LAWYER)
+PER_PAGE = 30
+
+
+def _field_error(form, exc: ValidationFailed, fallback: str) -> None:
+    field = getattr(form, exc.field or fallback, None) or getattr(form, fallback)
+    field.errors = [*field.errors, str(exc.message)]
+
+
+@bp.route("/")
+@role_required(*EXPERTS)
+def index():
+    """The workspace landing page: what each expert role does here."""
+    flagged = db.session.scalar(
+        select(db.func.count()).select_from(quality.queue().subquery()))
+    waiting = db.session.scalar(select(db.func.count()).select_from(
+        proposal_service.listing().where(Proposal.status.in_(
+            ("submitted", "under_review"))).subquery()))
+    return render_template("experts/index.html", flagged=flagged, waiting=waiting,
+                           endpoints=current_app.view_functions)
+
+
+# ---- Scientists: guides and tips -------------------------------------------------
+
+@bp.route("/guides")
+@public
+def guides():
+    """Published guides and tips by category (scientists also see drafts)."""
+    staff = current_user.is_authenticated and current_user.role in guide_service.AUTHORS
+    items = guide_service.all_guides() if staff else guide_service.published()
+    return render_template("experts/guides.html", items=items, can_write=staff,
+                           labels=guide_service.kind_labels())
+
+
+@bp.route("/guides/<int:guide_id>")
+@public
+def guide(guide_id: int):
+    """One guide, rendered from Markdown to sanitised HTML."""
+    item = db.session.get(Guide, guide_id)
+    if item is None or not guide_service.is_visible(
+            item, current_user if current_user.is_authenticated else None):
+        abort(404)
+    return render_template("experts/guide.html", guide=item,
+                           html=guide_service.render(item.body),
+                           can_write=current_user.is_authenticated
+                           and current_user.role in guide_service.AUTHORS,
+                           labels=guide_service.kind_labels())
+
+
+def _guide_input(form: GuideForm) -> guide_service.GuideInput:
+    return guide_service.GuideInput(kind=form.kind.data, category=form.category.data,
+                                    title=form.title.data or "", body=form.body.data or "",
+                                    languages=list(form.languages.data or []))
+
+
+@bp.route("/guides/new", methods=["GET", "POST"])
+@bp.route("/guides/<int:guide_id>/edit", methods=["GET", "POST"])
+@role_required(SCIENTIST, ADMIN)
+def guide_form(guide_id: int | None = None):
+    """Write or edit a guide or tip."""
+    item = db.session.get(Guide, guide_id) if guide_id else None
+    if guide_id and item is None:
+        abort(404)
+    form = GuideForm(obj=item if request.method == "GET" else None)
+    if request.method == "GET" and item is not None:
+        form.languages.data = item.language_list
+    if form.validate_on_submit():
+        try:
+            item = guide_service.save(current_user, _guide_input(form), item)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _field_error(form, exc, "title")
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("experts.guide", guide_id=item.id))
+    return render_template("experts/guide_form.html", form=form, guide=item)
+
+
+# ---- Scientists: data-quality queue -----------------------------------------------
+
+@bp.route("/quality")
+@role_required(SCIENTIST, ADMIN)
+def quality_queue():
+    """Flagged entries waiting for a scientist's decision."""
+    page = db.paginate(quality.queue(), page=request.args.get("page", 1, type=int),
+                       per_page=PER_PAGE, error_out=False)
+    return render_template("experts/quality.html", page=page, form=ReviewLogForm(),
+                           usual=quality.usual_value,
+                           can_decide=current_user.role in quality.REVIEWERS)
+
+
+@bp.route("/quality/<int:log_id>", methods=["POST"])
+@role_required(SCIENTIST)
+def quality_decide(log_id: int):
+    """Verify or reject one entry (a reason is required to reject)."""
+    log = db.session.get(EcoLog, log_id)
+    if log is None:
+        abort(404)
+    form = ReviewLogForm()
+    if not form.validate_on_submit():
+        flash(_("Choose verify or reject."), "error")
+        return redirect(url_for("experts.quality_queue"))
+    try:
+        quality.decide(current_user, log, form.decision.data, form.reason.data or "")
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Entry verified.") if form.decision.data == "verified"
+              else _("Entry rejected; it no longer counts in any total."), "success")
+    return redirect(url_for("experts.quality_queue"))
+
+
+# ---- Lawyers: proposals --------------------------------------------------------------
+
+def _get_proposal(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        abort(404)
+    return proposal
+
+
+def _proposal_form(obj: Proposal | None = None) -> ProposalForm:
+    form = ProposalForm(obj=obj if request.method == "GET" else None)
+    form.challenge_id.choices = [("", _("— none —"))] + [
+        (str(c.id), c.title) for c in db.session.scalars(
+            select(Challenge).order_by(Challenge.end_date.desc()).limit(100))]
+    if request.method == "GET":
+        if obj is not None:
+            form.challenge_id.data = str(obj.challenge_id or "")
+        elif current_user.district:
+            form.district.data = current_user.district
+    return form
+
+
+def _proposal_input(form: ProposalForm) -> proposal_service.ProposalInput:
+    raw = form.challenge_id.data or ""
+    return proposal_service.ProposalInput(
+        kind=form.kind.data, title=form.title.data or "", text=form.text.data or "",
+        category=form.category.data, district=form.district.data or "",
+        challenge_id=int(raw) if raw.isdigit() else None,
+        evidence_path=form.evidence_path.data or "")
+
+
+@bp.route("/proposals")
+@signed_in
+def proposals():
+    """All proposals, newest first, filterable by status."""
+    status = request.args.get("status") or None
+    if status not in proposal_service.status_labels():
+        status = None
+    page = db.paginate(proposal_service.listing(status),
+                       page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+                       error_out=False)
+    return render_template("experts/proposals.html", page=page, status=status,
+                           labels=proposal_service.status_labels(),
+                           can_submit=current_user.role in proposal_service.AUTHORS)
+
+
+@bp.route("/decisions")
+@public
+def decisions():
+    """The public list of accepted, rejected and forwarded proposals."""
+    page = db.paginate(proposal_service.decided(), page=request.args.get("page", 1, type=int),
+                       per_page=PER_PAGE, error_out=False)
+    return render_template("experts/decisions.html", page=page,
+                           labels=proposal_service.status_labels())
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@role_required(RESIDENT, COORDINATOR)
+def proposal_new():
+    """Submit a proposal or demand."""
+    form = _proposal_form()
+    if form.validate_on_submit():
+        try:
+            proposal = proposal_service.submit(current_user, _proposal_input(form))
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _field_error(form, exc, "title")
+        else:
+            db.session.commit()
+            flash(_("Your proposal was submitted. Lawyers will review it."), "success")
+            return redirect(url_for("experts.proposal", proposal_id=proposal.id))
+    return render_template("experts/proposal_form.html", form=form, proposal=None)
+
+
+@bp.route("/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@role_required(RESIDENT, COORDINATOR)
+def proposal_edit(proposal_id: int):
+    """The author edits a proposal while it is still submitted; nobody else may."""
+    proposal = _get_proposal(proposal_id)
+    if not proposal_service.can_edit(current_user, proposal):
+        abort(403)
+    form = _proposal_form(proposal)
+    if form.validate_on_submit():
+        try:
+            proposal_service.edit(current_user, proposal, _proposal_input(form))
+        except PermissionDenied:
+            db.session.rollback()
+            abort(403)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _field_error(form, exc, "title")
+        else:
+            db.session.commit()
+            flash(_("Proposal updated."), "success")
+            return redirect(url_for("experts.proposal", proposal_id=proposal.id))
+    return render_template("experts/proposal_form.html", form=form, proposal=proposal)
+
+
+def _review_form(proposal: Proposal) -> ProposalReviewForm:
+    form = ProposalReviewForm()
+    labels = proposal_service.status_labels()
+    form.status.choices = [(s, labels[s]) for s in
+                           proposal_service.TRANSITIONS.get(proposal.status, ())]
+    return form
+
+
+def _show_proposal(proposal: Proposal, review_form: ProposalReviewForm, status: int = 200):
+    from greenapp.services import audit
+
+    return render_template(
+        "experts/proposal.html", proposal=proposal, review_form=review_form,
+        labels=proposal_service.status_labels(), kinds=proposal_service.kind_labels(),
+        supported=proposal_service.has_supported(current_user, proposal),
+        can_edit=proposal_service.can_edit(current_user, proposal),
+        can_review=current_user.role in proposal_service.REVIEWERS
+        and bool(review_form.status.choices),
+        history=audit.history("proposal", proposal.id), action=ActionForm(),
+    ), status
+
+
+@bp.route("/proposals/<int:proposal_id>")
+@signed_in
+def proposal(proposal_id: int):
+    """A proposal, its status history and support; lawyers see the review form."""
+    proposal = _get_proposal(proposal_id)
+    return _show_proposal(proposal, _review_form(proposal))
+
+
+@bp.route("/proposals/<int:proposal_id>/review", methods=["POST"])
+@role_required(LAWYER)
+def proposal_review(proposal_id: int):
+    """A lawyer starts the review or decides, with the legal basis."""
+    proposal = _get_proposal(proposal_id)
+    form = _review_form(proposal)
+    if form.validate_on_submit():
+        try:
+            proposal_service.review(current_user, proposal, form.status.data,
+                                    form.legal_basis.data or "",
+                                    form.decision_text.data or "")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _field_error(form, exc, "status")
+        else:
+            db.session.commit()
+            flash(_("Decision saved; the author has been notified."), "success")
+            return redirect(url_for("experts.proposal", proposal_id=proposal.id))
+    return _show_proposal(proposal, form, 400)
+
+
+@bp.route("/proposals/<int:proposal_id>/support", methods=["POST"])
+@signed_in
+def proposal_support(proposal_id: int):
+    """Support a proposal (once per user)."""
+    proposal = _get_proposal(proposal_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        proposal_service.support(current_user, proposal)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Thank you for your support."), "success")
+    return redirect(url_for("experts.proposal", proposal_id=proposal.id))

@@ -1,0 +1,85 @@
+"""In-app notifications: stored as a kind plus parameters, shown in the reader's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from greenapp.extensions import db
+from greenapp.models.base import utcnow
+from greenapp.models.community import Notification
+from greenapp.models.user import COORDINATOR, User
+
+PROPOSAL_STATUS = "proposal_status"
+LOG_VERIFIED = "log_verified"
+LOG_REJECTED = "log_rejected"
+CHALLENGE_COMPLETED = "challenge_completed"
+
+
+def notify(user_id: int, kind: str, link: str = "", **params: Any) -> Notification:
+    """Queue a notification for one user (committed with the change that caused it)."""
+    note = Notification(user_id=user_id, kind=kind, link=link, params=params)
+    db.session.add(note)
+    return note
+
+
+def notify_owner(owner_type: str, owner_id: int, kind: str, link: str = "",
+                 **params: Any) -> None:
+    """Notify a resident, or every coordinator of a school."""
+    if owner_type == "resident":
+        notify(owner_id, kind, link, **params)
+        return
+    ids = db.session.scalars(
+        select(User.id).where(User.school_id == owner_id, User.role == COORDINATOR)
+    )
+    for user_id in ids:
+        notify(user_id, kind, link, **params)
+
+
+def unread_count(user_id: int) -> int:
+    """One indexed COUNT: the number shown on the bell."""
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None)
+        )
+    ) or 0
+
+
+def for_user(user_id: int, limit: int = 100) -> list[Notification]:
+    """The user's notifications, newest first."""
+    stmt = (
+        select(Notification).where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    """Mark one (or all) of the user's notifications read; return how many changed."""
+    stmt = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=utcnow())).rowcount or 0
+
+
+def message(note: Notification) -> str:
+    """The text of a notification in the current interface language."""
+    from greenapp.services.proposals import status_labels
+
+    p = dict(note.params or {})
+    if note.kind == PROPOSAL_STATUS:
+        return _('Your proposal "%(title)s" is now: %(status)s.', title=p.get("title", ""),
+                 status=status_labels().get(p.get("status", ""), p.get("status", "")))
+    if note.kind == LOG_VERIFIED:
+        return _("A scientist verified your entry of %(day)s.", day=p.get("day", ""))
+    if note.kind == LOG_REJECTED:
+        return _("A scientist rejected your entry of %(day)s: %(reason)s",
+                 day=p.get("day", ""), reason=p.get("reason", ""))
+    if note.kind == CHALLENGE_COMPLETED:
+        return _('Challenge completed: "%(title)s". A badge was added to your profile.',
+                 title=p.get("title", ""))
+    return note.kind

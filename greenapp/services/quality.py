@@ -1,0 +1,116 @@
+"""Data quality: implausible logs are flagged when saved; scientists verify or reject.
+
+The rule: a log is implausible when its quantity is more than 5 times the median of
+its owner's counted logs in the same category over the 90 days up to its date, and
+the owner has at least 5 such earlier logs to compare with. Count and median are
+computed in SQL (a COUNT, then the middle row(s) by ORDER BY ... OFFSET).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select
+
+from greenapp.extensions import db
+from greenapp.models.log import (
+    REVIEW_FLAGGED,
+    REVIEW_OK,
+    REVIEW_REJECTED,
+    REVIEW_VERIFIED,
+    EcoLog,
+)
+from greenapp.models.user import SCIENTIST, User
+from greenapp.services import logs as log_service
+from greenapp.services import notifications
+from greenapp.services.errors import PermissionDenied, ValidationFailed
+from greenapp.services.i18n import fmt_quantity
+
+FACTOR = Decimal(5)
+WINDOW_DAYS = 90
+MIN_PRIOR = 5
+REASON_MAX = 500
+REVIEWERS = (SCIENTIST,)
+
+
+def _peers(log: EcoLog) -> Select:
+    owner = EcoLog.school_id if log.school_id is not None else EcoLog.resident_id
+    return select(EcoLog.quantity).where(
+        owner == log.owner_id,
+        EcoLog.category == log.category,
+        EcoLog.id != log.id,
+        EcoLog.deleted_at.is_(None),
+        EcoLog.review_status != REVIEW_REJECTED,
+        EcoLog.action_date <= log.action_date,
+        EcoLog.action_date > log.action_date - timedelta(days=WINDOW_DAYS),
+    )
+
+
+def usual_value(log: EcoLog) -> tuple[int, Decimal | None]:
+    """(number of earlier logs compared with, their median) for this log's owner."""
+    peers = _peers(log)
+    n = db.session.scalar(select(func.count()).select_from(peers.subquery())) or 0
+    if n < MIN_PRIOR:
+        return n, None
+    middle = list(db.session.scalars(
+        peers.order_by(EcoLog.quantity).offset((n - 1) // 2).limit(2 - n % 2)))
+    return n, sum(middle, Decimal(0)) / len(middle)
+
+
+def check(log: EcoLog) -> bool:
+    """Flag the log if it is implausible for its owner; return True if flagged."""
+    if log.review_status != REVIEW_OK or log.deleted_at is not None:
+        return False
+    n, median = usual_value(log)
+    if median is None or log.quantity <= FACTOR * median:
+        return False
+    reason = _(
+        "Flagged automatically: more than 5 times the usual %(median)s (median of "
+        "%(n)s entries in the last 90 days).",
+        median=fmt_quantity(median.quantize(Decimal("0.001"))), n=n,
+    )
+    log_service.set_review(None, log, REVIEW_FLAGGED, reason)  # type: ignore[arg-type]
+    return True
+
+
+def after_save(log: EcoLog) -> None:
+    """Hook called by create_log / update_log: flag, then award any completed challenge."""
+    check(log)
+    from greenapp.services.challenges import award_completed
+
+    award_completed(log.owner_type, log.owner_id)
+
+
+def queue() -> Select:
+    """Flagged logs waiting for a scientist, oldest first."""
+    return (
+        select(EcoLog)
+        .where(EcoLog.review_status == REVIEW_FLAGGED, EcoLog.deleted_at.is_(None))
+        .order_by(EcoLog.created_at, EcoLog.id)
+    )
+
+
+def decide(actor: User, log: EcoLog, decision: str, reason: str) -> EcoLog:
+    """A scientist verifies or rejects a log; rejecting needs a reason the owner will see."""
+    if actor.role not in REVIEWERS:
+        raise PermissionDenied(_l("Only scientists review the quality of entries."))
+    if log.deleted_at is not None:
+        raise ValidationFailed(_l("This entry was deleted."), "decision")
+    if decision not in (REVIEW_VERIFIED, REVIEW_REJECTED):
+        raise ValidationFailed(_l("Choose verify or reject."), "decision")
+    reason = (reason or "").strip()
+    if decision == REVIEW_REJECTED and not reason:
+        raise ValidationFailed(_l("Say why the entry is rejected; its owner will see it."),
+                               "reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(_l("The reason is too long (500 characters at most)."),
+                               "reason")
+    log_service.set_review(actor, log, decision, reason)
+    kind = (notifications.LOG_REJECTED if decision == REVIEW_REJECTED
+            else notifications.LOG_VERIFIED)
+    notifications.notify_owner(log.owner_type, log.owner_id, kind, f"/logs/{log.id}",
+                               day=log.action_date.isoformat(), reason=reason)
+    return log
