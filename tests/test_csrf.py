@@ -16,7 +16,12 @@ def csrf_client(app):
         "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "WTF_CSRF_ENABLED": True,
     })
-    return secured.test_client()
+    yield secured.test_client()
+    with secured.app_context():
+        from greenapp.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_post_without_token_is_rejected_and_changes_nothing(csrf_client, factory, db):
