@@ -29,7 +29,7 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("demo-logins")
     def demo_logins() -> None:
         """Print the demo accounts (development only)."""
-        for email, name, role, _school in demo.DEMO_USERS:
+        for email, _name, role, _school in demo.DEMO_USERS:
             click.echo(f"  {role:<12} {email:<38} password: {demo.DEMO_PASSWORD}")
 
     @app.cli.command("create-admin")
