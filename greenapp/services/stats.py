@@ -228,9 +228,17 @@ _lock = threading.Lock()
 CACHE_SIZE = 256
 
 
-def data_version() -> int | None:
-    """The counter that moves with every change to a figure's inputs (None: unknown)."""
-    return db.session.scalar(select(StatsVersion.n).where(StatsVersion.id == 1))
+def data_version() -> tuple | None:
+    """What moves with every change to a figure's inputs (None: unknown).
+
+    The counter covers logs, factors and tariffs; school edits (names, pupils,
+    targets) are caught by the schools' count and latest update time.
+    """
+    count = select(func.count(School.id)).scalar_subquery()
+    latest = select(func.max(School.updated_at)).scalar_subquery()
+    row = db.session.execute(
+        select(StatsVersion.n, count, latest).where(StatsVersion.id == 1)).first()
+    return tuple(row) if row is not None else None
 
 
 def bump_version() -> None:

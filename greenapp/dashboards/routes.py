@@ -1,0 +1,213 @@
+"""Per-school dashboard, programme overview, public results, and plotly.js itself."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import plotly
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from plotly import __version__ as PLOTLY_VERSION  # noqa: N812
+from werkzeug.datastructures import MultiDict
+
+from greenapp.dashboards.forms import ProgrammeFilterForm, SchoolFilterForm
+from greenapp.extensions import db
+from greenapp.models.school import School
+from greenapp.models.user import COORDINATOR, STAFF_ROLES
+from greenapp.permissions import public, role_required
+from greenapp.services import charts, stats
+from greenapp.services.clock import today_in
+from greenapp.services.stats import Scope
+from greenapp.services.units import CATEGORIES
+
+bp = Blueprint("dashboards", __name__)
+PLOTLY_FILE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+YEAR = 31_536_000
+
+
+@lru_cache(maxsize=1)
+def _plotly_bytes() -> tuple[bytes, bytes]:
+    """plotly.min.js, raw and gzip-compressed once per process."""
+    raw = PLOTLY_FILE.read_bytes()
+    return raw, gzip.compress(raw, compresslevel=9, mtime=0)
+
+
+@bp.app_context_processor
+def _assets() -> dict:
+    return {"plotly_js_url": lambda: url_for("dashboards.plotly_js",
+                                             version=PLOTLY_VERSION)}
+
+
+@bp.app_template_filter("qty2")
+def qty2(value) -> str:
+    """Money and CO2e: grouped digits and at most 2 decimals, in the reader's locale."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from greenapp.services.i18n import fmt_quantity
+
+    return fmt_quantity(Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+@bp.route("/assets/plotly-<version>.min.js")
+@public
+def plotly_js(version: str):
+    """The installed plotly.js, gzip when accepted, cached for a year (versioned URL)."""
+    if version != PLOTLY_VERSION:
+        abort(404)
+    raw, packed = _plotly_bytes()
+    gz = "gzip" in request.headers.get("Accept-Encoding", "")
+    resp = Response(packed if gz else raw, mimetype="text/javascript")
+    if gz:
+        resp.headers["Content-Encoding"] = "gzip"
+    resp.headers["Vary"] = "Accept-Encoding"
+    resp.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return resp
+
+
+@bp.route("/ping")
+@public
+def ping():
+    """A bare route: the benchmark's baseline."""
+    return Response("ok", mimetype="text/plain")
+
+
+def _default_range(today: date) -> tuple[date, date]:
+    """The last 12 months including the current one."""
+    start = today.replace(day=1)
+    for _i in range(11):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return start, today
+
+
+def _dates(form, today: date) -> tuple[date, date]:
+    start, end = _default_range(today)
+    date_from = form.date_from.data if not form.date_from.errors else None
+    date_to = form.date_to.data if not form.date_to.errors else None
+    end = min(date_to or end, today + timedelta(days=366))
+    start = date_from or (start if not date_to else end.replace(day=1) - timedelta(330))
+    if start > end:
+        start, end = end, start
+    if (end - start).days > 366 * 10:
+        start = end - timedelta(days=366 * 10)
+    return start, end
+
+
+def _locale() -> str:
+    return str(get_locale() or "en")
+
+
+def _school_for_view(school_id: int) -> School:
+    school = db.session.get(School, school_id) or abort(404)
+    if current_user.role == COORDINATOR and current_user.school_id != school.id:
+        abort(403)
+    return school
+
+
+def _school_view(school_id: int):
+    school = _school_for_view(school_id)
+    form = SchoolFilterForm(formdata=request.args or MultiDict())
+    form.validate()
+    date_from, date_to = _dates(form, today_in(school.timezone))
+    grain = form.grain.data if form.grain.data in stats.GRAINS else "month"
+    cats = tuple(c for c in CATEGORIES if c in (form.category.data or [])) or None
+    form.category.data = list(cats or CATEGORIES)
+    form.date_from.data, form.date_to.data, form.grain.data = date_from, date_to, grain
+    scope = Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,),
+                  categories=cats)
+    # School edits (pupils, targets) do not move the data version: key on them.
+    facts = (school.pupils, school.country, school.city,
+             tuple(sorted((t.category, t.quantity) for t in school.targets)))
+    board = stats.cached(("school", scope, grain, _locale(), facts),
+                         lambda: charts.school_dashboard(school, scope, grain))
+    return school, form, scope, grain, board
+
+
+@bp.route("/school/<int:school_id>")
+@role_required(*STAFF_ROLES, COORDINATOR)
+def school(school_id: int):
+    """One school's charts and totals, filtered by dates and categories in the URL."""
+    school, form, scope, grain, board = _school_view(school_id)
+    return render_template("dashboards/school.html", school=school, form=form,
+                           scope=scope, grain=grain, board=board,
+                           query=request.query_string.decode())
+
+
+@bp.route("/school/<int:school_id>/<chart_id>.csv")
+@role_required(*STAFF_ROLES, COORDINATOR)
+def school_csv(school_id: int, chart_id: str):
+    """The numbers of one chart of the school dashboard, as CSV."""
+    school, _form, _scope, _grain, board = _school_view(school_id)
+    return _csv(board.charts, chart_id, f"school-{school.id}")
+
+
+def _csv(chart_list, chart_id: str, prefix: str) -> Response:
+    for chart in chart_list:
+        if chart.id == chart_id:
+            resp = Response(chart.csv(), mimetype="text/csv")
+            resp.headers["Content-Disposition"] = (
+                f'attachment; filename="{prefix}-{chart.id}.csv"')
+            return resp
+    abort(404)
+
+
+def _programme_view():
+    form = ProgrammeFilterForm(formdata=request.args or MultiDict())
+    places = stats.cities()
+    form.place.choices = [("", _("All schools"))]
+    countries = sorted({k for _c, k in places}, key=lambda k: k != "KZ")
+    names = {"KZ": _("Kazakhstan"), "BY": _("Belarus")}
+    form.place.choices += [(f"country:{k}", names.get(k, k)) for k in countries]
+    form.place.choices += [(f"city:{c}", c) for c, _k in places]
+    form.validate()
+    date_from, date_to = _dates(form, today_in())
+    place = form.place.data or ""
+    city = place[5:] if place.startswith("city:") else None
+    country = place[8:] if place.startswith("country:") else None
+    category = form.category.data if form.category.data in CATEGORIES else "water"
+    form.date_from.data, form.date_to.data, form.category.data = date_from, date_to, category
+    scope = Scope(date_from=date_from, date_to=date_to, city=city, country=country)
+    view = stats.cached(("programme", scope, category, _locale()),
+                        lambda: charts.overview(scope, category))
+    return form, scope, category, view
+
+
+@bp.route("/programme")
+@role_required(*STAFF_ROLES)
+def programme():
+    """All schools ranked per pupil, totals over time, Kyzylorda and Minsk side by side."""
+    form, scope, category, view = _programme_view()
+    return render_template("dashboards/programme.html", form=form, scope=scope,
+                           category=category, view=view,
+                           query=request.query_string.decode())
+
+
+@bp.route("/programme/<chart_id>.csv")
+@role_required(*STAFF_ROLES)
+def programme_csv(chart_id: str):
+    """The numbers of one chart of the programme overview, as CSV."""
+    _form, _scope, _category, view = _programme_view()
+    return _csv(view.charts, chart_id, "programme")
+
+
+def _public_view():
+    today = today_in()
+    return stats.cached(("public", today, _locale()), lambda: charts.public_summary(today))
+
+
+@bp.route("/public")
+@public
+def public_summary():
+    """Programme results for everyone: totals, leading schools, people reached."""
+    return render_template("dashboards/public.html", view=_public_view())
+
+
+@bp.route("/public/<chart_id>.csv")
+@public
+def public_csv(chart_id: str):
+    """The numbers of a public chart, as CSV."""
+    return _csv(_public_view().charts, chart_id, "programme-results")
