@@ -225,7 +225,7 @@ def _parse_rate(text: str, field_name: str) -> Decimal:
         raise ValidationFailed(_l("This number is far too large."), field_name)
     if value.quantize(Decimal("0.000001")) != value:
         raise ValidationFailed(_l("At most 6 decimal places."), field_name)
-    return value
+    return value.quantize(Decimal("0.000001"))
 
 
 def _check_common(category: str, fraction: str, source: str, valid_from: date | None,

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask import current_app
-from sqlalchemy import Date, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import Date, case, cast, false, func, literal, or_, select, union_all
 
 from greenapp.extensions import db
 from greenapp.models.impact import MonthlySummary, StatsVersion
@@ -139,7 +139,7 @@ def _source(scope: Scope, grain: str, boundaries: Sequence[date]):
     daily_ranges += [(s, next_month(s)) for s in split]
     daily = select(*(getattr(d, c) for c in cols), d.day.label("day")).where(
         *_owner_filter(d, scope),
-        or_(*((d.day >= a) & (d.day < b) for a, b in daily_ranges if a < b)),
+        or_(false(), *((d.day >= a) & (d.day < b) for a, b in daily_ranges if a < b)),
     )
     monthly = select(*(getattr(m, c) for c in cols), m.month.label("day")).where(
         *_owner_filter(m, scope), m.month >= full_start, m.month < full_end,
