@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -95,6 +96,23 @@ class WhatIfForm(FlaskForm):
     percent = StringField(_l("Cut by (%)"), validators=[
         DataRequired(message=_l("Enter a percentage between 0 and 100."))],
         render_kw={"inputmode": "decimal"})
+    use_per_pupil = StringField(
+        _l("Today's yearly use per pupil"),
+        validators=[DataRequired(message=_l(
+            "Enter the yearly use per pupil, for example 12000."))],
+        description=_l("In litres, kWh or kg per pupil per year (from the schools' bills)."),
+        render_kw={"inputmode": "decimal"})
+
+
+class SavingsForm(FlaskForm):
+    """Which report: the community, all schools or one school, over which dates."""
+
+    class Meta:
+        csrf = False
+
+    subject = SelectField(_l("Report for"), choices=[], validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
 
 
 class ActionForm(FlaskForm):

@@ -3,7 +3,19 @@ proposals (lawyers, with residents and coordinators as authors)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from datetime import date, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,6 +26,8 @@ from greenapp.experts.forms import (
     ProposalForm,
     ProposalReviewForm,
     ReviewLogForm,
+    SavingsForm,
+    WhatIfForm,
 )
 from greenapp.extensions import db
 from greenapp.models.community import Challenge
@@ -23,8 +37,10 @@ from greenapp.models.user import ADMIN, COORDINATOR, ECONOMIST, LAWYER, RESIDENT
 from greenapp.permissions import public, role_required, signed_in
 from greenapp.services import guides as guide_service
 from greenapp.services import proposals as proposal_service
-from greenapp.services import quality
+from greenapp.services import quality, savings
+from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+from greenapp.services.units import CATEGORY_LABELS
 
 bp = Blueprint("experts", __name__)
 EXPERTS = (ADMIN, SCIENTIST, ECONOMIST, LAWYER)
@@ -307,3 +323,64 @@ def proposal_support(proposal_id: int):
         db.session.commit()
         flash(_("Thank you for your support."), "success")
     return redirect(url_for("experts.proposal", proposal_id=proposal.id))
+
+
+# ---- Economists: savings report and what-if -------------------------------------------
+
+def _savings_request() -> tuple[SavingsForm, str, date, date]:
+    form = SavingsForm(request.args)
+    form.subject.choices = savings.subjects()
+    today = today_in(None)
+    date_to = form.date_to.data if form.date_to.data and not form.date_to.errors else today
+    date_from = (form.date_from.data if form.date_from.data and not form.date_from.errors
+                 else (date_to.replace(day=1) - timedelta(days=335)).replace(day=1))
+    form.date_from.data, form.date_to.data = date_from, date_to
+    subject = form.subject.data or savings.COMMUNITY
+    form.subject.data = subject
+    return form, subject, date_from, date_to
+
+
+@bp.route("/savings")
+@role_required(ECONOMIST, ADMIN)
+def savings_report():
+    """Money saved per month and category, per pupil, for a school or the community."""
+    form, subject, date_from, date_to = _savings_request()
+    report = None
+    try:
+        report = savings.report(subject, date_from, date_to)
+    except ValidationFailed as exc:
+        _field_error(form, exc, "subject")
+    return render_template("experts/savings.html", form=form, report=report,
+                           has_tariffs="impact.tariffs" in current_app.view_functions)
+
+
+@bp.route("/savings.csv")
+@role_required(ECONOMIST, ADMIN)
+def savings_csv():
+    """The same report as a CSV download."""
+    _form, subject, date_from, date_to = _savings_request()
+    try:
+        report = savings.report(subject, date_from, date_to)
+    except ValidationFailed:
+        abort(400)
+    name = f"savings-{subject}-{date_from:%Y%m}-{date_to:%Y%m}.csv"
+    return Response(savings.to_csv(report), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/what-if")
+@role_required(ECONOMIST, ADMIN)
+def what_if():
+    """If every school of a city cut a category by N%, what is saved in a year?"""
+    form = WhatIfForm(request.args)
+    form.city.choices = [(c, c) for c in savings.cities()]
+    form.category.choices = [(c, CATEGORY_LABELS[c]) for c in ("water", "energy", "waste")]
+    result = None
+    if request.args and form.validate():
+        try:
+            result = savings.what_if(form.city.data, form.category.data, form.percent.data,
+                                     form.use_per_pupil.data, today_in(None))
+        except ValidationFailed as exc:
+            _field_error(form, exc, "percent")
+    return render_template("experts/what_if.html", form=form, result=result,
+                           has_tariffs="impact.tariffs" in current_app.view_functions)

@@ -1,0 +1,183 @@
+"""Economists: money saved per month and category (per school, per pupil, for the
+community), CSV export, and the what-if calculator at today's tariffs.
+
+Built on greenapp.services.impact (money_saved with the tariff valid on each day) and
+greenapp.services.stats.Scope; money is never summed across currencies.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from greenapp.extensions import db
+from greenapp.models.impact import Tariff
+from greenapp.models.school import School
+from greenapp.services import impact
+from greenapp.services.errors import ValidationFailed
+from greenapp.services.stats import Scope
+from greenapp.services.units import CATEGORIES, COUNT_CATEGORIES, parse_decimal
+
+CENT = Decimal("0.01")
+COMMUNITY = "community"
+ALL_SCHOOLS = "schools"
+EPOCH = date(2000, 1, 1)
+
+
+@dataclass
+class ReportRow:
+    """Money saved in one month and category, in one currency."""
+
+    month: date
+    category: str
+    currency: str
+    quantity: Decimal
+    amount: Decimal
+    per_pupil: Decimal | None
+    unpriced: Decimal
+
+
+@dataclass
+class Report:
+    """A savings report for one subject over a period."""
+
+    subject: str
+    title: str
+    pupils: int
+    rows: list[ReportRow]
+    totals: dict[str, Decimal]
+
+
+def owner_impact(owner_type: str, owner_id: int, today: date | None = None) -> dict:
+    """All-time CO2e avoided and money saved of one resident or school."""
+    scope = Scope(date_from=EPOCH, date_to=today or date.today(), owner_type=owner_type,
+                  school_ids=(owner_id,))
+    co2 = impact.co2e_avoided(scope, by=())
+    money = impact.totals_by_currency(impact.money_saved(scope, by=()))
+    kg = sum((r.kg_co2e for r in co2), Decimal(0))
+    return {"co2e_kg": kg.quantize(Decimal("0.001")) if kg else None,
+            "money": {c: a.quantize(CENT) for c, a in money.items() if a}}
+
+
+def subjects() -> list[tuple[str, str]]:
+    """What a report can be about: the community, all schools, or one school."""
+    options = [(COMMUNITY, str(_l("Green Community (residents)"))),
+               (ALL_SCHOOLS, str(_l("All schools")))]
+    options += [(str(sid), name) for sid, name in
+                db.session.execute(select(School.id, School.name).order_by(School.name))]
+    return options
+
+
+def report(subject: str, date_from: date, date_to: date) -> Report:
+    """Money saved per month and category for a subject, with per-pupil figures."""
+    if date_to < date_from:
+        raise ValidationFailed(_l("The end date cannot be before the start date."),
+                               "date_to")
+    if subject == COMMUNITY:
+        scope = Scope(date_from=date_from, date_to=date_to, owner_type="resident")
+        title, pupils = str(_l("Green Community (residents)")), 0
+    elif subject == ALL_SCHOOLS:
+        scope = Scope(date_from=date_from, date_to=date_to)
+        title = str(_l("All schools"))
+        pupils = int(db.session.scalar(select(func.sum(School.pupils))) or 0)
+    else:
+        school = db.session.get(School, int(subject)) if subject.isdigit() else None
+        if school is None:
+            raise ValidationFailed(_l("Choose a school from the list."), "subject")
+        scope = Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,))
+        title, pupils = school.name, school.pupils
+    rows = [
+        ReportRow(
+            month=r.key["period"], category=r.key["category"], currency=r.currency,
+            quantity=r.quantity, amount=r.amount.quantize(CENT),
+            per_pupil=(r.amount / pupils).quantize(CENT) if pupils else None,
+            unpriced=r.unpriced_quantity)
+        for r in impact.money_saved(scope, by=("period", "category"))
+    ]
+    totals = {c: a.quantize(CENT) for c, a in
+              impact.totals_by_currency(impact.money_saved(scope, by=())).items()}
+    return Report(subject, title, pupils, rows, totals)
+
+
+def to_csv(rep: Report) -> str:
+    """The report as CSV (one row per month, category and currency)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["subject", "month", "category", "quantity", "currency",
+                     "money_saved", "money_saved_per_pupil", "unpriced_quantity"])
+    for r in rep.rows:
+        writer.writerow([rep.title, r.month.strftime("%Y-%m"), r.category, r.quantity,
+                         r.currency, r.amount, "" if r.per_pupil is None else r.per_pupil,
+                         r.unpriced])
+    return out.getvalue()
+
+
+@dataclass
+class WhatIf:
+    """The answer of the what-if calculator."""
+
+    city: str
+    category: str
+    percent: Decimal
+    schools: int
+    pupils: int
+    yearly_use: Decimal
+    saved_quantity: Decimal
+    price: Decimal | None
+    currency: str
+    money: Decimal | None
+    tariff_from: date | None
+
+
+def cities() -> list[str]:
+    """Cities that have schools."""
+    return list(db.session.scalars(select(School.city).distinct().order_by(School.city)))
+
+
+def tariff_today(city: str, category: str, today: date) -> Tariff | None:
+    """The tariff valid today for a city and category (whole category, no fraction)."""
+    return db.session.scalar(
+        select(Tariff).where(Tariff.city == city, Tariff.category == category,
+                             Tariff.fraction == "", Tariff.valid_from <= today)
+        .order_by(Tariff.valid_from.desc()).limit(1))
+
+
+def what_if(city: str, category: str, percent_text: str, use_text: str,
+            today: date) -> WhatIf:
+    """If every school of a city cut its yearly use of a category by percent."""
+    if city not in cities():
+        raise ValidationFailed(_l("Choose a city from the list."), "city")
+    if category not in CATEGORIES or category in COUNT_CATEGORIES:
+        raise ValidationFailed(_l("Choose water, energy or waste."), "category")
+    try:
+        percent = parse_decimal(percent_text)
+    except ValidationFailed:
+        raise ValidationFailed(_l("Enter a percentage between 0 and 100."),
+                               "percent") from None
+    if not Decimal(0) < percent <= Decimal(100):
+        raise ValidationFailed(_l("Enter a percentage between 0 and 100."), "percent")
+    try:
+        per_pupil = parse_decimal(use_text)
+    except ValidationFailed:
+        raise ValidationFailed(_l("Enter the yearly use per pupil, for example 12000."),
+                               "use_per_pupil") from None
+    if per_pupil <= 0 or per_pupil.adjusted() > 9:
+        raise ValidationFailed(_l("Enter the yearly use per pupil, for example 12000."),
+                               "use_per_pupil")
+    schools, pupils = db.session.execute(
+        select(func.count(School.id), func.coalesce(func.sum(School.pupils), 0))
+        .where(School.city == city)).one()
+    yearly = per_pupil * int(pupils)
+    saved = (yearly * percent / 100).quantize(Decimal("0.001"))
+    tariff = tariff_today(city, category, today)
+    money = (saved * tariff.price_per_unit).quantize(CENT) if tariff else None
+    return WhatIf(city, category, percent, int(schools), int(pupils), yearly, saved,
+                  tariff.price_per_unit if tariff else None,
+                  tariff.currency if tariff else "", money,
+                  tariff.valid_from if tariff else None)

@@ -1,0 +1,109 @@
+"""Data quality: implausible entries are flagged; scientists verify or reject them."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from greenapp.models.log import DailySummary, EcoLog
+from greenapp.services import summary
+
+
+def _history(factory, owner, values, days_back=20):
+    for i, value in enumerate(values):
+        factory.log(owner, quantity=str(value),
+                    action_date=date.today() - timedelta(days=days_back - i))
+
+
+def _total(db, owner_id):
+    return db.session.scalar(select(func.sum(DailySummary.quantity)).where(
+        DailySummary.owner_id == owner_id, DailySummary.owner_type == "resident"))
+
+
+def test_far_above_the_usual_value_is_flagged(factory, db):
+    resident = factory.user("resident")
+    _history(factory, resident, [10, 12, 9, 11, 10])  # median 10
+    normal = factory.log(resident, quantity="50")  # exactly 5x: not flagged
+    odd = factory.log(resident, quantity="60")  # median now 10.5: 60 > 52.5
+    assert normal.review_status == "ok"
+    assert odd.review_status == "flagged" and "5 times" in odd.review_reason
+
+
+def test_too_little_history_flags_nothing(factory, db):
+    resident = factory.user("resident")
+    _history(factory, resident, [10, 10, 10, 10])
+    assert factory.log(resident, quantity="5000").review_status == "ok"
+
+
+def test_other_owners_and_old_logs_are_not_compared(factory, db):
+    resident = factory.user("resident")
+    _history(factory, resident, [10, 10, 10, 10, 10], days_back=200)
+    other = factory.user("resident")
+    _history(factory, other, [10, 10, 10, 10, 10])
+    assert factory.log(resident, quantity="1000").review_status == "ok"
+
+
+def test_an_edit_to_an_implausible_value_is_flagged(client, factory, login, db):
+    resident = factory.user("resident")
+    _history(factory, resident, [10, 10, 10, 10, 10])
+    log = factory.log(resident, quantity="10")
+    login(resident)
+    client.post(f"/logs/{log.id}/edit", data={
+        "category": "water", "fraction": "", "quantity": "900", "unit": "L",
+        "action_date": log.action_date.isoformat(), "evidence": "metered", "note": "",
+        "version": str(log.version)})
+    db.session.refresh(log)
+    assert log.quantity == Decimal("900") and log.review_status == "flagged"
+
+
+def test_scientist_rejects_with_reason_owner_sees_why(client, factory, login, db):
+    resident = factory.user("resident")
+    _history(factory, resident, [10, 10, 10, 10, 10])
+    odd = factory.log(resident, quantity="700")
+    assert _total(db, resident.id) == Decimal("750")
+    scientist = factory.user("scientist")
+    login(scientist)
+    page = client.get("/experts/quality").get_data(as_text=True)
+    assert "700 L" in page
+    page = client.post(f"/experts/quality/{odd.id}", data={"decision": "rejected",
+                       "reason": ""}, follow_redirects=True).get_data(as_text=True)
+    assert "Say why the entry is rejected" in page
+    db.session.refresh(odd)
+    assert odd.review_status == "flagged"
+    client.post(f"/experts/quality/{odd.id}",
+                data={"decision": "rejected", "reason": "Meter misread: 7.00 m3 typed as L"})
+    db.session.refresh(odd)
+    assert odd.review_status == "rejected" and odd.deleted_at is None
+    assert _total(db, resident.id) == Decimal("50")
+    assert summary.stored_rows() == summary.recompute_rows()
+    client.post("/auth/logout")
+    login(resident)
+    page = client.get(f"/logs/{odd.id}").get_data(as_text=True)
+    assert "Meter misread" in page and "rejected" in page
+    home = client.get("/community/notifications").get_data(as_text=True)
+    assert "rejected your entry" in home and "Meter misread" in home
+
+
+def test_scientist_verifies(client, factory, login, db):
+    resident = factory.user("resident")
+    _history(factory, resident, [10, 10, 10, 10, 10])
+    odd = factory.log(resident, quantity="700")
+    login(factory.user("scientist"))
+    client.post(f"/experts/quality/{odd.id}", data={"decision": "verified", "reason": ""})
+    db.session.refresh(odd)
+    assert odd.review_status == "verified"
+    assert _total(db, resident.id) == Decimal("750")
+    assert db.session.scalar(select(func.count()).select_from(EcoLog).where(
+        EcoLog.review_status == "flagged")) == 0
+
+
+def test_school_logs_flagged_and_coordinators_notified(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    _history(factory, coordinator, [100, 100, 100, 100, 100])
+    odd = factory.log(coordinator, quantity="9000")
+    assert odd.review_status == "flagged"
+    login(factory.user("scientist"))
+    client.post(f"/experts/quality/{odd.id}", data={"decision": "rejected", "reason": "typo"})
+    client.post("/auth/logout")
+    login(coordinator)
+    assert 'bell-count">1<' in client.get("/logs/").get_data(as_text=True)
