@@ -129,6 +129,9 @@ def create_log(actor: User, data: LogInput) -> EcoLog:
 
 def update_log(actor: User, log: EcoLog, data: LogInput, expected_version: int) -> EcoLog:
     """Apply an edit; refuse it if someone else saved the log in the meantime."""
+    # Lock and re-read the row: a concurrent edit on PostgreSQL waits here, then sees
+    # the new version and gets a Conflict instead of silently overwriting.
+    db.session.refresh(log, with_for_update=True)
     if not can_edit(actor, log) or log.deleted_at is not None:
         raise PermissionDenied(_l("You cannot edit this entry."))
     if expected_version != log.version:
@@ -162,6 +165,7 @@ def _after_save(log: EcoLog) -> None:
 
 def delete_log(actor: User, log: EcoLog, expected_version: int | None = None) -> None:
     """Soft-delete a log: it leaves totals but stays in the record and the audit."""
+    db.session.refresh(log, with_for_update=True)  # see update_log: no lost updates
     if not can_edit(actor, log):
         raise PermissionDenied(_l("You cannot delete this entry."))
     if log.deleted_at is not None:
