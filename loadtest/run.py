@@ -503,6 +503,9 @@ def main(argv: list[str] | None = None) -> int:
         done.set()
         if kill_thread:
             kill_thread.join()
+        deadline = time.monotonic() + 30  # the master replaces the killed worker
+        while len(worker_pids(proc.pid)) < args.workers and time.monotonic() < deadline:
+            time.sleep(0.2)
         report["workers_after_run"] = len(worker_pids(proc.pid))
         report["conflicts"] = edit_conflicts(base, accounts, stats, args.race_rounds)
         report["log_posts_sent"] = sum(o.sent for o in outcomes)
