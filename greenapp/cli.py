@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, create-admin, create-user, rebuild-summary."""
+"""flask commands: seed-demo, create-admin, create-user, rebuild-summary, backup."""
 
 from __future__ import annotations
 
@@ -57,6 +57,29 @@ def register_cli(app: Flask) -> None:
         n = summary.rebuild()
         db.session.commit()
         click.echo(f"{n} summary rows")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def backup_cmd(path: str) -> None:
+        """Write a consistent copy of the database to PATH (safe while serving)."""
+        from greenapp.services import backup
+
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        if url.startswith("postgresql"):
+            dump, restore = backup.postgres_commands(url, path)
+            click.echo("PostgreSQL: back up with pg_dump (a consistent snapshot):")
+            click.echo(f"  {dump}")
+            click.echo("Restore into an empty or existing database with:")
+            click.echo(f"  {restore}")
+            click.echo("(give the password via PGPASSWORD or ~/.pgpass)")
+            return
+        try:
+            result = backup.backup_sqlite(backup.sqlite_path(url), path)
+        except backup.BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        rows = sum(result.tables.values())
+        click.echo(f"backup written to {result.path}: {len(result.tables)} tables, "
+                   f"{rows} rows, integrity ok")
 
 
 def _create(email: str, name: str, password: str, role: str, school_name: str | None) -> None:
