@@ -80,8 +80,8 @@ def test_kazakh_pages_have_no_english_left(client, factory, login, path):
     coordinator = factory.user("coordinator", school=school, display_name="Дана")
     factory.log(coordinator, category="water", quantity="1.5", unit="m3")
     factory.log(coordinator, category="waste", fraction="plastic", quantity="2", unit="kg")
-    login(coordinator)
     client.post("/language", data={"language": "kk", "next": "/"})
+    login(coordinator)  # the welcome message is then in Kazakh too
     page = client.get(path).get_data(as_text=True)
     assert 'lang="kk"' in page
     assert english_left(page) == []
@@ -97,3 +97,22 @@ def test_numbers_follow_the_locale(client, factory, login):
     client.post("/language", data={"language": "ru", "next": "/"})
     russian = client.get("/logs/").get_data(as_text=True)
     assert "1\xa0500" in russian and "2,5" in russian
+
+
+def test_language_chosen_before_signing_in_is_kept(client, factory, login, db):
+    user = factory.user("resident")
+    client.post("/language", data={"language": "be", "next": "/"})
+    login(user)
+    db.session.refresh(user)
+    assert user.locale == "be"
+    assert 'lang="be"' in client.get("/logs/").get_data(as_text=True)
+
+
+def test_the_plausibility_limit_is_written_the_local_way(client, factory, login):
+    login(factory.user("coordinator"))
+    client.post("/language", data={"language": "ru", "next": "/"})
+    page = client.post("/logs/new", data={
+        "category": "water", "quantity": "5000", "unit": "m3", "evidence": "metered",
+        "action_date": "2026-01-05",
+    }).get_data(as_text=True)
+    assert "1\xa0000\xa0000" in page

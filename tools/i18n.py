@@ -37,7 +37,9 @@ def extract() -> dict[str | tuple, list[str]]:
     """Return every msgid used in the code with the files it appears in."""
     found: dict = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(
-        ROOT, METHOD_MAP, OPTIONS, KEYWORDS
+        ROOT, METHOD_MAP, OPTIONS, KEYWORDS,
+        # Babel skips folders starting with "_" by default; templates/_macros holds strings.
+        directory_filter=lambda path: not Path(path).name.startswith((".", "__")),
     ):
         if filename.startswith(("tests/", "bench/", "tools/", "migrations/")):
             continue

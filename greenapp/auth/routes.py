@@ -73,6 +73,9 @@ def login():
             session.clear()  # a fresh session: nothing carried over from before sign-in
             if locale:
                 session["locale"] = locale
+                # A language chosen before signing in is kept on the account.
+                user.locale = user.locale or locale
+                db.session.commit()
             login_user(user, remember=form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(safe_next(form.next.data) or home_for(user))

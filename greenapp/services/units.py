@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import lazy_gettext as _l
 
 from greenapp.services.errors import ValidationFailed
+from greenapp.services.i18n import fmt_quantity
 
 WATER = "water"
 ENERGY = "energy"
@@ -127,7 +128,7 @@ def to_canonical(category: str, text: str, unit: str) -> Quantity:
             _l(
                 "That is more than %(limit)s %(unit)s in one entry; split it or check "
                 "the unit.",
-                limit=f"{CEILINGS[category]:,}",
+                limit=fmt_quantity(CEILINGS[category]),
                 unit=UNIT_SHORT[CANONICAL_UNIT[category]],
             ),
             "quantity",
