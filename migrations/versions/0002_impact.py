@@ -76,35 +76,35 @@ RECYCLING_SOURCE = (
 )
 
 SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER trg_daily_summaries_ai AFTER INSERT ON daily_summaries BEGIN
-  INSERT INTO monthly_summaries ({KEY}, quantity, log_count)
+    """CREATE TRIGGER trg_daily_summaries_ai AFTER INSERT ON daily_summaries BEGIN
+  INSERT INTO monthly_summaries (KEYCOLS, quantity, log_count)
   VALUES (NEW.owner_type, NEW.owner_id, strftime('%Y-%m-01', NEW.day), NEW.category,
           NEW.fraction, NEW.evidence, NEW.quantity, NEW.log_count)
-  ON CONFLICT ({KEY}) DO UPDATE SET quantity = quantity + excluded.quantity,
+  ON CONFLICT (KEYCOLS) DO UPDATE SET quantity = quantity + excluded.quantity,
     log_count = log_count + excluded.log_count;
   UPDATE stats_version SET n = n + 1 WHERE id = 1;
 END""",
-    f"""CREATE TRIGGER trg_daily_summaries_au AFTER UPDATE ON daily_summaries BEGIN
-  INSERT INTO monthly_summaries ({KEY}, quantity, log_count)
+    """CREATE TRIGGER trg_daily_summaries_au AFTER UPDATE ON daily_summaries BEGIN
+  INSERT INTO monthly_summaries (KEYCOLS, quantity, log_count)
   VALUES (OLD.owner_type, OLD.owner_id, strftime('%Y-%m-01', OLD.day), OLD.category,
           OLD.fraction, OLD.evidence, -OLD.quantity, -OLD.log_count)
-  ON CONFLICT ({KEY}) DO UPDATE SET quantity = quantity + excluded.quantity,
+  ON CONFLICT (KEYCOLS) DO UPDATE SET quantity = quantity + excluded.quantity,
     log_count = log_count + excluded.log_count;
-  INSERT INTO monthly_summaries ({KEY}, quantity, log_count)
+  INSERT INTO monthly_summaries (KEYCOLS, quantity, log_count)
   VALUES (NEW.owner_type, NEW.owner_id, strftime('%Y-%m-01', NEW.day), NEW.category,
           NEW.fraction, NEW.evidence, NEW.quantity, NEW.log_count)
-  ON CONFLICT ({KEY}) DO UPDATE SET quantity = quantity + excluded.quantity,
+  ON CONFLICT (KEYCOLS) DO UPDATE SET quantity = quantity + excluded.quantity,
     log_count = log_count + excluded.log_count;
   DELETE FROM monthly_summaries WHERE log_count <= 0
     AND owner_type = OLD.owner_type AND owner_id = OLD.owner_id
     AND month = strftime('%Y-%m-01', OLD.day);
   UPDATE stats_version SET n = n + 1 WHERE id = 1;
 END""",
-    f"""CREATE TRIGGER trg_daily_summaries_ad AFTER DELETE ON daily_summaries BEGIN
-  INSERT INTO monthly_summaries ({KEY}, quantity, log_count)
+    """CREATE TRIGGER trg_daily_summaries_ad AFTER DELETE ON daily_summaries BEGIN
+  INSERT INTO monthly_summaries (KEYCOLS, quantity, log_count)
   VALUES (OLD.owner_type, OLD.owner_id, strftime('%Y-%m-01', OLD.day), OLD.category,
           OLD.fraction, OLD.evidence, -OLD.quantity, -OLD.log_count)
-  ON CONFLICT ({KEY}) DO UPDATE SET quantity = quantity + excluded.quantity,
+  ON CONFLICT (KEYCOLS) DO UPDATE SET quantity = quantity + excluded.quantity,
     log_count = log_count + excluded.log_count;
   DELETE FROM monthly_summaries WHERE log_count <= 0
     AND owner_type = OLD.owner_type AND owner_id = OLD.owner_id
@@ -112,23 +112,24 @@ END""",
   UPDATE stats_version SET n = n + 1 WHERE id = 1;
 END""",
 ]
+SQLITE_TRIGGERS = [t.replace("KEYCOLS", KEY) for t in SQLITE_TRIGGERS]
 
-PG_FUNCTION = f"""
+PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION greenapp_monthly_rollup() RETURNS trigger AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    INSERT INTO monthly_summaries ({KEY}, quantity, log_count)
+    INSERT INTO monthly_summaries (KEYCOLS, quantity, log_count)
     VALUES (OLD.owner_type, OLD.owner_id, date_trunc('month', OLD.day)::date,
             OLD.category, OLD.fraction, OLD.evidence, -OLD.quantity, -OLD.log_count)
-    ON CONFLICT ({KEY}) DO UPDATE
+    ON CONFLICT (KEYCOLS) DO UPDATE
       SET quantity = monthly_summaries.quantity + EXCLUDED.quantity,
           log_count = monthly_summaries.log_count + EXCLUDED.log_count;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
-    INSERT INTO monthly_summaries ({KEY}, quantity, log_count)
+    INSERT INTO monthly_summaries (KEYCOLS, quantity, log_count)
     VALUES (NEW.owner_type, NEW.owner_id, date_trunc('month', NEW.day)::date,
             NEW.category, NEW.fraction, NEW.evidence, NEW.quantity, NEW.log_count)
-    ON CONFLICT ({KEY}) DO UPDATE
+    ON CONFLICT (KEYCOLS) DO UPDATE
       SET quantity = monthly_summaries.quantity + EXCLUDED.quantity,
           log_count = monthly_summaries.log_count + EXCLUDED.log_count;
   END IF;
@@ -141,7 +142,7 @@ BEGIN
   RETURN NULL;
 END;
 $$ LANGUAGE plpgsql
-"""
+""".replace("KEYCOLS", KEY)
 PG_TRIGGER = """
 CREATE TRIGGER trg_daily_summaries_rollup
 AFTER INSERT OR UPDATE OR DELETE ON daily_summaries
