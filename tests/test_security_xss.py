@@ -1,0 +1,48 @@
+"""XSS: payloads typed into every free-text field of every form stay inert on every page.
+
+The browser side (a dialog handler that fails on any alert) is in
+tests/e2e/test_xss_browser.py.
+"""
+
+from __future__ import annotations
+
+from werkzeug.security import generate_password_hash
+
+from greenapp.models.user import ROLES, User
+from tests.xss_helpers import PAYLOADS, crawl, seed_embedded, seed_payloads
+
+_HASH = generate_password_hash("correct-horse-battery", method="pbkdf2:sha256:1000")
+
+
+def make_world(factory, db) -> tuple[dict[str, User], dict]:
+    """One account per role (coordinator of a real school) and the ids forms need."""
+    school = factory.school(name="XSS School")
+    users = {}
+    for role in ROLES:
+        user = User(email=f"{role}@xss.example.org", display_name=f"{role} xss", role=role,
+                    school=school if role == "coordinator" else None, password_hash=_HASH)
+        db.session.add(user)
+        users[role] = user
+    db.session.commit()
+    log = factory.log(users["coordinator"], note="plain note")
+    overrides = {"school_id": school.id, "log_id": log.id, "user_id": users["resident"].id}
+    return users, overrides
+
+
+def test_payloads_in_every_form_are_stored_inert_and_never_render_as_markup(
+    app, factory, db
+):
+    users, overrides = make_world(factory, db)
+    report = seed_payloads(app, users, overrides)
+    seed_embedded(app, users, overrides, report)
+    # the core free-text fields all took payloads: names, notes, schools, accounts
+    for endpoint in ("auth.register", "logs.new", "logs.edit", "schools.new",
+                     "schools.edit", "auth.user_new", "auth.user_edit"):
+        assert report.forms.get(endpoint) == len(PAYLOADS), (endpoint, report.forms)
+    assert not report.leaks, report.leaks
+    pages, leaks = crawl(app, users, overrides)
+    assert not leaks, leaks
+    assert pages > 100
+    print(f"\nXSS: {len(PAYLOADS)} payloads, {report.submissions} form submissions, "
+          f"{len(report.forms)} forms stored payloads: {sorted(report.forms)}; "
+          f"{pages} page views checked")
