@@ -274,7 +274,8 @@ def _show_proposal(proposal: Proposal, review_form: ProposalReviewForm, status: 
         can_edit=proposal_service.can_edit(current_user, proposal),
         can_review=current_user.role in proposal_service.REVIEWERS
         and bool(review_form.status.choices),
-        history=audit.history("proposal", proposal.id), action=ActionForm(),
+        edits=[r for r in audit.history("proposal", proposal.id) if r.action == "update"],
+        field_labels=proposal_service.field_labels(), action=ActionForm(),
     ), status
 
 

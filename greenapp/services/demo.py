@@ -98,6 +98,9 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
     if created["logs"]:
         _audit_seeded()
         summary.rebuild()
+    from greenapp.services.demo_community import seed_community
+
+    created.update(seed_community(today))
     return created
 
 

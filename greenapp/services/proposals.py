@@ -53,6 +53,14 @@ def status_labels() -> dict:
     }
 
 
+def field_labels() -> dict:
+    """Translated names of the fields an author can edit."""
+    return {"kind": _l("Kind"), "title": _l("Title"), "text": _l("Text"),
+            "category": _l("Category"), "district": _l("City district"),
+            "challenge_id": _l("Supporting challenge"),
+            "evidence_path": _l("Supporting data")}
+
+
 def kind_labels() -> dict:
     """Translated names of the proposal kinds."""
     return {"proposal": _l("Proposal"), "demand": _l("Demand")}

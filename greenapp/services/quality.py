@@ -28,6 +28,7 @@ from greenapp.services import logs as log_service
 from greenapp.services import notifications
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.i18n import fmt_quantity
+from greenapp.services.units import CANONICAL_UNIT, UNIT_SHORT
 
 FACTOR = Decimal(5)
 WINDOW_DAYS = 90
@@ -68,9 +69,10 @@ def check(log: EcoLog) -> bool:
     if median is None or log.quantity <= FACTOR * median:
         return False
     reason = _(
-        "Flagged automatically: more than 5 times the usual %(median)s (median of "
-        "%(n)s entries in the last 90 days).",
-        median=fmt_quantity(median.quantize(Decimal("0.001"))), n=n,
+        "Flagged automatically: more than 5 times the usual %(median)s %(unit)s (median "
+        "of %(n)s entries in the last 90 days).",
+        median=fmt_quantity(median.quantize(Decimal("0.001"))),
+        unit=UNIT_SHORT[CANONICAL_UNIT[log.category]], n=n,
     )
     log_service.set_review(None, log, REVIEW_FLAGGED, reason)  # type: ignore[arg-type]
     return True

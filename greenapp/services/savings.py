@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from greenapp.extensions import db
 from greenapp.models.impact import Tariff
-from greenapp.models.school import School
+from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.services import impact
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.stats import Scope
@@ -52,6 +52,13 @@ class Report:
     pupils: int
     rows: list[ReportRow]
     totals: dict[str, Decimal]
+    pupils_by_currency: dict[str, int]
+    unpriced: dict[str, Decimal]  # category -> quantity with no tariff on its day
+
+    def per_pupil(self, currency: str, amount: Decimal) -> Decimal | None:
+        """Money per pupil of the schools that pay in this currency."""
+        pupils = self.pupils_by_currency.get(currency)
+        return (amount / pupils).quantize(CENT) if pupils else None
 
 
 def owner_impact(owner_type: str, owner_id: int, today: date | None = None) -> dict:
@@ -81,28 +88,36 @@ def report(subject: str, date_from: date, date_to: date) -> Report:
                                "date_to")
     if subject == COMMUNITY:
         scope = Scope(date_from=date_from, date_to=date_to, owner_type="resident")
-        title, pupils = str(_l("Green Community (residents)")), 0
+        title, by_currency = str(_l("Green Community (residents)")), {}
     elif subject == ALL_SCHOOLS:
         scope = Scope(date_from=date_from, date_to=date_to)
         title = str(_l("All schools"))
-        pupils = int(db.session.scalar(select(func.sum(School.pupils))) or 0)
+        by_currency = {}
+        for country, pupils in db.session.execute(
+                select(School.country, func.sum(School.pupils)).group_by(School.country)):
+            currency = COUNTRY_CURRENCY.get(country, "")
+            by_currency[currency] = by_currency.get(currency, 0) + int(pupils or 0)
     else:
         school = db.session.get(School, int(subject)) if subject.isdigit() else None
         if school is None:
             raise ValidationFailed(_l("Choose a school from the list."), "subject")
         scope = Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,))
-        title, pupils = school.name, school.pupils
-    rows = [
-        ReportRow(
+        title = school.name
+        by_currency = {COUNTRY_CURRENCY.get(school.country, ""): school.pupils}
+    rep = Report(subject, title, sum(by_currency.values()), [], {}, by_currency, {})
+    for r in impact.money_saved(scope, by=("period", "category")):
+        if r.unpriced_quantity:
+            rep.unpriced[r.key["category"]] = (rep.unpriced.get(r.key["category"], Decimal(0))
+                                               + r.unpriced_quantity)
+        if r.quantity == r.unpriced_quantity:
+            continue  # nothing priced in this row (e.g. outreach): listed in `unpriced`
+        rep.rows.append(ReportRow(
             month=r.key["period"], category=r.key["category"], currency=r.currency,
             quantity=r.quantity, amount=r.amount.quantize(CENT),
-            per_pupil=(r.amount / pupils).quantize(CENT) if pupils else None,
-            unpriced=r.unpriced_quantity)
-        for r in impact.money_saved(scope, by=("period", "category"))
-    ]
-    totals = {c: a.quantize(CENT) for c, a in
-              impact.totals_by_currency(impact.money_saved(scope, by=())).items()}
-    return Report(subject, title, pupils, rows, totals)
+            per_pupil=rep.per_pupil(r.currency, r.amount), unpriced=r.unpriced_quantity))
+    rep.totals = {c: a.quantize(CENT) for c, a in
+                  impact.totals_by_currency(impact.money_saved(scope, by=())).items() if a}
+    return rep
 
 
 def to_csv(rep: Report) -> str:
