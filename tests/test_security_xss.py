@@ -23,9 +23,12 @@ def make_world(factory, db) -> tuple[dict[str, User], dict]:
                     school=school if role == "coordinator" else None, password_hash=_HASH)
         db.session.add(user)
         users[role] = user
+    target = User(email="edited@xss.example.org", display_name="edited by the admin form",
+                  role="resident", password_hash=_HASH)  # the admin's edit form changes it
+    db.session.add(target)
     db.session.commit()
     log = factory.log(users["coordinator"], note="plain note")
-    overrides = {"school_id": school.id, "log_id": log.id, "user_id": users["resident"].id}
+    overrides = {"school_id": school.id, "log_id": log.id, "user_id": target.id}
     return users, overrides
 
 

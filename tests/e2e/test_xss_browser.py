@@ -1,0 +1,113 @@
+"""In Chromium: stored XSS payloads never run, and the CSP lets the real charts draw.
+
+Payloads are typed into every form of the live app (CSRF on) by tests/xss_helpers.py;
+then every page is opened in the browser as several roles. The `page` fixture fails
+the test if any alert() fires; a CSP violation in the console means markup got in
+(and only the CSP stopped it), so that fails too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from greenapp.extensions import db as _db
+from tests.test_security_xss import make_world
+from tests.xss_helpers import PAYLOADS, seed_embedded, seed_payloads, url_for_rule
+
+pytestmark = pytest.mark.e2e
+
+BROWSE_AS = ("admin", "coordinator", "resident", "lawyer")
+
+
+def _csp_violations(page) -> list[str]:
+    return [m for m in page.console_messages if "Content Security Policy" in m
+            or "Refused to" in m]
+
+
+def _html_pages(app, overrides) -> list[str]:
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
+            continue
+        if rule.rule.endswith((".csv", ".js")) or rule.endpoint == "ops.healthz":
+            continue
+        paths.append(url_for_rule(app, rule, overrides))
+    return sorted(set(paths))
+
+
+def test_stored_payloads_never_run_in_the_browser(
+    app, page, live_server, sign_in, factory, db
+):
+    users, overrides = make_world(factory, db)
+    report = seed_payloads(app, users, overrides)  # through the forms, on the same db
+    seed_embedded(app, users, overrides, report)
+    _db.session.commit()
+    assert report.forms.get("logs.new") == len(PAYLOADS), report.forms
+    assert not report.leaks, report.leaks
+    paths = _html_pages(app, overrides)
+    opened = 0
+    for role in BROWSE_AS:
+        page.context.clear_cookies()
+        sign_in(page, users[role])
+        for path in paths:
+            page.goto(live_server.url(path))
+            page.wait_for_load_state("load")
+            opened += 1
+        assert not page.alerts, (role, page.alerts)
+    page.context.clear_cookies()
+    for path in paths:  # and anonymous
+        page.goto(live_server.url(path))
+        opened += 1
+    assert not page.alerts, page.alerts
+    assert not _csp_violations(page), _csp_violations(page)
+    assert opened > 100
+    print(f"\nbrowser XSS: {len(PAYLOADS)} payloads, {report.submissions} submissions, "
+          f"{opened} page loads, 0 alerts")
+
+
+def _chart_data(factory):
+    schools = [factory.school(name=f"Chart School {i}") for i in range(3)]
+    for school in schools:
+        coordinator = factory.user("coordinator", school=school)
+        for d in range(1, 20, 3):
+            day = date.today() - timedelta(days=d)
+            factory.log(coordinator, quantity=str(100 + d), action_date=day)
+            factory.log(coordinator, category="energy", unit="kWh", quantity=str(d),
+                        action_date=day)
+    return schools
+
+
+def test_charts_draw_under_the_csp_without_unsafe_eval(page, live_server, sign_in, factory):
+    """What plotly.js needs, checked in Chromium (see README, Security and operations)."""
+    _chart_data(factory)
+    admin = factory.user("admin")
+    sign_in(page, admin)
+    response = page.goto(live_server.url("/dashboards/programme"))
+    csp = response.headers["content-security-policy"]
+    assert "unsafe-eval" not in csp and "script-src 'self'" in csp
+    page.wait_for_selector("[data-figure-id] .main-svg")
+    drawn = page.locator("[data-figure-id] .main-svg").count()
+    assert drawn >= 1
+    assert not _csp_violations(page), _csp_violations(page)
+
+    # Without 'unsafe-inline' in style-src, plotly's injected <style>/style attributes are
+    # refused: this is why the policy keeps it (for styles only, never for scripts).
+    def strict_styles(route):
+        resp = route.fetch()
+        headers = dict(resp.headers)
+        headers["content-security-policy"] = csp.replace(
+            "style-src 'self' 'unsafe-inline'", "style-src 'self'")
+        route.fulfill(response=resp, headers=headers)
+
+    page.route("**/dashboards/programme*", strict_styles)
+    page.console_messages.clear()
+    page.goto(live_server.url("/dashboards/programme"))
+    page.wait_for_selector("[data-figure-id] .main-svg")
+    page.wait_for_timeout(300)
+    style_refusals = [m for m in _csp_violations(page) if "style" in m.lower()]
+    assert style_refusals, "plotly no longer needs inline styles: drop 'unsafe-inline'"
+    print(f"\nCSP probe: {drawn} charts drawn without 'unsafe-eval'; without inline styles "
+          f"{len(style_refusals)} refusals, first: {style_refusals[0][:160]}")
+    assert not [m for m in _csp_violations(page) if "unsafe-eval" in m or "script" in m]
