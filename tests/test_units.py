@@ -56,6 +56,8 @@ def test_point_one_plus_point_two_stays_exact(app):
         ("water", "1", "kg", "unit"),  # unit of another category
         ("trees", "1.5", "trees", "quantity"),  # half a tree
         ("waste", "0.5", "g", "quantity"),  # finer than 1 g
+        ("water", "1e-999999999", "L", "quantity"),  # would underflow to zero
+        ("energy", "0.0000001", "MWh", "quantity"),  # 0.1 Wh
         ("noise", "1", "L", "category"),
     ],
 )

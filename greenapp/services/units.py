@@ -136,7 +136,8 @@ def to_canonical(category: str, text: str, unit: str) -> Quantity:
     if category in COUNT_CATEGORIES and canonical != canonical.to_integral_value():
         raise ValidationFailed(_l("Enter a whole number."), "quantity")
     step = Decimal(1).scaleb(-CANONICAL_SCALE)
-    if canonical.quantize(step) != canonical:
+    # canonical <= 0 catches values so tiny that the multiplication underflowed to zero.
+    if canonical <= 0 or value.adjusted() < -12 or canonical.quantize(step) != canonical:
         raise ValidationFailed(
             _l("Too precise: the smallest step is 0.001 %(unit)s.",
                unit=UNIT_SHORT[CANONICAL_UNIT[category]]),
