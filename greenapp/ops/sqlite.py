@@ -5,10 +5,13 @@
 - BEGIN IMMEDIATE for requests that change data (POST, PUT, PATCH, DELETE): the write
   lock is taken at the start of the transaction, so two workers never both read and
   then race to upgrade to a write lock (which SQLite answers with "database is locked"
-  without waiting). Reads (GET) keep deferred transactions and run in parallel.
+  without waiting).
+- Elsewhere (GET requests, CLI, tests) reads run outside a transaction, as pysqlite
+  does by default, so each read sees the latest committed data; a transaction starts
+  (BEGIN IMMEDIATE) right before the first INSERT/UPDATE/DELETE.
 
-pysqlite's own transaction handling is switched off so SQLAlchemy emits BEGIN itself
-(the recipe from SQLAlchemy's SQLite dialect documentation).
+pysqlite's own transaction handling is switched off so these BEGINs are ours (see
+"Serializable isolation / Savepoints / Transactional DDL" in SQLAlchemy's SQLite docs).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 def wants_immediate() -> bool:
@@ -47,7 +51,14 @@ def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> N
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_immediate() else "BEGIN")
+        if wants_immediate():
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def begin_before_first_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip()[:7].upper().startswith(WRITES) and \
+                not conn.connection.dbapi_connection.in_transaction:
+            cursor.execute("BEGIN IMMEDIATE")
 
 
 def configure_sqlite(app: Flask) -> None:
