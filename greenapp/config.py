@@ -48,6 +48,7 @@ class Config:
     SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", 15000))
     SQLITE_WAL = True
     REQUEST_LOG = True
+    PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))  # reverse proxies in front of the app
     LOGIN_RATELIMIT = os.environ.get("LOGIN_RATELIMIT", "10 per minute")
     WTF_CSRF_TIME_LIMIT = None  # a form left open during a lesson must still submit
     SESSION_COOKIE_HTTPONLY = True

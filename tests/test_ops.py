@@ -107,3 +107,25 @@ def test_sqlite_writes_outside_requests_are_still_atomic(app, db, factory):
     db.session.rollback()
     names = set(db.session.scalars(sa.select(School.name)))
     assert names == {"Kept"}
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(app):
+    from flask import request
+
+    from greenapp.permissions import public
+
+    proxied = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config[
+        "SQLALCHEMY_DATABASE_URI"], "PROXY_COUNT": 1})
+
+    @proxied.route("/whoami")
+    @public
+    def whoami():
+        return request.remote_addr or ""
+
+    resp = proxied.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"},
+                                     environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert resp.get_data(as_text=True) == "203.0.113.9"
+    plain = app.test_client()
+    assert plain.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
+    with proxied.app_context():
+        _db.engine.dispose()

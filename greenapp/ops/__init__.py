@@ -17,3 +17,10 @@ def register_ops(app: Flask) -> None:
     register_security_headers(app)
     register_request_log(app)
     configure_sqlite(app)
+    hops = int(app.config.get("PROXY_COUNT", 0) or 0)
+    if hops > 0:
+        # Behind nginx & co. the client address is in X-Forwarded-For; trust exactly the
+        # number of proxies configured, so the per-IP login limit sees real clients.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
