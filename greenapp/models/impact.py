@@ -89,7 +89,7 @@ class MonthlySummary(db.Model):
 
 class StatsVersion(db.Model):
     """One row whose counter moves with every change that can alter a figure
-    (bumped by the rollup triggers and by factor/tariff edits); caches key on it."""
+    (bumped last in every log, review, factor and tariff change); caches key on it."""
 
     __tablename__ = "stats_version"
 

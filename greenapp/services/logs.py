@@ -14,7 +14,7 @@ from greenapp.models.base import utcnow
 from greenapp.models.log import REVIEW_STATES, EcoLog
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, STAFF_ROLES, User
-from greenapp.services import audit, summary
+from greenapp.services import audit, stats, summary
 from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.units import (
@@ -124,6 +124,7 @@ def create_log(actor: User, data: LogInput) -> EcoLog:
     summary.add_log(log)
     audit.record("log", log.id, "create", actor, audit.diff({}, audit.snapshot(log, AUDITED_FIELDS)))
     _after_save(log)
+    stats.bump_version()
     return log
 
 
@@ -153,6 +154,7 @@ def update_log(actor: User, log: EcoLog, data: LogInput, expected_version: int) 
         summary.add_log(log)
     audit.record("log", log.id, "update", actor, changes)
     _after_save(log)
+    stats.bump_version()
     return log
 
 
@@ -178,6 +180,7 @@ def delete_log(actor: User, log: EcoLog, expected_version: int | None = None) ->
     log.deleted_by_id = actor.id
     log.version += 1
     audit.record("log", log.id, "delete", actor, {"deleted": [False, True]})
+    stats.bump_version()
 
 
 def set_review(actor: User, log: EcoLog, status: str, reason: str = "") -> EcoLog:
@@ -197,6 +200,7 @@ def set_review(actor: User, log: EcoLog, status: str, reason: str = "") -> EcoLo
         summary.add_log(log)
     after = {"review_status": status, "review_reason": reason}
     audit.record("log", log.id, "review", actor, audit.diff(before, after))
+    stats.bump_version()
     return log
 
 

@@ -242,7 +242,12 @@ def data_version() -> tuple | None:
 
 
 def bump_version() -> None:
-    """Mark every cached figure stale (factor and tariff edits call this)."""
+    """Mark every cached figure stale.
+
+    Log services call it as the LAST write of their transaction (never from the
+    summary triggers): every writer then takes this one row lock after its summary
+    rows, so two writers cannot wait on each other in opposite order (deadlock).
+    """
     db.session.execute(
         StatsVersion.__table__.update().where(StatsVersion.id == 1)
         .values(n=StatsVersion.n + 1)

@@ -105,6 +105,8 @@ def stored_rows() -> list[tuple]:
 
 def rebuild() -> int:
     """Replace the summary with a recomputation; return the number of rows."""
+    from greenapp.services.stats import bump_version
+
     db.session.execute(delete(DailySummary))
     rows = recompute_rows()
     for kind, owner_id, day, cat, frac, ev, qty, n in rows:
@@ -114,4 +116,5 @@ def rebuild() -> int:
                 fraction=frac, evidence=ev, quantity=qty, log_count=n,
             )
         )
+    bump_version()
     return len(rows)

@@ -82,7 +82,6 @@ SQLITE_TRIGGERS = [
           NEW.fraction, NEW.evidence, NEW.quantity, NEW.log_count)
   ON CONFLICT (KEYCOLS) DO UPDATE SET quantity = quantity + excluded.quantity,
     log_count = log_count + excluded.log_count;
-  UPDATE stats_version SET n = n + 1 WHERE id = 1;
 END""",
     """CREATE TRIGGER trg_daily_summaries_au AFTER UPDATE ON daily_summaries BEGIN
   INSERT INTO monthly_summaries (KEYCOLS, quantity, log_count)
@@ -98,7 +97,6 @@ END""",
   DELETE FROM monthly_summaries WHERE log_count <= 0
     AND owner_type = OLD.owner_type AND owner_id = OLD.owner_id
     AND month = strftime('%Y-%m-01', OLD.day);
-  UPDATE stats_version SET n = n + 1 WHERE id = 1;
 END""",
     """CREATE TRIGGER trg_daily_summaries_ad AFTER DELETE ON daily_summaries BEGIN
   INSERT INTO monthly_summaries (KEYCOLS, quantity, log_count)
@@ -109,7 +107,6 @@ END""",
   DELETE FROM monthly_summaries WHERE log_count <= 0
     AND owner_type = OLD.owner_type AND owner_id = OLD.owner_id
     AND month = strftime('%Y-%m-01', OLD.day);
-  UPDATE stats_version SET n = n + 1 WHERE id = 1;
 END""",
 ]
 SQLITE_TRIGGERS = [t.replace("KEYCOLS", KEY) for t in SQLITE_TRIGGERS]
@@ -138,7 +135,6 @@ BEGIN
       AND owner_type = OLD.owner_type AND owner_id = OLD.owner_id
       AND month = date_trunc('month', OLD.day)::date;
   END IF;
-  UPDATE stats_version SET n = n + 1 WHERE id = 1;
   RETURN NULL;
 END;
 $$ LANGUAGE plpgsql

@@ -1,0 +1,53 @@
+"""The dashboards' per-process cache never shows stale figures after a change."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from greenapp.models.impact import StatsVersion
+from tests.test_dashboards import _figures
+
+
+@pytest.fixture(autouse=True)
+def cache_on(db):
+    """The migration seeds this row; the per-test wipe removes it, which turns the
+    cache off. Put it back so these tests run with the cache as production does."""
+    db.session.add(StatsVersion(id=1, n=0))
+    db.session.commit()
+
+
+def _water_total(client, school_id: int) -> float:
+    start = date.today() - timedelta(days=60)
+    html = client.get(f"/dashboards/school/{school_id}?date_from={start}&category=water")
+    figs = _figures(html.get_data(as_text=True))
+    return sum(sum(t["y"]) for t in figs["cat-water"]["data"])
+
+
+def test_a_new_edited_or_deleted_log_shows_at_once(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    school_id = coordinator.school_id
+    first = factory.log(coordinator, quantity="100", unit="L")
+    login(coordinator)
+    assert _water_total(client, school_id) == 100  # now cached
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    form = {"category": "water", "unit": "L", "evidence": "metered",
+            "action_date": yesterday}
+    client.post("/logs/new", data={**form, "quantity": "50"})
+    assert _water_total(client, school_id) == 150
+    client.post(f"/logs/{first.id}/edit", data={**form, "quantity": "30", "version": "1"})
+    assert _water_total(client, school_id) == 80
+    client.post(f"/logs/{first.id}/delete", data={"version": "2"})
+    assert _water_total(client, school_id) == 50
+
+
+def test_a_rejected_log_leaves_the_dashboard(client, factory, login, db):
+    from greenapp.services import logs as log_service
+
+    coordinator = factory.user("coordinator")
+    log = factory.log(coordinator, quantity="70", unit="L")
+    scientist = factory.user("scientist")
+    login(scientist)
+    assert _water_total(client, coordinator.school_id) == 70
+    log_service.set_review(scientist, log, "rejected", "meter photo missing")
+    db.session.commit()
+    assert _water_total(client, coordinator.school_id) == 0
