@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from plotly import __version__ as PLOTLY_VERSION  # noqa: N812
 from werkzeug.datastructures import MultiDict
 
@@ -122,26 +123,34 @@ def _school_view(school_id: int):
     # School edits (pupils, targets) do not move the data version: key on them.
     facts = (school.pupils, school.country, school.city,
              tuple(sorted((t.category, t.quantity) for t in school.targets)))
-    board = stats.cached(("school", scope, grain, _locale(), facts),
-                         lambda: charts.school_dashboard(school, scope, grain))
-    return school, form, scope, grain, board
+    key = ("school", scope, grain, _locale(), facts)
+    board = stats.cached(key, lambda: charts.school_dashboard(school, scope, grain))
+    return school, form, scope, grain, board, key
 
 
 @bp.route("/school/<int:school_id>")
 @role_required(*STAFF_ROLES, COORDINATOR)
 def school(school_id: int):
     """One school's charts and totals, filtered by dates and categories in the URL."""
-    school, form, scope, grain, board = _school_view(school_id)
+    school, form, scope, grain, board, key = _school_view(school_id)
+    query = request.query_string.decode()
+    # The board's HTML (nine charts' JSON, totals) is the same for every viewer of
+    # this school, range and language: render it once per data version.
+    board_html = stats.cached(
+        (*key, "html", query),
+        lambda: Markup(render_template(  # noqa: S704 - our own autoescaped template
+            "dashboards/_school_board.html", school=school,
+                                       board=board, query=query)),
+    )
     return render_template("dashboards/school.html", school=school, form=form,
-                           scope=scope, grain=grain, board=board,
-                           query=request.query_string.decode())
+                           scope=scope, grain=grain, board_html=board_html)
 
 
 @bp.route("/school/<int:school_id>/<chart_id>.csv")
 @role_required(*STAFF_ROLES, COORDINATOR)
 def school_csv(school_id: int, chart_id: str):
     """The numbers of one chart of the school dashboard, as CSV."""
-    school, _form, _scope, _grain, board = _school_view(school_id)
+    school, _form, _scope, _grain, board, _key = _school_view(school_id)
     return _csv(board.charts, chart_id, f"school-{school.id}")
 
 
