@@ -139,8 +139,7 @@ def school(school_id: int):
     board_html = stats.cached(
         (*key, "html", query),
         lambda: Markup(render_template(  # noqa: S704 - our own autoescaped template
-            "dashboards/_school_board.html", school=school,
-                                       board=board, query=query)),
+            "dashboards/_school_board.html", school=school, board=board, query=query)),
     )
     return render_template("dashboards/school.html", school=school, form=form,
                            scope=scope, grain=grain, board_html=board_html)
