@@ -65,6 +65,18 @@ class World:
         self.resident_log = factory.log(self.users["resident"], note="own resident log")
         self.other_school_log = factory.log(self.other_coordinator, note="OTHER-SCHOOL-LOG")
         self.other_resident_log = factory.log(self.other_resident, note="OTHER-RESIDENT-LOG")
+        self.extra: dict[str, dict[str, int]] = {}
+        try:  # other features' objects, when those features are present
+            from tests.community_helpers import make_challenge
+
+            challenge = make_challenge(db, self.users["admin"])
+            self.extra["challenge_id"] = {"*": challenge.id}
+            self.extra["proposal_id"] = {
+                role: _proposal(self.users[role], f"Proposal by {role}").id
+                for role in ("resident", "coordinator")}
+            self.extra["proposal_id"]["*"] = self.extra["proposal_id"]["resident"]
+        except ImportError:
+            pass
 
     def _user(self, role: str, school, tag: str = "") -> User:
         user = User(email=f"{tag or role}@matrix.example.org", display_name=f"{role} {tag}",
@@ -81,6 +93,8 @@ class World:
             return self.school.id
         if name == "user_id":
             return self.other_resident.id
+        if name in self.extra:
+            return self.extra[name].get(role, self.extra[name]["*"])
         return _any_row_id(name)
 
 
@@ -246,3 +260,46 @@ def test_a_coordinator_cannot_open_or_log_for_another_school(app, factory, db):
                                              note="SMUGGLED"))
     smuggled = db.session.scalar(sa.select(EcoLog).where(EcoLog.note == "SMUGGLED"))
     assert smuggled is None or smuggled.school_id == world.school.id
+
+
+def _proposal(author, title="Bins for Shugyla district"):
+    from greenapp.services import proposals as proposal_service
+
+    proposal = proposal_service.submit(author, proposal_service.ProposalInput(
+        kind="proposal", title=title, text="Put sorting bins at every school gate, please.",
+        category="waste", district="Shugyla"))
+    _db.session.commit()
+    return proposal
+
+
+def test_only_the_author_may_edit_a_proposal(app, factory, db):
+    world = World(factory, db)
+    proposal = _proposal(world.other_resident)
+    form = {"kind": "proposal", "title": "HIJACKED", "category": "waste",
+            "text": "Somebody else rewrote this proposal text.", "district": "X"}
+    for who in ("resident", "coordinator", "other_coordinator", "admin", "lawyer",
+                "scientist", "economist"):
+        client = _as(app, world, who)
+        for method in ("GET", "POST"):
+            resp = client.open(f"/experts/proposals/{proposal.id}/edit", method=method,
+                               data=form if method == "POST" else None)
+            assert resp.status_code in (403, 404), (who, method, resp.status_code)
+    db.session.refresh(proposal)
+    assert proposal.title == "Bins for Shugyla district"
+
+
+def test_notifications_are_private_to_their_reader(app, factory, db):
+    from greenapp.models.community import Notification
+    from greenapp.services import notifications
+
+    world = World(factory, db)
+    note = notifications.notify(world.other_resident.id, notifications.LOG_VERIFIED,
+                                link="/logs/", day="2026-01-01")
+    db.session.commit()
+    for who in ("resident", "coordinator", "admin", "lawyer", "scientist", "economist"):
+        client = _as(app, world, who)
+        page = client.get("/community/notifications").get_data(as_text=True)
+        assert f'value="{note.id}"' not in page, who
+        client.post("/community/notifications/read", data={"notification_id": note.id})
+    db.session.expire_all()
+    assert db.session.get(Notification, note.id).read_at is None
