@@ -107,3 +107,22 @@ def test_school_logs_flagged_and_coordinators_notified(client, factory, login, d
     client.post("/auth/logout")
     login(coordinator)
     assert 'bell-count">1<' in client.get("/logs/").get_data(as_text=True)
+
+
+def test_a_flagged_entry_awards_no_badge_until_verified(client, factory, login, db):
+    from greenapp.models.community import Badge
+    from greenapp.services import challenges
+    from tests.community_helpers import make_challenge
+
+    resident = factory.user("resident")
+    challenge = make_challenge(db, factory.user("scientist"), target="500",
+                               start_date=date.today() - timedelta(days=30))
+    challenges.join(resident, challenge, date.today())
+    db.session.commit()
+    _history(factory, resident, [10, 10, 10, 10, 10])
+    odd = factory.log(resident, quantity="700")
+    assert odd.review_status == "flagged"
+    assert db.session.scalar(select(func.count()).select_from(Badge)) == 0
+    login(factory.user("scientist"))
+    client.post(f"/experts/quality/{odd.id}", data={"decision": "verified", "reason": ""})
+    assert db.session.scalar(select(func.count()).select_from(Badge)) == 1

@@ -79,8 +79,12 @@ def check(log: EcoLog) -> bool:
 
 
 def after_save(log: EcoLog) -> None:
-    """Hook called by create_log / update_log: flag, then award any completed challenge."""
-    check(log)
+    """Hook called by create_log / update_log: flag, then award any completed challenge.
+
+    A flagged entry awards nothing until a scientist verifies it (see decide).
+    """
+    if check(log) or log.review_status == REVIEW_FLAGGED:
+        return
     from greenapp.services.challenges import award_completed
 
     award_completed(log.owner_type, log.owner_id)
@@ -111,6 +115,10 @@ def decide(actor: User, log: EcoLog, decision: str, reason: str) -> EcoLog:
         raise ValidationFailed(_l("The reason is too long (500 characters at most)."),
                                "reason")
     log_service.set_review(actor, log, decision, reason)
+    if decision == REVIEW_VERIFIED:
+        from greenapp.services.challenges import award_completed
+
+        award_completed(log.owner_type, log.owner_id)
     kind = (notifications.LOG_REJECTED if decision == REVIEW_REJECTED
             else notifications.LOG_VERIFIED)
     notifications.notify_owner(log.owner_type, log.owner_id, kind, f"/logs/{log.id}",
