@@ -139,3 +139,17 @@ def test_what_if_refuses_bad_input_and_keeps_it(client, factory, login, db, quer
     page = client.get(f"/experts/what-if?{query}").get_data(as_text=True)
     assert message in page
     assert "<h2>Result</h2>" not in page
+
+
+def test_guides_are_listed_in_the_readers_language(client, factory, login, db):
+    scientist = factory.user("scientist")
+    login(scientist)
+    client.post("/experts/guides/new", data={**GUIDE, "title": "Только по-русски",
+                                             "languages": ["ru"]})
+    client.post("/experts/guides/new", data={**GUIDE, "title": "Everyone", "languages": ["en"]})
+    client.post("/auth/logout")
+    page = client.get("/experts/guides").get_data(as_text=True)
+    assert "Everyone" in page and "Только по-русски" not in page
+    client.post("/language", data={"language": "ru"})
+    page = client.get("/experts/guides").get_data(as_text=True)
+    assert "Everyone" in page and "Только по-русски" in page

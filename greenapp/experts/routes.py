@@ -16,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -72,7 +73,8 @@ def index():
 def guides():
     """Published guides and tips by category (scientists also see drafts)."""
     staff = current_user.is_authenticated and current_user.role in guide_service.AUTHORS
-    items = guide_service.all_guides() if staff else guide_service.published()
+    lang = str(get_locale() or "en")
+    items = guide_service.all_guides() if staff else guide_service.published_for(lang)
     return render_template("experts/guides.html", items=items, can_write=staff,
                            labels=guide_service.kind_labels())
 

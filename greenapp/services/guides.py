@@ -116,6 +116,13 @@ def published(lang: str | None = None, category: str | None = None,
     return list(db.session.scalars(stmt.order_by(Guide.category, Guide.title)))
 
 
+def published_for(lang: str) -> list[Guide]:
+    """Guides published in the reader's language, or in English as a fallback."""
+    stmt = select(Guide).where(or_(Guide.languages.contains(lang),
+                                   Guide.languages.contains("en")))
+    return list(db.session.scalars(stmt.order_by(Guide.category, Guide.title)))
+
+
 def all_guides() -> list[Guide]:
     """Every guide including drafts (for scientists)."""
     return list(db.session.scalars(select(Guide).order_by(Guide.category, Guide.title)))

@@ -5,9 +5,8 @@ Revises: 0001_initial
 Create Date: 2026-11-25 17:15:53.007442
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_community'
