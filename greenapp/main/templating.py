@@ -97,7 +97,29 @@ def audit_field_labels() -> dict:
         "display_name": _l("Display name"),
         "email": _l("Email"),
         "password": _l("Password"),
+        "title": _l("Title"),
+        "description": _l("Description"),
+        "target": _l("Target"),
+        "start_date": _l("Starts on"),
+        "end_date": _l("Ends on"),
+        "audience": _l("Who takes part"),
+        "evidence_required": _l("Only entries with evidence count"),
+        "kind": _l("Kind"),
+        "body": _l("Text"),
+        "text": _l("Text"),
+        "languages": _l("Languages"),
+        "district": _l("City district"),
+        "challenge_id": _l("Challenge"),
+        "evidence_path": _l("Supporting data"),
+        "kg_co2e_per_unit": _l("kg CO2e per unit"),
+        "source": _l("Source"),
+        "valid_from": _l("Valid from"),
+        "currency": _l("Currency"),
+        "price_per_unit": _l("Price per unit"),
     }
+
+
+DATE_FIELDS = frozenset({"action_date", "joined_on", "start_date", "end_date", "valid_from"})
 
 
 def audit_value(value: object, field: str) -> object:
@@ -116,11 +138,12 @@ def audit_value(value: object, field: str) -> object:
         "evidence": units.EVIDENCE_LABELS,
         "unit_entered": units.UNIT_SHORT,
         "role": role_labels(),
+        "review_status": review_labels(),
     }
     table = tables.get(field)
     if table and value in table:
         return table[value]
-    if field in ("action_date", "joined_on") and isinstance(value, str):
+    if field in DATE_FIELDS and isinstance(value, str):
         try:
             return format_date(date.fromisoformat(value), "medium")
         except ValueError:
