@@ -20,3 +20,16 @@ def test_single_history_reaches_every_table(app):
     tables = set(inspect(_db.engine).get_table_names())
     assert {t.name for t in _db.metadata.sorted_tables} <= tables
     assert "alembic_version" in tables
+
+
+def test_history_has_a_single_head():
+    from pathlib import Path
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    migrations = Path(__file__).resolve().parent.parent / "migrations"
+    config = Config(str(migrations / "alembic.ini"))
+    config.set_main_option("script_location", str(migrations))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"merge the migration branches: {heads}"
