@@ -68,32 +68,24 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach every feature blueprint."""
     from greenapp.auth.routes import bp as auth_bp
+    from greenapp.community.routes import bp as community_bp
+    from greenapp.dashboards.routes import bp as dashboards_bp
+    from greenapp.experts.routes import bp as experts_bp
+    from greenapp.impact.routes import bp as impact_bp
     from greenapp.logs.routes import bp as logs_bp
     from greenapp.main.routes import bp as main_bp
+    from greenapp.ops.routes import bp as ops_bp
     from greenapp.schools.routes import bp as schools_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(schools_bp, url_prefix="/schools")
     app.register_blueprint(logs_bp, url_prefix="/logs")
-    for module, prefix in OPTIONAL_BLUEPRINTS:
-        try:
-            mod = __import__(f"greenapp.{module}.routes", fromlist=["bp"])
-        except ModuleNotFoundError as exc:
-            if exc.name not in (f"greenapp.{module}", f"greenapp.{module}.routes"):
-                raise
-            continue
-        app.register_blueprint(mod.bp, url_prefix=prefix)
-
-
-# Feature packages added by later work; each is registered when its routes.py exists.
-OPTIONAL_BLUEPRINTS: tuple[tuple[str, str | None], ...] = (
-    ("dashboards", "/dashboards"),
-    ("impact", "/impact"),
-    ("community", "/community"),
-    ("experts", "/experts"),
-    ("ops", None),
-)
+    app.register_blueprint(dashboards_bp, url_prefix="/dashboards")
+    app.register_blueprint(impact_bp, url_prefix="/impact")
+    app.register_blueprint(community_bp, url_prefix="/community")
+    app.register_blueprint(experts_bp, url_prefix="/experts")
 
 
 def register_hooks(app: Flask) -> None:
