@@ -69,7 +69,9 @@ def figure(traces: list[dict], y_title: str, x_title: str = "", barmode: str = "
         "barmode": barmode,
         "height": height,
         "margin": {"l": 56, "r": 12, "t": 12, "b": 40},
-        "legend": {"orientation": "h", "y": -0.2, "x": 0, "font": {"size": 11}},
+        # Above the plot: below it, the legend collided with rotated month labels.
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
+                   "font": {"size": 11}},
         "separators": separators(),
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
                  "size": 12},
