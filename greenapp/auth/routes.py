@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from greenapp.auth.forms import LoginForm, PasswordForm, RegisterForm, UserCreateForm, UserEditForm
 from greenapp.extensions import db, limiter
+from greenapp.forms import show_error
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, ROLES, User
 from greenapp.permissions import public, role_required, signed_in
@@ -36,12 +37,6 @@ def _login_limit() -> str:
 
 def _account_key() -> str:
     return "login-account:" + user_service.normalise_email(request.form.get("email", ""))
-
-
-def _fail_on(form, exc: ValidationFailed, fallback: str) -> None:
-    """Show a service's validation message next to the field it names."""
-    field = getattr(form, exc.field or fallback, None) or getattr(form, fallback)
-    field.errors = [*field.errors, str(exc.message)]
 
 
 def home_for(user: User) -> str:
@@ -115,7 +110,7 @@ def register():
             )
         except ValidationFailed as exc:
             db.session.rollback()
-            _fail_on(form, exc, "email")
+            show_error(form, exc, "email")
         else:
             db.session.commit()
             session.clear()
@@ -137,7 +132,7 @@ def password():
             )
         except ValidationFailed as exc:
             db.session.rollback()
-            _fail_on(form, exc, "new_password")
+            show_error(form, exc, "new_password")
         else:
             db.session.commit()
             login_user(current_user._get_current_object())  # keep this device signed in with the new token
@@ -183,7 +178,7 @@ def user_new():
             )
         except ValidationFailed as exc:
             db.session.rollback()
-            _fail_on(form, exc, "email")
+            show_error(form, exc, "email")
         else:
             db.session.commit()
             flash(_("Account created."), "success")
@@ -210,7 +205,7 @@ def user_edit(user_id: int):
             )
         except ValidationFailed as exc:
             db.session.rollback()
-            _fail_on(form, exc, "role")
+            show_error(form, exc, "role")
         else:
             db.session.commit()
             flash(_("Account saved."), "success")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from greenapp.community.forms import ActionForm, ChallengeForm
 from greenapp.extensions import db
+from greenapp.forms import show_error
 from greenapp.models.community import Challenge
 from greenapp.models.log import DailySummary
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST
@@ -47,11 +48,6 @@ def _input(form: ChallengeForm) -> svc.ChallengeInput:
         audience=form.audience.data, evidence_required=bool(form.evidence_required.data),
         fraction=form.fraction.data or "",
     )
-
-
-def _field_error(form, exc: ValidationFailed) -> None:
-    field = getattr(form, exc.field or "title", None) or form.title
-    field.errors = [*field.errors, str(exc.message)]
 
 
 def _impact(owner_type: str, owner_id: int) -> dict:
@@ -130,7 +126,7 @@ def challenge_new():
             challenge = svc.create_challenge(current_user, _input(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_error(form, exc, "title")
         else:
             db.session.commit()
             flash(_("Challenge created."), "success")
@@ -151,7 +147,7 @@ def challenge_edit(challenge_id: int):
             svc.update_challenge(current_user, challenge, _input(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_error(form, exc, "title")
         else:
             db.session.commit()
             flash(_("Challenge updated."), "success")

@@ -31,6 +31,7 @@ from greenapp.experts.forms import (
     WhatIfForm,
 )
 from greenapp.extensions import db
+from greenapp.forms import show_error
 from greenapp.models.community import Challenge
 from greenapp.models.experts import Guide, Proposal
 from greenapp.models.log import EcoLog
@@ -46,11 +47,6 @@ from greenapp.services.units import CATEGORY_LABELS
 bp = Blueprint("experts", __name__)
 EXPERTS = (ADMIN, SCIENTIST, ECONOMIST, LAWYER)
 PER_PAGE = 30
-
-
-def _field_error(form, exc: ValidationFailed, fallback: str) -> None:
-    field = getattr(form, exc.field or fallback, None) or getattr(form, fallback)
-    field.errors = [*field.errors, str(exc.message)]
 
 
 @bp.route("/")
@@ -116,7 +112,7 @@ def guide_form(guide_id: int | None = None):
             item = guide_service.save(current_user, _guide_input(form), item)
         except ValidationFailed as exc:
             db.session.rollback()
-            _field_error(form, exc, "title")
+            show_error(form, exc, "title")
         else:
             db.session.commit()
             flash(_("Saved."), "success")
@@ -226,7 +222,7 @@ def proposal_new():
             proposal = proposal_service.submit(current_user, _proposal_input(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _field_error(form, exc, "title")
+            show_error(form, exc, "title")
         else:
             db.session.commit()
             flash(_("Your proposal was submitted. Lawyers will review it."), "success")
@@ -250,7 +246,7 @@ def proposal_edit(proposal_id: int):
             abort(403)
         except ValidationFailed as exc:
             db.session.rollback()
-            _field_error(form, exc, "title")
+            show_error(form, exc, "title")
         else:
             db.session.commit()
             flash(_("Proposal updated."), "success")
@@ -302,7 +298,7 @@ def proposal_review(proposal_id: int):
                                     form.decision_text.data or "")
         except ValidationFailed as exc:
             db.session.rollback()
-            _field_error(form, exc, "status")
+            show_error(form, exc, "status")
         else:
             db.session.commit()
             flash(_("Decision saved; the author has been notified."), "success")
@@ -352,7 +348,7 @@ def savings_report():
     try:
         report = savings.report(subject, date_from, date_to)
     except ValidationFailed as exc:
-        _field_error(form, exc, "subject")
+        show_error(form, exc, "subject")
     return render_template("experts/savings.html", form=form, report=report,
                            has_tariffs="impact.tariffs" in current_app.view_functions)
 
@@ -384,6 +380,6 @@ def what_if():
             result = savings.what_if(form.city.data, form.category.data, form.percent.data,
                                      form.use_per_pupil.data, today_in(None))
         except ValidationFailed as exc:
-            _field_error(form, exc, "percent")
+            show_error(form, exc, "percent")
     return render_template("experts/what_if.html", form=form, result=result,
                            has_tariffs="impact.tariffs" in current_app.view_functions)

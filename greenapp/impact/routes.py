@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from greenapp.extensions import db
+from greenapp.forms import show_error
 from greenapp.impact.forms import FactorForm, TariffForm
 from greenapp.models.impact import ImpactFactor, Tariff
 from greenapp.permissions import role_required
@@ -35,7 +36,7 @@ def _tariff_input(form: TariffForm) -> impact_service.TariffInput:
 
 def _fail(form, exc: ValidationFailed) -> None:
     db.session.rollback()
-    getattr(form, exc.field or "value").errors.append(str(exc.message))
+    show_error(form, exc, "value")
 
 
 @bp.route("/factors", methods=["GET", "POST"])

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from greenapp.extensions import db
+from greenapp.forms import show_error
 from greenapp.logs.forms import DeleteForm, FilterForm, LogForm
 from greenapp.models.log import EcoLog
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, STAFF_ROLES
@@ -31,11 +32,6 @@ def _input(form: LogForm) -> log_service.LogInput:
         fraction=form.fraction.data or "",
         note=form.note.data or "",
     )
-
-
-def _field_error(form: LogForm, exc: ValidationFailed) -> None:
-    field = getattr(form, exc.field or "quantity", None) or form.quantity
-    field.errors = [*field.errors, str(exc.message)]
 
 
 def _get_log(log_id: int) -> EcoLog:
@@ -89,7 +85,7 @@ def new():
             log = log_service.create_log(current_user, _input(form))
         except ValidationFailed as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_error(form, exc, "quantity")
         except PermissionDenied:
             db.session.rollback()
             abort(403)
@@ -135,7 +131,7 @@ def edit(log_id: int):
             log_service.update_log(current_user, log, _input(form), expected)
         except ValidationFailed as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            show_error(form, exc, "quantity")
         except Conflict as exc:
             db.session.rollback()
             flash(str(exc.message), "error")

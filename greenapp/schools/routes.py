@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from greenapp.extensions import db
+from greenapp.forms import show_error
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES
 from greenapp.permissions import role_required
@@ -36,7 +37,7 @@ def _save(form: SchoolForm, school: School | None):
         saved = school_service.save_school(current_user, _input(form), school)
     except ValidationFailed as exc:
         db.session.rollback()
-        getattr(form, exc.field or "name").errors.append(str(exc.message))
+        show_error(form, exc, "name")
         return None
     db.session.commit()
     flash(_("School saved."), "success")
