@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
@@ -27,8 +26,6 @@ from greenapp.models.user import SCIENTIST, User
 from greenapp.services import logs as log_service
 from greenapp.services import notifications
 from greenapp.services.errors import PermissionDenied, ValidationFailed
-from greenapp.services.i18n import fmt_quantity
-from greenapp.services.units import CANONICAL_UNIT, UNIT_SHORT
 
 FACTOR = Decimal(5)
 WINDOW_DAYS = 90
@@ -68,13 +65,9 @@ def check(log: EcoLog) -> bool:
     n, median = usual_value(log)
     if median is None or log.quantity <= FACTOR * median:
         return False
-    reason = _(
-        "Flagged automatically: more than 5 times the usual %(median)s %(unit)s (median "
-        "of %(n)s entries in the last 90 days).",
-        median=fmt_quantity(median.quantize(Decimal("0.001"))),
-        unit=UNIT_SHORT[CANONICAL_UNIT[log.category]], n=n,
-    )
-    log_service.set_review(None, log, REVIEW_FLAGGED, reason)  # type: ignore[arg-type]
+    # No stored text: pages explain an automatic flag in the reader's own language
+    # (the queue shows the owner's usual value, computed when it is viewed).
+    log_service.set_review(None, log, REVIEW_FLAGGED, "")  # type: ignore[arg-type]
     return True
 
 
