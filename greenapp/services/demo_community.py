@@ -40,6 +40,26 @@ GUIDES = [
 ]
 
 
+# The same advice for Kazakh and Russian readers (Belarusian and English fall back to
+# the English guides above).
+LOCAL_GUIDES = [
+    ("tip", "water", "kk", "Су есептегішін аптасына екі рет тексеріңіз",
+     "Есептегіштің көрсеткішін дүйсенбі мен бейсенбіде жазып алыңыз. Айырмасы — нақты "
+     "шығын; үнемделген суды **есептегіш көрсеткіші** ретінде тіркеңіз."),
+    ("tip", "water", "ru", "Снимайте показания счётчика воды дважды в неделю",
+     "Записывайте показания в понедельник и в четверг. Разница — ваш реальный расход; "
+     "сэкономленное вносите как **показание счётчика**."),
+    ("guide", "waste", "kk", "Қызылордада қалдықтарды сұрыптау",
+     "**Қағазды**, **пластикті**, **шыныны** және **металды** бөлек жинаңыз. Батареяларды "
+     "кәдімгі қоқыс жәшігіне емес, дүкендердегі арнайы қораптарға салыңыз.\n\nӘр қапты "
+     "тапсырар алдында өлшеп, фракциясы бойынша тіркеңіз."),
+    ("guide", "waste", "ru", "Сортировка отходов в Кызылорде",
+     "Собирайте отдельно **бумагу**, **пластик**, **стекло** и **металл**. Батарейки сдавайте "
+     "в специальные боксы в супермаркетах, а не в обычный контейнер.\n\nВзвешивайте "
+     "каждый пакет перед сдачей и вносите его по фракции."),
+]
+
+
 def _user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email))
 
@@ -56,11 +76,11 @@ def seed_community(today: date) -> dict[str, int]:
         return created
 
     specs = [
-        ("Water-wise month", "water", "", "300", today - timedelta(days=14),
+        ("Су үнемдеу айы · Месяц экономии воды", "water", "", "300", today - timedelta(days=14),
          today + timedelta(days=16), "residents", False, [resident]),
-        ("School energy sprint", "energy", "", "2", today - timedelta(days=20),
+        ("Мектептер энергия үнемдейді · Школы экономят энергию", "energy", "", "2", today - timedelta(days=20),
          today + timedelta(days=10), "schools", True, coordinators),
-        ("Plastic sorting challenge", "waste", "plastic", "10", today - timedelta(days=5),
+        ("Пластикті сұрыптаймыз · Сортируем пластик", "waste", "plastic", "10", today - timedelta(days=5),
          today + timedelta(days=25), "both", False, [resident, *coordinators]),
     ]
     for title, category, fraction, target, start, end, audience, evidence, joiners in specs:
@@ -79,6 +99,11 @@ def seed_community(today: date) -> dict[str, int]:
         if db.session.scalar(select(Guide).where(Guide.title == title)) is None:
             guides.save(scientist, guides.GuideInput(kind=kind, category=category, title=title,
                                                      body=body, languages=["en"]))
+            created["guides"] += 1
+    for kind, category, lang, title, body in LOCAL_GUIDES:
+        if db.session.scalar(select(Guide).where(Guide.title == title)) is None:
+            guides.save(scientist, guides.GuideInput(kind=kind, category=category, title=title,
+                                                     body=body, languages=[lang]))
             created["guides"] += 1
 
     if resident is not None and not db.session.scalar(

@@ -136,13 +136,22 @@ def is_visible(guide: Guide, user: User | None) -> bool:
 
 
 def tips_for(categories: list[str], lang: str, limit: int = 5) -> list[Guide]:
-    """Tips for the categories someone logs, in their language (or English)."""
+    """Tips for the categories someone logs, in their language; English only where
+    their language has no tip for that category yet."""
     if not categories:
         return []
-    stmt = (
-        select(Guide)
-        .where(Guide.kind == KIND_TIP, Guide.category.in_(categories),
-               or_(Guide.languages.contains(lang), Guide.languages.contains("en")))
-        .order_by(Guide.updated_at.desc()).limit(limit)
-    )
-    return list(db.session.scalars(stmt))
+
+    def query(langs: str, cats: list[str]) -> list[Guide]:
+        stmt = (
+            select(Guide)
+            .where(Guide.kind == KIND_TIP, Guide.category.in_(cats),
+                   Guide.languages.contains(langs))
+            .order_by(Guide.updated_at.desc()).limit(limit)
+        )
+        return list(db.session.scalars(stmt))
+
+    own = query(lang, categories)
+    missing = [c for c in categories if c not in {g.category for g in own}]
+    if lang == "en" or not missing:
+        return own
+    return (own + query("en", missing))[:limit]
