@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from greenapp.auth.forms import LoginForm, PasswordForm, RegisterForm, UserCreateForm, UserEditForm
 from greenapp.extensions import db, limiter
@@ -157,7 +158,8 @@ def _role_choices() -> list[tuple[str, str]]:
 @role_required(ADMIN)
 def users():
     """All accounts, for the programme's admins."""
-    rows = db.session.scalars(select(User).order_by(User.role, User.display_name))
+    rows = db.session.scalars(
+        select(User).options(selectinload(User.school)).order_by(User.role, User.display_name))
     return render_template("auth/users.html", users=list(rows))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from greenapp.extensions import db
 from greenapp.forms import show_error
@@ -60,7 +61,9 @@ def index():
         category=form.category.data or None,
         include_deleted=form.deleted.data == "1",
     )
-    stmt = log_service.visible_logs(current_user, flt)
+    # Owners are shown per row: load them with the page, not one query per row.
+    stmt = log_service.visible_logs(current_user, flt).options(
+        selectinload(EcoLog.school), selectinload(EcoLog.resident))
     page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
                        error_out=False)
     count_stmt = log_service.visible_logs(current_user, log_service.LogFilter(

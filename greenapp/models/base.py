@@ -43,11 +43,6 @@ class ScaledDecimal(TypeDecorator):
         return Decimal(int(value)).scaleb(-self.scale)
 
 
-def unscale(value: int | None, scale: int = 3) -> Decimal:
-    """Turn a raw scaled integer (e.g. from SUM()) back into a Decimal."""
-    return Decimal(int(value or 0)).scaleb(-scale)
-
-
 class AwareDateTime(TypeDecorator):
     """A UTC timestamp that comes back timezone-aware on SQLite too."""
 

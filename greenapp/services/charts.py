@@ -361,12 +361,12 @@ def overview(scope: Scope, category: str) -> Overview:
     for r in impact.money_saved(scope, ("owner",)):
         if r.amount:
             money.setdefault(r.key["owner"], {})[r.currency] = r.amount
+    by_owner: dict[int, dict[str, Decimal]] = {}
+    for r in cur:  # SQL rows (owner x evidence), indexed once
+        by_owner.setdefault(r["owner"], {})[r["evidence"]] = r["quantity"]
     ranking = []
     for s in schools:
-        ev = {k: Decimal(0) for k in EVIDENCE_KINDS}
-        for r in cur:
-            if r["owner"] == s.id:
-                ev[r["evidence"]] += r["quantity"]
+        ev = {k: by_owner.get(s.id, {}).get(k, Decimal(0)) for k in EVIDENCE_KINDS}
         q = sum(ev.values(), Decimal(0))
         pp = _per_pupil(q, s.pupils)
         prev_pp = _per_pupil(prev.get(s.id, Decimal(0)), s.pupils)

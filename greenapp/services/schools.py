@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from greenapp.extensions import db
 from greenapp.models.school import COUNTRY_TIMEZONES, School, SchoolTarget
@@ -97,4 +98,6 @@ def save_school(actor: User, data: SchoolInput, school: School | None = None) ->
 
 def all_schools() -> list[School]:
     """Every school, by country, city and name."""
-    return list(db.session.scalars(select(School).order_by(School.country, School.city, School.name)))
+    stmt = (select(School).options(selectinload(School.coordinators))
+            .order_by(School.country, School.city, School.name))
+    return list(db.session.scalars(stmt))

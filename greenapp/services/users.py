@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from greenapp.extensions import db
 from greenapp.models.school import School
@@ -115,7 +115,3 @@ def change_password(user: User, current: str, new: str) -> None:
     user.rotate_session_token()
     audit.record("user", user.id, "password", user, {"password": ["***", "***"]})
 
-
-def count_admins() -> int:
-    """Return how many admin accounts exist."""
-    return db.session.scalar(select(func.count()).where(User.role == "admin")) or 0
