@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from greenapp.models.community import Badge, Challenge, ChallengeParticipant, Notification
 from greenapp.services import challenges as svc
 from greenapp.services.errors import Conflict
+from tests.clock_helpers import local_today
 from tests.community_helpers import make_challenge
 
 
@@ -19,8 +20,8 @@ def _count(db, model):
 def _form(**kw):
     data = {
         "title": "Water week", "description": "Less water", "category": "water",
-        "fraction": "", "target": "500", "start_date": date.today().isoformat(),
-        "end_date": (date.today() + timedelta(days=7)).isoformat(), "audience": "both",
+        "fraction": "", "target": "500", "start_date": local_today().isoformat(),
+        "end_date": (local_today() + timedelta(days=7)).isoformat(), "audience": "both",
     }
     data.update(kw)
     return data

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from greenapp.community.forms import ActionForm, ChallengeForm
 from greenapp.extensions import db
@@ -16,7 +18,7 @@ from greenapp.models.log import DailySummary
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST
 from greenapp.permissions import public, role_required, signed_in
 from greenapp.services import challenges as svc
-from greenapp.services import guides, notifications
+from greenapp.services import guides, notifications, savings
 from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.safe_redirect import safe_next
@@ -52,8 +54,6 @@ def _input(form: ChallengeForm) -> svc.ChallengeInput:
 
 def _impact(owner_type: str, owner_id: int) -> dict:
     """Totals per category of the owner's counted logs (SQL SUM on the daily summary)."""
-    from sqlalchemy import func
-
     rows = db.session.execute(
         select(DailySummary.category, func.sum(DailySummary.quantity))
         .where(DailySummary.owner_type == owner_type, DailySummary.owner_id == owner_id)
@@ -70,7 +70,8 @@ def home():
     except PermissionDenied:
         return redirect(url_for("community.challenges"))
     totals = _impact(owner_type, owner_id)
-    money = _money(owner_type, owner_id)
+    school = current_user.school if owner_type == "school" else None
+    money = _money(owner_type, owner_id, today_in(school.timezone if school else None))
     lang = str(get_locale() or "en")
     return render_template(
         "community/home.html", totals=totals, money=money,
@@ -81,13 +82,9 @@ def home():
     )
 
 
-def _money(owner_type: str, owner_id: int):
-    """CO2e and money saved, once the impact service can tell (else None)."""
-    try:
-        from greenapp.services import savings
-    except ImportError:
-        return None
-    return savings.owner_impact(owner_type, owner_id)
+def _money(owner_type: str, owner_id: int, today: date) -> dict:
+    """All-time CO2e avoided and money saved, up to the owner's local today."""
+    return savings.owner_impact(owner_type, owner_id, today)
 
 
 @bp.route("/listing", methods=["POST"])

@@ -61,9 +61,9 @@ class Report:
         return (amount / pupils).quantize(CENT) if pupils else None
 
 
-def owner_impact(owner_type: str, owner_id: int, today: date | None = None) -> dict:
-    """All-time CO2e avoided and money saved of one resident or school."""
-    scope = Scope(date_from=EPOCH, date_to=today or date.today(), owner_type=owner_type,
+def owner_impact(owner_type: str, owner_id: int, today: date) -> dict:
+    """All-time CO2e avoided and money saved of one resident or school, up to its local today."""
+    scope = Scope(date_from=EPOCH, date_to=today, owner_type=owner_type,
                   school_ids=(owner_id,))
     co2 = impact.co2e_avoided(scope, by=())
     money = impact.totals_by_currency(impact.money_saved(scope, by=()))
