@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from plotly import __version__ as PLOTLY_VERSION  # noqa: N812
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from greenapp.dashboards.forms import ProgrammeFilterForm, SchoolFilterForm
@@ -103,7 +104,10 @@ def _locale() -> str:
 
 
 def _school_for_view(school_id: int) -> School:
-    school = db.session.get(School, school_id) or abort(404)
+    # One query for the school and its targets (both are part of the cache key).
+    school = db.session.get(School, school_id, options=[joinedload(School.targets)])
+    if school is None:
+        abort(404)
     if current_user.role == COORDINATOR and current_user.school_id != school.id:
         abort(403)
     return school
@@ -134,16 +138,17 @@ def school(school_id: int):
     """One school's charts and totals, filtered by dates and categories in the URL."""
     school, form, scope, grain, board, key = _school_view(school_id)
     query = request.query_string.decode()
-    # The board's HTML (nine charts' JSON, totals) is the same for every viewer of
-    # this school, range and language: render it once per data version.
-    board_html = stats.cached(
+    # Heading, filters and board (nine charts' JSON, totals) are the same for every
+    # viewer of this school, query and language: render them once per data version.
+    content_html = stats.cached(
         (*key, "html", query),
         # Markup: the output of our own autoescaped template, nothing user-typed raw.
         lambda: Markup(render_template(  # noqa: S704  # nosec B704
-            "dashboards/_school_board.html", school=school, board=board, query=query)),
+            "dashboards/_school_content.html", school=school, form=form, scope=scope,
+            grain=grain, board=board, query=query)),
     )
-    return render_template("dashboards/school.html", school=school, form=form,
-                           scope=scope, grain=grain, board_html=board_html)
+    return render_template("dashboards/school.html", school=school,
+                           content_html=content_html)
 
 
 @bp.route("/school/<int:school_id>/<chart_id>.csv")

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import Date, case, cast, false, func, literal, or_, select, union_all
 
 from greenapp.extensions import db
@@ -225,6 +225,7 @@ def cities() -> list[tuple[str, str]]:
 # --- a small cache keyed on the data version --------------------------------------
 
 _lock = threading.Lock()
+_VERSION_MEMO = "_greenapp_data_version"
 CACHE_SIZE = 256
 
 
@@ -234,11 +235,23 @@ def data_version() -> tuple | None:
     The counter covers logs, factors and tariffs; school edits (names, pupils,
     targets) are caught by the schools' count and latest update time.
     """
+    if has_request_context() and _VERSION_MEMO in g:
+        return g.get(_VERSION_MEMO)
     count = select(func.count(School.id)).scalar_subquery()
     latest = select(func.max(School.updated_at)).scalar_subquery()
     row = db.session.execute(
         select(StatsVersion.n, count, latest).where(StatsVersion.id == 1)).first()
-    return tuple(row) if row is not None else None
+    version = tuple(row) if row is not None else None
+    if has_request_context():
+        # One read per request: a page that shows several cached figures sees one version.
+        setattr(g, _VERSION_MEMO, version)
+    return version
+
+
+def forget_version() -> None:
+    """Drop this request's remembered version (after a write that moves it)."""
+    if has_request_context():
+        g.pop(_VERSION_MEMO, None)
 
 
 def bump_version() -> None:
@@ -252,6 +265,7 @@ def bump_version() -> None:
         StatsVersion.__table__.update().where(StatsVersion.id == 1)
         .values(n=StatsVersion.n + 1)
     )
+    forget_version()
 
 
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
