@@ -51,3 +51,21 @@ def test_a_rejected_log_leaves_the_dashboard(client, factory, login, db):
     log_service.set_review(scientist, log, "rejected", "meter photo missing")
     db.session.commit()
     assert _water_total(client, coordinator.school_id) == 0
+
+
+def test_a_target_edit_shows_at_once(client, factory, login, db):
+    """A target is an input of the figures but not a column of the school row:
+    saving it must still refresh the cached dashboard."""
+    from tests.test_schools import _data
+
+    coordinator = factory.user("coordinator")
+    school = coordinator.school
+    factory.log(coordinator, quantity="100", unit="L")
+    login(factory.user("admin"))
+    url = f"/dashboards/school/{school.id}?category=water"
+    assert "/ 1,000 (" not in client.get(url).get_data(as_text=True)  # no target yet
+    same = _data(name=school.name, city=school.city, address=school.address,
+                 pupils=str(school.pupils), joined_on=school.joined_on.isoformat(),
+                 target_water="1000", target_energy="", target_trees="")
+    assert client.post(f"/schools/{school.id}/edit", data=same).status_code == 302
+    assert "/ 1,000 (" in client.get(url).get_data(as_text=True)

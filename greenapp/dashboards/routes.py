@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from plotly import __version__ as PLOTLY_VERSION  # noqa: N812
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
 from greenapp.dashboards.forms import ProgrammeFilterForm, SchoolFilterForm
@@ -104,10 +103,7 @@ def _locale() -> str:
 
 
 def _school_for_view(school_id: int) -> School:
-    # One query for the school and its targets (both are part of the cache key).
-    school = db.session.get(School, school_id, options=[joinedload(School.targets)])
-    if school is None:
-        abort(404)
+    school = db.session.get(School, school_id) or abort(404)
     if current_user.role == COORDINATOR and current_user.school_id != school.id:
         abort(403)
     return school
@@ -124,10 +120,8 @@ def _school_view(school_id: int):
     form.date_from.data, form.date_to.data, form.grain.data = date_from, date_to, grain
     scope = Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,),
                   categories=cats)
-    # School edits (pupils, targets) do not move the data version: key on them.
-    facts = (school.pupils, school.country, school.city,
-             tuple(sorted((t.category, t.quantity) for t in school.targets)))
-    key = ("school", scope, grain, _locale(), facts)
+    # Saving a school (pupils, targets) moves the data version, like saving a log.
+    key = ("school", scope, grain, _locale())
     board = stats.cached(key, lambda: charts.school_dashboard(school, scope, grain))
     return school, form, scope, grain, board, key
 

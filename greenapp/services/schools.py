@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from greenapp.extensions import db
 from greenapp.models.school import COUNTRY_TIMEZONES, School, SchoolTarget
 from greenapp.models.user import User
-from greenapp.services import audit
+from greenapp.services import audit, stats
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.units import CATEGORIES, parse_decimal
 
@@ -93,6 +93,8 @@ def save_school(actor: User, data: SchoolInput, school: School | None = None) ->
             changes[f"target_{category}"] = [before_targets.get(category), after_targets.get(category)]
     if changes:
         audit.record("school", school.id, "create" if creating else "update", actor, changes)
+        # Pupils and targets are inputs of the dashboards' figures; last write (lock order).
+        stats.bump_version()
     return school
 
 
