@@ -12,12 +12,13 @@ from decimal import Decimal
 import pytest
 
 from greenapp.models.impact import ImpactFactor, Tariff
+from tests.clock_helpers import local_today
 
 XSS = "</script><script>alert(1)</script>"
 
 
 def _month_back(n: int) -> date:
-    d = date.today().replace(day=1)
+    d = local_today().replace(day=1)
     for _i in range(n):
         d = (d - timedelta(days=1)).replace(day=1)
     return d
@@ -124,15 +125,20 @@ def test_csv_download_matches_chart(client, login, setup):
         assert rows == expected
 
 
-def test_target_progress_is_cumulative_percent(client, login, factory, setup):
-    school, coordinator, m1, _m2 = setup
+def test_target_progress_is_cumulative_percent(client, login, factory):
+    """Progress against the yearly target counts from 1 January of the school's own year."""
+    today = local_today()
+    new_year = today.replace(month=1, day=1)
+    school = factory.school(name="Lyceum 8", pupils=200, targets={"water": "1000"})
+    coordinator = factory.user("coordinator", school=school)
+    factory.log(coordinator, category="water", quantity="100", action_date=new_year)
+    factory.log(coordinator, category="water", quantity="290", action_date=today)
+    factory.log(coordinator, category="water", quantity="500",  # last year: not counted
+                action_date=new_year - timedelta(days=1))
     login(coordinator)
-    figs = _figures(client.get(f"/dashboards/school/{school.id}?date_from={m1}")
+    figs = _figures(client.get(f"/dashboards/school/{school.id}?date_from={new_year}")
                     .get_data(as_text=True))
-    water = _trace(figs["targets"], "Water saved")["y"]
-    # 390 L of a 1000 L target, when all three logs fall in this calendar year
-    if m1.year == date.today().year:
-        assert water[-1] == 39.0
+    assert _trace(figs["targets"], "Water saved")["y"][-1] == 39.0  # 390 L of 1000 L
 
 
 ROLES = ("admin", "scientist", "economist", "lawyer", "coordinator", "other", "resident")
