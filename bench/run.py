@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 BIN = ROOT / ".venv" / "bin"
 PORT = 5687
+USER_AGENT = "greenapp-bench/1 (one browser for login and pages)"
 PASSWORD = "bench-password-2026"  # noqa: S105 - throwaway benchmark accounts
 SIZES = {"10k": 10_000, "1m": 1_000_000}
 SCHOOLS = 200
@@ -170,6 +171,10 @@ def login(email: str) -> str:
     """Sign in through the login form; return the Cookie header value."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # The same browser signs in and then loads pages: Flask-Login's session protection
+    # ties the session to the User-Agent, and a different one makes every response
+    # rewrite the cookie (as it would for a stolen cookie), which no real visit does.
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     base = f"http://127.0.0.1:{PORT}"
     html = opener.open(base + "/auth/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
@@ -186,6 +191,7 @@ def wrk(path: str, cookie: str = "") -> tuple[float, float]:
     """Run wrk (2 threads, 4 connections); return (p50 ms, requests/s)."""
     cmd = ["/usr/bin/wrk", "-t2", "-c4", f"-d{WRK_SECONDS}s", "--timeout", "30s",
            "--latency"]
+    cmd += ["-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(cmd + [f"http://127.0.0.1:{PORT}{path}"], capture_output=True,
@@ -202,7 +208,8 @@ def wrk(path: str, cookie: str = "") -> tuple[float, float]:
 def wire_bytes(url: str, cookie: str) -> tuple[int, str]:
     """Bytes on the wire for one GET with Accept-Encoding: gzip (body + headers)."""
     req = urllib.request.Request(f"http://127.0.0.1:{PORT}{url}",
-                                 headers={"Accept-Encoding": "gzip", "Cookie": cookie})
+                                 headers={"Accept-Encoding": "gzip", "Cookie": cookie,
+                                          "User-Agent": USER_AGENT})
     with urllib.request.urlopen(req) as resp:  # noqa: S310 - local http only
         body = resp.read()
         header_bytes = len(str(resp.headers).encode())

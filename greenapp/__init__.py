@@ -58,11 +58,16 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
-        from sqlalchemy import select
+        from greenapp.services import notifications
+        from greenapp.services.users import user_by_token_stmt
 
-        from greenapp.models.user import User
-
-        return db.session.scalar(select(User).where(User.session_token == token))
+        # The bell's unread count comes with the user's row: one query, not two.
+        row = db.session.execute(user_by_token_stmt(), {"token": token}).first()
+        if row is None:
+            return None
+        user, unread = row
+        notifications.remember_unread(user.id, unread or 0)
+        return user
 
 
 def register_blueprints(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from greenapp.extensions import db
 from greenapp.models.school import School
 from greenapp.models.user import COORDINATOR, STAFF_ROLES
 from greenapp.permissions import public, role_required
-from greenapp.services import charts, stats
+from greenapp.services import charts, page_cache, stats
 from greenapp.services.clock import today_in
 from greenapp.services.stats import Scope
 from greenapp.services.units import CATEGORIES
@@ -102,55 +103,85 @@ def _locale() -> str:
     return str(get_locale() or "en")
 
 
-def _school_for_view(school_id: int) -> School:
-    school = db.session.get(School, school_id) or abort(404)
-    if current_user.role == COORDINATOR and current_user.school_id != school.id:
+@dataclass(frozen=True)
+class SchoolFacts:
+    """What the dashboard needs of a school before it knows whether the page is cached."""
+
+    id: int
+    name: str
+    timezone: str
+
+
+def _load_facts(school_id: int) -> SchoolFacts | None:
+    school = db.session.get(School, school_id)
+    return SchoolFacts(school.id, school.name, school.timezone) if school else None
+
+
+def _school_for_view(school_id: int) -> SchoolFacts:
+    # Saving a school moves the data version, so its facts can be cached with the figures.
+    facts = stats.cached(("school-facts", school_id), lambda: _load_facts(school_id))
+    if facts is None:
+        abort(404)
+    if current_user.role == COORDINATOR and current_user.school_id != facts.id:
         abort(403)
-    return school
+    return facts
 
 
-def _school_view(school_id: int):
-    school = _school_for_view(school_id)
+def _school_view(school_id: int, facts: SchoolFacts | None = None):
+    facts = facts or _school_for_view(school_id)
     form = SchoolFilterForm(formdata=request.args or MultiDict())
     form.validate()
-    date_from, date_to = _dates(form, today_in(school.timezone))
+    date_from, date_to = _dates(form, today_in(facts.timezone))
     grain = form.grain.data if form.grain.data in stats.GRAINS else "month"
     cats = tuple(c for c in CATEGORIES if c in (form.category.data or [])) or None
     form.category.data = list(cats or CATEGORIES)
     form.date_from.data, form.date_to.data, form.grain.data = date_from, date_to, grain
-    scope = Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,),
+    scope = Scope(date_from=date_from, date_to=date_to, school_ids=(facts.id,),
                   categories=cats)
     # Saving a school (pupils, targets) moves the data version, like saving a log.
     key = ("school", scope, grain, _locale())
-    board = stats.cached(key, lambda: charts.school_dashboard(school, scope, grain))
-    return school, form, scope, grain, board, key
+    return facts, form, scope, grain, key
+
+
+def _board(facts: SchoolFacts, scope: Scope, grain: str, key: tuple):
+    return stats.cached(key, lambda: charts.school_dashboard(
+        db.session.get(School, facts.id), scope, grain))
 
 
 @bp.route("/school/<int:school_id>")
 @role_required(*STAFF_ROLES, COORDINATOR)
 def school(school_id: int):
     """One school's charts and totals, filtered by dates and categories in the URL."""
-    school, form, scope, grain, board, key = _school_view(school_id)
-    query = request.query_string.decode()
-    # Heading, filters and board (nine charts' JSON, totals) are the same for every
-    # viewer of this school, query and language: render them once per data version.
-    content_html = stats.cached(
-        (*key, "html", query),
-        # Markup: the output of our own autoescaped template, nothing user-typed raw.
-        lambda: Markup(render_template(  # noqa: S704  # nosec B704
-            "dashboards/_school_content.html", school=school, form=form, scope=scope,
-            grain=grain, board=board, query=query)),
-    )
-    return render_template("dashboards/school.html", school=school,
-                           content_html=content_html)
+    facts = _school_for_view(school_id)
+
+    def page() -> str:
+        _facts, form, scope, grain, key = _school_view(school_id, facts)
+        query = request.query_string.decode()
+
+        def content() -> Markup:
+            # Heading, filters and board (nine charts' JSON, totals) are the same for
+            # every viewer of this school, query and language: once per data version.
+            board = _board(facts, scope, grain, key)
+            # Markup: the output of our own autoescaped template, nothing user-typed raw.
+            return Markup(render_template(  # noqa: S704  # nosec B704
+                "dashboards/_school_content.html", school=db.session.get(School, facts.id),
+                form=form, scope=scope, grain=grain, board=board, query=query))
+
+        content_html = stats.cached((*key, "html", query), content)
+        return render_template("dashboards/school.html", school=facts,
+                               content_html=content_html)
+
+    # The whole page per URL and viewer (name, bell, language, the session's CSRF token);
+    # the school's local date decides the default range, so it is part of the key.
+    return page_cache.cached_page(("school-page", facts.id, today_in(facts.timezone)), page)
 
 
 @bp.route("/school/<int:school_id>/<chart_id>.csv")
 @role_required(*STAFF_ROLES, COORDINATOR)
 def school_csv(school_id: int, chart_id: str):
     """The numbers of one chart of the school dashboard, as CSV."""
-    school, _form, _scope, _grain, board, _key = _school_view(school_id)
-    return _csv(board.charts, chart_id, f"school-{school.id}")
+    facts, _form, scope, grain, key = _school_view(school_id)
+    return _csv(_board(facts, scope, grain, key).charts, chart_id, f"school-{facts.id}")
 
 
 def _csv(chart_list, chart_id: str, prefix: str) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -22,6 +23,7 @@ def notify(user_id: int, kind: str, link: str = "", **params: Any) -> Notificati
     """Queue a notification for one user (committed with the change that caused it)."""
     note = Notification(user_id=user_id, kind=kind, link=link, params=params)
     db.session.add(note)
+    _forget_unread()
     return note
 
 
@@ -38,13 +40,31 @@ def notify_owner(owner_type: str, owner_id: int, kind: str, link: str = "",
         notify(user_id, kind, link, **params)
 
 
+def unread_subquery(user_id_column: Any) -> Any:
+    """The bell's COUNT as a scalar subquery, to read with the signed-in user's row."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id_column, Notification.read_at.is_(None))
+            .scalar_subquery())
+
+
+def remember_unread(user_id: int, count: int) -> None:
+    """Keep a count read with the user's row for the rest of this request."""
+    if has_request_context():
+        g._greenapp_unread = (user_id, count)
+
+
 def unread_count(user_id: int) -> int:
-    """One indexed COUNT: the number shown on the bell."""
-    return db.session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None)
-        )
-    ) or 0
+    """The number shown on the bell: read with the user at sign-in of the request,
+    else one indexed COUNT."""
+    known = g.get("_greenapp_unread") if has_request_context() else None
+    if known is not None and known[0] == user_id:
+        return known[1]
+    return db.session.scalar(select(unread_subquery(user_id))) or 0
+
+
+def _forget_unread() -> None:
+    if has_request_context():
+        g.pop("_greenapp_unread", None)
 
 
 def for_user(user_id: int, limit: int = 100) -> list[Notification]:
@@ -63,6 +83,7 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
+    _forget_unread()
     return db.session.execute(stmt.values(read_at=utcnow())).rowcount or 0
 
 

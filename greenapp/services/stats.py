@@ -21,10 +21,11 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeVar
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import Date, case, cast, false, func, literal, or_, select, union_all
+from sqlalchemy import Date, Select, case, cast, false, func, literal, or_, select, union_all
 
 from greenapp.extensions import db
 from greenapp.models.impact import MonthlySummary, StatsVersion
@@ -229,6 +230,14 @@ _VERSION_MEMO = "_greenapp_data_version"
 CACHE_SIZE = 256
 
 
+@cache
+def _version_stmt() -> Select:
+    """Built once: every cached page runs it (one indexed row and two tiny aggregates)."""
+    count = select(func.count(School.id)).scalar_subquery()
+    latest = select(func.max(School.updated_at)).scalar_subquery()
+    return select(StatsVersion.n, count, latest).where(StatsVersion.id == 1)
+
+
 def data_version() -> tuple | None:
     """What moves with every change to a figure's inputs (None: unknown).
 
@@ -237,10 +246,7 @@ def data_version() -> tuple | None:
     """
     if has_request_context() and _VERSION_MEMO in g:
         return g.get(_VERSION_MEMO)
-    count = select(func.count(School.id)).scalar_subquery()
-    latest = select(func.max(School.updated_at)).scalar_subquery()
-    row = db.session.execute(
-        select(StatsVersion.n, count, latest).where(StatsVersion.id == 1)).first()
+    row = db.session.execute(_version_stmt()).first()
     version = tuple(row) if row is not None else None
     if has_request_context():
         # One read per request: a page that shows several cached figures sees one version.
@@ -268,29 +274,30 @@ def bump_version() -> None:
     forget_version()
 
 
-def cached(key: Hashable, compute: Callable[[], T]) -> T:
+def cached(key: Hashable, compute: Callable[[], T], *, store: str = "stats",
+           size: int = CACHE_SIZE) -> T:
     """Return compute(), reusing the result while the data version is unchanged.
 
-    The cache lives on the app (per process); a missing version row, or
-    GREENAPP_STATS_CACHE=0 in the environment, turns caching off.
+    The cache lives on the app (per process), one LRU per `store` name; a missing
+    version row, or GREENAPP_STATS_CACHE=0 in the environment, turns caching off.
     """
     if os.environ.get("GREENAPP_STATS_CACHE", "1") == "0":
         return compute()
     version = data_version()
     if version is None:
         return compute()
-    store: OrderedDict = current_app.extensions.setdefault(
-        "greenapp_stats_cache", OrderedDict())
+    lru: OrderedDict = current_app.extensions.setdefault(
+        f"greenapp_{store}_cache", OrderedDict())
     full_key = (key, version)
     with _lock:
-        if full_key in store:
-            store.move_to_end(full_key)
-            return store[full_key]
+        if full_key in lru:
+            lru.move_to_end(full_key)
+            return lru[full_key]
     value = compute()
     with _lock:
-        store[full_key] = value
-        while len(store) > CACHE_SIZE:
-            store.popitem(last=False)
+        lru[full_key] = value
+        while len(lru) > size:
+            lru.popitem(last=False)
     return value
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from greenapp.extensions import db
 from greenapp.models.school import School
@@ -12,6 +14,19 @@ from greenapp.services import audit
 from greenapp.services.errors import ValidationFailed
 
 MIN_PASSWORD = 10
+
+
+@cache
+def user_by_token_stmt() -> Select:
+    """The signed-in user by session token, with the bell's unread count.
+
+    Built once: every request runs it, and SQLAlchemy then reuses the compiled form
+    without rebuilding the statement and its cache key each time.
+    """
+    from greenapp.services.notifications import unread_subquery
+
+    return (select(User, unread_subquery(User.id))
+            .where(User.session_token == bindparam("token")))
 
 
 def normalise_email(email: str) -> str:

@@ -1,0 +1,111 @@
+"""The school dashboard is served from a per-viewer page cache: what each viewer sees is
+still theirs (name, bell, language, one-off messages, their session's CSRF token)."""
+
+import re
+
+import pytest
+from flask import Flask
+
+from greenapp import create_app
+from greenapp.models.impact import StatsVersion
+from greenapp.services import notifications
+from tests.conftest import PASSWORD
+
+TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def cache_on(db):
+    """The per-test wipe removes the version row, which turns caching off: put it back."""
+    db.session.add(StatsVersion(id=1, n=0))
+    db.session.commit()
+
+
+def _page(client, school_id: int, query: str = "") -> str:
+    resp = client.get(f"/dashboards/school/{school_id}{query}")
+    assert resp.status_code == 200
+    return resp.get_data(as_text=True)
+
+
+def test_each_viewer_sees_their_own_name(app: Flask, factory, login, client, db):
+    school = factory.school(name="Lyceum 3")
+    login(factory.user("admin", display_name="Aigerim Admin"))
+    assert "Aigerim Admin" in _page(client, school.id)
+    _page(client, school.id)  # now served from the cache for this viewer
+    other = app.test_client()
+    scientist = factory.user("scientist", display_name="Sergei Scientist")
+    other.post("/auth/login", data={"email": scientist.email, "password": PASSWORD})
+    page = _page(other, school.id)
+    assert "Sergei Scientist" in page and "Aigerim Admin" not in page
+
+
+def test_a_new_notification_shows_on_the_bell_at_once(factory, login, client, db):
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    assert "bell-count" not in _page(client, coordinator.school_id)
+    assert "bell-count" not in _page(client, coordinator.school_id)  # cached
+    notifications.notify(coordinator.id, notifications.CHALLENGE_COMPLETED, "/", title="x")
+    db.session.commit()
+    assert re.search(r'bell-count">1<', _page(client, coordinator.school_id))
+
+
+def test_language_switch_is_not_served_the_cached_english_page(factory, login, client, db):
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    assert "Download CSV" in _page(client, coordinator.school_id)
+    client.post("/language", data={"language": "ru", "next": "/"})
+    page = _page(client, coordinator.school_id)
+    assert 'lang="ru"' in page and "Download CSV" not in page
+
+
+def test_a_one_off_message_is_shown_once_and_not_cached(factory, login, client, db):
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    _page(client, coordinator.school_id)
+    with client.session_transaction() as sess:
+        sess["_flashes"] = [("success", "Saved just now.")]
+    assert "Saved just now." in _page(client, coordinator.school_id)
+    assert "Saved just now." not in _page(client, coordinator.school_id)
+
+
+@pytest.fixture
+def csrf_app(app: Flask):
+    secured = create_app("testing", {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "WTF_CSRF_ENABLED": True,
+    })
+    yield secured
+    with secured.app_context():
+        from greenapp.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _sign_in(client, user) -> None:
+    token = TOKEN.search(client.get("/auth/login").get_data(as_text=True)).group(1)
+    resp = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
+                                            "csrf_token": token})
+    assert resp.status_code == 302
+
+
+def test_cached_page_carries_a_working_token_of_this_session_only(csrf_app, factory, db):
+    coordinator = factory.user("coordinator")
+    phone, laptop = csrf_app.test_client(), csrf_app.test_client()
+    _sign_in(phone, coordinator)
+    _sign_in(laptop, coordinator)  # the same person on a second device
+    _page(phone, coordinator.school_id)
+    phone_page = _page(phone, coordinator.school_id)  # from the cache
+    laptop.get("/")  # the laptop's session has its own token before it opens the dashboard
+    laptop_page = _page(laptop, coordinator.school_id)
+    assert "Download CSV" in phone_page and "Download CSV" in laptop_page
+    phone_token = TOKEN.search(phone_page).group(1)
+    laptop_token = TOKEN.search(laptop_page).group(1)
+    # The laptop was not handed the phone's page: the phone's token is refused there.
+    refused = laptop.post("/language", data={"language": "kk", "next": "/",
+                                             "csrf_token": phone_token})
+    assert refused.status_code == 400
+    ok = laptop.post("/language", data={"language": "kk", "next": "/",
+                                        "csrf_token": laptop_token})
+    assert ok.status_code == 302
+    assert phone.post("/auth/logout", data={"csrf_token": phone_token}).status_code == 302
