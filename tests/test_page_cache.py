@@ -109,3 +109,15 @@ def test_cached_page_carries_a_working_token_of_this_session_only(csrf_app, fact
                                         "csrf_token": laptop_token})
     assert ok.status_code == 302
     assert phone.post("/auth/logout", data={"csrf_token": phone_token}).status_code == 302
+
+
+def test_public_results_page_moves_with_a_new_log(app, factory, client, db):
+    """Open-day visitors (anonymous, with a session) get cached pages that still move."""
+    coordinator = factory.user("coordinator")
+    factory.log(coordinator, category="water", quantity="1234", unit="L")
+    client.get("/")  # the visitor's session gets its token first, as a browser's would
+    assert "1,234" in client.get("/dashboards/public").get_data(as_text=True)
+    assert "1,234" in client.get("/dashboards/public").get_data(as_text=True)  # cached
+    assert app.extensions.get("greenapp_pages_cache"), "the page cache was not used"
+    factory.log(coordinator, category="water", quantity="1000", unit="L")
+    assert "2,234" in client.get("/dashboards/public").get_data(as_text=True)

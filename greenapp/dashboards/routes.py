@@ -219,10 +219,15 @@ def _programme_view():
 @role_required(*STAFF_ROLES)
 def programme():
     """All schools ranked per pupil, totals over time, Kyzylorda and Minsk side by side."""
-    form, scope, category, view = _programme_view()
-    return render_template("dashboards/programme.html", form=form, scope=scope,
-                           category=category, view=view,
-                           query=request.query_string.decode())
+
+    def page() -> str:
+        form, scope, category, view = _programme_view()
+        return render_template("dashboards/programme.html", form=form, scope=scope,
+                               category=category, view=view,
+                               query=request.query_string.decode())
+
+    # A 200-school ranking table is the costly part: whole page per URL and viewer.
+    return page_cache.cached_page(("programme-page", today_in()), page)
 
 
 @bp.route("/programme/<chart_id>.csv")
@@ -242,7 +247,9 @@ def _public_view():
 @public
 def public_summary():
     """Programme results for everyone: totals, leading schools, people reached."""
-    return render_template("dashboards/public.html", view=_public_view())
+    return page_cache.cached_page(
+        ("public-page", today_in()),
+        lambda: render_template("dashboards/public.html", view=_public_view()))
 
 
 @bp.route("/public/<chart_id>.csv")
