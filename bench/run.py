@@ -1,7 +1,8 @@
 """Benchmark: 200 schools over 3 years at 10k and 1M logs, served by gunicorn (2 workers).
 
 Measures, in one run: the per-school dashboard, the programme overview and a bare
-route with wrk (p50 latency and requests/s, warm cache and with the stats cache off),
+route with wrk (p50 latency and requests/s, warm cache and with the caches off; both sizes
+served at once and measured in alternating rounds, the median kept),
 the naive full-scan GROUP BY over raw logs (timed SQL), and the bytes a browser
 downloads on a first and a repeat dashboard visit. Prints a table and writes
 bench/results.json. Data lives in bench/data/ (git-ignored) and is reused when present.
@@ -35,6 +36,7 @@ SIZES = {"10k": 10_000, "1m": 1_000_000}
 SCHOOLS = 200
 DAYS = 3 * 365
 WRK_SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # warm measures: median of this many
 CATS = [("water", "L", "", 300_000), ("energy", "kWh", "", 800),
         ("waste", "kg", None, 400), ("trees", "trees", "", 20),
         ("outreach", "people", "", 200)]
@@ -147,15 +149,16 @@ def naive_sql_ms(path: Path) -> float:
 class Server:
     """gunicorn with 2 workers on 127.0.0.1."""
 
-    def __init__(self, path: Path, cache: bool) -> None:
+    def __init__(self, path: Path, cache: bool, port: int = PORT) -> None:
+        self.port = port
         self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{PORT}",
+            [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
              "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env_for(path, cache), stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/dashboards/ping",
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboards/ping",
                                        timeout=1).read()
                 return
             except OSError:
@@ -167,7 +170,7 @@ class Server:
         self.proc.wait(timeout=20)
 
 
-def login(email: str) -> str:
+def login(email: str, port: int = PORT) -> str:
     """Sign in through the login form; return the Cookie header value."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -175,7 +178,7 @@ def login(email: str) -> str:
     # ties the session to the User-Agent, and a different one makes every response
     # rewrite the cookie (as it would for a stolen cookie), which no real visit does.
     opener.addheaders = [("User-Agent", USER_AGENT)]
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{port}"
     html = opener.open(base + "/auth/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
         re.search(r'name="csrf_token" value="([^"]+)"', html)
@@ -187,14 +190,14 @@ def login(email: str) -> str:
     return cookie
 
 
-def wrk(path: str, cookie: str = "") -> tuple[float, float]:
+def wrk(path: str, cookie: str = "", port: int = PORT) -> tuple[float, float]:
     """Run wrk (2 threads, 4 connections); return (p50 ms, requests/s)."""
     cmd = ["/usr/bin/wrk", "-t2", "-c4", f"-d{WRK_SECONDS}s", "--timeout", "30s",
            "--latency"]
     cmd += ["-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(cmd + [f"http://127.0.0.1:{PORT}{path}"], capture_output=True,
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True,
                          text=True, check=True).stdout
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     value = float(p50.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p50.group(2)]
@@ -205,9 +208,9 @@ def wrk(path: str, cookie: str = "") -> tuple[float, float]:
     return value, rps
 
 
-def wire_bytes(url: str, cookie: str) -> tuple[int, str]:
+def wire_bytes(url: str, cookie: str, port: int = PORT) -> tuple[int, str]:
     """Bytes on the wire for one GET with Accept-Encoding: gzip (body + headers)."""
-    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{url}",
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{url}",
                                  headers={"Accept-Encoding": "gzip", "Cookie": cookie,
                                           "User-Agent": USER_AGENT})
     with urllib.request.urlopen(req) as resp:  # noqa: S310 - local http only
@@ -218,43 +221,61 @@ def wire_bytes(url: str, cookie: str) -> tuple[int, str]:
     return len(body) + header_bytes, text.decode("utf-8", "replace")
 
 
-def page_weight(url: str, cookie: str) -> tuple[int, int]:
+def page_weight(url: str, cookie: str, port: int = PORT) -> tuple[int, int]:
     """(first visit bytes, repeat visit bytes) for a page and its CSS and JS."""
-    html_bytes, html = wire_bytes(url, cookie)
+    html_bytes, html = wire_bytes(url, cookie, port)
     assets = re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css)[^"]*)"', html)
-    total = html_bytes + sum(wire_bytes(a, cookie)[0] for a in dict.fromkeys(assets))
+    total = html_bytes + sum(wire_bytes(a, cookie, port)[0] for a in dict.fromkeys(assets))
     return total, html_bytes
+
+
+def measure(logins: dict, cache: bool, rounds: int) -> dict[str, float]:
+    """wrk on every size in turn, `rounds` times; the median of each measure."""
+    samples: dict[str, list[float]] = {}
+    suffix = "" if cache else "_nocache"
+    for _round in range(rounds):
+        for label, (port, coord, admin) in logins.items():
+            runs = [("school_dashboard_p50_ms", "dashboard_rps", "/dashboards/school/1", coord),
+                    ("overview_p50_ms", "overview_rps", "/dashboards/programme", admin)]
+            if cache:
+                runs.insert(0, ("bare_p50_ms", "bare_rps", "/dashboards/ping", ""))
+            for p50_key, rps_key, path, cookie in runs:
+                p50, rps = wrk(path, cookie, port)
+                samples.setdefault(f"{p50_key}_{label}{suffix}", []).append(p50)
+                samples.setdefault(f"{rps_key}_{label}{suffix}", []).append(rps)
+    return {key: round(statistics.median(vals), 2) for key, vals in samples.items()}
 
 
 def main() -> int:
     results: dict = {"machine": "2 cores, 24 GiB RAM, SQLite file database, "
-                                "gunicorn 2 sync workers, wrk -t2 -c4"}
+                                "gunicorn 2 sync workers, wrk -t2 -c4, "
+                                f"median of {ROUNDS} alternating rounds"}
+    paths = {}
     for label, n in SIZES.items():
         print(f"[{label}] data", flush=True)
-        path = build(label, n)
-        results[f"naive_overview_sql_ms_{label}"] = round(naive_sql_ms(path), 1)
-        for cache in (True, False):
-            server = Server(path, cache)
-            try:
-                coord = login("coordinator@bench.local")
-                admin = login("admin@bench.local")
-                suffix = "" if cache else "_nocache"
-                if cache:
-                    results.setdefault("bare_p50_ms", wrk("/dashboards/ping")[0])
-                    _p, results[f"bare_rps_{label}"] = wrk("/dashboards/ping")
-                p50, rps = wrk("/dashboards/school/1", coord)
-                results[f"school_dashboard_p50_ms_{label}{suffix}"] = p50
-                results[f"dashboard_rps_{label}{suffix}"] = rps
-                p50, rps = wrk("/dashboards/programme", admin)
-                results[f"overview_p50_ms_{label}{suffix}"] = p50
-                results[f"overview_rps_{label}{suffix}"] = rps
-                if cache and label == "1m":
-                    first, repeat = page_weight("/dashboards/school/1", coord)
-                    results["first_visit_bytes"] = first
-                    results["repeat_visit_bytes"] = repeat
-            finally:
-                server.stop()
-            print(f"  served {'warm' if cache else 'no cache'}", flush=True)
+        paths[label] = build(label, n)
+        results[f"naive_overview_sql_ms_{label}"] = round(naive_sql_ms(paths[label]), 1)
+    subprocess.run(["sync"], check=False)  # let the writes of the build settle first
+    for cache in (True, False):
+        # Both sizes are served at once and measured in alternating rounds (median
+        # kept), so a slow moment of the machine does not land on one size only.
+        servers = {label: Server(path, cache, PORT + i)
+                   for i, (label, path) in enumerate(paths.items())}
+        try:
+            logins = {label: (srv.port, login("coordinator@bench.local", srv.port),
+                              login("admin@bench.local", srv.port))
+                      for label, srv in servers.items()}
+            results.update(measure(logins, cache, ROUNDS if cache else 1))
+            if cache:
+                port, coord, _admin = logins["1m"]
+                first, repeat = page_weight("/dashboards/school/1", coord, port)
+                results["first_visit_bytes"] = first
+                results["repeat_visit_bytes"] = repeat
+        finally:
+            for srv in servers.values():
+                srv.stop()
+        print(f"  served {'warm' if cache else 'no cache'}", flush=True)
+    results["bare_p50_ms"] = results["bare_p50_ms_1m"]
     results["bare_rps"] = results["bare_rps_1m"]
     r = results
     checks = {
