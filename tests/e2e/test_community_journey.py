@@ -11,6 +11,7 @@ import pytest
 
 from greenapp.models.impact import Tariff
 from tests.community_helpers import make_challenge
+from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
@@ -116,3 +117,13 @@ def test_economist_downloads_the_savings_report(page, live_server, sign_in, fact
     with open(info.value.path(), encoding="utf-8") as fh:
         text = fh.read()
     assert "Lyceum 3" in text and "100.00" in text and "KZT" in text
+    # On a phone the report's rows become cards: nothing to scroll sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url(f"/experts/savings?subject={school.id}"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    card = page.locator("table.stack tbody tr").first
+    assert card.evaluate("tr => getComputedStyle(tr).display") == "block"
+    money = card.locator("td[data-label='Money saved']")
+    assert money.inner_text() == "100 KZT"
+    assert money.evaluate("td => getComputedStyle(td, '::before').content") == '"Money saved"'
+    page.screenshot(path=str(ARTIFACTS / "savings-phone.png"), full_page=True)
