@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from greenapp.models.log import EcoLog
 from greenapp.models.school import School
 from greenapp.models.user import User
-from greenapp.services import summary
+from greenapp.services import guides, summary
 
 
 def test_seed_demo_is_idempotent_and_consistent(app, db):
@@ -23,6 +23,12 @@ def test_seed_demo_is_idempotent_and_consistent(app, db):
     again = [db.session.scalar(select(func.count()).select_from(m)) for m in (School, User, EcoLog)]
     assert again == counts
     assert summary.stored_rows() == summary.recompute_rows()
+    # Every interface language has demo advice of its own, Belarusian included.
+    for lang, title in (("kk", "Су есептегішін"), ("ru", "Снимайте показания"),
+                        ("be", "Здымайце паказанні")):
+        with app.test_request_context():
+            tips = guides.tips_for(["water"], lang)
+        assert tips and tips[0].title.startswith(title), (lang, [t.title for t in tips])
 
 
 def test_create_admin_and_create_user(app, db):
