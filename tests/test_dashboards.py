@@ -61,7 +61,7 @@ def setup(factory, db):
 def test_chart_numbers_equal_hand_sums(client, login, setup):
     school, coordinator, m1, m2 = setup
     login(coordinator)
-    url = f"/dashboards/school/{school.id}?date_from={m1}&date_to={date.today()}"
+    url = f"/dashboards/school/{school.id}?date_from={m1}&date_to={local_today()}"
     html = client.get(url).get_data(as_text=True)
     figs = _figures(html)
     water = figs["cat-water"]
@@ -88,7 +88,7 @@ def test_partial_range_reads_days_exactly(client, login, setup):
     login(coordinator)
     # From the 5th of m1: the 100 L on the 3rd is outside, the 250 L on the 10th inside.
     url = (f"/dashboards/school/{school.id}?date_from={m1 + timedelta(4)}"
-           f"&date_to={date.today()}&category=water")
+           f"&date_to={local_today()}&category=water")
     figs = _figures(client.get(url).get_data(as_text=True))
     assert set(figs) >= {"cat-water", "targets"}  # no water factor: no CO2e bars
     assert "cat-energy" not in figs
@@ -110,7 +110,7 @@ def test_weekly_series(client, login, setup):
 def test_csv_download_matches_chart(client, login, setup):
     school, coordinator, m1, _m2 = setup
     login(coordinator)
-    query = f"date_from={m1}&date_to={date.today()}"
+    query = f"date_from={m1}&date_to={local_today()}"
     figs = _figures(client.get(f"/dashboards/school/{school.id}?{query}")
                     .get_data(as_text=True))
     for chart_id in ("cat-water", "waste-fractions", "co2e", "targets"):
