@@ -29,6 +29,7 @@ from greenapp.models.log import EcoLog
 from greenapp.models.user import ROLES, User
 from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
 from tests.conftest import PASSWORD
+from tests.security_helpers import signed_in_client
 
 ANONYMOUS = "anonymous"
 ALL = (ANONYMOUS, *ROLES)
@@ -137,14 +138,8 @@ TEXT_ROUTES = {endpoint for endpoint, _arg in TEXT_PARAMS}
 
 
 def _client_for(app, world: World, role: str):
-    client = app.test_client()
-    if role != ANONYMOUS:
-        user = world.users[role]
-        world.db.session.refresh(user)  # a POST /auth/logout rotates the token
-        with client.session_transaction() as sess:
-            sess["_user_id"] = user.session_token
-            sess["_fresh"] = True
-    return client
+    # signed_in_client re-reads the user: a POST /auth/logout rotates the token.
+    return signed_in_client(app, None if role == ANONYMOUS else world.users[role])
 
 
 def _expected(rule, role: str) -> str:
@@ -210,12 +205,7 @@ OUTSIDERS_FOR_RESIDENT_LOG = ("other_coordinator", "coordinator", "other_residen
 
 def _as(app, world: World, who: str):
     user = getattr(world, who, None) if who.startswith("other_") else world.users[who]
-    world.db.session.refresh(user)
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = user.session_token
-        sess["_fresh"] = True
-    return client
+    return signed_in_client(app, user)
 
 
 def _edit_form(**kw) -> dict:

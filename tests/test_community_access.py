@@ -19,6 +19,7 @@ from greenapp.models.user import ROLES, User
 from greenapp.services import proposals as proposal_service
 from tests.community_helpers import make_challenge
 from tests.conftest import PASSWORD
+from tests.security_helpers import signed_in_client
 
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # fast, tests only
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -159,13 +160,7 @@ def test_cell(app, factory, db, action):
     world = World(factory, db)
     wrong = {}
     for column, cell in zip(COLUMNS, TABLE[action], strict=True):
-        client = app.test_client()
-        if column != "anonymous":
-            user = world.users[column]
-            db.session.refresh(user)
-            with client.session_transaction() as sess:
-                sess["_user_id"] = user.session_token
-                sess["_fresh"] = True
+        client = signed_in_client(app, None if column == "anonymous" else world.users[column])
         want = "in" if cell in ("yes", "own", "own school") else (
             "login" if column == "anonymous" else "403")
         for method, path, data in REQUESTS[action]:

@@ -17,11 +17,11 @@ from html.parser import HTMLParser
 
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
 from greenapp.extensions import db as _db
 from greenapp.models.user import User
 from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
+from tests.security_helpers import signed_in_client
 
 # Each payload is dangerous only if it reaches the page as markup; the checks below
 # look for the live form of each.
@@ -155,16 +155,6 @@ def errored_fields(html: str) -> set[str]:
     return {n for n in found if n}
 
 
-def sign_in_as(app: Flask, user: User | None) -> FlaskClient:
-    client = app.test_client()
-    if user is not None:
-        _db.session.refresh(user)
-        with client.session_transaction() as sess:
-            sess["_user_id"] = user.session_token
-            sess["_fresh"] = True
-    return client
-
-
 def role_for(rule) -> str | None:
     """A role the access rule lets in (None = anonymous is fine)."""
     if rule == PUBLIC:
@@ -215,7 +205,7 @@ def seed_payloads(app: Flask, users: dict[str, User], overrides: dict) -> SeedRe
             continue
         role = role_for(declared)
         for payload in PAYLOADS:
-            client = sign_in_as(app, users.get(role) if role else None)
+            client = signed_in_client(app, users.get(role) if role else None)
             path = url_for_rule(app, rule, overrides)
             page = client.get(path)
             if page.status_code != 200:
@@ -247,7 +237,7 @@ def crawl(app: Flask, users: dict[str, User], overrides: dict) -> tuple[int, lis
     """GET every page as anonymous and as every role; return (pages, leaks)."""
     pages, leaks = 0, []
     for role in (None, *users):
-        client = sign_in_as(app, users.get(role) if role else None)
+        client = signed_in_client(app, users.get(role) if role else None)
         for rule in app.url_map.iter_rules():
             if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
                 continue
@@ -278,7 +268,7 @@ def seed_embedded(app: Flask, users: dict[str, User], overrides: dict,
                   report: SeedReport) -> None:
     """Submit payloads through the POST-only forms shown on pages (e.g. a lawyer's review)."""
     for role, user in users.items():
-        client = sign_in_as(app, user)
+        client = signed_in_client(app, user)
         for rule in app.url_map.iter_rules():
             if "GET" not in (rule.methods or set()) or rule.arguments - {
                     "log_id", "proposal_id", "challenge_id", "guide_id", "school_id"}:

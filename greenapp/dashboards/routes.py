@@ -153,27 +153,29 @@ def _board(facts: SchoolFacts, scope: Scope, grain: str, key: tuple):
 def school(school_id: int):
     """One school's charts and totals, filtered by dates and categories in the URL."""
     facts = _school_for_view(school_id)
-
-    def page() -> str:
-        _facts, form, scope, grain, key = _school_view(school_id, facts)
-        query = request.query_string.decode()
-
-        def content() -> Markup:
-            # Heading, filters and board (nine charts' JSON, totals) are the same for
-            # every viewer of this school, query and language: once per data version.
-            board = _board(facts, scope, grain, key)
-            # Markup: the output of our own autoescaped template, nothing user-typed raw.
-            return Markup(render_template(  # noqa: S704  # nosec B704
-                "dashboards/_school_content.html", school=db.session.get(School, facts.id),
-                form=form, scope=scope, grain=grain, board=board, query=query))
-
-        content_html = stats.cached((*key, "html", query), content)
-        return render_template("dashboards/school.html", school=facts,
-                               content_html=content_html)
-
     # The whole page per URL and viewer (name, bell, language, the session's CSRF token);
     # the school's local date decides the default range, so it is part of the key.
-    return page_cache.cached_page(("school-page", facts.id, today_in(facts.timezone)), page)
+    return page_cache.cached_page(("school-page", facts.id, today_in(facts.timezone)),
+                                  lambda: _school_page(facts))
+
+
+def _school_page(facts: SchoolFacts) -> str:
+    _facts, form, scope, grain, key = _school_view(facts.id, facts)
+    query = request.query_string.decode()
+    # Heading, filters and board (nine charts' JSON, totals) are the same for every
+    # viewer of this school, query and language: rendered once per data version.
+    content_html = stats.cached((*key, "html", query), lambda: _school_content(
+        facts, form, scope, grain, key, query))
+    return render_template("dashboards/school.html", school=facts, content_html=content_html)
+
+
+def _school_content(facts: SchoolFacts, form: SchoolFilterForm, scope: Scope, grain: str,
+                    key: tuple, query: str) -> Markup:
+    board = _board(facts, scope, grain, key)
+    # Markup: the output of our own autoescaped template, nothing user-typed raw.
+    return Markup(render_template(  # noqa: S704  # nosec B704
+        "dashboards/_school_content.html", school=db.session.get(School, facts.id),
+        form=form, scope=scope, grain=grain, board=board, query=query))
 
 
 @bp.route("/school/<int:school_id>/<chart_id>.csv")

@@ -293,12 +293,7 @@ def save_factor(actor: User, data: FactorInput, factor: ImpactFactor | None = No
     factor.kg_co2e_per_unit = value
     factor.source = data.source.strip()
     factor.valid_from = data.valid_from  # type: ignore[assignment]
-    db.session.flush()
-    changes = audit.diff(before, audit.snapshot(factor, FACTOR_FIELDS))
-    if changes:
-        audit.record("impact_factor", factor.id, "update" if before else "create", actor,
-                     changes)
-        bump_version()
+    _record(actor, "impact_factor", factor, before, FACTOR_FIELDS)
     return factor
 
 
@@ -329,10 +324,15 @@ def save_tariff(actor: User, data: TariffInput, tariff: Tariff | None = None) ->
     tariff.price_per_unit = value
     tariff.source = data.source.strip()
     tariff.valid_from = data.valid_from  # type: ignore[assignment]
-    db.session.flush()
-    changes = audit.diff(before, audit.snapshot(tariff, TARIFF_FIELDS))
-    if changes:
-        audit.record("tariff", tariff.id, "update" if before else "create", actor,
-                     changes)
-        bump_version()
+    _record(actor, "tariff", tariff, before, TARIFF_FIELDS)
     return tariff
+
+
+def _record(actor: User, entity: str, row: ImpactFactor | Tariff, before: dict,
+            fields: tuple[str, ...]) -> None:
+    """Audit what changed and, if anything did, mark cached figures stale (last write)."""
+    db.session.flush()
+    changes = audit.diff(before, audit.snapshot(row, fields))
+    if changes:
+        audit.record(entity, row.id, "update" if before else "create", actor, changes)
+        bump_version()
