@@ -80,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     from greenapp.logs.routes import bp as logs_bp
     from greenapp.main.routes import bp as main_bp
     from greenapp.ops.routes import bp as ops_bp
+    from greenapp.places.routes import bp as places_bp
     from greenapp.schools.routes import bp as schools_bp
 
     app.register_blueprint(main_bp)
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(impact_bp, url_prefix="/impact")
     app.register_blueprint(community_bp, url_prefix="/community")
     app.register_blueprint(experts_bp, url_prefix="/experts")
+    app.register_blueprint(places_bp, url_prefix="/cities")
 
 
 def register_hooks(app: Flask) -> None:

@@ -111,7 +111,10 @@ def test_economist_edits_tariff_audited(client, login, factory, db):
     db.session.commit()
     login(factory.user("economist"))
     resp = client.post(f"/impact/tariffs/{tariff.id}/edit", data={
-        "city": "Minsk", "country": "BY", "category": "water", "fraction": "",
+        # Tariffs refer to a city row (issue 8, item 5): the form sends its id.
+        # ... and says whether the price includes VAT and who pays it (issue 13).
+        "city_id": str(tariff.city_id), "vat": "incl", "consumer_class": "budget",
+        "category": "water", "fraction": "",
         "value": "0.0025", "source": "Minskvodokanal 2023",
         "valid_from": "2020-01-01"})
     assert resp.status_code == 302

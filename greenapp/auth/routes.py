@@ -144,7 +144,7 @@ def password():
 
 def _school_choices() -> list[tuple[int, str]]:
     schools = db.session.scalars(select(School).order_by(School.city, School.name))
-    return [(0, _("— none —"))] + [(s.id, f"{s.name} ({s.city})") for s in schools]
+    return [(0, _("— none —"))] + [(s.id, f"{s.name} ({s.city_name})") for s in schools]
 
 
 def _role_choices() -> list[tuple[str, str]]:

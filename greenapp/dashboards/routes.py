@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 
 from greenapp.dashboards.forms import ProgrammeFilterForm, SchoolFilterForm
 from greenapp.extensions import db
+from greenapp.models.place import normalise
 from greenapp.models.school import School
 from greenapp.models.user import COORDINATOR, STAFF_ROLES
 from greenapp.permissions import public, role_required
@@ -196,22 +197,33 @@ def _csv(chart_list, chart_id: str, prefix: str) -> Response:
     abort(404)
 
 
+def _city_param(place: str, places) -> int | None:
+    """`city:<id>`, or an older link's `city:<name>` in any spelling of the city."""
+    tail = place[5:] if place.startswith("city:") else ""
+    if tail.isascii() and tail.isdigit() and len(tail) < 10:
+        return int(tail)
+    key = normalise(tail)
+    return next((c.id for c in places if key and key in c.spellings()), None)
+
+
 def _programme_view():
     form = ProgrammeFilterForm(formdata=request.args or MultiDict())
     places = stats.cities()
     form.place.choices = [("", _("All schools"))]
-    countries = sorted({k for _c, k in places}, key=lambda k: k != "KZ")
+    countries = sorted({c.country for c in places}, key=lambda k: k != "KZ")
     names = {"KZ": _("Kazakhstan"), "BY": _("Belarus")}
     form.place.choices += [(f"country:{k}", names.get(k, k)) for k in countries]
-    form.place.choices += [(f"city:{c}", c) for c, _k in places]
+    form.place.choices += [(f"city:{c.id}", c.display_name) for c in places]
+    city_id = _city_param(form.place.data or "", places)
+    if city_id is not None:
+        form.place.data = f"city:{city_id}"
     form.validate()
     date_from, date_to = _dates(form, today_in())
     place = form.place.data or ""
-    city = place[5:] if place.startswith("city:") else None
     country = place[8:] if place.startswith("country:") else None
     category = form.category.data if form.category.data in CATEGORIES else "water"
     form.date_from.data, form.date_to.data, form.category.data = date_from, date_to, category
-    scope = Scope(date_from=date_from, date_to=date_to, city=city, country=country)
+    scope = Scope(date_from=date_from, date_to=date_to, city_id=city_id, country=country)
     view = stats.cached(("programme", scope, category, _locale()),
                         lambda: charts.overview(scope, category))
     return form, scope, category, view

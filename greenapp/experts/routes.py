@@ -372,7 +372,7 @@ def savings_csv():
 def what_if():
     """If every school of a city cut a category by N%, what is saved in a year?"""
     form = WhatIfForm(request.args)
-    form.city.choices = [(c, c) for c in savings.cities()]
+    form.city.choices = savings.city_choices()
     form.category.choices = [(c, CATEGORY_LABELS[c]) for c in ("water", "energy", "waste")]
     result = None
     if request.args and form.validate():

@@ -7,16 +7,38 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from greenapp.extensions import db
 from greenapp.models.base import AwareDateTime, ScaledDecimal, utcnow
+from greenapp.models.place import City
 
 FACTOR_SCALE = 6  # kg CO2e per canonical unit, exact to 1e-6
 TARIFF_SCALE = 6  # money per canonical unit, exact to 1e-6
 
 
-class ImpactFactor(db.Model):
+SOURCE_FIELDS = ("src_publisher", "src_title", "src_edition", "src_table", "src_value",
+                 "src_unit", "src_conversion", "gas_basis", "method", "estimate_note")
+VAT_CHOICES = ("incl", "excl", "none", "unknown")
+CONSUMER_CLASSES = ("budget", "legal", "household")
+
+
+class SourceMixin:
+    """Where a figure comes from, in enough detail for a reader to check it (issue 13)."""
+
+    src_publisher: Mapped[str] = mapped_column(String(160), default="")
+    src_title: Mapped[str] = mapped_column(String(240), default="")
+    src_edition: Mapped[str] = mapped_column(String(80), default="")  # edition or year
+    src_table: Mapped[str] = mapped_column(String(160), default="")  # table or sheet
+    src_value: Mapped[str] = mapped_column(String(40), default="")  # as published
+    src_unit: Mapped[str] = mapped_column(String(60), default="")  # as published
+    src_conversion: Mapped[str] = mapped_column(String(240), default="")
+    gas_basis: Mapped[str] = mapped_column(String(120), default="")
+    method: Mapped[str] = mapped_column(String(240), default="")
+    estimate_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImpactFactor(SourceMixin, db.Model):
     """kg CO2e avoided per canonical unit of a category (and waste fraction) in a
     country, valid from a date until the next factor for the same key."""
 
@@ -37,7 +59,7 @@ class ImpactFactor(db.Model):
     created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
 
 
-class Tariff(db.Model):
+class Tariff(SourceMixin, db.Model):
     """Money saved (or earned) per canonical unit in a city, in the city's currency,
     valid from a date until the next tariff for the same key."""
 
@@ -48,9 +70,13 @@ class Tariff(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    city: Mapped[str] = mapped_column(String(80))
+    city: Mapped[str] = mapped_column(String(80))  # city_ref's English name
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True,
+                                                default=None)
     country: Mapped[str] = mapped_column(String(2))
     currency: Mapped[str] = mapped_column(String(3))
+    vat: Mapped[str] = mapped_column(String(10), default="")  # incl / excl / none
+    consumer_class: Mapped[str] = mapped_column(String(20), default="")
     category: Mapped[str] = mapped_column(String(20))
     fraction: Mapped[str] = mapped_column(String(20), default="")
     price_per_unit: Mapped[Decimal] = mapped_column(ScaledDecimal(TARIFF_SCALE))
@@ -58,6 +84,8 @@ class Tariff(db.Model):
     valid_from: Mapped[date]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
+
+    city_ref: Mapped[City | None] = relationship(lazy="joined")
 
 
 class MonthlySummary(db.Model):

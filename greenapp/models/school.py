@@ -11,12 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from greenapp.extensions import db
 from greenapp.models.base import ScaledDecimal, TimestampMixin
+from greenapp.models.place import COUNTRY_CURRENCY, COUNTRY_TIMEZONES, City
 
 if TYPE_CHECKING:
     from greenapp.models.user import User
 
-COUNTRY_TIMEZONES = {"KZ": "Asia/Qyzylorda", "BY": "Europe/Minsk"}
-COUNTRY_CURRENCY = {"KZ": "KZT", "BY": "BYN"}
+__all__ = ["COUNTRY_CURRENCY", "COUNTRY_TIMEZONES", "School", "SchoolTarget"]
 
 
 class School(TimestampMixin, db.Model):
@@ -26,13 +26,17 @@ class School(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160), unique=True)
+    # The English name of city_ref, kept in step by models.place (older callers set it).
     city: Mapped[str] = mapped_column(String(80), index=True)
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True,
+                                                default=None)
     country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
     address: Mapped[str] = mapped_column(String(240), default="")
     pupils: Mapped[int] = mapped_column(default=0)
     joined_on: Mapped[date]
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Qyzylorda")
 
+    city_ref: Mapped[City | None] = relationship(lazy="joined")
     coordinators: Mapped[list[User]] = relationship(back_populates="school")
     targets: Mapped[list[SchoolTarget]] = relationship(
         back_populates="school", cascade="all, delete-orphan"
@@ -44,6 +48,11 @@ class School(TimestampMixin, db.Model):
             if target.category == category:
                 return target.quantity
         return None
+
+    @property
+    def city_name(self) -> str:
+        """The city's name in the interface language."""
+        return self.city_ref.display_name if self.city_ref else self.city
 
     def __repr__(self) -> str:
         return f"<School {self.name}>"

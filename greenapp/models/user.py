@@ -14,6 +14,7 @@ from greenapp.extensions import db
 from greenapp.models.base import TimestampMixin
 
 if TYPE_CHECKING:
+    from greenapp.models.place import City
     from greenapp.models.school import School
 
 ADMIN = "admin"
@@ -45,6 +46,8 @@ class User(UserMixin, TimestampMixin, db.Model):
         ForeignKey("schools.id"), index=True, default=None
     )
     district: Mapped[str | None] = mapped_column(String(80), default=None)
+    # Residents belong to a city's Green Community (set on registration).
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), default=None)
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     public_listing: Mapped[bool] = mapped_column(default=True)
@@ -55,6 +58,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     )
 
     school: Mapped[School | None] = relationship(back_populates="coordinators")
+    city_ref: Mapped[City | None] = relationship()
 
     def set_password(self, password: str) -> None:
         """Store a salted scrypt hash of the password."""

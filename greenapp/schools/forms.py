@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from greenapp.services.units import CANONICAL_UNIT, CATEGORY_LABELS, UNIT_SHORT
@@ -12,10 +12,11 @@ class SchoolForm(FlaskForm):
     """Name, place, size, joining date and yearly targets."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
-    city = StringField(_l("City"), validators=[DataRequired(), Length(max=80)])
-    country = SelectField(
-        _l("Country"), choices=[("KZ", _l("Kazakhstan")), ("BY", _l("Belarus"))]
-    )
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=80)],
+                       render_kw={"list": "city-names", "autocomplete": "off"},
+                       description=_l("A city from the Cities list, in any of its "
+                                      "languages; it decides the country, time zone "
+                                      "and currency."))
     address = StringField(_l("Address"), validators=[Optional(), Length(max=240)])
     pupils = IntegerField(
         _l("Number of pupils"), validators=[DataRequired(), NumberRange(min=1, max=20000)]

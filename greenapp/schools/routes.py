@@ -13,9 +13,10 @@ from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES
 from greenapp.permissions import role_required
 from greenapp.schools.forms import SchoolForm
 from greenapp.services import audit
+from greenapp.services import places as place_service
 from greenapp.services import schools as school_service
 from greenapp.services.errors import ValidationFailed
-from greenapp.services.units import CATEGORIES
+from greenapp.services.units import CATEGORIES, CATEGORY_LABELS
 
 bp = Blueprint("schools", __name__)
 
@@ -24,7 +25,7 @@ def _input(form: SchoolForm) -> school_service.SchoolInput:
     return school_service.SchoolInput(
         name=form.name.data or "",
         city=form.city.data or "",
-        country=form.country.data,
+        country="",
         address=form.address.data or "",
         pupils=form.pupils.data,
         joined_on=form.joined_on.data,
@@ -41,6 +42,12 @@ def _save(form: SchoolForm, school: School | None):
         return None
     db.session.commit()
     flash(_("School saved."), "success")
+    missing = school_service.missing_tariffs(saved.city_ref) if saved.city_ref else []
+    if missing:
+        flash(_("%(city)s has no tariff for: %(what)s. Money saved there counts as 0 "
+                "until an economist adds one on the Tariffs page.",
+                city=saved.city_name,
+                what=", ".join(str(CATEGORY_LABELS[c]) for c in missing)), "warning")
     return redirect(url_for("schools.show", school_id=saved.id))
 
 
@@ -60,7 +67,8 @@ def new():
         done = _save(form, None)
         if done:
             return done
-    return render_template("schools/form.html", form=form, school=None)
+    return render_template("schools/form.html", form=form, school=None,
+                           cities=place_service.all_cities())
 
 
 @bp.route("/<int:school_id>")
@@ -82,6 +90,7 @@ def edit(school_id: int):
     school = db.session.get(School, school_id) or abort(404)
     form = SchoolForm(obj=school if request.method == "GET" else None)
     if request.method == "GET":
+        form.city.data = school.city_name
         for category in CATEGORIES:
             value = school.target_for(category)
             getattr(form, f"target_{category}").data = "" if value is None else str(value)
@@ -89,4 +98,5 @@ def edit(school_id: int):
         done = _save(form, school)
         if done:
             return done
-    return render_template("schools/form.html", form=form, school=school)
+    return render_template("schools/form.html", form=form, school=school,
+                           cities=place_service.all_cities())

@@ -324,13 +324,15 @@ class RankRow:
     kg_co2e_per_pupil: Decimal | None
     money: dict[str, Decimal]
     evidence_share: dict[str, int]
+    # The comparison period starts before the school joined: no fair "change".
+    new: bool = False
 
 
 @dataclass
 class CityRow:
     """One city's totals for the side-by-side comparison."""
 
-    city: str
+    city: str  # the city's name in the page's language
     country: str
     pupils: int
     per_pupil: dict[str, Decimal | None]
@@ -371,14 +373,15 @@ def overview(scope: Scope, category: str) -> Overview:
         pp = _per_pupil(q, s.pupils)
         prev_pp = _per_pupil(prev.get(s.id, Decimal(0)), s.pupils)
         change = None
-        if prev_pp:
+        is_new = s.joined_on > cat_scope.previous().date_from
+        if prev_pp and not is_new:
             change = int(((pp or 0) - prev_pp) * 100 / prev_pp)
         share = {k: int((v * 100 / q).quantize(Decimal(1), ROUND_HALF_UP)) if q else 0
                  for k, v in ev.items()}
         kg = co2.get(s.id, Decimal(0))
-        info = SchoolInfo(s.id, s.name, s.city, s.country, s.pupils)
+        info = SchoolInfo(s.id, s.name, s.city_name, s.country, s.pupils)
         ranking.append(RankRow(info, q, pp, prev_pp, change, kg, _per_pupil(kg, s.pupils),
-                               money.get(s.id, {}), share))
+                               money.get(s.id, {}), share, is_new))
     ranking.sort(key=lambda r: (-(r.per_pupil or 0), r.school.name))
     trace = {"type": "bar", "orientation": "h", "name": str(CATEGORY_LABELS[category]),
              "y": [r.school.name for r in ranking],
@@ -403,11 +406,11 @@ def overview(scope: Scope, category: str) -> Overview:
     for r in impact.co2e_avoided(scope, ("city", "category")):
         city_co2[(r.key["city"], r.key["category"])] = r.kg_co2e
     traces = []
-    for i, c in enumerate(city_rows):
+    for i, (city_id, c) in enumerate(city_rows):
         traces.append({
             "type": "bar", "name": c.city,
             "x": [str(CATEGORY_LABELS[cat]) for cat in cats],
-            "y": [num(_per_pupil(city_co2.get((c.city, cat), Decimal(0)), c.pupils) or 0)
+            "y": [num(_per_pupil(city_co2.get((city_id, cat), Decimal(0)), c.pupils) or 0)
                   for cat in cats],
             "marker": {"color": CITY_COLORS[i % len(CITY_COLORS)]},
         })
@@ -416,34 +419,38 @@ def overview(scope: Scope, category: str) -> Overview:
                                                 barmode="group"),
                         _("Category"), title))
     all_money: dict[str, Decimal] = {}
-    for c in city_rows:
+    for _cid, c in city_rows:
         for cur_code, amount in c.money.items():
             all_money[cur_code] = all_money.get(cur_code, Decimal(0)) + amount
-    return Overview(ranking, city_rows, charts,
-                    sum((c.kg_co2e for c in city_rows), Decimal(0)), all_money)
+    return Overview(ranking, [c for _cid, c in city_rows], charts,
+                    sum((c.kg_co2e for _cid, c in city_rows), Decimal(0)), all_money)
 
 
-def _cities(scope: Scope, schools: list[School]) -> list[CityRow]:
-    pupils: dict[tuple[str, str], int] = {}
+def _cities(scope: Scope, schools: list[School]) -> list[tuple[int | None, CityRow]]:
+    """One row per city row (not per spelling): figures are grouped by city_id."""
+    pupils: dict[int | None, int] = {}
+    names: dict[int | None, tuple[str, str]] = {}
     for s in schools:
-        pupils[(s.city, s.country)] = pupils.get((s.city, s.country), 0) + s.pupils
+        pupils[s.city_id] = pupils.get(s.city_id, 0) + s.pupils
+        names[s.city_id] = (s.city_name, s.country)
     q = {(r["city"], r["category"]): r["quantity"]
          for r in stats.aggregate(scope, ("city", "category"))}
-    co2: dict[str, Decimal] = {}
+    co2: dict[int | None, Decimal] = {}
     for r in impact.co2e_avoided(scope, ("city",)):
         co2[r.key["city"]] = r.kg_co2e
-    money: dict[str, dict[str, Decimal]] = {}
+    money: dict[int | None, dict[str, Decimal]] = {}
     for r in impact.money_saved(scope, ("city",)):
         if r.amount:
             money.setdefault(r.key["city"], {})[r.currency] = r.amount
     out = []
-    for (city, country), n in sorted(pupils.items(), key=lambda kv: (kv[0][1] != "KZ",
-                                                                      kv[0][0])):
-        out.append(CityRow(
-            city, country, n,
-            {cat: _per_pupil(q.get((city, cat), Decimal(0)), n) for cat in CATEGORIES},
-            co2.get(city, Decimal(0)), money.get(city, {}),
-        ))
+    for city_id, n in sorted(pupils.items(), key=lambda kv: (names[kv[0]][1] != "KZ",
+                                                             names[kv[0]][0])):
+        name, country = names[city_id]
+        out.append((city_id, CityRow(
+            name, country, n,
+            {cat: _per_pupil(q.get((city_id, cat), Decimal(0)), n) for cat in CATEGORIES},
+            co2.get(city_id, Decimal(0)), money.get(city_id, {}),
+        )))
     return out
 
 
@@ -474,7 +481,7 @@ def public_summary(today: date) -> PublicSummary:
                   for r in impact.co2e_avoided(month_scope, ("owner",))}
     schools = stats.schools_in(scope)
     leaders = sorted(
-        ((s.name, s.city, _per_pupil(per_school.get(s.id, Decimal(0)), s.pupils)
+        ((s.name, s.city_name, _per_pupil(per_school.get(s.id, Decimal(0)), s.pupils)
           or Decimal(0)) for s in schools), key=lambda t: (-t[2], t[0]))[:3]
     leaders = [t for t in leaders if t[2] > 0]
     labels_p = stats.periods(start, today, "month")

@@ -6,7 +6,7 @@ Typed API (for dashboards and the economists' savings report)::
     from greenapp.services.stats import Scope
 
     scope = Scope(date_from=date(2025, 1, 1), date_to=date(2025, 12, 31),
-                  city="Kyzylorda")            # or school_ids=(3, 5), country="BY",
+                  city_id=1)                   # or school_ids=(3, 5), country="BY",
                                                # owner_type="resident", categories=(...)
     co2e_avoided(scope, by=("period", "category"), grain="month")
     -> [Co2eRow(key={"period": date(2025, 1, 1), "category": "energy"},
@@ -17,7 +17,7 @@ Typed API (for dashboards and the economists' savings report)::
                  unpriced_quantity=...), ...]
 
 `by` is any subset of ("period", "category", "fraction", "owner", "city",
-"country"); `owner` is the school id. Money rows always carry their currency and
+"country"); `owner` is the school id, `city` the id of a `cities` row. Money rows always carry their currency and
 are never summed across currencies. A figure for a day uses the latest factor or
 tariff with valid_from <= that day, so adding one from today on never moves past
 totals. Quantities that have no factor/tariff on their day (e.g. outreach, or days
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -39,12 +39,25 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from greenapp.extensions import db
-from greenapp.models.impact import ImpactFactor, Tariff
-from greenapp.models.school import COUNTRY_CURRENCY
+from greenapp.models.impact import (
+    CONSUMER_CLASSES,
+    SOURCE_FIELDS,
+    VAT_CHOICES,
+    ImpactFactor,
+    Tariff,
+)
+from greenapp.models.place import COUNTRY_CURRENCY, City
 from greenapp.models.user import ADMIN, ECONOMIST, SCIENTIST, User
 from greenapp.services import audit
 from greenapp.services.errors import PermissionDenied, ValidationFailed
-from greenapp.services.stats import Scope, aggregate, bump_version
+from greenapp.services.stats import (
+    OWNER_RESIDENT,
+    OWNER_SCHOOL,
+    Scope,
+    aggregate,
+    bump_version,
+    month_start,
+)
 from greenapp.services.units import CATEGORIES, FRACTIONS, WASTE
 
 FACTOR_ROLES = (ADMIN, SCIENTIST)
@@ -52,9 +65,26 @@ TARIFF_ROLES = (ADMIN, ECONOMIST)
 TARIFF_CATEGORIES = ("water", "energy", "waste")
 COUNTRIES = ("KZ", "BY")
 FACTOR_FIELDS = ("country", "category", "fraction", "kg_co2e_per_unit", "source",
-                 "valid_from")
-TARIFF_FIELDS = ("city", "country", "currency", "category", "fraction",
-                 "price_per_unit", "source", "valid_from")
+                 "valid_from", *SOURCE_FIELDS)
+TARIFF_FIELDS = ("city", "city_id", "country", "currency", "category", "fraction",
+                 "price_per_unit", "source", "valid_from", "vat", "consumer_class",
+                 *SOURCE_FIELDS)
+VAT_LABELS = {"incl": _l("including VAT"), "excl": _l("without VAT"),
+              "none": _l("not subject to VAT"), "unknown": _l("VAT not stated"),
+              "": _l("VAT not stated")}
+CONSUMER_LABELS = {"budget": _l("budget organisations"), "legal": _l("legal entities"),
+                   "household": _l("households"), "": _l("payer not stated")}
+SOURCE_LABELS = {
+    "src_publisher": _l("Publisher"), "src_title": _l("Dataset or document"),
+    "src_edition": _l("Edition or year"), "src_table": _l("Table or sheet"),
+    "src_value": _l("Value as published"), "src_unit": _l("Unit as published"),
+    "src_conversion": _l("Conversion applied"), "gas_basis": _l("Gas basis"),
+    "method": _l("Method"), "estimate_note": _l("Estimate note"),
+}
+SOURCE_LIMITS = {"src_publisher": 160, "src_title": 240, "src_edition": 80,
+                 "src_table": 160, "src_value": 40, "src_unit": 60,
+                 "src_conversion": 240, "gas_basis": 120, "method": 240,
+                 "estimate_note": 1000}
 BY_KEYS = ("period", "category", "fraction", "owner", "city", "country")
 
 
@@ -112,7 +142,7 @@ def _factor_lookup() -> _Lookup:
 def _tariff_lookup() -> _Lookup:
     lookup = _Lookup()
     for t in db.session.scalars(select(Tariff)):
-        lookup.add((t.city, t.category, t.fraction or ""), t.valid_from,
+        lookup.add((t.city_id, t.category, t.fraction or ""), t.valid_from,
                    t.price_per_unit, t.currency)
     return lookup
 
@@ -198,19 +228,22 @@ class FactorInput:
     value: str
     source: str
     valid_from: date | None
+    details: dict[str, str] = field(default_factory=dict)  # SOURCE_FIELDS
 
 
 @dataclass
 class TariffInput:
     """What an economist typed for a tariff."""
 
-    city: str
-    country: str
+    city_id: int | None
     category: str
     fraction: str
     value: str
     source: str
     valid_from: date | None
+    vat: str = ""
+    consumer_class: str = ""
+    details: dict[str, str] = field(default_factory=dict)  # SOURCE_FIELDS
 
 
 def _parse_rate(text: str, field_name: str) -> Decimal:
@@ -255,6 +288,18 @@ def list_factors() -> list[ImpactFactor]:
     return list(db.session.scalars(stmt))
 
 
+def _details(data: FactorInput | TariffInput) -> dict[str, str]:
+    out = {}
+    for name in SOURCE_FIELDS:
+        value = " ".join((data.details.get(name) or "").split()) if name != (
+            "estimate_note") else (data.details.get(name) or "").strip()
+        if len(value) > SOURCE_LIMITS[name]:
+            raise ValidationFailed(_l("This is too long (%(n)s characters at most).",
+                                      n=SOURCE_LIMITS[name]), name)
+        out[name] = value
+    return out
+
+
 def list_tariffs() -> list[Tariff]:
     """Every tariff, newest first within each key."""
     stmt = select(Tariff).order_by(Tariff.country.desc(), Tariff.city, Tariff.category,
@@ -280,6 +325,7 @@ def save_factor(actor: User, data: FactorInput, factor: ImpactFactor | None = No
     fraction = _check_common(data.category, data.fraction, data.source, data.valid_from,
                              cats)
     value = _parse_rate(data.value, "value")
+    details = _details(data)
     if _duplicate(ImpactFactor, factor.id if factor else None, country=data.country,
                   category=data.category, fraction=fraction, valid_from=data.valid_from):
         raise ValidationFailed(
@@ -293,6 +339,8 @@ def save_factor(actor: User, data: FactorInput, factor: ImpactFactor | None = No
     factor.kg_co2e_per_unit = value
     factor.source = data.source.strip()
     factor.valid_from = data.valid_from  # type: ignore[assignment]
+    for name, text in details.items():
+        setattr(factor, name, text)
     _record(actor, "impact_factor", factor, before, FACTOR_FIELDS)
     return factor
 
@@ -301,15 +349,18 @@ def save_tariff(actor: User, data: TariffInput, tariff: Tariff | None = None) ->
     """Add a tariff (tariff=None) or correct one; audited."""
     if actor.role not in TARIFF_ROLES:
         raise PermissionDenied(_l("Only economists and admins change tariffs."))
-    city = (data.city or "").strip()
-    if not city or len(city) > 80:
-        raise ValidationFailed(_l("Enter the city."), "city")
-    if data.country not in COUNTRIES:
-        raise ValidationFailed(_l("Choose a country."), "country")
+    city = db.session.get(City, data.city_id) if data.city_id else None
+    if city is None:
+        raise ValidationFailed(_l("Choose a city from the list."), "city_id")
     fraction = _check_common(data.category, data.fraction, data.source, data.valid_from,
                              TARIFF_CATEGORIES)
     value = _parse_rate(data.value, "value")
-    if _duplicate(Tariff, tariff.id if tariff else None, city=city,
+    if data.vat not in VAT_CHOICES:
+        raise ValidationFailed(_l("Say whether the price includes VAT."), "vat")
+    if data.consumer_class not in CONSUMER_CLASSES:
+        raise ValidationFailed(_l("Choose who pays this price."), "consumer_class")
+    details = _details(data)
+    if _duplicate(Tariff, tariff.id if tariff else None, city_id=city.id,
                   category=data.category, fraction=fraction, valid_from=data.valid_from):
         raise ValidationFailed(
             _l("There is already a tariff for this from that date; edit that one."),
@@ -318,12 +369,16 @@ def save_tariff(actor: User, data: TariffInput, tariff: Tariff | None = None) ->
     if tariff is None:
         tariff = Tariff(created_by_id=actor.id)
         db.session.add(tariff)
-    tariff.city, tariff.country = city, data.country
-    tariff.currency = COUNTRY_CURRENCY[data.country]
+    tariff.city_ref = city
+    tariff.city_id, tariff.city, tariff.country = city.id, city.name_en, city.country
+    tariff.currency = city.currency
     tariff.category, tariff.fraction = data.category, fraction
     tariff.price_per_unit = value
     tariff.source = data.source.strip()
     tariff.valid_from = data.valid_from  # type: ignore[assignment]
+    tariff.vat, tariff.consumer_class = data.vat, data.consumer_class
+    for name, text in details.items():
+        setattr(tariff, name, text)
     _record(actor, "tariff", tariff, before, TARIFF_FIELDS)
     return tariff
 
@@ -336,3 +391,49 @@ def _record(actor: User, entity: str, row: ImpactFactor | Tariff, before: dict,
     if changes:
         audit.record(entity, row.id, "update" if before else "create", actor, changes)
         bump_version()
+
+
+# --- which months a back-dated factor or tariff changes ------------------------------
+
+
+def _next_start(model, key: dict, after: date, skip_id: int | None) -> date | None:
+    stmt = select(model.valid_from).where(
+        *(getattr(model, k) == v for k, v in key.items()), model.valid_from > after)
+    if skip_id is not None:
+        stmt = stmt.where(model.id != skip_id)
+    return db.session.scalar(stmt.order_by(model.valid_from).limit(1))
+
+
+def months_changed(kind: str, *, category: str, fraction: str, valid_from: date,
+                   today: date, country: str | None = None, city_id: int | None = None,
+                   row_id: int | None = None, old_from: date | None = None) -> list[date]:
+    """Months up to today whose figures a new (or corrected) row changes.
+
+    A row applies from its valid_from until the next row of the same key; a correction
+    (row_id, old_from) also changes the months its old date covered. Only months with
+    entries of that category (and fraction) in that country or city are listed, found
+    by SQL sums per month, never by reading logs.
+    """
+    model = ImpactFactor if kind == "factor" else Tariff
+    fraction = fraction if category == WASTE else ""
+    key: dict[str, Any] = {"category": category, "fraction": fraction}
+    if kind == "factor":
+        key["country"] = country
+    else:
+        key["city_id"] = city_id
+    start = min(valid_from, old_from) if old_from else valid_from
+    end = _next_start(model, key, max(valid_from, old_from or valid_from), row_id)
+    last = today if end is None else min(today, end - timedelta(days=1))
+    if start > last:
+        return []
+    months: set[date] = set()
+    for owner_type in (OWNER_SCHOOL, OWNER_RESIDENT):
+        scope = Scope(date_from=start, date_to=last, owner_type=owner_type,
+                      categories=(category,))
+        for r in aggregate(scope, ("period", "fraction", "city", "country")):
+            if not r["quantity"] or (fraction and r["fraction"] != fraction):
+                continue
+            if (kind == "factor" and r["country"] == country) or (
+                    kind == "tariff" and r["city"] == city_id):
+                months.add(month_start(r["period"]))
+    return sorted(months)

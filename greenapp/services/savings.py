@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 
 from greenapp.extensions import db
 from greenapp.models.impact import Tariff
+from greenapp.models.place import City
 from greenapp.models.school import COUNTRY_CURRENCY, School
-from greenapp.services import impact
+from greenapp.models.user import RESIDENT, User
+from greenapp.services import impact, stats
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.stats import Scope
 from greenapp.services.units import CATEGORIES, COUNT_CATEGORIES, parse_decimal
@@ -54,6 +56,8 @@ class Report:
     totals: dict[str, Decimal]
     pupils_by_currency: dict[str, int]
     unpriced: dict[str, Decimal]  # category -> quantity with no tariff on its day
+    # The tariffs that priced the period: says with or without VAT, and for which payer.
+    tariffs: list[Tariff] = field(default_factory=list)
 
     def per_pupil(self, currency: str, amount: Decimal) -> Decimal | None:
         """Money per pupil of the schools that pay in this currency."""
@@ -89,8 +93,11 @@ def report(subject: str, date_from: date, date_to: date) -> Report:
     if subject == COMMUNITY:
         scope = Scope(date_from=date_from, date_to=date_to, owner_type="resident")
         title, by_currency = str(_l("Green Community (residents)")), {}
+        city_ids = list(db.session.scalars(
+            select(User.city_id).where(User.role == RESIDENT).distinct()))
     elif subject == ALL_SCHOOLS:
         scope = Scope(date_from=date_from, date_to=date_to)
+        city_ids = list(db.session.scalars(select(School.city_id).distinct()))
         title = str(_l("All schools"))
         by_currency = {}
         for country, pupils in db.session.execute(
@@ -102,9 +109,11 @@ def report(subject: str, date_from: date, date_to: date) -> Report:
         if school is None:
             raise ValidationFailed(_l("Choose a school from the list."), "subject")
         scope = Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,))
+        city_ids = [school.city_id]
         title = school.name
         by_currency = {COUNTRY_CURRENCY.get(school.country, ""): school.pupils}
-    rep = Report(subject, title, sum(by_currency.values()), [], {}, by_currency, {})
+    rep = Report(subject, title, sum(by_currency.values()), [], {}, by_currency, {},
+                 tariffs_used([c for c in city_ids if c is not None], date_from, date_to))
     for r in impact.money_saved(scope, by=("period", "category")):
         if r.unpriced_quantity:
             rep.unpriced[r.key["category"]] = (rep.unpriced.get(r.key["category"], Decimal(0))
@@ -151,22 +160,47 @@ class WhatIf:
 
 
 def cities() -> list[str]:
-    """Cities that have schools."""
-    return list(db.session.scalars(select(School.city).distinct().order_by(School.city)))
+    """Cities that have schools (their English names, the what-if form's values)."""
+    return [c.name_en for c in stats.cities()]
 
 
-def tariff_today(city: str, category: str, today: date) -> Tariff | None:
+def city_choices() -> list[tuple[str, str]]:
+    """(value, name in the interface language) for every city with schools."""
+    return [(c.name_en, c.display_name) for c in stats.cities()]
+
+
+def tariff_today(city_id: int, category: str, today: date) -> Tariff | None:
     """The tariff valid today for a city and category (whole category, no fraction)."""
     return db.session.scalar(
-        select(Tariff).where(Tariff.city == city, Tariff.category == category,
+        select(Tariff).where(Tariff.city_id == city_id, Tariff.category == category,
                              Tariff.fraction == "", Tariff.valid_from <= today)
         .order_by(Tariff.valid_from.desc()).limit(1))
+
+
+def tariffs_used(city_ids: list[int] | None, date_from: date, date_to: date
+                 ) -> list[Tariff]:
+    """The tariffs that price some day of the period (with their VAT and payer class)."""
+    stmt = select(Tariff).where(Tariff.valid_from <= date_to)
+    if city_ids is not None:
+        stmt = stmt.where(Tariff.city_id.in_(city_ids))
+    rows = list(db.session.scalars(stmt.order_by(Tariff.city, Tariff.category,
+                                                 Tariff.fraction, Tariff.valid_from)))
+    out = []
+    for i, t in enumerate(rows):  # tariff rows (a few dozen), not logs
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        same = nxt is not None and (nxt.city_id, nxt.category, nxt.fraction) == (
+            t.city_id, t.category, t.fraction)
+        if not (same and nxt.valid_from <= date_from):
+            out.append(t)
+    return out
 
 
 def what_if(city: str, category: str, percent_text: str, use_text: str,
             today: date) -> WhatIf:
     """If every school of a city cut its yearly use of a category by percent."""
-    if city not in cities():
+    place = db.session.scalar(select(City).where(City.name_en == city)) if (
+        city in cities()) else None
+    if place is None:
         raise ValidationFailed(_l("Choose a city from the list."), "city")
     if category not in CATEGORIES or category in COUNT_CATEGORIES:
         raise ValidationFailed(_l("Choose water, energy or waste."), "category")
@@ -187,12 +221,12 @@ def what_if(city: str, category: str, percent_text: str, use_text: str,
                                "use_per_pupil")
     schools, pupils = db.session.execute(
         select(func.count(School.id), func.coalesce(func.sum(School.pupils), 0))
-        .where(School.city == city)).one()
+        .where(School.city_id == place.id)).one()
     yearly = per_pupil * int(pupils)
     saved = (yearly * percent / 100).quantize(Decimal("0.001"))
-    tariff = tariff_today(city, category, today)
+    tariff = tariff_today(place.id, category, today)
     money = (saved * tariff.price_per_unit).quantize(CENT) if tariff else None
-    return WhatIf(city, category, percent, int(schools), int(pupils), yearly, saved,
+    return WhatIf(place.display_name, category, percent, int(schools), int(pupils), yearly, saved,
                   tariff.price_per_unit if tariff else None,
                   tariff.currency if tariff else "", money,
                   tariff.valid_from if tariff else None)

@@ -11,13 +11,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from greenapp.extensions import db
-from greenapp.models.school import COUNTRY_TIMEZONES, School, SchoolTarget
+from greenapp.models.impact import Tariff
+from greenapp.models.place import City, known_city
+from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User
 from greenapp.services import audit, stats
+from greenapp.services.clock import today_in
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.units import CATEGORIES, parse_decimal
 
-FIELDS = ("name", "city", "country", "address", "pupils", "joined_on")
+FIELDS = ("name", "city", "city_id", "country", "address", "pupils", "joined_on")
+PRICED = ("water", "energy", "waste")  # categories a tariff gives money to
 
 
 @dataclass
@@ -25,8 +29,8 @@ class SchoolInput:
     """What an admin typed for a school."""
 
     name: str
-    city: str
-    country: str
+    city: str  # any spelling of a city in the cities table
+    country: str  # ignored: the city decides the country (kept for older callers)
     address: str
     pupils: int
     joined_on: date
@@ -49,19 +53,24 @@ def _targets(data: SchoolInput) -> dict[str, Decimal]:
     return result
 
 
-def _check(data: SchoolInput, school: School | None) -> None:
-    if data.country not in COUNTRY_TIMEZONES:
-        raise ValidationFailed(_l("Choose the country."), "country")
+def _check(data: SchoolInput, school: School | None) -> City:
+    city = known_city(db.session, data.city or "")
+    if city is None:
+        raise ValidationFailed(
+            _l("There is no city called “%(name)s”. Choose one from the list, or ask an "
+               "admin to add it on the Cities page.", name=(data.city or "").strip()[:80]),
+            "city")
     if data.pupils is None or data.pupils < 1:
         raise ValidationFailed(_l("Enter the number of pupils."), "pupils")
     clash = db.session.scalar(select(School).where(School.name == data.name.strip()))
     if clash is not None and clash is not school:
         raise ValidationFailed(_l("A school with this name already exists."), "name")
+    return city
 
 
 def save_school(actor: User, data: SchoolInput, school: School | None = None) -> School:
     """Create a school, or update one, recording what changed."""
-    _check(data, school)
+    city = _check(data, school)
     targets = _targets(data)
     creating = school is None
     if school is None:
@@ -70,12 +79,12 @@ def save_school(actor: User, data: SchoolInput, school: School | None = None) ->
     before = {} if creating else audit.snapshot(school, FIELDS)
     before_targets = {} if creating else {t.category: str(t.quantity) for t in school.targets}
     school.name = data.name.strip()
-    school.city = data.city.strip()
-    school.country = data.country
+    school.city_ref = city
+    school.city, school.country = city.name_en, city.country
     school.address = data.address.strip()
     school.pupils = data.pupils
     school.joined_on = data.joined_on
-    school.timezone = COUNTRY_TIMEZONES[data.country]
+    school.timezone = city.timezone
     existing = {t.category: t for t in school.targets}
     for category in CATEGORIES:
         if category in targets:
@@ -96,6 +105,14 @@ def save_school(actor: User, data: SchoolInput, school: School | None = None) ->
         # Pupils and targets are inputs of the dashboards' figures; last write (lock order).
         stats.bump_version()
     return school
+
+
+def missing_tariffs(city: City, today: date | None = None) -> list[str]:
+    """Categories that no tariff of the city prices today (money saved would be 0)."""
+    today = today or today_in()
+    have = set(db.session.scalars(select(Tariff.category).where(
+        Tariff.city_id == city.id, Tariff.valid_from <= today).distinct()))
+    return [c for c in PRICED if c not in have]
 
 
 def all_schools() -> list[School]:

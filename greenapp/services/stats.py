@@ -30,11 +30,10 @@ from sqlalchemy import Date, Select, case, cast, false, func, literal, or_, sele
 from greenapp.extensions import db
 from greenapp.models.impact import MonthlySummary, StatsVersion
 from greenapp.models.log import OWNER_RESIDENT, OWNER_SCHOOL, DailySummary
+from greenapp.models.place import City
 from greenapp.models.school import School
+from greenapp.models.user import User
 
-# Residents belong to the city's Green Community in Kyzylorda.
-RESIDENT_CITY = "Kyzylorda"
-RESIDENT_COUNTRY = "KZ"
 GRAINS = ("month", "week")
 KEYS = ("period", "category", "fraction", "evidence", "owner", "city", "country",
         "segment")
@@ -49,7 +48,7 @@ class Scope:
     date_to: date
     owner_type: str = OWNER_SCHOOL
     school_ids: tuple[int, ...] | None = None
-    city: str | None = None
+    city_id: int | None = None  # a row of `cities`
     country: str | None = None
     categories: tuple[str, ...] | None = None
 
@@ -106,10 +105,10 @@ def _owner_filter(table, scope: Scope) -> list:
     conds = [table.owner_type == scope.owner_type]
     if scope.school_ids is not None:
         conds.append(table.owner_id.in_(scope.school_ids))
-    if scope.owner_type == OWNER_SCHOOL and (scope.city or scope.country):
+    if scope.owner_type == OWNER_SCHOOL and (scope.city_id or scope.country):
         schools = select(School.id)
-        if scope.city:
-            schools = schools.where(School.city == scope.city)
+        if scope.city_id:
+            schools = schools.where(School.city_id == scope.city_id)
         if scope.country:
             schools = schools.where(School.country == scope.country)
         conds.append(table.owner_id.in_(schools))
@@ -158,7 +157,7 @@ def aggregate(
     """Exact sums over the scope grouped by keys (a subset of KEYS).
 
     'period' is the month or week start; 'owner' the school (or resident) id;
-    'city'/'country' the owner's place; 'segment' the index i such that the day lies
+    'city' the id of the owner's city row, 'country' its country; 'segment' the index i such that the day lies
     in [boundaries[i-1], boundaries[i]) (0: before the first boundary).
     """
     if grain not in GRAINS:
@@ -228,20 +227,23 @@ def _query(scope: Scope, keys: tuple[str, ...], grain: str,
         "owner": src.c.owner_id,
     }
     stmt_from = src
-    if scope.owner_type == OWNER_SCHOOL and ({"city", "country"} & set(keys)):
-        stmt_from = src.join(School, School.id == src.c.owner_id)
-        exprs["city"], exprs["country"] = School.city, School.country
-    else:
-        exprs["city"] = literal(RESIDENT_CITY)
-        exprs["country"] = literal(RESIDENT_COUNTRY)
+    if {"city", "country"} & set(keys):
+        # Places group by the city row, so every spelling of a city is one group.
+        if scope.owner_type == OWNER_SCHOOL:
+            stmt_from = src.join(School, School.id == src.c.owner_id)
+            exprs["city"], exprs["country"] = School.city_id, School.country
+        else:
+            stmt_from = src.join(User, User.id == src.c.owner_id).outerjoin(
+                City, City.id == User.city_id)
+            exprs["city"] = User.city_id
+            exprs["country"] = func.coalesce(City.country, literal("KZ"))
     if bounds:
         exprs["segment"] = case(
             *((src.c.day < b, i) for i, b in enumerate(bounds)), else_=len(bounds))
     else:
         exprs["segment"] = literal(0)
     selected = [exprs[k].label(f"k_{k}") for k in keys]
-    group = [exprs[k] for k in keys if k not in ("city", "country")
-             or scope.owner_type == OWNER_SCHOOL]
+    group = [exprs[k] for k in keys]
     stmt = (
         select(*selected, func.sum(src.c.quantity).label("q"),
                func.sum(src.c.log_count).label("n"))
@@ -264,18 +266,18 @@ def schools_in(scope: Scope) -> list[School]:
     stmt = select(School).order_by(School.name)
     if scope.school_ids is not None:
         stmt = stmt.where(School.id.in_(scope.school_ids))
-    if scope.city:
-        stmt = stmt.where(School.city == scope.city)
+    if scope.city_id:
+        stmt = stmt.where(School.city_id == scope.city_id)
     if scope.country:
         stmt = stmt.where(School.country == scope.country)
     return list(db.session.scalars(stmt))
 
 
-def cities() -> list[tuple[str, str]]:
-    """Every (city, country) with a school, by country then city."""
-    stmt = select(School.city, School.country).distinct().order_by(
-        School.country.desc(), School.city)
-    return [(c, k) for c, k in db.session.execute(stmt)]
+def cities() -> list[City]:
+    """Every city with a school, by country (Kazakhstan first) then English name."""
+    stmt = select(City).where(City.id.in_(select(School.city_id))).order_by(
+        City.country.desc(), City.name_en)
+    return list(db.session.scalars(stmt))
 
 
 # --- a small cache keyed on the data version --------------------------------------
