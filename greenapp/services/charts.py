@@ -461,21 +461,41 @@ def _cities(scope: Scope, schools: list[School]) -> list[tuple[int | None, CityR
 class PublicSummary:
     """Programme totals and this month's leaders, without personal data."""
 
-    totals: dict[str, Decimal]
-    kg_co2e: Decimal
+    totals: dict[str, Decimal]  # schools and residents together
+    kg_co2e: Decimal  # schools and residents together
     people_reached: Decimal
     leaders: list[tuple[str, str, Decimal]]
     charts: list[Chart]
     schools: int
+    # The Green Community's residents, also shown on their own.
+    school_totals: dict[str, Decimal] = field(default_factory=dict)
+    resident_totals: dict[str, Decimal] = field(default_factory=dict)
+    school_kg_co2e: Decimal = Decimal(0)
+    resident_kg_co2e: Decimal = Decimal(0)
 
 
 def public_summary(today: date) -> PublicSummary:
-    """Totals of the last 12 months and this month's leading schools by CO2e per pupil."""
+    """Totals of the last 12 months, schools and Green Community residents together
+    and each on its own, and this month's leading schools by CO2e per pupil."""
     start = stats.month_start(today.replace(year=today.year - 1, day=1))
     start = stats.next_month(start)
     scope = Scope(date_from=start, date_to=today)
-    totals = {r["category"]: r["quantity"] for r in stats.aggregate(scope, ("category",))}
-    co2 = impact.co2e_avoided(scope, ("period", "category"))
+    residents = Scope(date_from=start, date_to=today, owner_type=stats.OWNER_RESIDENT)
+    school_totals = {r["category"]: r["quantity"]
+                     for r in stats.aggregate(scope, ("category",))}
+    resident_totals = {r["category"]: r["quantity"]
+                       for r in stats.aggregate(residents, ("category",))}
+    totals = {c: school_totals.get(c, Decimal(0)) + resident_totals.get(c, Decimal(0))
+              for c in {*school_totals, *resident_totals}}
+    school_co2 = impact.co2e_avoided(scope, ("period", "category"))
+    resident_co2 = impact.co2e_avoided(residents, ("period", "category"))
+    merged: dict[tuple, impact.Co2eRow] = {}
+    for r in (*school_co2, *resident_co2):  # aggregate rows (months x categories)
+        k = (r.key["period"], r.key["category"])
+        row = merged.setdefault(k, impact.Co2eRow(key=dict(r.key)))
+        row.quantity += r.quantity
+        row.kg_co2e += r.kg_co2e
+    co2 = list(merged.values())
     month_scope = Scope(date_from=today.replace(day=1), date_to=today)
     per_school = {r.key["owner"]: r.kg_co2e
                   for r in impact.co2e_avoided(month_scope, ("owner",))}
@@ -485,10 +505,13 @@ def public_summary(today: date) -> PublicSummary:
           or Decimal(0)) for s in schools), key=lambda t: (-t[2], t[0]))[:3]
     leaders = [t for t in leaders if t[2] > 0]
     labels_p = stats.periods(start, today, "month")
-    chart = _impact_chart("public-co2e", _("CO2e avoided per month"), _("kg CO2e"), co2,
+    chart = _impact_chart("public-co2e", _("CO2e avoided per month, schools and residents"),
+                          _("kg CO2e"), co2,
                           [period_label(p, "month") for p in labels_p],
                           {p: i for i, p in enumerate(labels_p)}, CATEGORIES,
                           lambda r: r.kg_co2e, _("Month"))
     return PublicSummary(totals, sum((r.kg_co2e for r in co2), Decimal(0)),
                          totals.get("outreach", Decimal(0)), leaders, [chart],
-                         len(schools))
+                         len(schools), school_totals, resident_totals,
+                         sum((r.kg_co2e for r in school_co2), Decimal(0)),
+                         sum((r.kg_co2e for r in resident_co2), Decimal(0)))
