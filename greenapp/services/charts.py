@@ -20,6 +20,7 @@ from typing import Any
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.services import impact, stats
@@ -94,7 +95,7 @@ def figure_csv(fig: dict, x_name: str, y_name: str) -> str:
     """Every point of every trace as CSV rows: series, x, y (exactly as drawn)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow([_("Series"), x_name, y_name])
+    writer.writerow([pgettext("CSV column", "Series"), x_name, y_name])
     for trace in fig["data"]:
         xs, ys = trace.get("x", []), trace.get("y", [])
         if trace.get("orientation") == "h":
