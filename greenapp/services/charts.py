@@ -18,9 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 
 from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.services import impact, stats
