@@ -115,6 +115,16 @@ def translated(lang: str) -> dict:
     return result
 
 
+def plural_forms_filled(lang: str) -> dict:
+    """Plural messages of a language with some forms left empty: key -> forms filled."""
+    result: dict = {}
+    for area in areas():
+        for message in load(po_path(area, lang), lang):
+            if message.id and not isinstance(message.id, str) and not _has_string(message):
+                result[_key(message)] = sum(1 for s in message.string if s.strip())
+    return result
+
+
 def _has_string(message) -> bool:
     if isinstance(message.string, str):
         return bool(message.string.strip())
@@ -189,12 +199,17 @@ def check() -> int:
     used = extract()
     for lang in LANGS:
         have = translated(lang)
+        partial = plural_forms_filled(lang)
         nplurals = Catalog(locale=lang).num_plurals
         for area in areas():
             for problem in header_problems(area, lang):
-                print(f"{lang}: {po_path(area, lang).relative_to(ROOT)}: {problem}")
+                print(f"{lang}: {area.name} catalog: {problem}")
                 problems += 1
         for key in used:
+            if key not in have and partial.get(key):
+                print(f"{lang}: {partial[key]} of {nplurals} plural forms in {key!r}")
+                problems += 1
+                continue
             if key not in have:
                 print(f"{lang}: missing translation: {key!r} ({used[key][0]})")
                 problems += 1
