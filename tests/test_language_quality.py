@@ -262,3 +262,14 @@ def test_a_minsk_coordinator_sees_the_demo_in_belarusian(app, client, login, db)
     assert "Су үнемдеу айы" in page(visitor, "/community/challenges")
     use_language(visitor, "en")
     assert "Water saving month" in page(visitor, "/community/challenges")
+
+
+def test_the_programmes_cities_are_written_in_the_readers_language(client, login, factory):
+    factory.school(city="Kyzylorda")
+    factory.school(city="Minsk", country="BY", timezone="Europe/Minsk")
+    login(factory.user("admin"))
+    use_language(client, "kk")
+    text = page(client, "/schools/")
+    assert "Қызылорда" in text and "Минск" in text and "Kyzylorda" not in text
+    use_language(client, "be")
+    assert "Мінск" in page(client, "/schools/")

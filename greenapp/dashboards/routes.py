@@ -24,6 +24,7 @@ from greenapp.models.user import COORDINATOR, STAFF_ROLES
 from greenapp.permissions import public, role_required
 from greenapp.services import charts, page_cache, stats
 from greenapp.services.clock import today_in
+from greenapp.services.demo_text import demo_text
 from greenapp.services.stats import Scope
 from greenapp.services.units import CATEGORIES
 
@@ -203,7 +204,7 @@ def _programme_view():
     countries = sorted({k for _c, k in places}, key=lambda k: k != "KZ")
     names = {"KZ": _("Kazakhstan"), "BY": _("Belarus")}
     form.place.choices += [(f"country:{k}", names.get(k, k)) for k in countries]
-    form.place.choices += [(f"city:{c}", c) for c, _k in places]
+    form.place.choices += [(f"city:{c}", demo_text(c)) for c, _k in places]
     form.validate()
     date_from, date_to = _dates(form, today_in())
     place = form.place.data or ""

@@ -41,6 +41,7 @@ from greenapp.services import guides as guide_service
 from greenapp.services import proposals as proposal_service
 from greenapp.services import quality, savings
 from greenapp.services.clock import today_in
+from greenapp.services.demo_text import demo_text
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.units import CATEGORY_LABELS
 
@@ -372,7 +373,7 @@ def savings_csv():
 def what_if():
     """If every school of a city cut a category by N%, what is saved in a year?"""
     form = WhatIfForm(request.args)
-    form.city.choices = [(c, c) for c in savings.cities()]
+    form.city.choices = [(c, demo_text(c)) for c in savings.cities()]
     form.category.choices = [(c, CATEGORY_LABELS[c]) for c in ("water", "energy", "waste")]
     result = None
     if request.args and form.validate():

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 
 from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.services import impact, stats
+from greenapp.services.demo_text import demo_text
 from greenapp.services.stats import Scope
 from greenapp.services.units import (
     CANONICAL_UNIT,
@@ -405,7 +406,7 @@ def overview(scope: Scope, category: str) -> Overview:
     traces = []
     for i, c in enumerate(city_rows):
         traces.append({
-            "type": "bar", "name": c.city,
+            "type": "bar", "name": demo_text(c.city),
             "x": [str(CATEGORY_LABELS[cat]) for cat in cats],
             "y": [num(_per_pupil(city_co2.get((c.city, cat), Decimal(0)), c.pupils) or 0)
                   for cat in cats],

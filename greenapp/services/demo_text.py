@@ -11,6 +11,9 @@ from flask_babel import get_locale
 
 # English text as stored -> its Kazakh, Russian and Belarusian versions.
 DEMO_TEXT: dict[str, dict[str, str]] = {
+    # The programme's cities, stored as the admin typed them (in English)
+    "Kyzylorda": {"kk": "Қызылорда", "ru": "Кызылорда", "be": "Кызылорда"},
+    "Minsk": {"kk": "Минск", "ru": "Минск", "be": "Мінск"},
     # Challenges
     "Water saving month": {
         "kk": "Су үнемдеу айы",
