@@ -8,8 +8,16 @@ Flask-Babel merges every area at run time (BABEL_TRANSLATION_DIRECTORIES).
                                            used under PATH...) to AREA's .po files,
                                            with empty msgstr to fill in
   python tools/i18n.py check               fail on missing, empty, fuzzy or
-                                           placeholder-mismatched translations
+                                           placeholder-mismatched translations, missing
+                                           plural forms, a double period after a date or
+                                           unit (a translation ending in "%(day)s." or
+                                           "%(unit)s."), a Latin look-alike letter inside
+                                           a Cyrillic word, a Russian-only letter (и, щ, ъ)
+                                           in a Belarusian word, and placeholder catalog
+                                           headers
   python tools/i18n.py compile             write the .mo files (not committed)
+  python tools/i18n.py headers             give every area the reviewed header of its
+                                           language's core catalog (team, translator, date)
 """
 
 from __future__ import annotations
@@ -29,21 +37,32 @@ LANGS = ("kk", "ru", "be")
 METHOD_MAP = [("greenapp/**.py", "python"), ("templates/**.html", "jinja2")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-            "_l": None, "pgettext": ((1, "c"), 2)}
+            "_l": None, "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2),
+            "lazy_ngettext": (1, 2), "npgettext": ((1, "c"), 2, 3)}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+CONTEXT_SEP = "\x04"  # gettext's own separator between a context and its msgid
+# Dates in the medium/long formats end in "г." (ru, be) or "мам." (kk), and short units in
+# "шт."/"чел.": a translation must not put its own period right after them.
+DOUBLE_PERIOD = re.compile(r"%\((day|date|from|to|unit)\)s\.\s*$")
+WORD = re.compile(r"[^\W\d_]+")
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+LATIN = re.compile(r"[A-Za-z]")
+RUSSIAN_ONLY = re.compile(r"[иИщЩъЪ]")
+PLACEHOLDER_HEADERS = ("FULL NAME", "EMAIL@ADDRESS", "LL@li.org", "YEAR-MO-DA", "ORGANIZATION",
+                       "VERSION")
 
 
 def extract() -> dict[str | tuple, list[str]]:
     """Return every msgid used in the code with the files it appears in."""
     found: dict = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    for filename, _lineno, message, _comments, context in extract_from_dir(
         ROOT, METHOD_MAP, OPTIONS, KEYWORDS,
         # Babel skips folders starting with "_" by default; templates/_macros holds strings.
         directory_filter=lambda path: not Path(path).name.startswith((".", "__")),
     ):
         if filename.startswith(("tests/", "bench/", "tools/", "migrations/")):
             continue
-        key = message if isinstance(message, str) else tuple(message)
+        key = _with_context(message if isinstance(message, str) else tuple(message), context)
         found.setdefault(key, []).append(filename)
     return found
 
@@ -66,8 +85,26 @@ def load(path: Path, lang: str) -> Catalog:
     return Catalog(locale=lang, project="greenapp")
 
 
+def _with_context(key: str | tuple, context: str | None) -> str | tuple:
+    """pgettext("school", "Name") and pgettext("person", "Name") are different messages."""
+    if not context:
+        return key
+    if isinstance(key, str):
+        return f"{context}{CONTEXT_SEP}{key}"
+    return (f"{context}{CONTEXT_SEP}{key[0]}", *key[1:])
+
+
+def _split_context(key: str | tuple) -> tuple[str | None, str | tuple]:
+    first = key if isinstance(key, str) else key[0]
+    if CONTEXT_SEP not in first:
+        return None, key
+    context, msgid = first.split(CONTEXT_SEP, 1)
+    return context, (msgid if isinstance(key, str) else (msgid, *key[1:]))
+
+
 def _key(message) -> str | tuple:
-    return message.id if isinstance(message.id, str) else tuple(message.id)
+    key = message.id if isinstance(message.id, str) else tuple(message.id)
+    return _with_context(key, message.context)
 
 
 def translated(lang: str) -> dict:
@@ -77,6 +114,16 @@ def translated(lang: str) -> dict:
         for message in load(po_path(area, lang), lang):
             if message.id and not message.fuzzy and _has_string(message):
                 result[_key(message)] = message.string
+    return result
+
+
+def plural_forms_filled(lang: str) -> dict:
+    """Plural messages of a language with some forms left empty: key -> forms filled."""
+    result: dict = {}
+    for area in areas():
+        for message in load(po_path(area, lang), lang):
+            if message.id and not isinstance(message.id, str) and not _has_string(message):
+                result[_key(message)] = sum(1 for s in message.string if s.strip())
     return result
 
 
@@ -102,18 +149,52 @@ def stub(area_name: str, paths: list[str]) -> None:
         catalog = load(path, lang)
         added = 0
         for key, files in used.items():
-            if key in have or key in catalog:
+            context, msgid = _split_context(key)
+            if key in have or catalog.get(msgid, context=context) is not None:
                 continue
             if paths and not any(f.startswith(p) for f in files for p in paths):
                 continue
-            catalog.add(key, string="" if isinstance(key, str) else ("",) * catalog.num_plurals,
-                        locations=[(f, 0) for f in files[:1]])
+            context, msgid = _split_context(key)
+            catalog.add(msgid, string="" if isinstance(msgid, str) else ("",) * catalog.num_plurals,
+                        locations=[(f, 0) for f in files[:1]], context=context)
             added += 1
+        if area_name != "core" and not path.exists():
+            _reviewed_header(catalog, lang)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
             write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
                      include_lineno=False)
         print(f"{path.relative_to(ROOT)}: {added} added")
+
+
+def text_problems(lang: str, text: str) -> list[str]:
+    """What a native reader would stumble on in one translated string."""
+    found = []
+    if DOUBLE_PERIOD.search(text):
+        found.append("ends in a period right after a date or unit (which may end in '.')")
+    bare = PLACEHOLDER.sub(" ", text)
+    for word in WORD.findall(bare):
+        if CYRILLIC.search(word) and LATIN.search(word):
+            found.append(f"Latin look-alike letter inside the word {word!r}")
+        if lang == "be" and CYRILLIC.search(word) and RUSSIAN_ONLY.search(word):
+            found.append(f"Russian-only letter (и, щ, ъ) in the Belarusian word {word!r}")
+    return found
+
+
+def header_problems(area: Path, lang: str) -> list[str]:
+    """A catalog must say who reviewed it and when (no template header left)."""
+    path = po_path(area, lang)
+    if not path.exists():
+        return []
+    head = path.read_text(encoding="utf-8").split("\n\n", 1)[0]
+    found = []
+    if "#, fuzzy" in head:
+        found.append("header still marked fuzzy")
+    found += [f"placeholder {p!r} in the header" for p in PLACEHOLDER_HEADERS if p in head]
+    for field in ("Language-Team", "Last-Translator", "PO-Revision-Date"):
+        if f'"{field}: ' not in head:
+            found.append(f"no {field} in the header")
+    return found
 
 
 def check() -> int:
@@ -122,19 +203,59 @@ def check() -> int:
     used = extract()
     for lang in LANGS:
         have = translated(lang)
+        partial = plural_forms_filled(lang)
+        nplurals = Catalog(locale=lang).num_plurals
+        for area in areas():
+            for problem in header_problems(area, lang):
+                print(f"{lang}: {area.name} catalog: {problem}")
+                problems += 1
         for key in used:
+            if key not in have and partial.get(key):
+                print(f"{lang}: {partial[key]} of {nplurals} plural forms in {key!r}")
+                problems += 1
+                continue
             if key not in have:
                 print(f"{lang}: missing translation: {key!r} ({used[key][0]})")
                 problems += 1
                 continue
             ids = [key] if isinstance(key, str) else list(key)
             strings = [have[key]] if isinstance(have[key], str) else list(have[key])
+            if not isinstance(key, str) and len(strings) != nplurals:
+                print(f"{lang}: {len(strings)} of {nplurals} plural forms in {key!r}")
+                problems += 1
             want = set(PLACEHOLDER.findall(ids[0]))
             for s in strings:
                 if set(PLACEHOLDER.findall(s)) != want:
                     print(f"{lang}: placeholders differ in {key!r}: {s!r}")
                     problems += 1
+                for problem in text_problems(lang, s):
+                    print(f"{lang}: {problem}: {key!r}: {s!r}")
+                    problems += 1
     return problems
+
+
+def _reviewed_header(catalog: Catalog, lang: str) -> None:
+    """Copy the core catalog's reviewed header (team, translator, plural rule) onto catalog."""
+    core = load(po_path(TRANSLATIONS / "core", lang), lang)
+    catalog.header_comment = core.header_comment
+    catalog.mime_headers = core.mime_headers
+    catalog.fuzzy = False
+
+
+def headers() -> None:
+    """Rewrite every area's header from its language's core catalog."""
+    for area in areas():
+        if area.name == "core":
+            continue
+        for lang in LANGS:
+            path = po_path(area, lang)
+            if not path.exists():
+                continue
+            catalog = load(path, lang)
+            _reviewed_header(catalog, lang)
+            with path.open("wb") as fh:
+                write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
+                         include_lineno=False)
 
 
 def compile_all() -> None:
@@ -164,6 +285,9 @@ def main(argv: list[str]) -> int:
         n = check()
         print(f"{n} translation problem(s)")
         return 1 if n else 0
+    if cmd == "headers":
+        headers()
+        return 0
     if cmd == "compile":
         compile_all()
         return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField
 from wtforms.validators import Optional
@@ -28,7 +29,7 @@ class SchoolFilterForm(_GetForm):
 
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-    grain = SelectField(_l("Series"), choices=[("month", _l("Monthly")),
+    grain = SelectField(lazy_pgettext("time step", "Series"), choices=[("month", _l("Monthly")),
                                                ("week", _l("Weekly"))], default="month")
     category = CheckboxList(
         _l("Categories"), choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],

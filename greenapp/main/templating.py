@@ -11,13 +11,18 @@ from flask_babel import format_date, get_locale
 from greenapp.main.navigation import nav_links
 from greenapp.models.user import ROLES
 from greenapp.services import units
+from greenapp.services.demo_text import demo_text
 from greenapp.services.i18n import LANGUAGE_NAMES, fmt_quantity
 
 
 def register_template_helpers(app: Flask) -> None:
     """Expose labels and formatters to templates."""
     app.jinja_env.filters["qty"] = fmt_quantity
-    app.jinja_env.filters["day"] = lambda d: format_date(d, "medium") if d else ""
+    # One date style per kind of place: the long form in sentences and labels ("5 мая
+    # 2026 г."), the short form in table cells ("05.05.2026").
+    app.jinja_env.filters["day"] = lambda d: format_date(d, "long") if d else ""
+    app.jinja_env.filters["day_short"] = lambda d: format_date(d, "short") if d else ""
+    app.jinja_env.filters["local"] = demo_text
 
     @app.context_processor
     def inject() -> dict:
@@ -73,6 +78,7 @@ def audit_action_labels() -> dict:
 def audit_field_labels() -> dict:
     """Translated names of the audited fields."""
     from flask_babel import lazy_gettext as _l
+    from flask_babel import lazy_pgettext as _pl
 
     return {
         "category": _l("Category"),
@@ -87,7 +93,7 @@ def audit_field_labels() -> dict:
         "review_status": _l("Review"),
         "review_reason": _l("Reason"),
         "seeded": _l("Demo data"),
-        "name": _l("Name"),
+        "name": _pl("school", "Name"),
         "city": _l("City"),
         "country": _l("Country"),
         "address": _l("Address"),
@@ -147,7 +153,7 @@ def audit_value(value: object, field: str) -> object:
         return table[value]
     if field in DATE_FIELDS and isinstance(value, str):
         try:
-            return format_date(date.fromisoformat(value), "medium")
+            return format_date(date.fromisoformat(value), "short")
         except ValueError:
             return value
     if field in ("quantity", "quantity_entered"):

@@ -1,6 +1,7 @@
 """The school form used by admins."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -11,7 +12,9 @@ from greenapp.services.units import CANONICAL_UNIT, CATEGORY_LABELS, UNIT_SHORT
 class SchoolForm(FlaskForm):
     """Name, place, size, joining date and yearly targets."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    name = StringField(
+        lazy_pgettext("school", "Name"), validators=[DataRequired(), Length(max=160)]
+    )
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=80)],
                        render_kw={"list": "city-names", "autocomplete": "off"},
                        description=_l("A city from the Cities list, in any of its "

@@ -18,11 +18,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, pgettext
 from flask_babel import gettext as _
 
 from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.services import impact, stats
+from greenapp.services.demo_text import demo_text
 from greenapp.services.stats import Scope
 from greenapp.services.units import (
     CANONICAL_UNIT,
@@ -94,7 +95,7 @@ def figure_csv(fig: dict, x_name: str, y_name: str) -> str:
     """Every point of every trace as CSV rows: series, x, y (exactly as drawn)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow([_("Series"), x_name, y_name])
+    writer.writerow([pgettext("CSV column", "Series"), x_name, y_name])
     for trace in fig["data"]:
         xs, ys = trace.get("x", []), trace.get("y", [])
         if trace.get("orientation") == "h":
@@ -408,7 +409,7 @@ def overview(scope: Scope, category: str) -> Overview:
     traces = []
     for i, (city_id, c) in enumerate(city_rows):
         traces.append({
-            "type": "bar", "name": c.city,
+            "type": "bar", "name": demo_text(c.city),
             "x": [str(CATEGORY_LABELS[cat]) for cat in cats],
             "y": [num(_per_pupil(city_co2.get((city_id, cat), Decimal(0)), c.pupils) or 0)
                   for cat in cats],

@@ -38,6 +38,8 @@ DEMO_USERS = [
     ("economist@demo.greenapp.kz", "Марат Исаев", "economist", None),
     ("lawyer@demo.greenapp.kz", "Жанна Омарова", "lawyer", None),
 ]
+# The Minsk coordinator reads the interface in Belarusian (the others choose in the header).
+DEMO_LOCALES = {"coordinator.minsk@demo.greenapp.by": "be"}
 
 # Typical monthly canonical quantities per pupil (rough, for plausible charts).
 PER_PUPIL_MONTH = {"water": 40.0, "energy": 1.2, "waste": 0.6}
@@ -68,7 +70,8 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
         if db.session.scalar(select(User).where(User.email == email)) is None:
             user = User(email=email, display_name=name, role=role,
                         school=schools[school_index] if school_index is not None else None,
-                        district="Орталық" if role == "resident" else None)
+                        district="Орталық" if role == "resident" else None,
+                        locale=DEMO_LOCALES.get(email))
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             created["users"] += 1

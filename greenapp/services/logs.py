@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
@@ -65,7 +66,7 @@ def _validate(data: LogInput, school: School | None) -> dict:
     if school is not None and data.action_date < school.joined_on:
         raise ValidationFailed(
             _l("The date is before the school joined the programme (%(day)s).",
-               day=school.joined_on.isoformat()),
+               day=format_date(school.joined_on, "long")),
             "action_date",
         )
     note = (data.note or "").strip()

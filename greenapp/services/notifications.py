@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import g, has_request_context
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
@@ -12,6 +14,7 @@ from greenapp.extensions import db
 from greenapp.models.base import utcnow
 from greenapp.models.community import Notification
 from greenapp.models.user import COORDINATOR, User
+from greenapp.services.demo_text import demo_text
 
 PROPOSAL_STATUS = "proposal_status"
 LOG_VERIFIED = "log_verified"
@@ -87,20 +90,29 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     return db.session.execute(stmt.values(read_at=utcnow())).rowcount or 0
 
 
+def _day(value: str) -> str:
+    """A day kept as ISO text in the parameters, written the reader's way."""
+    try:
+        return format_date(date.fromisoformat(value), "long")
+    except (TypeError, ValueError):
+        return value
+
+
 def message(note: Notification) -> str:
     """The text of a notification in the current interface language."""
     from greenapp.services.proposals import status_labels
 
     p = dict(note.params or {})
     if note.kind == PROPOSAL_STATUS:
-        return _('Your proposal "%(title)s" is now: %(status)s.', title=p.get("title", ""),
+        return _('Your proposal "%(title)s" is now: %(status)s.',
+                 title=demo_text(p.get("title", "")),
                  status=status_labels().get(p.get("status", ""), p.get("status", "")))
     if note.kind == LOG_VERIFIED:
-        return _("A scientist verified your entry of %(day)s.", day=p.get("day", ""))
+        return _("A scientist verified your entry of %(day)s.", day=_day(p.get("day", "")))
     if note.kind == LOG_REJECTED:
         return _("A scientist rejected your entry of %(day)s: %(reason)s",
-                 day=p.get("day", ""), reason=p.get("reason", ""))
+                 day=_day(p.get("day", "")), reason=p.get("reason", ""))
     if note.kind == CHALLENGE_COMPLETED:
         return _('Challenge completed: "%(title)s". A badge was added to your profile.',
-                 title=p.get("title", ""))
+                 title=demo_text(p.get("title", "")))
     return note.kind

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import Select, bindparam, select
 
 from greenapp.extensions import db
@@ -43,7 +44,8 @@ def check_password_rules(password: str) -> None:
     """Raise ValidationFailed if a new password is too weak."""
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed(
-            _l("Use at least %(n)s characters.", n=MIN_PASSWORD), "password"
+            lazy_ngettext("Use at least %(n)s character.", "Use at least %(n)s characters.",
+                          MIN_PASSWORD, n=MIN_PASSWORD), "password"
         )
 
 
