@@ -307,8 +307,8 @@ def import_file():
                 form.file.errors = [_("The file cannot be read: %(reason)s",
                                       reason=str(exc))]
             else:
-                result = svc.ImportResult(errors=list(errors)) if errors else svc.apply(
-                    items, current_user, dry_run=bool(form.dry_run.data), rows=rows)
+                result = svc.apply(items, current_user, dry_run=bool(form.dry_run.data),
+                                   rows=rows, read_errors=errors)
                 if result.ok and not form.dry_run.data:
                     db.session.commit()
                     flash(_("Imported: %(c)s new, %(u)s changed, %(n)s unchanged.",
@@ -356,8 +356,7 @@ def load_command(path: str, dry_run: bool) -> None:
         items, rows, errors = read_file(path, data)
     except exchange.ReadError as exc:
         raise click.ClickException(f"{path}: {exc}") from None
-    result = svc.ImportResult(errors=list(errors)) if errors else svc.apply(
-        items, None, dry_run=dry_run, rows=rows)
+    result = svc.apply(items, None, dry_run=dry_run, rows=rows, read_errors=errors)
     if not result.ok:
         for row, column, message in result.errors[:50]:
             click.echo(f"  item {row}, {column}: {message}", err=True)

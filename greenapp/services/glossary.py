@@ -231,13 +231,14 @@ class ImportResult:
 
 
 def apply(items: list[ConceptData], actor: User | None, dry_run: bool = False,
-          rows: list[int] | None = None) -> ImportResult:
+          rows: list[int] | None = None,
+          read_errors: list[tuple[int, str, str]] | None = None) -> ImportResult:
     """Create or update concepts by key, all or nothing; audited.
 
     Import never approves: a concept marked approved elsewhere comes in as proposed,
     because approval means review by both sides in this glossary.
     """
-    result = ImportResult()
+    result = ImportResult(errors=list(read_errors or []))
     for i, item in enumerate(items):
         for column, message in validate(item):
             result.errors.append(((rows or [])[i] if rows else i + 1, column, message))
@@ -250,6 +251,7 @@ def apply(items: list[ConceptData], actor: User | None, dry_run: bool = False,
                                          value=item.key))))
             dupes.discard(item.key)
     if result.errors:
+        result.errors.sort(key=lambda e: e[0])
         return result
     existing = {c.key: c for c in db.session.scalars(
         select(GlossaryConcept).where(GlossaryConcept.key.in_(keys)).options(
