@@ -60,7 +60,7 @@ def usage_labels() -> dict:
 def status_labels() -> dict:
     """Translated names of a concept's review status."""
     return {DRAFT: _l("draft, not reviewed"), PROPOSED: _l("proposed, waiting for review"),
-            APPROVED: _l("approved")}
+            APPROVED: _l("approved by both sides")}
 
 
 def pos_labels() -> dict:
