@@ -18,7 +18,9 @@ import csv
 import io
 from collections.abc import Iterable
 from typing import Any
-from xml.etree.ElementTree import Element, SubElement, tostring  # nosec B405 - writing only
+
+# Writing only: parsing goes through defusedxml below.
+from xml.etree.ElementTree import Element, SubElement, tostring  # nosec B405
 
 import yaml
 from defusedxml import ElementTree as SafeET
