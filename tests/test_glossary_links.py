@@ -29,27 +29,23 @@ def test_guide_mentioning_suryptau_links_to_the_concept(client, db, factory):
 
 
 def test_longest_match_first_and_once(app, db, factory):
-    ctx = app.test_request_context("/")
-    ctx.push()
     load_small(db)
     html = "<p>Қалдықтарды сұрыптау және тағы сұрыптау.</p>"
-    out = str(link_html(html, ["kk"]))
+    with app.test_request_context("/"):
+        out = str(link_html(html, ["kk"]))
     assert out.count('class="gloss"') == 1
     assert ">Қалдықтарды сұрыптау</a>" in out  # the two-word term, not only its tail
-    ctx.pop()
 
 
 def test_never_inside_links_or_code(app, db, factory):
-    ctx = app.test_request_context("/")
-    ctx.push()
     load_small(db)
     html = ('<p><a href="https://example.org">сортировка</a> <code>сортировка</code></p>'
             "<pre>сортировка</pre><p>сортировки отходов</p>")
-    out = str(link_html(html, ["ru"]))
+    with app.test_request_context("/"):
+        out = str(link_html(html, ["ru"]))
     assert '<a href="https://example.org">сортировка</a>' in out
     assert "<code>сортировка</code>" in out and "<pre>сортировка</pre>" in out
     assert ">сортировки отходов</a>" in out  # an inflected form, outside links
-    ctx.pop()
 
 
 def test_guide_text_stays_escaped(client, db, factory):

@@ -26,7 +26,15 @@ import yaml
 from defusedxml import ElementTree as SafeET
 from flask_babel import lazy_gettext as _l
 
-from greenapp.models.glossary import DEFAULT_SCRIPT, LANGS, GlossaryConcept
+from greenapp.models.glossary import (
+    DEFAULT_SCRIPT,
+    LANGS,
+    POS,
+    SCRIPTS_OF,
+    SUBJECTS,
+    USAGE,
+    GlossaryConcept,
+)
 from greenapp.services.glossary import ConceptData, DefinitionData, TermData, to_data
 
 TBX_NS = "urn:iso:std:iso:30042:ed-2"
@@ -67,7 +75,7 @@ def _terms_of(lang: str, value: Any, default_status: str) -> list[TermData]:
 
 
 def read_yaml(text: str) -> list[ConceptData]:
-    """Concepts from the glossary data file (see data/glossary/README.md)."""
+    """Concepts from the glossary data file (format: the header of data/glossary/terms.yaml)."""
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -295,6 +303,24 @@ def to_xlsx(concepts: Iterable[GlossaryConcept]) -> bytes:
     return buf.getvalue()
 
 
+def _row_term_problem(row: dict[str, str], lang: str) -> tuple[str, str] | None:
+    """A problem of one CSV row's term, named by its column (so the row is exact)."""
+    if not row.get("term"):
+        return None
+    if len(row["term"]) > 200:
+        return "term", str(_l("A term is at most 200 characters long."))
+    status = row.get("usage_status") or "proposed"
+    if status not in USAGE:
+        return "usage_status", str(_l("Unknown usage status: %(value)s", value=status))
+    pos = row.get("pos") or "noun"
+    if pos not in POS:
+        return "pos", str(_l("Unknown part of speech: %(value)s", value=pos))
+    script = row.get("script", "")
+    if script and script not in SCRIPTS_OF[lang]:
+        return "script", str(_l("Unknown script: %(value)s", value=script))
+    return None
+
+
 def read_csv(data: bytes) -> tuple[list[ConceptData], list[int], list[tuple[int, str, str]]]:
     """Concepts from CSV rows; problems come back per row and column."""
     try:
@@ -318,6 +344,10 @@ def read_csv(data: bytes) -> tuple[list[ConceptData], list[int], list[tuple[int,
         if lang not in LANGS:
             errors.append((n, "lang", str(_l("Unknown language: %(value)s", value=lang))))
             continue
+        if row.get("subject", "") not in SUBJECTS:
+            errors.append((n, "subject", str(_l("Unknown subject field: %(value)s",
+                                                 value=row.get("subject", "")))))
+            continue
         item = items.get(key)
         if item is None:
             item = items[key] = ConceptData(
@@ -330,7 +360,10 @@ def read_csv(data: bytes) -> tuple[list[ConceptData], list[int], list[tuple[int,
             errors.append((n, "subject", str(_l("Another row of this concept names a "
                                                  "different subject field."))))
             continue
-        if row.get("term"):
+        term_problem = _row_term_problem(row, lang)
+        if term_problem:
+            errors.append((n, *term_problem))
+        elif row.get("term"):
             item.terms.append(TermData(
                 lang=lang, text=row["term"], script=row.get("script", ""),
                 pos=row.get("pos") or "noun", status=row.get("usage_status") or "proposed",
