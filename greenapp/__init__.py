@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from greenapp.community.routes import bp as community_bp
     from greenapp.dashboards.routes import bp as dashboards_bp
     from greenapp.experts.routes import bp as experts_bp
+    from greenapp.glossary.routes import bp as glossary_bp
     from greenapp.impact.routes import bp as impact_bp
     from greenapp.logs.routes import bp as logs_bp
     from greenapp.main.routes import bp as main_bp
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(community_bp, url_prefix="/community")
     app.register_blueprint(experts_bp, url_prefix="/experts")
     app.register_blueprint(places_bp, url_prefix="/cities")
+    app.register_blueprint(glossary_bp, url_prefix="/glossary")  # + `flask glossary load`
 
 
 def register_hooks(app: Flask) -> None:

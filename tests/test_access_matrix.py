@@ -118,6 +118,9 @@ TEXT_PARAMS = {
     ("dashboards.school_csv", "chart_id"): "targets",
     ("dashboards.programme_csv", "chart_id"): "ranking",
     ("dashboards.public_csv", "chart_id"): "public-co2e",
+    ("glossary.alphabet", "lang"): "kk",
+    ("glossary.print_list", "pair"): "kk-be",
+    ("glossary.export", "fmt"): "csv",
 }
 
 

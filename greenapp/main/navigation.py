@@ -42,11 +42,13 @@ SIGNED_IN = (
     NavLink("experts.proposals", _l("Proposals")),
     NavLink("experts.index", _l("Workspace"), STAFF_ROLES),
     NavLink("dashboards.public_summary", _l("Results")),
+    NavLink("glossary.index", _l("Glossary")),
 )
 ANONYMOUS = (
     NavLink("dashboards.public_summary", _l("Results")),
     NavLink("community.challenges", _l("Challenges")),
     NavLink("experts.decisions", _l("Decisions")),
+    NavLink("glossary.index", _l("Glossary")),
 )
 
 

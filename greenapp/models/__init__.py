@@ -3,6 +3,7 @@
 from greenapp.models.audit import AuditRecord
 from greenapp.models.community import Badge, Challenge, ChallengeParticipant, Notification
 from greenapp.models.experts import Guide, Proposal, ProposalEvent, ProposalSupport
+from greenapp.models.glossary import GlossaryConcept  # noqa: F401
 from greenapp.models.impact import ImpactFactor, MonthlySummary, StatsVersion, Tariff  # noqa: E501, F401
 from greenapp.models.log import DailySummary, EcoLog
 from greenapp.models.place import City

@@ -48,6 +48,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     district: Mapped[str | None] = mapped_column(String(80), default=None)
     # Residents belong to a city's Green Community (set on registration).
     city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), default=None)
+    # ISO 3166-1 alpha-2 of the side a scientist works for (glossary reviews); a
+    # coordinator's side follows their school.
+    country: Mapped[str | None] = mapped_column(String(2), default=None)
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     public_listing: Mapped[bool] = mapped_column(default=True)

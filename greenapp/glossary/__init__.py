@@ -1,0 +1,1 @@
+"""The eco glossary: a reviewed kk-ru-be-en term base (pages, review, exchange)."""
