@@ -214,3 +214,32 @@ def test_pages_in_kazakh(client, db):
     page = client.get("/glossary/").get_data(as_text=True)
     assert "Эко-глоссарий" in page and "Терминді табу" in page
     assert "Eco glossary" not in page
+
+
+def test_edit_other_terms_keeps_known_ones_and_adds_new_as_proposed(client, db, factory,
+                                                                      login):
+    load_small(db)
+    c = _concept(db, "waste-sorting")
+    login(factory.user(role="scientist", country="KZ"))
+    form = client.get(f"/glossary/c/{c.id}/edit").get_data(as_text=True)
+    assert "sorting</textarea>" in form  # the English short form is listed
+    data = {"subject": "waste"}
+    for lang, head in (("kk", "қалдықтарды сұрыптау"), ("ru", "сортировка отходов"),
+                       ("be", "сартаванне адходаў"), ("en", "waste sorting")):
+        data.update({f"term_{lang}": head, f"status_{lang}": "proposed",
+                     f"pos_{lang}": "noun"})
+    data["status_en"] = data["status_ru"] = "admitted"
+    data["definition_ru"], data["source_ru"] = "Разделение отходов по видам.", "ЭК РК"
+    data["definition_en"], data["source_en"] = "Separating waste by type.", "EC RK"
+    data["others_en"] = "sorting\nwaste separation"
+    data["others_ru"] = ""  # the Russian short form is removed
+    data["others_kk"], data["others_be"] = "сұрыптау", "сартаванне"
+    resp = client.post(f"/glossary/c/{c.id}/edit", data=data)
+    assert resp.status_code == 302
+    db.session.refresh(c)
+    en = {t.text: t.status for t in c.terms if t.lang == "en"}
+    assert en == {"waste sorting": "admitted", "sorting": "deprecated",
+                  "waste separation": "proposed"}
+    assert [t.text for t in c.terms if t.lang == "ru"] == ["сортировка отходов"]
+    history = client.get(f"/glossary/c/{c.id}/history").get_data(as_text=True)
+    assert "waste separation" in history

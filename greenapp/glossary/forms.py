@@ -52,6 +52,10 @@ def _add_language_fields() -> None:
         setattr(ConceptForm, f"pos_{lang}", SelectField(
             _l("Part of speech (%(lang)s)", lang=name),
             choices=[(p, pos[p]) for p in POS], default="noun"))
+        setattr(ConceptForm, f"others_{lang}", TextAreaField(
+            _l("Other terms (%(lang)s), one per line", lang=name),
+            validators=[Optional(), Length(max=2000)], render_kw={"rows": 2},
+            description=_l("Synonyms and variants; new ones are entered as proposed.")))
         setattr(ConceptForm, f"definition_{lang}", TextAreaField(
             _l("Definition (%(lang)s)", lang=name),
             validators=[Optional(), Length(max=2000)], render_kw={"rows": 3}))

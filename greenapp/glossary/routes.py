@@ -157,6 +157,11 @@ def _form_data(form: ConceptForm, key: str = "") -> svc.ConceptData:
     return item
 
 
+def _others(form: ConceptForm) -> dict[str, list[str]]:
+    return {lang: (getattr(form, f"others_{lang}").data or "").splitlines()
+            for lang in LANGS}
+
+
 def _fill_form(form: ConceptForm, c: GlossaryConcept) -> None:
     form.subject.data, form.note.data = c.subject, c.note
     for lang in LANGS:
@@ -165,6 +170,7 @@ def _fill_form(form: ConceptForm, c: GlossaryConcept) -> None:
             getattr(form, f"term_{lang}").data = terms[0].text
             getattr(form, f"status_{lang}").data = terms[0].status
             getattr(form, f"pos_{lang}").data = terms[0].pos
+            getattr(form, f"others_{lang}").data = "\n".join(t.text for t in terms[1:])
         d = c.definition_in(lang)
         if d is not None:
             getattr(form, f"definition_{lang}").data = d.text
@@ -173,7 +179,8 @@ def _fill_form(form: ConceptForm, c: GlossaryConcept) -> None:
             getattr(form, f"url_{lang}").data = d.source_url
 
 
-FIELD_OF = {"term": "term_en", "source_url": "url_en", "subject": "subject"}
+FIELD_OF = {"term": "term_en", "source_url": "url_en", "subject": "subject",
+            "pos": "term_en", "usage_status": "term_en"}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -188,9 +195,9 @@ def edit(concept_id: int | None = None):
     if form.validate_on_submit():
         try:
             if c is None:
-                c = svc.propose(current_user, _form_data(form))
+                c = svc.propose(current_user, _form_data(form), _others(form))
             else:
-                svc.edit(current_user, c, _form_data(form, c.key))
+                svc.edit(current_user, c, _form_data(form, c.key), _others(form))
         except ValidationFailed as exc:
             db.session.rollback()
             exc.field = FIELD_OF.get(exc.field or "", exc.field)

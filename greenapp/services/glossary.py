@@ -333,7 +333,8 @@ def _free_key(base: str) -> str:
     return key
 
 
-def propose(actor: User, item: ConceptData) -> GlossaryConcept:
+def propose(actor: User, item: ConceptData,
+            others: dict[str, list[str]] | None = None) -> GlossaryConcept:
     """A scientist proposes a new concept (status: proposed)."""
     if actor.role not in EDITORS:
         raise PermissionDenied(_l("Only scientists propose glossary concepts."))
@@ -342,6 +343,15 @@ def propose(actor: User, item: ConceptData) -> GlossaryConcept:
     heads = {t.lang: t.text for t in item.terms}
     item.key = _free_key(_slug(heads.get("en") or next(iter(heads.values()))))
     item.status = PROPOSED
+    heads = {t.lang: t.text for t in item.terms}
+    for lang, texts in (others or {}).items():
+        if lang not in heads:
+            continue
+        seen = {heads[lang]}
+        for text in (" ".join(x.split()) for x in texts if x.strip()):
+            if text not in seen:
+                seen.add(text)
+                item.terms.append(TermData(lang=lang, text=text))
     _check(item)
     c = GlossaryConcept(key=item.key, status=PROPOSED, created_by_id=actor.id)
     _fill(c, item)
@@ -358,8 +368,14 @@ def _check(item: ConceptData) -> None:
         raise ValidationFailed(message, column)
 
 
-def edit(actor: User, c: GlossaryConcept, item: ConceptData) -> bool:
-    """Edit a concept's head terms and definitions; other terms stay. Audited."""
+def edit(actor: User, c: GlossaryConcept, item: ConceptData,
+         others: dict[str, list[str]] | None = None) -> bool:
+    """Edit a concept's head terms, other terms and definitions. Audited.
+
+    `others` lists, per language, the texts of the terms after the head term: a text
+    already there keeps its status, context and note; a new one comes in as proposed;
+    one no longer listed is removed. A language missing from `others` is left alone.
+    """
     if actor.role not in EDITORS:
         raise PermissionDenied(_l("Only scientists edit glossary concepts."))
     item.key, item.status = c.key, c.status
@@ -369,13 +385,29 @@ def edit(actor: User, c: GlossaryConcept, item: ConceptData) -> bool:
     for t in item.terms:
         current = c.terms_in(t.lang)
         if current:
-            head = current[0]
-            new = _term(t)
-            for name in ("text", "pos", "status", "context", "context_source", "sort_key",
-                         "search_key"):
+            head, new = current[0], _term(t)
+            # The form edits text, status and part of speech; context and note stay.
+            for name in ("text", "pos", "status", "sort_key", "search_key"):
                 setattr(head, name, getattr(new, name))
         elif t.text.strip():
             c.terms.append(_term(t))
+    for lang, texts in (others or {}).items():
+        current = c.terms_in(lang)
+        if not current:
+            continue
+        head, rest = current[0], current[1:]
+        wanted = [" ".join(x.split()) for x in texts if x.strip()]
+        wanted = [x for i, x in enumerate(wanted) if x not in wanted[:i] and x != head.text]
+        for term in rest:
+            if term.text not in wanted:
+                c.terms.remove(term)
+        kept = {t.text for t in rest}
+        for text in wanted:
+            if text not in kept:
+                c.terms.append(_term(TermData(lang=lang, text=text, pos=head.pos)))
+    problems = validate(to_data(c))
+    if problems:
+        raise ValidationFailed(problems[0][1], problems[0][0])
     for d in item.definitions:
         old = c.definition_in(d.lang)
         if not d.text.strip():
