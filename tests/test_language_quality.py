@@ -41,8 +41,8 @@ def page(client, path: str) -> str:
 
 
 def assert_reads_well(text: str, where: str) -> None:
-    assert not DOUBLE_PERIOD.search(text), (where, DOUBLE_PERIOD.search(text).string[
-        max(0, DOUBLE_PERIOD.search(text).start() - 40):DOUBLE_PERIOD.search(text).end() + 5])
+    double = DOUBLE_PERIOD.search(text)
+    assert double is None, (where, text[max(0, double.start() - 40):double.end() + 5])
     assert not ISO_DATE.search(text), (where, ISO_DATE.findall(text))
 
 
