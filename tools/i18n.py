@@ -15,6 +15,8 @@ Flask-Babel merges every area at run time (BABEL_TRANSLATION_DIRECTORIES).
                                            a Cyrillic word, a Russian-only letter (и, щ, ъ)
                                            in a Belarusian word, and placeholder catalog
                                            headers
+  python tools/i18n.py headers [AREA...]   write the review header (language team, reviser,
+                                           revision date; no "fuzzy") into the catalogs
   python tools/i18n.py compile             write the .mo files (not committed)
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -80,7 +83,52 @@ def load(path: Path, lang: str) -> Catalog:
     if path.exists():
         with path.open("rb") as fh:
             return read_po(fh, locale=lang)
-    return Catalog(locale=lang, project="greenapp")
+    catalog = Catalog(locale=lang, project="greenapp")
+    set_header(catalog, lang)
+    return catalog
+
+
+LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "be": "Belarusian"}
+LANGUAGE_TEAMS = {
+    "kk": "Kazakh (Korkyt Ata Kyzylorda University, Green School programme)",
+    "ru": "Russian (Korkyt Ata Kyzylorda University and Minsk partner schools)",
+    "be": "Belarusian (Minsk partner schools of the Green School programme)",
+}
+
+
+def set_header(catalog: Catalog, lang: str, area: str = "", reviser: str = "") -> None:
+    """A review header: who looks after the language, who revised it last and when."""
+    catalog.fuzzy = False
+    catalog.version = "0.1.0"
+    catalog.copyright_holder = "Korkyt Ata Kyzylorda University"
+    catalog.msgid_bugs_address = "greenapp issue tracker"
+    catalog.language_team = LANGUAGE_TEAMS[lang]
+    catalog.last_translator = reviser or "greenapp language review"
+    catalog.revision_date = datetime.now(UTC).replace(second=0, microsecond=0)
+    area_note = f" ({area} area)" if area else ""
+    catalog.header_comment = (
+        f"# {LANGUAGE_NAMES[lang]} translations for greenapp{area_note}.\n"
+        "# Copyright (C) 2026 Korkyt Ata Kyzylorda University\n"
+        "# This file is distributed under the same license as the greenapp project.\n"
+        "# Review trail: the git log of this file; how to review: README.md, "
+        "\"Reviewing a language\".\n#")
+
+
+def headers(area_names: list[str], reviser: str = "") -> None:
+    """Rewrite the header of the given areas' catalogs (all areas if none given)."""
+    for area in areas():
+        if area_names and area.name not in area_names:
+            continue
+        for lang in LANGS:
+            path = po_path(area, lang)
+            if not path.exists():
+                continue
+            catalog = load(path, lang)
+            set_header(catalog, lang, area.name, reviser)
+            with path.open("wb") as fh:
+                write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
+                         include_lineno=False)
+            print(f"{area.name}/{lang}: header written")
 
 
 def _with_context(key: str | tuple, context: str | None) -> str | tuple:
@@ -257,6 +305,9 @@ def main(argv: list[str]) -> int:
         n = check()
         print(f"{n} translation problem(s)")
         return 1 if n else 0
+    if cmd == "headers":
+        headers(rest)
+        return 0
     if cmd == "compile":
         compile_all()
         return 0
