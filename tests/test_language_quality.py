@@ -41,8 +41,8 @@ def page(client, path: str) -> str:
 
 
 def assert_reads_well(text: str, where: str) -> None:
-    assert not DOUBLE_PERIOD.search(text), (where, DOUBLE_PERIOD.search(text).string[
-        max(0, DOUBLE_PERIOD.search(text).start() - 40):DOUBLE_PERIOD.search(text).end() + 5])
+    double = DOUBLE_PERIOD.search(text)
+    assert double is None, (where, text[max(0, double.start() - 40):double.end() + 5])
     assert not ISO_DATE.search(text), (where, ISO_DATE.findall(text))
 
 
@@ -273,3 +273,25 @@ def test_the_programmes_cities_are_written_in_the_readers_language(client, login
     assert "Қызылорда" in text and "Минск" in text and "Kyzylorda" not in text
     use_language(client, "be")
     assert "Мінск" in page(client, "/schools/")
+
+
+def test_a_template_header_fails_the_check_until_headers_writes_a_review_header(
+        tmp_path, monkeypatch, capsys):
+    from babel.messages.catalog import Catalog
+
+    tool = _i18n()
+    copy = tmp_path / "translations"
+    shutil.copytree(tool.TRANSLATIONS, copy, ignore=shutil.ignore_patterns("*.mo"))
+    monkeypatch.setattr(tool, "TRANSLATIONS", copy)
+    for lang in tool.LANGS:  # an area started with Babel's template header
+        path = copy / "newarea" / lang / "LC_MESSAGES" / "messages.po"
+        path.parent.mkdir(parents=True)
+        with path.open("wb") as fh:
+            write_po(fh, Catalog(locale=lang, project="greenapp"))
+    capsys.readouterr()
+    assert tool.check() > 0
+    assert "newarea catalog: header still marked fuzzy" in capsys.readouterr().out
+    tool.headers(["newarea"])
+    assert tool.check() == 0
+    head = (copy / "newarea" / "be" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    assert "Language-Team: Belarusian" in head and "#, fuzzy" not in head

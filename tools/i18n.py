@@ -15,15 +15,16 @@ Flask-Babel merges every area at run time (BABEL_TRANSLATION_DIRECTORIES).
                                            a Cyrillic word, a Russian-only letter (и, щ, ъ)
                                            in a Belarusian word, and placeholder catalog
                                            headers
+  python tools/i18n.py headers [AREA...]   write the review header (language team, reviser,
+                                           revision date; no "fuzzy") into the catalogs
   python tools/i18n.py compile             write the .mo files (not committed)
-  python tools/i18n.py headers             give every area the reviewed header of its
-                                           language's core catalog (team, translator, date)
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -82,7 +83,52 @@ def load(path: Path, lang: str) -> Catalog:
     if path.exists():
         with path.open("rb") as fh:
             return read_po(fh, locale=lang)
-    return Catalog(locale=lang, project="greenapp")
+    catalog = Catalog(locale=lang, project="greenapp")
+    set_header(catalog, lang)
+    return catalog
+
+
+LANGUAGE_NAMES = {"kk": "Kazakh", "ru": "Russian", "be": "Belarusian"}
+LANGUAGE_TEAMS = {
+    "kk": "Kazakh (Korkyt Ata Kyzylorda University, Green School programme)",
+    "ru": "Russian (Korkyt Ata Kyzylorda University and Minsk partner schools)",
+    "be": "Belarusian (Minsk partner schools of the Green School programme)",
+}
+
+
+def set_header(catalog: Catalog, lang: str, area: str = "", reviser: str = "") -> None:
+    """A review header: who looks after the language, who revised it last and when."""
+    catalog.fuzzy = False
+    catalog.version = "0.1.0"
+    catalog.copyright_holder = "Korkyt Ata Kyzylorda University"
+    catalog.msgid_bugs_address = "greenapp issue tracker"
+    catalog.language_team = LANGUAGE_TEAMS[lang]
+    catalog.last_translator = reviser or "greenapp language review"
+    catalog.revision_date = datetime.now(UTC).replace(second=0, microsecond=0)
+    area_note = f" ({area} area)" if area else ""
+    catalog.header_comment = (
+        f"# {LANGUAGE_NAMES[lang]} translations for greenapp{area_note}.\n"
+        "# Copyright (C) 2026 Korkyt Ata Kyzylorda University\n"
+        "# This file is distributed under the same license as the greenapp project.\n"
+        "# Review trail: the git log of this file; how to review: README.md, "
+        "\"Reviewing a language\".\n#")
+
+
+def headers(area_names: list[str], reviser: str = "") -> None:
+    """Rewrite the header of the given areas' catalogs (all areas if none given)."""
+    for area in areas():
+        if area_names and area.name not in area_names:
+            continue
+        for lang in LANGS:
+            path = po_path(area, lang)
+            if not path.exists():
+                continue
+            catalog = load(path, lang)
+            set_header(catalog, lang, area.name, reviser)
+            with path.open("wb") as fh:
+                write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
+                         include_lineno=False)
+            print(f"{area.name}/{lang}: header written")
 
 
 def _with_context(key: str | tuple, context: str | None) -> str | tuple:
@@ -158,8 +204,6 @@ def stub(area_name: str, paths: list[str]) -> None:
             catalog.add(msgid, string="" if isinstance(msgid, str) else ("",) * catalog.num_plurals,
                         locations=[(f, 0) for f in files[:1]], context=context)
             added += 1
-        if area_name != "core" and not path.exists():
-            _reviewed_header(catalog, lang)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
             write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
@@ -234,30 +278,6 @@ def check() -> int:
     return problems
 
 
-def _reviewed_header(catalog: Catalog, lang: str) -> None:
-    """Copy the core catalog's reviewed header (team, translator, plural rule) onto catalog."""
-    core = load(po_path(TRANSLATIONS / "core", lang), lang)
-    catalog.header_comment = core.header_comment
-    catalog.mime_headers = core.mime_headers
-    catalog.fuzzy = False
-
-
-def headers() -> None:
-    """Rewrite every area's header from its language's core catalog."""
-    for area in areas():
-        if area.name == "core":
-            continue
-        for lang in LANGS:
-            path = po_path(area, lang)
-            if not path.exists():
-                continue
-            catalog = load(path, lang)
-            _reviewed_header(catalog, lang)
-            with path.open("wb") as fh:
-                write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
-                         include_lineno=False)
-
-
 def compile_all() -> None:
     """Write .mo files next to every .po file."""
     for po in TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po"):
@@ -286,7 +306,7 @@ def main(argv: list[str]) -> int:
         print(f"{n} translation problem(s)")
         return 1 if n else 0
     if cmd == "headers":
-        headers()
+        headers(rest)
         return 0
     if cmd == "compile":
         compile_all()
