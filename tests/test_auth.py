@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from greenapp.models.user import User
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_resident_registers_and_is_signed_in(app, client, db):

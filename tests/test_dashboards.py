@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from greenapp.models.impact import ImpactFactor, Tariff
-from tests.clock_helpers import local_today
+from tests.helpers import local_today
 
 XSS = "</script><script>alert(1)</script>"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import plotly
 
-from tests.clock_helpers import local_today
+from tests.helpers import local_today
 from tools import vendor_plotly
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -77,7 +77,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.session_token
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Deactivated accounts cannot sign in."""
         return self.active
 

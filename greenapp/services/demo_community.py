@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -83,7 +84,7 @@ def seed_community(today: date) -> dict[str, int]:
     if scientist is None:
         return created
 
-    specs = [
+    specs: list[tuple[str, str, str, str, date, date, str, bool, Sequence[User | None]]] = [
         ("Су үнемдеу айы · Месяц экономии воды", "water", "", "300", today - timedelta(days=14),
          today + timedelta(days=16), "residents", False, [resident]),
         ("Мектептер энергия үнемдейді · Школы экономят энергию", "energy", "", "2", today - timedelta(days=20),

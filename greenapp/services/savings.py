@@ -88,7 +88,8 @@ def report(subject: str, date_from: date, date_to: date) -> Report:
                                "date_to")
     if subject == COMMUNITY:
         scope = Scope(date_from=date_from, date_to=date_to, owner_type="resident")
-        title, by_currency = str(_l("Green Community (residents)")), {}
+        by_currency: dict = {}
+        title = str(_l("Green Community (residents)"))
     elif subject == ALL_SCHOOLS:
         scope = Scope(date_from=date_from, date_to=date_to)
         title = str(_l("All schools"))

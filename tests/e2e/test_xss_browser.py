@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import pytest
 
 from greenapp.extensions import db as _db
+from tests.helpers import PAYLOADS, seed_embedded, seed_payloads, url_for_rule
 from tests.test_security_xss import make_world
-from tests.xss_helpers import PAYLOADS, seed_embedded, seed_payloads, url_for_rule
 
 pytestmark = pytest.mark.e2e
 
