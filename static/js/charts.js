@@ -1,6 +1,6 @@
 // Draws the server-built Plotly figures, each only when it nears the viewport.
 // Figures come from <script type="application/json"> blocks (no inline JS, CSP friendly);
-// the chart box's height is reserved by the page (--chart-h), so nothing jumps.
+// the chart box's height is reserved by the page (chart-h* classes), so nothing jumps.
 // plotly.js itself (data-plotly on this script tag) is fetched when the first chart
 // is about to be seen: a phone that never scrolls to a chart runs no chart code.
 (function () {
@@ -18,6 +18,8 @@
     var source = document.getElementById(el.getAttribute("data-figure-id"));
     if (!source) { return; }
     var fig = JSON.parse(source.textContent);
+    // the box's reserved height (dashboards.css), so drawing moves nothing
+    if (fig.layout && el.clientHeight) { fig.layout.height = el.clientHeight; }
     if (window.innerWidth < 600 && fig.layout) {
       fig.layout.margin = { l: 44, r: 6, t: 8, b: 36 };
       fig.layout.legend = Object.assign({}, fig.layout.legend, { font: { size: 10 } });
