@@ -58,6 +58,8 @@ test-clock: $(DEV_STAMP) i18n
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -r greenapp -ll
+	$(BIN)/mypy
 
 bench: $(DEV_STAMP) i18n
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -34,6 +34,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     from greenapp.ops import register_ops
 
     register_ops(app)
+    from greenapp.assets import init_assets
+
+    init_assets(app)  # hashed static URLs (static_url), gzip, HTML compression
     return app
 
 

@@ -58,6 +58,12 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     ENV_NAME = "base"
     SHOW_DEMO_LOGINS = False
+    # Flask-Compress (greenapp/assets.py): pages and JSON; streamed CSV exports untouched.
+    COMPRESS_MIMETYPES = ["text/html", "application/json", "text/csv"]
+    COMPRESS_STREAMS = False
+    COMPRESS_MIN_SIZE = 500
+    # Password hashing (User.set_password); tests use a cheap one, see TestingConfig.
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method, not a password
 
 
 class DevelopmentConfig(Config):
@@ -77,6 +83,8 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SECRET_KEY = "testing-secret"  # noqa: S105
+    # Hashing is not under test in most tests: one PBKDF2 round instead of scrypt.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"  # noqa: S105 - a hash method
 
 
 class ProductionConfig(Config):

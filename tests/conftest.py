@@ -14,8 +14,9 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings
 
 from greenapp import create_app
 from greenapp.extensions import db as _db
@@ -23,8 +24,12 @@ from greenapp.models.log import EcoLog
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User
 from greenapp.services import logs as log_service
+from tests.helpers import PASSWORD
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+# No per-example deadline: on a busy shared machine a pure function can take 300 ms, and
+# speed is shown by the benchmark, never by a timed assertion.
+settings.register_profile("greenapp", deadline=None)
+settings.load_profile("greenapp")
 
 
 @pytest.fixture(scope="session")
@@ -63,33 +68,58 @@ def _schema(database_url: str) -> str:
     return database_url
 
 
+# Rows the migrations create and production never deletes: the data-version counters
+# that the caches key on. They survive the wipe (so the cached paths run in tests, as
+# in production) and are bumped instead, so nothing cached by an earlier test, in this
+# process or in a shared Redis, can be served to the next one.
+# {table: counter column}
+VERSION_TABLES = {"stats_version": "n"}
+
+
 def _wipe() -> None:
-    """Empty every table so each test starts from a fresh database."""
+    """Empty every table (but the version counters, bumped) so each test starts afresh."""
     # Tables without a migration yet are caught by test_migrations, not here.
     existing = set(sa.inspect(_db.engine).get_table_names())
-    tables = [t.name for t in reversed(_db.metadata.sorted_tables) if t.name in existing]
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)
+              if t.name in existing and t.name not in VERSION_TABLES]
     if _db.engine.dialect.name == "postgresql":
         quoted = ", ".join(f'"{t}"' for t in tables)
         _db.session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     else:
         for table in tables:
             _db.session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608
+    for table, column in VERSION_TABLES.items():
+        if table in existing:
+            _db.session.execute(sa.text(
+                f'UPDATE "{table}" SET "{column}" = "{column}" + 1'))  # noqa: S608
     _db.session.commit()
 
 
-def _fresh_g() -> None:
-    for key in list(vars(g)):
-        delattr(g, key)
+class FreshContextClient(FlaskClient):
+    """A test client that serves each request in its own app context, as a server does.
+
+    The test itself keeps an app context open (for db.session and the factories);
+    without this, Flask would reuse that context for every request, and `g`
+    (Flask-Login's user, Flask-Babel's locale, the request memos) and the database
+    session would carry over from one request to the next. The test's session is
+    committed before each request (the server sees what the test wrote) and after it
+    (the test then reads what the server wrote, not a stale snapshot).
+    """
+
+    def run_wsgi_app(self, environ, buffered=False):  # type: ignore[override]
+        _db.session.commit()
+        try:
+            with self.application.app_context():
+                return super().run_wsgi_app(environ, buffered=buffered)
+        finally:
+            _db.session.commit()
 
 
 @pytest.fixture
 def app(_schema: str) -> Iterator[Flask]:
     """The app in testing mode on the run's database, emptied for this test."""
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _schema})
-    # The test keeps one app context open so it can use db.session; Flask then reuses
-    # it for every client request, and `g` (Flask-Login's user, Flask-Babel's locale)
-    # would leak from one request to the next. A real server has a fresh `g` per request.
-    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
+    app.test_client_class = FreshContextClient
     with app.app_context():
         _wipe()
         yield app

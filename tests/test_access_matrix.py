@@ -20,21 +20,17 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from plotly import __version__ as PLOTLY_VERSION  # noqa: N812
-from werkzeug.security import generate_password_hash
 
 from greenapp import create_app
 from greenapp.extensions import db as _db
 from greenapp.models.log import EcoLog
 from greenapp.models.user import ROLES, User
 from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
-from tests.conftest import PASSWORD
-from tests.security_helpers import signed_in_client
+from tests.helpers import FAST_HASH, signed_in_client
 
 ANONYMOUS = "anonymous"
 ALL = (ANONYMOUS, *ROLES)
 SKIP_METHODS = {"HEAD", "OPTIONS"}
-_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # fast, tests only
 
 
 def _routes() -> list[tuple[str, str, str]]:
@@ -69,7 +65,7 @@ class World:
         self.other_resident_log = factory.log(self.other_resident, note="OTHER-RESIDENT-LOG")
         self.extra: dict[str, dict[str, int]] = {}
         try:  # other features' objects, when those features are present
-            from tests.community_helpers import make_challenge
+            from tests.helpers import make_challenge
 
             challenge = make_challenge(db, self.users["admin"])
             self.extra["challenge_id"] = {"*": challenge.id}
@@ -82,7 +78,7 @@ class World:
 
     def _user(self, role: str, school, tag: str = "") -> User:
         user = User(email=f"{tag or role}@matrix.example.org", display_name=f"{role} {tag}",
-                    role=role, school=school, password_hash=_HASH)
+                    role=role, school=school, password_hash=FAST_HASH)
         self.db.session.add(user)
         self.db.session.commit()
         return user
@@ -112,9 +108,8 @@ def _any_row_id(name: str) -> object:
 
 
 # Text parameters get values the route really serves, so an allowed role gets the CSV or
-# the script itself (200), not a 404 that would also count as "let in".
+# page itself (200), not a 404 that would also count as "let in".
 TEXT_PARAMS = {
-    ("dashboards.plotly_js", "version"): PLOTLY_VERSION,
     ("dashboards.school_csv", "chart_id"): "targets",
     ("dashboards.programme_csv", "chart_id"): "ranking",
     ("dashboards.public_csv", "chart_id"): "public-co2e",
@@ -308,6 +303,16 @@ def test_notifications_are_private_to_their_reader(app, factory, db):
         client = _as(app, world, who)
         page = client.get("/community/notifications").get_data(as_text=True)
         assert f'value="{note.id}"' not in page, who
-        client.post("/community/notifications/read", data={"notification_id": note.id})
+        resp = client.post("/community/notifications/read",
+                           data={"notification_id": note.id})
+        # the request itself went through (not refused by a 400 before it could try)
+        assert resp.status_code == 302, (who, resp.status_code)
+        assert resp.headers["Location"].endswith("/community/notifications"), who
     db.session.expire_all()
     assert db.session.get(Notification, note.id).read_at is None
+    # the same request from the reader does mark it read
+    resp = _as(app, world, "other_resident").post(
+        "/community/notifications/read", data={"notification_id": note.id})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Notification, note.id).read_at is not None

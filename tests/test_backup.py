@@ -17,7 +17,7 @@ from greenapp import create_app
 from greenapp.extensions import db as _db
 from greenapp.services import backup
 from greenapp.services import logs as log_service
-from tests.security_helpers import dispose
+from tests.helpers import dispose
 
 
 def _dialect(app) -> str:

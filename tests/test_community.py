@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from greenapp.models.community import Badge, Challenge, ChallengeParticipant, Notification
 from greenapp.services import challenges as svc
 from greenapp.services.errors import Conflict
-from tests.clock_helpers import local_today
-from tests.community_helpers import make_challenge
+from tests.helpers import local_today, make_challenge
 
 
 def _count(db, model):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from greenapp import create_app
 from greenapp.models.log import EcoLog
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 @pytest.fixture

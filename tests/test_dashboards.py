@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from greenapp.models.impact import ImpactFactor, Tariff
-from tests.clock_helpers import local_today
+from tests.helpers import local_today
 
 XSS = "</script><script>alert(1)</script>"
 
@@ -229,17 +229,3 @@ def test_locale_separators_and_translated_titles(client, login, setup):
     html = client.get(f"/dashboards/school/{school.id}?date_from={m1}").get_data(as_text=True)
     fig = _figures(html)["cat-water"]
     assert fig["layout"]["separators"].startswith(",")
-
-
-def test_plotly_served_gzip_immutable(client):
-    import plotly
-
-    url = f"/dashboards/assets/plotly-{plotly.__version__}.min.js"
-    resp = client.get(url, headers={"Accept-Encoding": "gzip, br"})
-    assert resp.status_code == 200
-    assert resp.headers["Content-Encoding"] == "gzip"
-    assert "immutable" in resp.headers["Cache-Control"]
-    plain = client.get(url)
-    assert "Content-Encoding" not in plain.headers
-    assert len(plain.data) > len(resp.data)
-    assert client.get("/dashboards/assets/plotly-0.0.0.min.js").status_code == 404

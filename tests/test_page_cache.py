@@ -7,18 +7,10 @@ import pytest
 from flask import Flask
 
 from greenapp import create_app
-from greenapp.models.impact import StatsVersion
 from greenapp.services import notifications
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
-
-
-@pytest.fixture(autouse=True)
-def cache_on(db):
-    """The per-test wipe removes the version row, which turns caching off: put it back."""
-    db.session.add(StatsVersion(id=1, n=0))
-    db.session.commit()
 
 
 def _page(client, school_id: int, query: str = "") -> str:

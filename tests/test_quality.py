@@ -126,7 +126,7 @@ def test_school_logs_flagged_and_coordinators_notified(client, factory, login, d
 def test_a_flagged_entry_awards_no_badge_until_verified(client, factory, login, db):
     from greenapp.models.community import Badge
     from greenapp.services import challenges
-    from tests.community_helpers import make_challenge
+    from tests.helpers import make_challenge
 
     resident = factory.user("resident")
     challenge = make_challenge(db, factory.user("scientist"), target="500",

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from greenapp import create_app
 from greenapp.models.log import EcoLog
 from greenapp.ops.headers import CSP
-from tests.conftest import PASSWORD
-from tests.security_helpers import db_digest, dispose, fill, routes, signed_in_client
+from tests.helpers import PASSWORD, db_digest, dispose, routes, signed_in_client
+from tests.helpers import fill_url as fill
 
 ROLES_AND_ANON = (None, "admin", "coordinator", "resident", "scientist", "economist", "lawyer")
 

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from greenapp import create_app
-from tests.security_helpers import dispose
+from tests.helpers import dispose
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 

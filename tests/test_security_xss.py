@@ -6,12 +6,8 @@ tests/e2e/test_xss_browser.py.
 
 from __future__ import annotations
 
-from werkzeug.security import generate_password_hash
-
 from greenapp.models.user import ROLES, User
-from tests.xss_helpers import PAYLOADS, crawl, seed_embedded, seed_payloads
-
-_HASH = generate_password_hash("correct-horse-battery", method="pbkdf2:sha256:1000")
+from tests.helpers import FAST_HASH, PAYLOADS, crawl, seed_embedded, seed_payloads
 
 
 def make_world(factory, db) -> tuple[dict[str, User], dict]:
@@ -20,11 +16,11 @@ def make_world(factory, db) -> tuple[dict[str, User], dict]:
     users = {}
     for role in ROLES:
         user = User(email=f"{role}@xss.example.org", display_name=f"{role} xss", role=role,
-                    school=school if role == "coordinator" else None, password_hash=_HASH)
+                    school=school if role == "coordinator" else None, password_hash=FAST_HASH)
         db.session.add(user)
         users[role] = user
     target = User(email="edited@xss.example.org", display_name="edited by the admin form",
-                  role="resident", password_hash=_HASH)  # the admin's edit form changes it
+                  role="resident", password_hash=FAST_HASH)  # the admin's edit form changes it
     db.session.add(target)
     db.session.commit()
     log = factory.log(users["coordinator"], note="plain note")

@@ -6,7 +6,7 @@ from itertools import combinations
 
 from greenapp.services import stats
 from greenapp.services.stats import Scope
-from tests.clock_helpers import local_today
+from tests.helpers import local_today
 
 
 def _canon(rows):

@@ -1,20 +1,15 @@
-"""Per-school dashboard, programme overview, public results, and plotly.js itself."""
+"""Per-school dashboard, programme overview and public results."""
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
-from pathlib import Path
 
-import plotly
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
-from plotly import __version__ as PLOTLY_VERSION  # noqa: N812
 from werkzeug.datastructures import MultiDict
 
 from greenapp.dashboards.forms import ProgrammeFilterForm, SchoolFilterForm
@@ -29,21 +24,6 @@ from greenapp.services.stats import Scope
 from greenapp.services.units import CATEGORIES
 
 bp = Blueprint("dashboards", __name__)
-PLOTLY_FILE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-YEAR = 31_536_000
-
-
-@lru_cache(maxsize=1)
-def _plotly_bytes() -> tuple[bytes, bytes]:
-    """plotly.min.js, raw and gzip-compressed once per process."""
-    raw = PLOTLY_FILE.read_bytes()
-    return raw, gzip.compress(raw, compresslevel=9, mtime=0)
-
-
-@bp.app_context_processor
-def _assets() -> dict:
-    return {"plotly_js_url": lambda: url_for("dashboards.plotly_js",
-                                             version=PLOTLY_VERSION)}
 
 
 @bp.app_template_filter("qty2")
@@ -54,22 +34,6 @@ def qty2(value) -> str:
     from greenapp.services.i18n import fmt_quantity
 
     return fmt_quantity(Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP))
-
-
-@bp.route("/assets/plotly-<version>.min.js")
-@public
-def plotly_js(version: str):
-    """The installed plotly.js, gzip when accepted, cached for a year (versioned URL)."""
-    if version != PLOTLY_VERSION:
-        abort(404)
-    raw, packed = _plotly_bytes()
-    gz = "gzip" in request.headers.get("Accept-Encoding", "")
-    resp = Response(packed if gz else raw, mimetype="text/javascript")
-    if gz:
-        resp.headers["Content-Encoding"] = "gzip"
-    resp.headers["Vary"] = "Accept-Encoding"
-    resp.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
-    return resp
 
 
 @bp.route("/ping")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -64,8 +65,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     city_ref: Mapped[City | None] = relationship()
 
     def set_password(self, password: str) -> None:
-        """Store a salted scrypt hash of the password."""
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        """Store a salted hash of the password (scrypt; the config's PASSWORD_HASH_METHOD)."""
+        method = "scrypt"
+        if has_app_context():
+            method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """Return True if the password matches the stored hash."""
@@ -80,7 +84,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.session_token
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Deactivated accounts cannot sign in."""
         return self.active
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import CursorResult, and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from greenapp.extensions import db
@@ -186,13 +187,13 @@ def join(actor: User, challenge: Challenge, today: date) -> ChallengeParticipant
 def leave(actor: User, challenge: Challenge) -> None:
     """Leave a challenge (the badge, if already earned, is kept)."""
     owner_type, owner_id = participant_of(actor)
-    result = db.session.execute(
+    result = cast(CursorResult, db.session.execute(
         delete(ChallengeParticipant).where(
             ChallengeParticipant.challenge_id == challenge.id,
             ChallengeParticipant.owner_type == owner_type,
             ChallengeParticipant.owner_id == owner_id,
         )
-    )
+    ))
     if not result.rowcount:
         raise Conflict(_l("You are not taking part in this challenge."))
 
@@ -352,4 +353,4 @@ def participant_counts() -> dict[int, int]:
     rows = db.session.execute(
         select(ChallengeParticipant.challenge_id, func.count())
         .group_by(ChallengeParticipant.challenge_id))
-    return dict(rows.all())
+    return {challenge_id: n for challenge_id, n in rows}

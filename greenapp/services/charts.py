@@ -276,8 +276,8 @@ def _totals(school: School, scope: Scope, cats: Sequence[str]) -> list[TotalRow]
     rows = stats.aggregate(scope, ("category", "evidence"))
     co2 = {r.key["category"]: r.kg_co2e for r in impact.co2e_avoided(scope, ("category",))}
     money: dict[str, dict[str, Decimal]] = {}
-    for r in impact.money_saved(scope, ("category",)):
-        money.setdefault(r.key["category"], {})[r.currency] = r.amount
+    for m in impact.money_saved(scope, ("category",)):
+        money.setdefault(m.key["category"], {})[m.currency] = m.amount
     year_scope = Scope(date_from=date(scope.date_to.year, 1, 1), date_to=scope.date_to,
                        school_ids=scope.school_ids, categories=scope.categories)
     year = {r["category"]: r["quantity"] for r in stats.aggregate(year_scope,
@@ -361,9 +361,9 @@ def overview(scope: Scope, category: str) -> Overview:
                                                                 ("owner",))}
     co2 = {r.key["owner"]: r.kg_co2e for r in impact.co2e_avoided(scope, ("owner",))}
     money: dict[int, dict[str, Decimal]] = {}
-    for r in impact.money_saved(scope, ("owner",)):
-        if r.amount:
-            money.setdefault(r.key["owner"], {})[r.currency] = r.amount
+    for m in impact.money_saved(scope, ("owner",)):
+        if m.amount:
+            money.setdefault(m.key["owner"], {})[m.currency] = m.amount
     by_owner: dict[int, dict[str, Decimal]] = {}
     for r in cur:  # SQL rows (owner x evidence), indexed once
         by_owner.setdefault(r["owner"], {})[r["evidence"]] = r["quantity"]
@@ -404,8 +404,8 @@ def overview(scope: Scope, category: str) -> Overview:
     city_rows = _cities(scope, schools)
     cats = scope.categories or CATEGORIES
     city_co2 = {}
-    for r in impact.co2e_avoided(scope, ("city", "category")):
-        city_co2[(r.key["city"], r.key["category"])] = r.kg_co2e
+    for c2 in impact.co2e_avoided(scope, ("city", "category")):
+        city_co2[(c2.key["city"], c2.key["category"])] = c2.kg_co2e
     traces = []
     for i, (city_id, c) in enumerate(city_rows):
         traces.append({
@@ -437,12 +437,12 @@ def _cities(scope: Scope, schools: list[School]) -> list[tuple[int | None, CityR
     q = {(r["city"], r["category"]): r["quantity"]
          for r in stats.aggregate(scope, ("city", "category"))}
     co2: dict[int | None, Decimal] = {}
-    for r in impact.co2e_avoided(scope, ("city",)):
-        co2[r.key["city"]] = r.kg_co2e
+    for c2 in impact.co2e_avoided(scope, ("city",)):
+        co2[c2.key["city"]] = c2.kg_co2e
     money: dict[int | None, dict[str, Decimal]] = {}
-    for r in impact.money_saved(scope, ("city",)):
-        if r.amount:
-            money.setdefault(r.key["city"], {})[r.currency] = r.amount
+    for m in impact.money_saved(scope, ("city",)):
+        if m.amount:
+            money.setdefault(m.key["city"], {})[m.currency] = m.amount
     out = []
     for city_id, n in sorted(pupils.items(), key=lambda kv: (names[kv[0]][1] != "KZ",
                                                              names[kv[0]][0])):

@@ -87,6 +87,8 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
         coordinator = db.session.scalar(
             select(User).where(User.school_id == school.id)
         ) or db.session.scalar(select(User).where(User.role == "admin"))
+        if coordinator is None:  # no account yet to log for
+            continue
         rows = list(_school_logs(rng, school, coordinator.id, today, index))
         if rows:
             db.session.execute(insert(EcoLog), rows)

@@ -20,7 +20,7 @@ def select_locale() -> str:
         return current_user.locale
     chosen = session.get("locale")
     if chosen in languages:
-        return chosen
+        return str(chosen)
     return request.accept_languages.best_match(languages) or "en"
 
 
@@ -35,6 +35,7 @@ def fmt_quantity(value: Decimal | int | None) -> str:
         return ""
     value = Decimal(value)
     # Show up to 3 decimals, and no trailing zeros: 1500, 1 500,5, 0.25.
-    places = max(0, -value.normalize().as_tuple().exponent) if value else 0
+    exponent = value.normalize().as_tuple().exponent
+    places = max(0, -exponent) if value and isinstance(exponent, int) else 0
     pattern = "#,##0" + ("." + "#" * min(places, 6) if places else "")
     return format_decimal(value, format=pattern)

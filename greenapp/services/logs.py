@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 
 from greenapp.extensions import db
 from greenapp.models.base import utcnow
@@ -223,7 +223,7 @@ def visible_logs(user: User, flt: LogFilter) -> Select:
     elif user.role == RESIDENT:
         stmt = stmt.where(EcoLog.resident_id == user.id)
     elif user.role not in STAFF_ROLES and user.role != ADMIN:
-        stmt = stmt.where(False)
+        stmt = stmt.where(false())
     if not flt.include_deleted:
         stmt = stmt.where(EcoLog.deleted_at.is_(None))
     if flt.date_from:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from flask import g, has_request_context
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from greenapp.extensions import db
 from greenapp.models.base import utcnow
@@ -87,7 +87,8 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     _forget_unread()
-    return db.session.execute(stmt.values(read_at=utcnow())).rowcount or 0
+    result = cast(CursorResult, db.session.execute(stmt.values(read_at=utcnow())))
+    return result.rowcount or 0
 
 
 def _day(value: str) -> str:

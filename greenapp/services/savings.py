@@ -92,7 +92,8 @@ def report(subject: str, date_from: date, date_to: date) -> Report:
                                "date_to")
     if subject == COMMUNITY:
         scope = Scope(date_from=date_from, date_to=date_to, owner_type="resident")
-        title, by_currency = str(_l("Green Community (residents)")), {}
+        by_currency: dict = {}
+        title = str(_l("Green Community (residents)"))
         city_ids = list(db.session.scalars(
             select(User.city_id).where(User.role == RESIDENT).distinct()))
     elif subject == ALL_SCHOOLS:

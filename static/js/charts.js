@@ -1,18 +1,65 @@
-// Draws every server-built Plotly figure on the page; data comes from
-// <script type="application/json"> blocks (no inline JS, CSP friendly).
+// Draws the server-built Plotly figures, each only when it nears the viewport.
+// Figures come from <script type="application/json"> blocks (no inline JS, CSP friendly);
+// the chart box's height is reserved by the page (chart-h* classes), so nothing jumps.
+// plotly.js itself (data-plotly on this script tag) is fetched when the first chart
+// is about to be seen: a phone that never scrolls to a chart runs no chart code.
 (function () {
   "use strict";
-  if (typeof window.Plotly === "undefined") { return; }
+  var script = document.currentScript;
+  var plotlySrc = script && script.getAttribute("data-plotly");
+  var charts = document.querySelectorAll("[data-figure-id]");
+  if (!charts.length || !plotlySrc) { return; }
   var config = { responsive: true, displaylogo: false,
                  modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"] };
-  document.querySelectorAll("[data-figure-id]").forEach(function (el) {
+  var waiting = [];
+  var loading = false;
+
+  function draw(el) {
     var source = document.getElementById(el.getAttribute("data-figure-id"));
     if (!source) { return; }
     var fig = JSON.parse(source.textContent);
+    // the box's reserved height (dashboards.css), so drawing moves nothing
+    if (fig.layout && el.clientHeight) { fig.layout.height = el.clientHeight; }
     if (window.innerWidth < 600 && fig.layout) {
       fig.layout.margin = { l: 44, r: 6, t: 8, b: 36 };
       fig.layout.legend = Object.assign({}, fig.layout.legend, { font: { size: 10 } });
     }
     window.Plotly.newPlot(el, fig.data, fig.layout, config);
-  });
+  }
+
+  // One chart per task: the page stays responsive while several charts come into view.
+  var draining = false;
+  function drain() {
+    var el = waiting.shift();
+    if (!el) { draining = false; return; }
+    draw(el);
+    setTimeout(drain, 0);
+  }
+
+  function need(el) {
+    waiting.push(el);
+    if (window.Plotly) {
+      if (!draining) { draining = true; setTimeout(drain, 0); }
+      return;
+    }
+    if (loading) { return; }
+    loading = true;
+    var tag = document.createElement("script");
+    tag.src = plotlySrc;
+    tag.onload = function () { draining = true; drain(); };
+    document.head.appendChild(tag);
+  }
+
+  if (!("IntersectionObserver" in window)) {
+    Array.prototype.forEach.call(charts, need);
+    return;
+  }
+  var observer = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (!entry.isIntersecting) { return; }
+      observer.unobserve(entry.target);
+      need(entry.target);
+    });
+  }, { rootMargin: "200px 0px" });
+  Array.prototype.forEach.call(charts, function (el) { observer.observe(el); });
 })();

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from greenapp.models.impact import Tariff
-from tests.community_helpers import make_challenge
 from tests.e2e.conftest import ARTIFACTS
+from tests.helpers import make_challenge
 
 pytestmark = pytest.mark.e2e
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()

@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import pytest
 
 from greenapp.extensions import db as _db
+from tests.helpers import PAYLOADS, seed_embedded, seed_payloads, url_for_rule
 from tests.test_security_xss import make_world
-from tests.xss_helpers import PAYLOADS, seed_embedded, seed_payloads, url_for_rule
 
 pytestmark = pytest.mark.e2e
 
@@ -87,6 +87,7 @@ def test_charts_draw_under_the_csp_without_unsafe_eval(page, live_server, sign_i
     response = page.goto(live_server.url("/dashboards/programme"))
     csp = response.headers["content-security-policy"]
     assert "unsafe-eval" not in csp and "script-src 'self'" in csp
+    page.locator("[data-figure-id]").first.scroll_into_view_if_needed()  # drawn when seen
     page.wait_for_selector("[data-figure-id] .main-svg")
     drawn = page.locator("[data-figure-id] .main-svg").count()
     assert drawn >= 1
@@ -104,6 +105,7 @@ def test_charts_draw_under_the_csp_without_unsafe_eval(page, live_server, sign_i
     page.route("**/dashboards/programme*", strict_styles)
     page.console_messages.clear()
     page.goto(live_server.url("/dashboards/programme"))
+    page.locator("[data-figure-id]").first.scroll_into_view_if_needed()
     page.wait_for_selector("[data-figure-id] .main-svg")
     page.wait_for_timeout(300)
     style_refusals = [m for m in _csp_violations(page) if "style" in m.lower()]

@@ -1,0 +1,398 @@
+"""Helpers shared by the tests (one module; conftest.py holds the fixtures).
+
+- Accounts: PASSWORD, FAST_HASH, signed_in_client (a session without a login POST).
+- Dates: local_today (the programme's 'today', not the test machine's).
+- Routes and data: routes, fill_url, dispose (a second app's connections), db_digest.
+- Community: make_challenge.
+- XSS: every form filled with payloads, every page crawled for live markup (below).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
+
+from greenapp.extensions import db as _db
+from greenapp.models.user import User
+from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
+
+PASSWORD = "correct-horse-battery"  # noqa: S105
+# For users built directly as rows: hashing is not under test there.
+FAST_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1")
+SKIP_METHODS = {"HEAD", "OPTIONS"}
+
+
+# --- dates ------------------------------------------------------------------------------
+# CI may run at 19:00 UTC, when it is already tomorrow in Kyzylorda (UTC+5); a test that
+# compares what a page says with `date.today()` would then be off by a day.
+
+KYZYLORDA = "Asia/Qyzylorda"
+MINSK = "Europe/Minsk"
+
+
+def local_today(tz_name: str = KYZYLORDA) -> date:
+    """Today's date in a school's (or the programme's default) time zone."""
+    return datetime.now(ZoneInfo(tz_name)).date()
+
+
+# --- accounts, routes, data ---------------------------------------------------------
+
+def routes(app: Flask, method: str) -> list[tuple[str, str]]:
+    """(rule, endpoint) of every non-static route that accepts this method."""
+    return sorted(
+        (r.rule, r.endpoint) for r in app.url_map.iter_rules()
+        if r.endpoint != "static" and not r.endpoint.endswith(".static")
+        and method in (r.methods or set())
+    )
+
+
+def fill_url(app: Flask, rule: str, values: dict[str, object]) -> str:
+    """Build a URL for a rule: int parameters from `values` (default 1), others 'x'."""
+    r = next(x for x in app.url_map.iter_rules() if x.rule == rule)
+    args = {}
+    for arg in r.arguments:
+        kind = type(r._converters[arg]).__name__
+        args[arg] = values.get(arg, 1) if kind == "IntegerConverter" else "x"
+    with app.test_request_context():
+        return app.url_for(r.endpoint, **args)
+
+
+def signed_in_client(app: Flask, user: User | None) -> FlaskClient:
+    """A test client whose session already carries the user's token (no login POST)."""
+    client = app.test_client()
+    if user is not None:
+        _db.session.refresh(user)
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.session_token
+            sess["_fresh"] = True
+    return client
+
+
+def dispose(app: Flask) -> None:
+    """Close a second app's database connections (PostgreSQL warns about leaked ones)."""
+    with app.app_context():
+        _db.session.remove()
+        for engine in _db.engines.values():
+            engine.dispose()
+
+
+def db_digest() -> str:
+    """A digest of every row of every table: equal digests mean nothing changed."""
+    h = hashlib.sha256()
+    _db.session.expire_all()
+    for table in _db.metadata.sorted_tables:
+        rows = _db.session.execute(sa.select(table).order_by(*table.primary_key.columns))
+        for row in rows:
+            h.update(repr((table.name, tuple(row))).encode())
+    _db.session.rollback()
+    return h.hexdigest()
+
+
+# --- community ----------------------------------------------------------------------
+
+def make_challenge(db, creator, **kw):
+    """A running water challenge (yesterday .. +10 days) unless told otherwise."""
+    from greenapp.services import challenges as svc
+
+    data = svc.ChallengeInput(
+        title=kw.get("title", "Save water in November"),
+        description=kw.get("description", "Turn off the tap."),
+        category=kw.get("category", "water"),
+        target=str(kw.get("target", "300")),
+        start_date=kw.get("start_date", date.today() - timedelta(days=5)),
+        end_date=kw.get("end_date", date.today() + timedelta(days=10)),
+        audience=kw.get("audience", "both"),
+        evidence_required=kw.get("evidence_required", False),
+        fraction=kw.get("fraction", ""),
+    )
+    challenge = svc.create_challenge(creator, data)
+    db.session.commit()
+    return challenge
+
+
+# --- XSS ----------------------------------------------------------------------------
+# Fill every form of the app with XSS payloads, then crawl every page for live markup.
+#
+# Generic on purpose: forms are read from the rendered HTML of every route that has both
+# GET and POST (so a form added by any feature is covered the day it lands); text fields
+# get a payload, other fields a plausible value; a field refused by validation is
+# refilled with a plain value and the form sent again, so the payloads in the *other*
+# fields get stored. Works with CSRF on (the hidden token is sent back like a browser).
+
+# Each payload is dangerous only if it reaches the page as markup; the checks below
+# look for the live form of each.
+PAYLOADS = [
+    '<script>alert("xss-1")</script>',
+    '"><img src=x onerror=alert("xss-2")>',
+    "'><svg onload=alert('xss-3')>",
+    '</textarea><script>alert("xss-4")</script>',
+    '</script><script>alert("xss-5")</script>',
+    '<a href="javascript:alert(\'xss-6\')">link</a> [md](javascript:alert("xss-6b"))',
+    '<iframe src="javascript:alert(\'xss-7\')"></iframe>{{7*7}}xss-8',
+    '<b onmouseover=alert("xss-9")>bold</b><style>body{display:none}</style>',
+]
+LIVE_MARKUP = [
+    re.compile(r"<script>alert\(", re.I),
+    re.compile(r"<img src=x onerror", re.I),
+    re.compile(r"<svg onload", re.I),
+    re.compile(r"<iframe src=\"javascript", re.I),
+    re.compile(r"href=\"javascript:", re.I),
+    re.compile(r"<b onmouseover", re.I),
+    re.compile(r"<style>body\{display:none\}", re.I),
+    re.compile(r"49xss-8"),
+]
+SKIP_FORMS = {"auth.login", "auth.password", "main.set_language"}
+YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+
+
+def live_markup(html: str) -> list[str]:
+    """The payload fragments that appear as live markup in a page (should be none)."""
+    return [p.pattern for p in LIVE_MARKUP if p.search(html)]
+
+
+@dataclass
+class Field:
+    name: str
+    kind: str  # text, textarea, select, radio, checkbox, hidden, number, date, email, ...
+    value: str = ""
+    options: list[str] = field(default_factory=list)
+    decimal: bool = False
+
+
+class _FormParser(HTMLParser):
+    """The fields of the first POST form that is not the language/logout form."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict[str, Field]] = []
+        self.actions: list[str] = []
+        self._form: dict[str, Field] | None = None
+        self._select: Field | None = None
+        self._textarea: Field | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self._form = {}
+            self.actions.append(a.get("action") or "")
+        if self._form is None:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = (a.get("type") or "text").lower()
+            if kind == "radio":
+                f = self._form.setdefault(name, Field(name, "radio"))
+                f.options.append(a.get("value", ""))
+            else:
+                self._form[name] = Field(name, kind, a.get("value") or "",
+                                         decimal=a.get("inputmode") == "decimal")
+        elif tag == "textarea" and name:
+            self._textarea = self._form[name] = Field(name, "textarea")
+        elif tag == "select" and name:
+            self._select = self._form[name] = Field(name, "select")
+        elif tag == "option" and self._select is not None:
+            self._select.options.append(a.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form" and self._form is not None:
+            self.forms.append(self._form)
+            self._form = None
+
+
+def main_form(html: str) -> dict[str, Field] | None:
+    """The page's main form: the POST form with the most fields (not the header's)."""
+    parser = _FormParser()
+    parser.feed(html)
+    forms = [f for f in parser.forms if "language" not in f and len(f) > 1]
+    return max(forms, key=len) if forms else None
+
+
+_emails = itertools.count(1)
+
+
+def fill_form(fields: dict[str, Field], payload: str, plain: set[str]) -> dict[str, str]:
+    """Form data: payloads in text fields, plausible values elsewhere."""
+    data: dict[str, str] = {}
+    for f in fields.values():
+        if f.kind in ("hidden", "submit", "button"):
+            data[f.name] = f.value
+        elif f.kind == "checkbox":
+            continue
+        elif f.kind in ("select", "radio"):
+            opts = [o for o in f.options if o]
+            data[f.name] = opts[0] if opts else ""
+        elif f.kind == "email":
+            data[f.name] = f"xss{next(_emails)}@example.org"
+        elif f.kind == "password":
+            data[f.name] = "a-long-enough-password"
+        elif f.kind == "date":
+            data[f.name] = YESTERDAY
+        elif f.name in plain and any(w in f.name for w in ("path", "url", "link")):
+            data[f.name] = "/dashboards/public"  # a local link, as such fields demand
+        elif f.kind == "number" or f.decimal or f.name in plain:
+            data[f.name] = "5"
+        else:
+            data[f.name] = payload
+    return data
+
+
+def errored_fields(html: str) -> set[str]:
+    """Names of the fields a re-rendered form marks with an error."""
+    found = set(re.findall(r'class="field[^"]*has-error[^"]*" id="field-([\w-]+)"', html))
+    found |= set(re.findall(r'class="field field-radio[^"]*has-error[^"]*" id="([\w-]+)"',
+                            html))
+    found |= set(re.findall(
+        r'class="field field-check[^"]*has-error[^"]*">\s*<label><input[^>]*name="([\w-]+)"',
+        html))
+    return {n for n in found if n}
+
+
+def role_for(rule) -> str | None:
+    """A role the access rule lets in (None = anonymous is fine)."""
+    if rule == PUBLIC:
+        return None
+    if rule == SIGNED_IN:
+        return "resident"
+    return rule[0]
+
+
+def row_id(name: str) -> object:
+    stem = name.removesuffix("_id")
+    for table in _db.metadata.sorted_tables:
+        if table.name in (stem, stem + "s", stem + "es") and "id" in table.c:
+            found = _db.session.scalar(sa.select(sa.func.max(table.c.id)))
+            if found is not None:
+                return found
+    return 1
+
+
+def url_for_rule(app: Flask, rule, overrides: dict | None = None) -> str:
+    args = {}
+    for arg in rule.arguments:
+        kind = type(rule._converters[arg]).__name__
+        if overrides and arg in overrides:
+            args[arg] = overrides[arg]
+        else:
+            args[arg] = row_id(arg) if kind == "IntegerConverter" else "x"
+    with app.test_request_context():
+        return app.url_for(rule.endpoint, **args)
+
+
+@dataclass
+class SeedReport:
+    forms: dict[str, int] = field(default_factory=dict)  # endpoint -> payloads stored
+    submissions: int = 0
+    leaks: list[str] = field(default_factory=list)
+
+
+def seed_payloads(app: Flask, users: dict[str, User], overrides: dict) -> SeedReport:
+    """Submit every GET+POST form of the app once per payload, as a role it allows."""
+    report = SeedReport()
+    rules = [r for r in app.url_map.iter_rules()
+             if {"GET", "POST"} <= (r.methods or set()) and r.endpoint not in SKIP_FORMS]
+    rules.sort(key=lambda r: (len(r.arguments), r.rule))  # "new" forms before "edit" forms
+    for rule in rules:
+        declared = access_rule(app.view_functions[rule.endpoint])
+        if declared is None:
+            continue
+        role = role_for(declared)
+        for payload in PAYLOADS:
+            client = signed_in_client(app, users.get(role) if role else None)
+            path = url_for_rule(app, rule, overrides)
+            page = client.get(path)
+            if page.status_code != 200:
+                break
+            fields = main_form(page.get_data(as_text=True))
+            if not fields:
+                break
+            plain: set[str] = set()
+            for _attempt in range(4):
+                resp = client.post(path, data=fill_form(fields, payload, plain))
+                report.submissions += 1
+                html = resp.get_data(as_text=True)
+                leaks = live_markup(html)
+                if leaks:
+                    report.leaks.append(f"POST {path} echoed live markup: {leaks}")
+                if resp.status_code != 200:
+                    break
+                wrong = errored_fields(html) - plain
+                if not wrong:
+                    break
+                plain |= wrong
+                fields = main_form(html) or fields
+            if resp.status_code in (302, 303):
+                report.forms[rule.endpoint] = report.forms.get(rule.endpoint, 0) + 1
+    return report
+
+
+def crawl(app: Flask, users: dict[str, User], overrides: dict) -> tuple[int, list[str]]:
+    """GET every page as anonymous and as every role; return (pages, leaks)."""
+    pages, leaks = 0, []
+    for role in (None, *users):
+        client = signed_in_client(app, users.get(role) if role else None)
+        for rule in app.url_map.iter_rules():
+            if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
+                continue
+            path = url_for_rule(app, rule, overrides)
+            resp = client.get(path)
+            pages += 1
+            if resp.mimetype == "text/html":
+                found = live_markup(resp.get_data(as_text=True))
+                if found:
+                    leaks.append(f"{role or 'anonymous'} GET {path}: {found}")
+            resp.close()
+    return pages, leaks
+
+
+def embedded_forms(html: str) -> list[tuple[str, dict[str, Field]]]:
+    """POST forms with free text on a page whose action is another URL (reviews ...)."""
+    parser = _FormParser()
+    parser.feed(html)
+    found = []
+    for action, form in zip(parser.actions, parser.forms, strict=True):
+        if action and "language" not in form and any(
+                f.kind in ("text", "textarea") for f in form.values()):
+            found.append((action, form))
+    return found
+
+
+def seed_embedded(app: Flask, users: dict[str, User], overrides: dict,
+                  report: SeedReport) -> None:
+    """Submit payloads through the POST-only forms shown on pages (e.g. a lawyer's review)."""
+    for role, user in users.items():
+        client = signed_in_client(app, user)
+        for rule in app.url_map.iter_rules():
+            if "GET" not in (rule.methods or set()) or rule.arguments - {
+                    "log_id", "proposal_id", "challenge_id", "guide_id", "school_id"}:
+                continue
+            page = client.get(url_for_rule(app, rule, overrides))
+            if page.status_code != 200 or page.mimetype != "text/html":
+                page.close()
+                continue
+            for action, form in embedded_forms(page.get_data(as_text=True)):
+                target = app.url_map.bind("localhost").match(action, method="POST")[0]
+                if {"GET", "POST"} <= next(r.methods for r in app.url_map.iter_rules()
+                                           if r.endpoint == target):
+                    continue  # a full form page, done by seed_payloads
+                resp = client.post(action, data=fill_form(form, PAYLOADS[0], set()))
+                report.submissions += 1
+                leaks = live_markup(resp.get_data(as_text=True))
+                if leaks:
+                    report.leaks.append(f"{role} POST {action} echoed live markup: {leaks}")
+                if resp.status_code in (302, 303):
+                    key = f"{target} ({role})"
+                    report.forms[key] = report.forms.get(key, 0) + 1
