@@ -58,6 +58,19 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     ENV_NAME = "base"
     SHOW_DEMO_LOGINS = False
+    # Evidence files (greenapp/services/storage.py, services/evidence.py; README).
+    EVIDENCE_STORAGE = os.environ.get("EVIDENCE_STORAGE", "local")  # or "s3"
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", "")  # default: instance/evidence
+    EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET", "")
+    EVIDENCE_S3_ENDPOINT_URL = os.environ.get("EVIDENCE_S3_ENDPOINT_URL", "")
+    EVIDENCE_S3_REGION = os.environ.get("EVIDENCE_S3_REGION", "")
+    EVIDENCE_S3_PREFIX = os.environ.get("EVIDENCE_S3_PREFIX", "evidence/")
+    EVIDENCE_MAX_FILE_BYTES = int(os.environ.get("EVIDENCE_MAX_FILE_BYTES", 15 * 1024 * 1024))
+    EVIDENCE_MAX_REQUEST_BYTES = int(os.environ.get("EVIDENCE_MAX_REQUEST_BYTES",
+                                                    40 * 1024 * 1024))
+    EVIDENCE_MAX_FILES = int(os.environ.get("EVIDENCE_MAX_FILES", 5))
+    EVIDENCE_QUOTA_BYTES = int(os.environ.get("EVIDENCE_QUOTA_BYTES", 500 * 1024 * 1024))
+    EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", 40_000_000))
 
 
 class DevelopmentConfig(Config):

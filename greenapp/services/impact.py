@@ -336,3 +336,13 @@ def _record(actor: User, entity: str, row: ImpactFactor | Tariff, before: dict,
     if changes:
         audit.record(entity, row.id, "update" if before else "create", actor, changes)
         bump_version()
+
+
+def factor_lookup() -> _Lookup:
+    """Every CO2e factor, keyed (country, category, fraction); `.at(key, day)`."""
+    return _factor_lookup()
+
+
+def tariff_lookup() -> _Lookup:
+    """Every tariff, keyed (city, category, fraction); `.at(key, day)` -> (rate, currency)."""
+    return _tariff_lookup()
