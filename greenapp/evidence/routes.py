@@ -63,3 +63,9 @@ def thumb(file_id: int):
     except KeyError:
         abort(404)
     return _send(data, f, thumb=True)
+
+
+@bp.app_template_global("evidence_for_logs")
+def evidence_for_logs(logs) -> dict:
+    """Files of the listed entries in one query (for lists such as the quality queue)."""
+    return evidence_service.files_for_logs([log.id for log in logs])
