@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +91,9 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     SECRET_KEY = "testing-secret"  # noqa: S105
+    # Evidence files of test runs go to a private temp directory, never instance/.
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or tempfile.mkdtemp(
+        prefix="greenapp-evidence-")
 
 
 class ProductionConfig(Config):

@@ -12,7 +12,7 @@ from PIL import Image
 from greenapp.models.evidence import EvidenceFile
 from greenapp.models.log import EcoLog
 from greenapp.services.storage import get_storage
-from tests.evidence_helpers import (  # noqa: F401 - fixtures
+from tests.evidence_helpers import (  # noqa: F401
     bomb_png,
     evidence_backend,
     exif_of,
@@ -60,8 +60,9 @@ def _signed_in(app, user):
     return c
 
 
+@pytest.mark.usefixtures("evidence_backend")
 def test_a_phone_photo_is_stored_without_exif_or_gps_and_upright(
-        app, client, coordinator, evidence_backend, db):
+        app, client, coordinator, db):
     original = photo_with_gps(64, 32, orientation=6)
     assert "gps:2" in exif_of(original)
     resp = _post_log(client, [(original, "IMG_0001.jpg")])
@@ -83,8 +84,9 @@ def test_a_phone_photo_is_stored_without_exif_or_gps_and_upright(
     assert f'src="/evidence/{f.id}/thumb"' in listing
 
 
+@pytest.mark.usefixtures("evidence_backend")
 def test_another_schools_coordinator_gets_404_and_staff_see_it(
-        app, client, coordinator, factory, evidence_backend, db):
+        app, client, coordinator, factory, db):
     assert _post_log(client, [(photo_with_gps(), "a.jpg")]).status_code == 302
     f = db.session.scalars(db.select(EvidenceFile)).one()
     outsider = factory.user("coordinator", school=factory.school(name="Other School"))
