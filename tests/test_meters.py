@@ -267,3 +267,22 @@ def test_another_schools_coordinator_cannot_see_or_add_readings(
     assert _read(client, meter, date(2025, 1, 1), "1").status_code == 404
     assert client.get(f"/meters/school/{coordinator.school_id}").status_code == 404
     assert MeterReading.query.count() == 0
+
+
+def test_meter_pages_speak_kazakh(client, coordinator, db):
+    from tests.test_i18n import english_left
+
+    school = coordinator.school
+    meter = _add_meter(client, school, name="Негізгі есептегіш", serial="")
+    _enter_year_of_readings(client, meter)
+    _baseline(client, school)
+    client.get(f"/meters/school/{school.id}")  # the English flash messages are shown here
+    client.post("/language", data={"language": "kk", "next": "/"})
+    client.get("/")  # and the language switch's own message here
+    typed = (school.name, coordinator.display_name, "greenapp", "CSV", "KZT")  # formats, currency codes
+    for path in (f"/meters/school/{school.id}", f"/meters/{meter.id}",
+                 f"/dashboards/school/{school.id}?date_from=2025-01-01&date_to=2025-12-31"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'lang="kk"' in page
+        left = [c for c in english_left(page) if not any(t in c for t in typed)]
+        assert left == [], (path, left)
