@@ -37,7 +37,7 @@ from greenapp.models.user import COORDINATOR, RESIDENT, User
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.storage import get_storage
 
-IMAGE_MAX_SIDE = 2560
+IMAGE_MAX_SIDE = 2000  # plenty to read a meter dial or a receipt
 THUMB_SIDE = 320
 JPEG_QUALITY = 85
 HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
@@ -118,6 +118,12 @@ def _image(data: bytes, kind: str, name: str) -> Prepared:
             with Image.open(io.BytesIO(data)) as img:
                 if img.width * img.height > max_pixels:
                     raise Image.DecompressionBombError("too many pixels")
+                if img.format == "JPEG":
+                    # Decode at a reduced DCT scale when the photo is far larger than we
+                    # keep: a 12 MP phone photo decodes about 4x faster.
+                    k = IMAGE_MAX_SIDE / max(img.size)
+                    if k < 1:
+                        img.draft("RGB", (int(img.width * k), int(img.height * k)))
                 img.load()
                 img = ImageOps.exif_transpose(img)
                 if img.mode in ("RGBA", "LA", "P"):
@@ -127,12 +133,14 @@ def _image(data: bytes, kind: str, name: str) -> Prepared:
                     img = flat
                 elif img.mode != "RGB":
                     img = img.convert("RGB")
-                img.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), Image.Resampling.LANCZOS)
+                img.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), Image.Resampling.LANCZOS,
+                              reducing_gap=3.0)
                 out = io.BytesIO()
                 # A fresh encode without exif=/icc_profile=/comment: no metadata survives.
-                img.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+                img.save(out, "JPEG", quality=JPEG_QUALITY)
                 thumb_img = img.copy()
-                thumb_img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS)
+                thumb_img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS,
+                                    reducing_gap=2.0)
                 thumb = io.BytesIO()
                 thumb_img.save(thumb, "JPEG", quality=80)
                 width, height = img.size

@@ -652,15 +652,32 @@ def reported_alongside(school: School, kind: str, date_from: date, date_to: date
     category = IMPACT_CATEGORY.get(kind)
     if category is None:
         return None
+    return reported_by_category(school, date_from, date_to).get(category)
+
+
+def reported_by_category(school: School, date_from: date, date_to: date
+                         ) -> dict[str, Reported]:
+    """Reported quantity, CO2e and money per category over the dates.
+
+    The scope is the school dashboard's own (all categories), so within one request the
+    aggregates the dashboard already read are reused (stats' per-request memo).
+    """
     from greenapp.services import impact
 
-    scope = stats.Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,),
-                        categories=(category,))
-    qty = sum((r["quantity"] for r in stats.aggregate(scope, ("category",))), Decimal(0))
-    co2e = sum((r.kg_co2e for r in impact.co2e_avoided(scope, ("category",))), Decimal(0))
-    money = impact.totals_by_currency(impact.money_saved(scope, ("category",)))
-    return Reported(category=category, quantity=qty, co2e=co2e,
-                    money={c: a for c, a in money.items() if a})
+    scope = stats.Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,))
+    out = {c: Reported(category=c, quantity=Decimal(0), co2e=Decimal(0), money={})
+           for c in IMPACT_CATEGORY.values()}
+    for r in stats.aggregate(scope, ("category", "evidence")):
+        if r["category"] in out:
+            out[r["category"]].quantity += r["quantity"]
+    for row in impact.co2e_avoided(scope, ("category",)):
+        if row.key["category"] in out:
+            out[row.key["category"]].co2e += row.kg_co2e
+    for m in impact.money_saved(scope, ("category",)):
+        if m.key["category"] in out and m.amount:
+            money = out[m.key["category"]].money
+            money[m.currency] = money.get(m.currency, Decimal(0)) + m.amount
+    return out
 
 
 @dataclass
@@ -734,11 +751,15 @@ KIND_COLORS = {WATER_METER: "#2f7fc1", ELECTRICITY_METER: "#e8a33d",
 def school_boards(school: School, date_from: date, date_to: date) -> list[Board]:
     """Every kind of meter the school has, with a baseline, over the dates."""
     out = []
+    reported: dict[str, Reported] | None = None
     for kind in school_kinds(school.id):
         m = measured(school, kind, date_from, date_to)
         if m is None:
             continue
-        out.append(Board(kind, m, reported_alongside(school, kind, date_from, date_to),
+        if reported is None:
+            reported = reported_by_category(school, date_from, date_to)
+        category = IMPACT_CATEGORY.get(kind)
+        out.append(Board(kind, m, reported.get(category) if category else None,
                          measured_chart(m)))
     return out
 
