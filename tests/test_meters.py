@@ -286,3 +286,24 @@ def test_meter_pages_speak_kazakh(client, coordinator, db):
         assert 'lang="kk"' in page
         left = [c for c in english_left(page) if not any(t in c for t in typed)]
         assert left == [], (path, left)
+
+
+def test_demo_meters_are_seeded_once_and_ranked(app, db):
+    from greenapp.models.school import School
+    from greenapp.services import stats
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    count = MeterReading.query.count()
+    assert count > 100
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert MeterReading.query.count() == count
+    today = date.today()
+    start = meter_service.add_months(today.replace(day=1), -12)
+    scope = stats.Scope(date_from=start, date_to=today)
+    with app.test_request_context():
+        ranked = meter_service.programme_ranking("water", start, today,
+                                                 stats.schools_in(scope))
+    assert len(ranked) == db.session.query(School).count()
+    percents = [r.measured.percent for r in ranked]
+    assert percents == sorted(percents, reverse=True) and percents[0] > 0
