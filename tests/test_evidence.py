@@ -25,6 +25,8 @@ from tests.evidence_helpers import (  # noqa: F401
     windows_exe,
 )
 
+# Every test runs twice: local directory and S3 (moto's server on 127.0.0.1).
+pytestmark = pytest.mark.usefixtures("evidence_backend")
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 
 
@@ -60,7 +62,6 @@ def _signed_in(app, user):
     return c
 
 
-@pytest.mark.usefixtures("evidence_backend")
 def test_a_phone_photo_is_stored_without_exif_or_gps_and_upright(
         app, client, coordinator, db):
     original = photo_with_gps(64, 32, orientation=6)
@@ -84,7 +85,6 @@ def test_a_phone_photo_is_stored_without_exif_or_gps_and_upright(
     assert f'src="/evidence/{f.id}/thumb"' in listing
 
 
-@pytest.mark.usefixtures("evidence_backend")
 def test_another_schools_coordinator_gets_404_and_staff_see_it(
         app, client, coordinator, factory, db):
     assert _post_log(client, [(photo_with_gps(), "a.jpg")]).status_code == 302

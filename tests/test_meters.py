@@ -212,7 +212,8 @@ def test_dates_before_the_previous_reading_or_in_the_future_are_refused(
     assert MeterReading.query.count() == 1
 
 
-def test_an_implausible_jump_is_saved_but_flagged(client, coordinator, db):
+def test_an_implausible_jump_is_saved_but_flagged(client, coordinator, factory, login,
+                                                  db):
     meter = _add_meter(client, coordinator.school)
     index = 100
     for i in range(5):
@@ -220,9 +221,16 @@ def test_an_implausible_jump_is_saved_but_flagged(client, coordinator, db):
         index += 10
     resp = _ok(_read(client, meter, date(2025, 2, 20), str(index + 500)))
     reading = MeterReading.query.order_by(MeterReading.id.desc()).first()
-    assert "more than 5 times" in reading.quality_flag
+    assert reading.quality_flag.startswith("jump|")
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "flagged" in page
+    # 510 m³ over 10 days against 10 m³ per 10 days: 51,000 L/day vs 1,000 L/day.
+    assert "flagged" in page and "Daily use 51,000 L is more than 5 times the usual 1,000 L" \
+        in page
+    scientist = factory.user("scientist")
+    client.post("/auth/logout")
+    login(scientist)
+    queue = client.get("/experts/quality").get_data(as_text=True)
+    assert "Flagged meter readings" in queue and f'href="/meters/{meter.id}"' in queue
 
 
 def test_district_heat_in_gcal_is_converted_exactly_to_kwh(client, coordinator, db):

@@ -156,7 +156,8 @@ def meter(meter_id: int):
             db.session.commit()
             if reading.quality_flag:
                 flash(_("Saved, and flagged for a check: %(why)s",
-                        why=reading.quality_flag), "warning")
+                        why=meter_service.flag_message(reading.quality_flag, meter.kind)),
+                      "warning")
             else:
                 flash(_("Reading saved."), "success")
             return redirect(url_for("meters.meter", meter_id=meter.id))
@@ -237,7 +238,8 @@ def _labels() -> dict:
             "UNIT_NAMES": meter_service.UNIT_NAMES,
             "READING_LABELS": meter_service.READING_LABELS,
             "BASELINE_LABELS": meter_service.BASELINE_LABELS,
-            "CANONICAL": meter_service.CANONICAL}
+            "CANONICAL": meter_service.CANONICAL,
+            "reading_flag": meter_service.flag_message}
 
 
 @bp.app_template_global("measured_ranking")
@@ -251,3 +253,9 @@ def measured_ranking(scope, category: str):
     rows = meter_service.programme_ranking(kind, scope.date_from, scope.date_to,
                                            stats.schools_in(scope))
     return SimpleNamespace(kind=kind, rows=rows)
+
+
+@bp.app_template_global("flagged_readings")
+def flagged_readings() -> list:
+    """Meter readings flagged as implausible jumps (for the scientists' quality queue)."""
+    return meter_service.flagged_readings()

@@ -314,12 +314,20 @@ def _jump_flag(meter: Meter, chain: Sequence[MeterReading], day: date,
     days = (day - last.reading_date).days
     now = (value - index_after(last)) * METER_UNITS[meter.kind][meter.unit] / days
     if usual > 0 and now > JUMP_FACTOR * usual:
-        return str(_l("Daily use %(now)s %(unit)s is more than 5 times the usual "
-                      "%(usual)s %(unit)s.",
-                      now=_plain(now.quantize(STEP, ROUND_HALF_UP)),
-                      usual=_plain(usual.quantize(STEP, ROUND_HALF_UP)),
-                      unit=UNIT_NAMES[CANONICAL[meter.kind]]))
+        # Stored as data, put into words in the reader's language (flag_message).
+        return (f"jump|{now.quantize(STEP, ROUND_HALF_UP)}|"
+                f"{usual.quantize(STEP, ROUND_HALF_UP)}")
     return ""
+
+
+def flag_message(flag: str, kind: str) -> str:
+    """A reading's data-quality flag in the reader's language."""
+    parts = (flag or "").split("|")
+    if len(parts) != 3 or parts[0] != "jump":
+        return flag or ""
+    return str(_l("Daily use %(now)s %(unit)s is more than 5 times the usual "
+                  "%(usual)s %(unit)s.", now=_plain(Decimal(parts[1])),
+                  usual=_plain(Decimal(parts[2])), unit=UNIT_NAMES[CANONICAL[kind]]))
 
 
 def delete_reading(actor: User, reading: MeterReading) -> None:
@@ -787,3 +795,11 @@ def measured_csv(school: School, date_from: date, date_to: date) -> str:
 
 # The programme overview's category decides which kind of meter its ranking shows.
 KIND_FOR_CATEGORY = {"water": WATER_METER, "energy": ELECTRICITY_METER}
+
+
+def flagged_readings(limit: int = 50) -> list[MeterReading]:
+    """Current readings flagged as implausible, newest first."""
+    stmt = (select(MeterReading).where(MeterReading.quality_flag != "",
+                                       MeterReading.deleted_at.is_(None))
+            .order_by(MeterReading.reading_date.desc(), MeterReading.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
