@@ -224,3 +224,20 @@ def test_a_meter_reading_can_carry_a_photo(client, coordinator, db):
     assert f.reading_id is not None and f.school_id == school.id
     page = client.get(f"/meters/{meter_id}").get_data(as_text=True)
     assert f'src="/evidence/{f.id}/thumb"' in page
+
+
+def test_an_oversized_post_from_someone_who_may_not_log_is_a_plain_413(app, factory, db):
+    app.config["WTF_CSRF_ENABLED"] = True  # as in production: CSRF reads the body first
+    log_owner = factory.user("coordinator")
+    log = factory.log(log_owner)
+    body = b"x" * (41 * 1024 * 1024)
+    scientist = factory.user("scientist")
+    app.config["WTF_CSRF_ENABLED"] = False
+    signed = _signed_in(app, scientist)
+    app.config["WTF_CSRF_ENABLED"] = True
+    for who in (None, scientist):
+        c = app.test_client() if who is None else signed
+        for path in ("/logs/new", f"/logs/{log.id}/edit", "/meters/1"):
+            resp = c.post(path, data=body, content_type="application/octet-stream")
+            assert resp.status_code == 413, (who, path, resp.status_code)
+            assert 'name="quantity"' not in resp.get_data(as_text=True)

@@ -163,6 +163,9 @@ def _files(log: EcoLog | None) -> list:
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(error):
     """A body over the upload limit: the form again with a message, not a bare 413."""
+    # Raised while CSRF reads the body, before the access check: only loggers get a form.
+    if not current_user.is_authenticated or current_user.role not in LOGGERS:
+        return render_template("errors/generic.html", code=413), 413
     log_id = (request.view_args or {}).get("log_id")
     log = _get_log(log_id) if log_id else None
     form = LogForm(formdata=None, obj=log)

@@ -176,7 +176,9 @@ def _reading_input(form: ReadingForm) -> meter_service.ReadingInput:
 def upload_too_large(error):
     """A body over the upload limit: the meter page with a message, not a bare 413."""
     meter_id = (request.view_args or {}).get("meter_id")
-    if meter_id is None:
+    # Raised while CSRF reads the body, before the access check: only editors get a form.
+    if meter_id is None or not current_user.is_authenticated or \
+            current_user.role != COORDINATOR:
         return render_template("errors/generic.html", code=413), 413
     meter = _meter(meter_id)
     form = ReadingForm(formdata=None)
