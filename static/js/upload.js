@@ -67,6 +67,7 @@
         document.open();
         document.write(xhr.responseText);
         document.close();
+        window.scrollTo(0, 0);
       });
       xhr.addEventListener("error", function () {
         if (status) { status.textContent = status.getAttribute("data-failed"); }
