@@ -64,6 +64,7 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP) i18n
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/upload.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

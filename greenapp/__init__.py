@@ -78,11 +78,14 @@ def register_blueprints(app: Flask) -> None:
     from greenapp.auth.routes import bp as auth_bp
     from greenapp.community.routes import bp as community_bp
     from greenapp.dashboards.routes import bp as dashboards_bp
+    from greenapp.evidence.routes import bp as evidence_bp
+    from greenapp.evidence.uploads import register_upload_limits
     from greenapp.experts.routes import bp as experts_bp
     from greenapp.glossary.routes import bp as glossary_bp
     from greenapp.impact.routes import bp as impact_bp
     from greenapp.logs.routes import bp as logs_bp
     from greenapp.main.routes import bp as main_bp
+    from greenapp.meters.routes import bp as meters_bp
     from greenapp.ops.routes import bp as ops_bp
     from greenapp.places.routes import bp as places_bp
     from greenapp.schools.routes import bp as schools_bp
@@ -98,6 +101,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(experts_bp, url_prefix="/experts")
     app.register_blueprint(places_bp, url_prefix="/cities")
     app.register_blueprint(glossary_bp, url_prefix="/glossary")  # + `flask glossary load`
+    app.register_blueprint(meters_bp, url_prefix="/meters")
+    app.register_blueprint(evidence_bp, url_prefix="/evidence")
+    register_upload_limits(app)
 
 
 def register_hooks(app: Flask) -> None:

@@ -20,10 +20,13 @@ def register_cli(app: Flask) -> None:
     def seed_demo() -> None:
         """Load the demo schools, accounts and a year of logs (idempotent)."""
         created = demo.seed(today_in())
+        from greenapp.services.demo_meters import seed_meters
+
+        readings = seed_meters(today_in())
         db.session.commit()
         click.echo(
             f"demo data: {created['schools']} schools, {created['users']} accounts, "
-            f"{created['logs']} logs added"
+            f"{created['logs']} logs, {readings} meter readings added"
         )
 
     @app.cli.command("demo-logins")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,6 +65,19 @@ class Config:
     COMPRESS_MIN_SIZE = 500
     # Password hashing (User.set_password); tests use a cheap one, see TestingConfig.
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hash method, not a password
+    # Evidence files (greenapp/services/storage.py, services/evidence.py; README).
+    EVIDENCE_STORAGE = os.environ.get("EVIDENCE_STORAGE", "local")  # or "s3"
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", "")  # default: instance/evidence
+    EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET", "")
+    EVIDENCE_S3_ENDPOINT_URL = os.environ.get("EVIDENCE_S3_ENDPOINT_URL", "")
+    EVIDENCE_S3_REGION = os.environ.get("EVIDENCE_S3_REGION", "")
+    EVIDENCE_S3_PREFIX = os.environ.get("EVIDENCE_S3_PREFIX", "evidence/")
+    EVIDENCE_MAX_FILE_BYTES = int(os.environ.get("EVIDENCE_MAX_FILE_BYTES", 15 * 1024 * 1024))
+    EVIDENCE_MAX_REQUEST_BYTES = int(os.environ.get("EVIDENCE_MAX_REQUEST_BYTES",
+                                                    40 * 1024 * 1024))
+    EVIDENCE_MAX_FILES = int(os.environ.get("EVIDENCE_MAX_FILES", 5))
+    EVIDENCE_QUOTA_BYTES = int(os.environ.get("EVIDENCE_QUOTA_BYTES", 500 * 1024 * 1024))
+    EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", 40_000_000))
 
 
 class DevelopmentConfig(Config):
@@ -85,6 +99,9 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"  # noqa: S105
     # Hashing is not under test in most tests: one PBKDF2 round instead of scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"  # noqa: S105 - a hash method
+    # Evidence files of test runs go to a private temp directory, never instance/.
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or tempfile.mkdtemp(
+        prefix="greenapp-evidence-")
 
 
 class ProductionConfig(Config):

@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from greenapp.services.units import (
@@ -55,6 +63,12 @@ class LogForm(FlaskForm):
         validate_choice=False,
     )
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
+    # Evidence files (greenapp/evidence): a phone opens its camera straight away.
+    files = MultipleFileField(
+        _l("Photos or PDF documents"),
+        description=_l("JPEG, PNG, WebP, HEIC or PDF; needed for “Document or photo”."),
+        render_kw={"accept": "image/*,application/pdf", "capture": "environment"},
+    )
     version = HiddenField()
 
 

@@ -6,7 +6,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from greenapp.evidence import uploads
 from greenapp.extensions import db
 from greenapp.forms import show_error
 from greenapp.logs.forms import DeleteForm, FilterForm, LogForm
@@ -14,6 +16,7 @@ from greenapp.models.log import EcoLog
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, STAFF_ROLES
 from greenapp.permissions import role_required
 from greenapp.services import audit
+from greenapp.services import evidence as evidence_service
 from greenapp.services import logs as log_service
 from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
@@ -70,9 +73,10 @@ def index():
         date_from=flt.date_from, date_to=flt.date_to, category=flt.category))
     totals = log_service.totals_by_category(count_stmt)
     args = {k: v for k, v in request.args.items() if k != "page"}
+    files = evidence_service.files_for_logs([log.id for log in page.items])
     return render_template(
         "logs/index.html", page=page, form=form, totals=totals, args=args,
-        can_log=current_user.role in LOGGERS, delete_form=DeleteForm(),
+        can_log=current_user.role in LOGGERS, delete_form=DeleteForm(), files=files,
     )
 
 
@@ -85,7 +89,9 @@ def new():
         form.action_date.data = today_in(_owner_tz())
     if form.validate_on_submit():
         try:
+            prepared = uploads.prepared_files()
             log = log_service.create_log(current_user, _input(form))
+            uploads.attach_to_log(current_user, log, prepared, form.evidence.data)
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "quantity")
@@ -100,7 +106,7 @@ def new():
                 "success",
             )
             return redirect(url_for("logs.index"))
-    return render_template("logs/form.html", form=form, log=None)
+    return render_template("logs/form.html", form=form, log=None, files=[])
 
 
 def _qty(value):
@@ -131,7 +137,9 @@ def edit(log_id: int):
     if form.validate_on_submit():
         try:
             expected = int(form.version.data or 0)
+            prepared = uploads.prepared_files()
             log_service.update_log(current_user, log, _input(form), expected)
+            uploads.attach_to_log(current_user, log, prepared, form.evidence.data)
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "quantity")
@@ -144,7 +152,30 @@ def edit(log_id: int):
             db.session.commit()
             flash(_("Entry updated."), "success")
             return redirect(url_for("logs.index"))
-    return render_template("logs/form.html", form=form, log=log), status
+    return render_template("logs/form.html", form=form, log=log,
+                           files=_files(log)), status
+
+
+def _files(log: EcoLog | None) -> list:
+    return evidence_service.files_for_logs([log.id]).get(log.id, []) if log else []
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error):
+    """A body over the upload limit: the form again with a message, not a bare 413."""
+    # Raised while CSRF reads the body, before the access check: only loggers get a form.
+    if not current_user.is_authenticated or current_user.role not in LOGGERS:
+        return render_template("errors/generic.html", code=413), 413
+    log_id = (request.view_args or {}).get("log_id")
+    log = _get_log(log_id) if log_id else None
+    form = LogForm(formdata=None, obj=log)
+    if log is None:
+        form.action_date.data = today_in(_owner_tz())
+    else:
+        form.quantity.data, form.unit.data = str(log.quantity_entered), log.unit_entered
+        form.version.data = str(log.version)
+    form.files.errors = [uploads.too_large_message()]
+    return render_template("logs/form.html", form=form, log=log, files=_files(log)), 413
 
 
 @bp.route("/<int:log_id>/delete", methods=["POST"])
@@ -176,7 +207,7 @@ def show(log_id: int):
     """One entry with its full change history (including deletion)."""
     log = _get_log(log_id)
     return render_template(
-        "logs/show.html", log=log, history=audit.history("log", log.id),
+        "logs/show.html", log=log, history=audit.history("log", log.id), files=_files(log),
         can_edit=log_service.can_edit(current_user, log), delete_form=DeleteForm(),
         is_admin=current_user.role == ADMIN,
     )

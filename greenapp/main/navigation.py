@@ -31,6 +31,7 @@ SIGNED_IN = (
     NavLink("logs.index", _l("My eco-actions"), (COORDINATOR, RESIDENT)),
     NavLink("schools.show", _l("My school"), (COORDINATOR,), own_school=True),
     NavLink("dashboards.school", _l("Dashboard"), (COORDINATOR,), own_school=True),
+    NavLink("meters.school", _l("Meters"), (COORDINATOR,), own_school=True),
     NavLink("schools.index", _l("Schools"), STAFF_ROLES),
     NavLink("logs.index", _l("All eco-actions"), STAFF_ROLES),
     NavLink("auth.users", _l("Accounts"), (ADMIN,)),

@@ -2,10 +2,12 @@
 
 from greenapp.models.audit import AuditRecord
 from greenapp.models.community import Badge, Challenge, ChallengeParticipant, Notification
+from greenapp.models.evidence import EvidenceFile
 from greenapp.models.experts import Guide, Proposal, ProposalEvent, ProposalSupport
 from greenapp.models.glossary import GlossaryConcept  # noqa: F401
 from greenapp.models.impact import ImpactFactor, MonthlySummary, StatsVersion, Tariff  # noqa: E501, F401
 from greenapp.models.log import DailySummary, EcoLog
+from greenapp.models.meters import Meter, MeterBaseline, MeterReading
 from greenapp.models.place import City
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User
@@ -13,4 +15,5 @@ from greenapp.models.user import User
 __all__ = [
     "AuditRecord", "Badge", "City", "Challenge", "ChallengeParticipant", "Guide", "Notification",
     "Proposal", "ProposalEvent", "ProposalSupport",
-    "DailySummary", "EcoLog", "School", "SchoolTarget", "User"]
+    "DailySummary", "EcoLog", "School", "SchoolTarget", "User",
+    "EvidenceFile", "Meter", "MeterBaseline", "MeterReading"]

@@ -437,3 +437,11 @@ def months_changed(kind: str, *, category: str, fraction: str, valid_from: date,
                     kind == "tariff" and r["city"] == city_id):
                 months.add(month_start(r["period"]))
     return sorted(months)
+def factor_lookup() -> _Lookup:
+    """Every CO2e factor, keyed (country, category, fraction); `.at(key, day)`."""
+    return _factor_lookup()
+
+
+def tariff_lookup() -> _Lookup:
+    """Every tariff, keyed (city, category, fraction); `.at(key, day)` -> (rate, currency)."""
+    return _tariff_lookup()
