@@ -626,7 +626,7 @@ def _price(school: School, out: Measured) -> None:
         if not m.complete:
             continue
         f = factors.at((school.country, category, ""), m.month)
-        t = tariffs.at((school.city, category, ""), m.month)
+        t = tariffs.at((school.city_id, category, ""), m.month)
         if f is not None:
             co2e += m.saving * f[0]  # type: ignore[operator]
             priced = True
@@ -709,7 +709,7 @@ def programme_ranking(kind: str, date_from: date, date_to: date,
             continue
         m = measured(s, kind, date_from, date_to, data)
         if m is not None and m.percent is not None:
-            out.append(MeasuredRank(s.id, s.name, s.city, s.pupils, m))
+            out.append(MeasuredRank(s.id, s.name, s.city_name, s.pupils, m))
     out.sort(key=lambda r: (-r.measured.percent, r.name))  # type: ignore[operator]
     return out
 
