@@ -119,7 +119,7 @@ def _save(kind: str, form, row=None):
             kind, category=saved.category, fraction=saved.fraction,
             valid_from=saved.valid_from, today=today_in(),
             country=getattr(saved, "country", None), city_id=getattr(saved, "city_id", None),
-            row_id=saved.id, old_from=old[0] if old else None)
+            row_id=saved.id, old_from=old[0] if old else None, new_rate=rate)
     edit_id = row.id if row is not None else None
     if months and form.confirm.data != _token(saved, months, edit_id):
         form.confirm.data = _token(saved, months, edit_id)
