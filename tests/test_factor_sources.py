@@ -259,3 +259,24 @@ def test_factors_page_shows_sources_and_method_in_every_language(
     page = client.get("/impact/factors").get_data(as_text=True)
     assert words in page.lower()
     assert "gCO2e/kWh" in page and "carbon_intensity_elec" in page and "330" in page
+
+
+def test_a_new_row_with_the_same_rate_changes_no_month(client, login, factory, db):
+    coordinator = factory.user("coordinator")
+    factory.log(coordinator, category="energy", quantity="10", unit="kWh",
+                action_date=date.today() - timedelta(days=40))
+    db.session.add(ImpactFactor(country="KZ", category="energy", fraction="",
+                                kg_co2e_per_unit=Decimal("0.6"), source="old",
+                                valid_from=date(2020, 1, 1)))
+    db.session.commit()
+    login(factory.user("scientist"))
+    page = client.post("/impact/factors", data={
+        "country": "KZ", "category": "energy", "value": "0.600", "source": "same value",
+        "valid_from": (date.today() - timedelta(days=60)).isoformat(),
+        "src_publisher": "x\x00y"}).get_data(as_text=True)
+    assert "Remove the control characters." in page
+    resp = client.post("/impact/factors", data={
+        "country": "KZ", "category": "energy", "value": "0.600", "source": "same value",
+        "valid_from": (date.today() - timedelta(days=60)).isoformat()},
+        follow_redirects=True)
+    assert "no month's figures changed" in html.unescape(resp.get_data(as_text=True))

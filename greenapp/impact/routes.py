@@ -71,10 +71,13 @@ def _rate(row: ImpactFactor | Tariff):
     return row.kg_co2e_per_unit if isinstance(row, ImpactFactor) else row.price_per_unit
 
 
-def _token(row: ImpactFactor | Tariff, months: list[date]) -> str:
-    """Binds a confirmation to exactly what was shown: key, value, date, months."""
+def _token(row: ImpactFactor | Tariff, months: list[date], edit_id: int | None) -> str:
+    """Binds a confirmation to exactly what was shown: key, value, date, months.
+
+    A new row's id is not part of it: PostgreSQL hands out a new id on every attempt.
+    """
     rate = _rate(row)
-    text = "|".join(map(str, (row.id, getattr(row, "country", ""),
+    text = "|".join(map(str, (edit_id, getattr(row, "country", ""),
                               getattr(row, "city_id", ""), row.category, row.fraction,
                               rate, row.valid_from, *months)))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -116,9 +119,10 @@ def _save(kind: str, form, row=None):
             kind, category=saved.category, fraction=saved.fraction,
             valid_from=saved.valid_from, today=today_in(),
             country=getattr(saved, "country", None), city_id=getattr(saved, "city_id", None),
-            row_id=saved.id, old_from=old[0] if old else None)
-    if months and form.confirm.data != _token(saved, months):
-        form.confirm.data = _token(saved, months)
+            row_id=saved.id, old_from=old[0] if old else None, new_rate=rate)
+    edit_id = row.id if row is not None else None
+    if months and form.confirm.data != _token(saved, months, edit_id):
+        form.confirm.data = _token(saved, months, edit_id)
         db.session.rollback()
         return saved, months, True
     db.session.commit()

@@ -296,6 +296,8 @@ def _details(data: FactorInput | TariffInput) -> dict[str, str]:
         if len(value) > SOURCE_LIMITS[name]:
             raise ValidationFailed(_l("This is too long (%(n)s characters at most).",
                                       n=SOURCE_LIMITS[name]), name)
+        if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+            raise ValidationFailed(_l("Remove the control characters."), name)
         out[name] = value
     return out
 
@@ -406,7 +408,8 @@ def _next_start(model, key: dict, after: date, skip_id: int | None) -> date | No
 
 def months_changed(kind: str, *, category: str, fraction: str, valid_from: date,
                    today: date, country: str | None = None, city_id: int | None = None,
-                   row_id: int | None = None, old_from: date | None = None) -> list[date]:
+                   row_id: int | None = None, old_from: date | None = None,
+                   new_rate: Decimal | None = None) -> list[date]:
     """Months up to today whose figures a new (or corrected) row changes.
 
     A row applies from its valid_from until the next row of the same key; a correction
@@ -421,6 +424,16 @@ def months_changed(kind: str, *, category: str, fraction: str, valid_from: date,
         key["country"] = country
     else:
         key["city_id"] = city_id
+    if old_from is None and new_rate is not None:
+        rate_col = model.kg_co2e_per_unit if kind == "factor" else model.price_per_unit
+        stmt = select(rate_col).where(
+            *(getattr(model, k) == v for k, v in key.items()),
+            model.valid_from <= valid_from)
+        if row_id is not None:
+            stmt = stmt.where(model.id != row_id)
+        before = db.session.scalar(stmt.order_by(model.valid_from.desc()).limit(1))
+        if before == new_rate:
+            return []  # the same rate as the row it follows: no figure moves
     start = min(valid_from, old_from) if old_from else valid_from
     end = _next_start(model, key, max(valid_from, old_from or valid_from), row_id)
     last = today if end is None else min(today, end - timedelta(days=1))

@@ -87,6 +87,8 @@ def save_city(actor: User, data: CityInput, city: City | None = None) -> City:
     if data.country not in COUNTRY_TIMEZONES:
         raise ValidationFailed(_l("Choose the country."), "country")
     aliases = [_clean(a) for a in (data.aliases or "").splitlines() if _clean(a)]
+    if any(ord(ch) < 32 for a in aliases for ch in a):
+        raise ValidationFailed(_l("Remove the control characters."), "aliases")
     if any(len(a) > 80 for a in aliases) or len(aliases) > 30:
         raise ValidationFailed(_l("At most 30 other spellings of 80 characters each."),
                                "aliases")
