@@ -160,7 +160,7 @@ def send_digest(days: int = 7, now: datetime | None = None) -> tuple[int, int]:
                 ],
                 items=[message(n) for n in notes[:DIGEST_ITEMS]],
                 action_label=_("Open my notifications"),
-                action_url=mail.absolute_url("community.notifications"),
+                action_url=mail.absolute_url("community.notification_list"),
                 settings_hint=True)
 
         if mail.send(mail.compose(user, "digest", build)):
