@@ -118,6 +118,8 @@ TEXT_PARAMS = {
     ("dashboards.school_csv", "chart_id"): "targets",
     ("dashboards.programme_csv", "chart_id"): "ranking",
     ("dashboards.public_csv", "chart_id"): "public-co2e",
+    ("auth.confirm", "token"): "a-link-that-is-not-valid",
+    ("auth.reset_password", "token"): "a-link-that-is-not-valid",
 }
 
 

@@ -179,7 +179,7 @@ def register():
         else:
             message = account_mail.someone_tried_to_register(existing)
         mail.send(message, background=True)
-        return render_template("auth/check_inbox.html", email=form.email.data)
+        return _to_check_inbox(form.email.data)
     try:
         user = user_service.create_user(
             email=form.email.data, display_name=form.display_name.data,
@@ -192,7 +192,19 @@ def register():
         return render_template("auth/register.html", form=form)
     db.session.commit()
     mail.send(account_mail.confirmation(user), background=True)
-    return render_template("auth/check_inbox.html", email=form.email.data)
+    return _to_check_inbox(form.email.data)
+
+
+def _to_check_inbox(email: str) -> Response:
+    session["check_inbox"] = user_service.normalise_email(email)
+    return redirect(url_for("auth.check_inbox"))
+
+
+@bp.route("/check-inbox")
+@public
+def check_inbox():
+    """After registering: the same page whether or not the address had an account."""
+    return render_template("auth/check_inbox.html", email=session.get("check_inbox", ""))
 
 
 @bp.route("/confirm/<token>")
@@ -200,13 +212,9 @@ def register():
 def confirm(token: str):
     """The link from the confirmation mail."""
     user = user_service.confirm_email(token[:500])
-    if user is None:
-        flash(_("This confirmation link is not valid any more. "
-                "Sign in and we will send you a new one."), "error")
-        return redirect(url_for("auth.login"))
-    db.session.commit()
-    flash(_("Your e-mail address is confirmed. Welcome! Please sign in."), "success")
-    return redirect(url_for("auth.login"))
+    if user is not None:
+        db.session.commit()
+    return render_template("auth/confirmed.html", confirmed=user is not None)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -241,8 +249,8 @@ def reset_password(token: str):
     """Choose a new password from the mailed link (works once, expires)."""
     user = user_service.user_for_reset_token(token[:500])
     if user is None:
-        flash(_("This link has expired or was already used. Ask for a new one below."), "error")
-        return redirect(url_for("auth.reset_request"))
+        return render_template("auth/reset_request.html", form=ResetRequestForm(formdata=None),
+                               link_invalid=True)
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
