@@ -63,3 +63,13 @@ def check_production_limiter(storage_uri: str, environ: Mapping[str, str] | None
             f"(e.g. redis://127.0.0.1:6379/0) so that they share one store, run one worker, "
             f"or set {ALLOW_MEMORY_LIMITER}=1 to start anyway."
         )
+
+
+def warn_without_public_url(public_base_url: str) -> None:
+    """Links in mails should not come from the request's Host header in production."""
+    if not public_base_url:
+        import logging
+
+        logging.getLogger("greenapp").warning(
+            "PUBLIC_BASE_URL is not set: links in mails use the request's Host header. "
+            "Set it to the site's address (e.g. https://green.example.kz).")
