@@ -38,7 +38,9 @@ def worker_count(environ: Mapping[str, str] | None = None,
     """
     environ = os.environ if environ is None else environ
     argv = sys.argv if argv is None else argv
-    for source in (list(argv[1:]), shlex.split(environ.get("GUNICORN_CMD_ARGS", ""))):
+    own_args = list(argv[1:]) if argv and "gunicorn" in os.path.basename(
+        os.path.dirname(argv[0]) if argv[0].endswith("__main__.py") else argv[0]) else []
+    for source in (own_args, shlex.split(environ.get("GUNICORN_CMD_ARGS", ""))):
         workers = _workers_in_args(source)
         if workers is not None:
             return workers
