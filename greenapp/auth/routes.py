@@ -234,10 +234,9 @@ def reset_request():
     known = user is not None and user.active
     recipient = user if known else SimpleNamespace(email=form.email.data, locale=None,
                                                     display_name="", id=0, password_hash="")
-    # The same work for an unknown address (a mail is built, not sent): no timing tells.
+    # The same work for an unknown address (the mail is built, not sent): no timing tells.
     message = account_mail.password_reset(recipient)
-    if known:
-        mail.send(message, background=True)
+    mail.send(message, background=True, dry_run=not known)
     flash(_("If an account uses this address, a link to choose a new password is on its way. "
             "It works once and for a limited time."), "info")
     return redirect(url_for("auth.login"))

@@ -128,11 +128,16 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     return msg
 
 
-def _deliver(settings: dict[str, Any], mail: Mail) -> bool:
-    """Hand one mail to the backend; log (without secrets) and return False on failure."""
+def _deliver(settings: dict[str, Any], mail: Mail, *, dry_run: bool = False) -> bool:
+    """Hand one mail to the backend; log (without secrets) and return False on failure.
+
+    ``dry_run`` builds the message and sends nothing: the same work, for answers that
+    must not be told apart by timing."""
     backend = settings["MAIL_BACKEND"]
     try:
         msg = build_message(mail, settings["MAIL_DEFAULT_SENDER"])
+        if dry_run:
+            return True
         if backend == "memory":
             settings["outbox"].append(msg)
         elif backend == "console":
@@ -167,14 +172,16 @@ def _smtp_send(settings: dict[str, Any], msg: EmailMessage) -> None:
         smtp.send_message(msg)
 
 
-def send(mail: Mail, *, background: bool = False) -> bool:
+def send(mail: Mail, *, background: bool = False, dry_run: bool = False) -> bool:
     """Send now. ``background=True`` (when MAIL_BACKGROUND allows) sends after returning,
-    so that whether a mail went out cannot be timed from the response."""
+    so that whether a mail went out cannot be timed from the response; ``dry_run`` does
+    the same work without sending (for an address that has no account)."""
     settings = _settings()
     if background and current_app.config.get("MAIL_BACKGROUND", True):
-        threading.Thread(target=_deliver, args=(settings, mail), daemon=True).start()
+        threading.Thread(target=_deliver, args=(settings, mail),
+                         kwargs={"dry_run": dry_run}, daemon=True).start()
         return True
-    return _deliver(settings, mail)
+    return _deliver(settings, mail, dry_run=dry_run)
 
 
 def send_after_commit(mail: Mail) -> None:
