@@ -102,7 +102,7 @@ def test_reset_says_the_same_for_known_and_unknown_addresses(client, factory, sm
     unknown = client.post("/auth/reset", data={"email": "nobody@example.org"},
                           follow_redirects=True)
     assert known.status_code == unknown.status_code == 200
-    assert known.get_data(as_text=True) == unknown.get_data(as_text=True)
+    assert _without_tokens(known) == _without_tokens(unknown)
     assert "If an account uses this address" in known.get_data(as_text=True)
     smtp.wait(1)
     assert [m["X-Envelope-To"] for m in smtp.messages] == [user.email]  # only the real owner
