@@ -25,6 +25,10 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
         app.config.update(overrides)
     if app.config["ENV_NAME"] == "production":
         check_production_secret(app.config.get("SECRET_KEY"))
+        from greenapp.services.deploy import check_production_limiter, warn_without_public_url
+
+        check_production_limiter(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        warn_without_public_url(app.config.get("PUBLIC_BASE_URL", ""))
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)

@@ -18,7 +18,11 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
-        """Load the demo schools, accounts and a year of logs (idempotent)."""
+        """Load the demo schools, accounts and a year of logs (idempotent; never in production)."""
+        if app.config["ENV_NAME"] == "production":
+            raise click.ClickException(
+                "seed-demo refuses to run in production: it creates accounts with the "
+                "public demo password.")
         created = demo.seed(today_in())
         from greenapp.services.demo_meters import seed_meters
 
@@ -28,6 +32,18 @@ def register_cli(app: Flask) -> None:
             f"demo data: {created['schools']} schools, {created['users']} accounts, "
             f"{created['logs']} logs, {readings} meter readings added"
         )
+
+    @app.cli.command("send-digest")
+    @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 366),
+                  help="Notifications of the last DAYS days.")
+    def send_digest(days: int) -> None:
+        """Mail each user who wants it the week's notifications, in their language."""
+        from greenapp.services import notifications
+
+        sent, failed = notifications.send_digest(days)
+        click.echo(f"digest: {sent} mails sent, {failed} failed")
+        if failed:
+            raise SystemExit(1)
 
     @app.cli.command("demo-logins")
     def demo_logins() -> None:

@@ -50,7 +50,29 @@ class Config:
     SQLITE_WAL = True
     REQUEST_LOG = True
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))  # reverse proxies in front of the app
-    LOGIN_RATELIMIT = os.environ.get("LOGIN_RATELIMIT", "10 per minute")
+    # Sign-in and account limits (README "Sign-in limits"); sign-in limits count failures only.
+    LOGIN_RATELIMIT = os.environ.get("LOGIN_RATELIMIT", "10 per 15 minutes")  # per account, unknown devices
+    LOGIN_CLIENT_LIMITS = os.environ.get(
+        "LOGIN_CLIENT_LIMITS", "5 per minute; 10 per 15 minutes; 20 per hour")  # per account+client
+    LOGIN_IP_LIMIT = os.environ.get("LOGIN_IP_LIMIT", "100 per 5 minutes")  # per address, all accounts
+    ACCOUNT_IP_LIMIT = os.environ.get("ACCOUNT_IP_LIMIT", "60 per 10 minutes")  # register/reset per address
+    ACCOUNT_EMAIL_LIMIT = os.environ.get("ACCOUNT_EMAIL_LIMIT", "3 per hour")  # mails to one address
+    PASSWORD_CHANGE_LIMIT = os.environ.get("PASSWORD_CHANGE_LIMIT", "5 per 15 minutes")
+    DEVICE_COOKIE_DAYS = int(os.environ.get("DEVICE_COOKIE_DAYS", 180))
+    # E-mail (README "E-mail"): smtp, console (printed) or memory (kept for tests).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"  # STARTTLS
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "0") == "1"  # SMTPS
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "greenapp <no-reply@localhost>")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
+    MAIL_BACKGROUND = os.environ.get("MAIL_BACKGROUND", "1") == "1"  # send after the response
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")  # links in mails, e.g. https://green.example.kz
+    PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600))
+    EMAIL_CONFIRM_MAX_AGE = int(os.environ.get("EMAIL_CONFIRM_MAX_AGE", 7 * 24 * 3600))
     WTF_CSRF_TIME_LIMIT = None  # a form left open during a lesson must still submit
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -85,6 +107,7 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     SHOW_DEMO_LOGINS = True
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
 
 
 class TestingConfig(Config):
@@ -102,6 +125,8 @@ class TestingConfig(Config):
     # Evidence files of test runs go to a private temp directory, never instance/.
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or tempfile.mkdtemp(
         prefix="greenapp-evidence-")
+    MAIL_BACKEND = "memory"
+    MAIL_BACKGROUND = False
 
 
 class ProductionConfig(Config):

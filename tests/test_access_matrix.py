@@ -116,6 +116,8 @@ TEXT_PARAMS = {
     ("glossary.alphabet", "lang"): "kk",
     ("glossary.print_list", "pair"): "kk-be",
     ("glossary.export", "fmt"): "csv",
+    ("auth.confirm", "token"): "a-link-that-is-not-valid",
+    ("auth.reset_password", "token"): "a-link-that-is-not-valid",
 }
 
 

@@ -1,4 +1,5 @@
-"""Login rate limit: per account AND per IP, shared by every worker through Redis.
+"""Sign-in limits shared by every worker through Redis: failures per account (from clients
+without its device cookie), per address, and the device cookie's exemption, across workers.
 
 Uses the real Redis named by REDIS_URL (CI sets it). Without REDIS_URL the test skips
 locally and fails under CI=true. Each run uses its own key prefix so parallel or
@@ -38,6 +39,7 @@ def workers(app, redis_url):
         "RATELIMIT_STORAGE_URI": redis_url,
         "RATELIMIT_KEY_PREFIX": prefix,
         "LOGIN_RATELIMIT": "10 per minute",
+        "LOGIN_IP_LIMIT": "10 per minute",
     }
     pair = (create_app("testing", config), create_app("testing", config))
     for worker in pair:
@@ -79,7 +81,8 @@ def test_eleventh_bad_login_for_one_account_is_refused_across_workers_and_ips(
     conn = redis.Redis.from_url(REDIS_URL)
     keys = [k.decode() for k in conn.scan_iter(match=f"*{first.config['TEST_KEY_PREFIX']}*")]
     conn.close()
-    assert any("login-account:" in k for k in keys), keys
+    assert any("login-account" in k for k in keys), keys
+    assert not any(user.email in k for k in keys)  # addresses are hashed in the keys
     # the right password does not get through either while the window lasts
     resp = second.test_client().post("/auth/login", data={
         "email": user.email, "password": "correct-horse-battery"},
@@ -105,6 +108,35 @@ def test_the_limit_only_counts_login_posts(workers, factory):
     client = first.test_client()
     for _ in range(15):
         assert client.get("/auth/login").status_code == 200
+
+
+def test_successful_sign_ins_from_one_address_are_not_counted(workers, factory):
+    first, second = workers
+    for i in range(15):
+        user = factory.user("resident")
+        resp = (first, second)[i % 2].test_client().post(
+            "/auth/login", data={"email": user.email, "password": "correct-horse-battery"},
+            environ_base={"REMOTE_ADDR": "192.0.2.30"})
+        assert resp.status_code == 302, f"sign-in {i + 1}: {resp.status_code}"
+
+
+def test_a_device_cookie_from_one_worker_exempts_on_the_other(workers, factory):
+    first, second = workers
+    user = factory.user("resident")
+    phone = first.test_client()
+    assert phone.post("/auth/login", data={"email": user.email,
+                                           "password": "correct-horse-battery"},
+                      environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 302
+    cookie = phone.get_cookie("greenapp_device", path="/auth").value
+    for i in range(11):
+        _bad_login((first, second)[i % 2], user.email, f"10.0.5.{i + 1}")
+    assert _bad_login(second, user.email, "10.0.6.1").status_code == 429
+    known = second.test_client()
+    known.set_cookie("greenapp_device", cookie, path="/auth")
+    resp = known.post("/auth/login", data={"email": user.email,
+                                           "password": "correct-horse-battery"},
+                      environ_base={"REMOTE_ADDR": "198.51.100.3"})
+    assert resp.status_code == 302
 
 
 def test_a_refused_login_says_what_happened(workers, factory):

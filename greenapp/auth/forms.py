@@ -78,3 +78,32 @@ class UserEditForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[])
     school_id = SelectField(_l("School (coordinators only)"), coerce=int, choices=[])
     active = BooleanField(_l("Account is active"))
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a password-reset link."""
+
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password from a reset link."""
+
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters."))],
+        description=_l("At least 10 characters."),
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
+class SettingsForm(FlaskForm):
+    """Per-user e-mail choices."""
+
+    notify_by_email = BooleanField(_l("E-mail me when something rings my bell"))
+    digest_by_email = BooleanField(_l("E-mail me a weekly digest"))

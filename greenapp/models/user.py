@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from greenapp.extensions import db
-from greenapp.models.base import TimestampMixin
+from greenapp.models.base import AwareDateTime, TimestampMixin, utcnow
 
 if TYPE_CHECKING:
     from greenapp.models.place import City
@@ -55,6 +56,14 @@ class User(UserMixin, TimestampMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     public_listing: Mapped[bool] = mapped_column(default=True)
+    # When the owner proved the address. Self-registered residents start with None (the
+    # confirmation or a password-reset link sets it); accounts made by an admin or from the
+    # command line count as confirmed when made.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(
+        AwareDateTime, default=utcnow)
+    # Per-user opt-outs: one mail per notification, and the weekly digest.
+    notify_by_email: Mapped[bool] = mapped_column(default=True, server_default=true())
+    digest_by_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Rotated at logout and password change: sessions and remember cookies that carry
     # an old token stop working.
     session_token: Mapped[str] = mapped_column(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from itertools import groupby
 from typing import Any, cast
 
 from flask import g, has_request_context
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, func, select, update
 
@@ -27,7 +28,26 @@ def notify(user_id: int, kind: str, link: str = "", **params: Any) -> Notificati
     note = Notification(user_id=user_id, kind=kind, link=link, params=params)
     db.session.add(note)
     _forget_unread()
+    _mail_note(user_id, note)
     return note
+
+
+def _mail_note(user_id: int, note: Notification) -> None:
+    """The same news by e-mail, unless the user opted out; sent only if the change commits."""
+    from greenapp.services import mail
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not user.notify_by_email \
+            or user.email_confirmed_at is None:
+        return
+
+    def build() -> mail.Content:
+        return mail.Content(
+            subject=_("News from greenapp"), paragraphs=[message(note)],
+            action_label=_("Open greenapp"), action_url=mail.absolute_path(note.link or "/"),
+            settings_hint=True)
+
+    mail.send_after_commit(mail.compose(user, "notification", build))
 
 
 def notify_owner(owner_type: str, owner_id: int, kind: str, link: str = "",
@@ -117,3 +137,45 @@ def message(note: Notification) -> str:
         return _('Challenge completed: "%(title)s". A badge was added to your profile.',
                  title=demo_text(p.get("title", "")))
     return note.kind
+
+
+DIGEST_ITEMS = 20
+
+
+def send_digest(days: int = 7, now: datetime | None = None) -> tuple[int, int]:
+    """Mail every user who wants the digest the notifications of the last ``days`` days,
+    each in their own language. Users with nothing new get nothing. Returns (sent, failed)."""
+    from greenapp.services import mail
+
+    since = (now or utcnow()) - timedelta(days=days)
+    rows = db.session.execute(
+        select(User, Notification)
+        .join(Notification, Notification.user_id == User.id)
+        .where(User.active.is_(True), User.digest_by_email.is_(True),
+               User.email_confirmed_at.is_not(None), Notification.created_at >= since)
+        .order_by(User.id, Notification.created_at.desc(), Notification.id.desc())
+    )
+    sent = failed = 0
+    for user, group in groupby(rows, key=lambda row: row[0]):
+        notes = [row[1] for row in group]
+
+        def build(notes: list[Notification] = notes) -> mail.Content:
+            unread = sum(1 for n in notes if n.read_at is None)
+            return mail.Content(
+                subject=_("Your week on greenapp"),
+                paragraphs=[
+                    ngettext("%(num)d notification this week:", "%(num)d notifications this week:",
+                             len(notes)),
+                    ngettext("%(num)d of them is still unread.", "%(num)d of them are still unread.",
+                             unread) if unread else _("You have read them all. Thank you!"),
+                ],
+                items=[message(n) for n in notes[:DIGEST_ITEMS]],
+                action_label=_("Open my notifications"),
+                action_url=mail.absolute_url("community.notification_list"),
+                settings_hint=True)
+
+        if mail.send(mail.compose(user, "digest", build)):
+            sent += 1
+        else:
+            failed += 1
+    return sent, failed

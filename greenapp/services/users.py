@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import cache
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import Select, bindparam, select
 
 from greenapp.extensions import db
+from greenapp.models.base import utcnow
 from greenapp.models.school import School
 from greenapp.models.user import COORDINATOR, RESIDENT, ROLES, User
 from greenapp.services import audit
@@ -59,6 +64,7 @@ def create_user(
     district: str | None = None,
     locale: str | None = None,
     actor: User | None = None,
+    confirmed: bool = True,
 ) -> User:
     """Create an account after checking role, school and uniqueness rules."""
     if role not in ROLES:
@@ -87,6 +93,9 @@ def create_user(
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
+    if not confirmed:
+        user.email_confirmed_at = None  # the column's default marks accounts confirmed
+        db.session.flush()
     audit.record(
         "user", user.id, "create", actor,
         {"email": [None, email], "role": [None, role],
@@ -132,3 +141,73 @@ def change_password(user: User, current: str, new: str) -> None:
     user.rotate_session_token()
     audit.record("user", user.id, "password", user, {"password": ["***", "***"]})
 
+
+
+# --- signed links sent by e-mail ------------------------------------------------------------
+
+RESET_SALT = "greenapp-password-reset"
+CONFIRM_SALT = "greenapp-email-confirm"
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _password_fingerprint(user: User) -> str:
+    # Bound to the current password hash: once the password changes (through this link or
+    # any other way) every link issued before stops working. Only a digest leaves the server.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+def reset_token(user: User) -> str:
+    """A password-reset token: expires (PASSWORD_RESET_MAX_AGE) and works once."""
+    return _serializer(RESET_SALT).dumps({"u": user.id, "p": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The account a reset token is for, or None if forged, expired, used or out of date."""
+    try:
+        data = _serializer(RESET_SALT).loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(str(data.get("p", "")), _password_fingerprint(user)):
+        return None
+    return user
+
+
+def reset_password(user: User, new: str) -> None:
+    """Set a new password from a reset link: ends every session; proves the address."""
+    check_password_rules(new)
+    user.set_password(new)
+    user.rotate_session_token()
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    audit.record("user", user.id, "password-reset", user, {"password": ["***", "***"]})
+
+
+def confirm_token(user: User) -> str:
+    """An e-mail confirmation token for the account's current address."""
+    return _serializer(CONFIRM_SALT).dumps({"u": user.id, "e": user.email})
+
+
+def confirm_email(token: str) -> User | None:
+    """Mark the address confirmed; None if the link is forged, expired or for an old address."""
+    try:
+        data = _serializer(CONFIRM_SALT).loads(
+            token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"])
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = db.session.get(User, data["u"])
+    if user is None or user.email != data.get("e"):
+        return None
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    return user

@@ -110,6 +110,18 @@ def test_a_resident_registers_and_lands_on_their_logs(page, live_server, db):
     page.fill("input[name=confirm]", "a-long-pass-phrase")
     with page.expect_navigation():
         page.click("form.form button[type=submit]")
+    assert page.locator("h1", has_text="Check your e-mail").is_visible()
+    # the confirmation mail (kept in memory under testing) carries the link
+    sent = live_server.app.extensions["greenapp_outbox"][-1]
+    link = re.search(r"http://\S+/auth/confirm/\S+",
+                     sent.get_body(preferencelist=("plain",)).get_content()).group(0)
+    page.goto(link)
+    assert page.locator(".flash-success").is_visible()
+    page.click("main a.btn-primary")
+    page.fill("input[name=email]", "aliya@example.org")
+    page.fill("input[name=password]", "a-long-pass-phrase")
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
     assert page.url.endswith("/logs/")
     assert page.locator(".flash-success").is_visible()
     assert "Aliya" in page.inner_text("header")
