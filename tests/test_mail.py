@@ -260,4 +260,4 @@ def test_the_digest_command_sends_one_mail_per_user_in_their_language(app, facto
     }
     ru = smtp.to(readers["ru"].email)[0]
     assert "2 уведомления за эту неделю" in text_of(ru)
-    assert text_of(ru).count("Учёный подтвердил вашу запись") == 2
+    assert text_of(ru).count("подтверждена учёным") == 2
