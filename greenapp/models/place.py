@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import String, Text, event, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, scoped_session
 
 from greenapp.extensions import db
 from greenapp.models.base import AwareDateTime, utcnow
@@ -88,7 +89,7 @@ def _current_locale() -> str:
         return "en"
 
 
-def find_city(session: Session, text: str) -> City | None:
+def find_city(session: Session | scoped_session[Any], text: str) -> City | None:
     """The city a typed name means (any language or known spelling), if any."""
     key = normalise(text)
     if not key:
@@ -101,7 +102,7 @@ def find_city(session: Session, text: str) -> City | None:
     return None
 
 
-def known_city(session: Session, text: str) -> City | None:
+def known_city(session: Session | scoped_session[Any], text: str) -> City | None:
     """The city a typed name means, from the table or the programme's known cities;
     None for a name nobody has added yet (nothing is created for it)."""
     city = find_city(session, text)
@@ -115,7 +116,7 @@ def _known_spellings(known: dict) -> set[str]:
     return {normalise(n) for n in (*names, *known["aliases"].splitlines()) if n.strip()}
 
 
-def city_for(session: Session, text: str, country: str | None = None) -> City:
+def city_for(session: Session | scoped_session[Any], text: str, country: str | None = None) -> City:
     """The city a typed name means; an unknown name becomes its own city row."""
     city = find_city(session, text)
     if city is None:

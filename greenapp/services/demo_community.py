@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -141,7 +142,7 @@ def seed_community(today: date) -> dict[str, int]:
     if scientist is None:
         return created
 
-    specs = [
+    specs: list[tuple[Any, ...]] = [
         # Stored in English and shown in the reader's language (services/demo_text.py).
         ("Water saving month", "Save 300 litres each in a month: fix dripping taps, read your "
          "meter and log what you saved.", "water", "", "300", today - timedelta(days=14),

@@ -125,14 +125,14 @@ def _image(data: bytes, kind: str, name: str) -> Prepared:
                     if k < 1:
                         img.draft("RGB", (int(img.width * k), int(img.height * k)))
                 img.load()
-                img = ImageOps.exif_transpose(img)
+                img = ImageOps.exif_transpose(img)  # type: ignore[assignment]
                 if img.mode in ("RGBA", "LA", "P"):
-                    img = img.convert("RGBA")
+                    img = img.convert("RGBA")  # type: ignore[assignment]
                     flat = Image.new("RGB", img.size, (255, 255, 255))
                     flat.paste(img, mask=img.getchannel("A"))
-                    img = flat
+                    img = flat  # type: ignore[assignment]
                 elif img.mode != "RGB":
-                    img = img.convert("RGB")
+                    img = img.convert("RGB")  # type: ignore[assignment]
                 img.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), Image.Resampling.LANCZOS,
                               reducing_gap=3.0)
                 out = io.BytesIO()

@@ -280,17 +280,17 @@ def apply(items: list[ConceptData], actor: User | None, dry_run: bool = False,
                 result.updated += 1
         touched[item.key] = c
     # Related concepts may point to concepts later in the same file.
-    wanted = {k for item in items for k in item.related}
+    related_keys = {k for item in items for k in item.related}
     known = {c.key: c for c in db.session.scalars(
-        select(GlossaryConcept).where(GlossaryConcept.key.in_(wanted)))} if wanted else {}
+        select(GlossaryConcept).where(GlossaryConcept.key.in_(related_keys)))} if related_keys else {}
     for item in items:
         c = touched[item.key]
         new_related = [known[k] for k in item.related if k in known and k != item.key]
         if sorted(r.key for r in c.related) != sorted(r.key for r in new_related):
-            before = sorted(r.key for r in c.related)
+            old_related = sorted(r.key for r in c.related)
             c.related = new_related
             audit.record(ENTITY, c.id, "update", actor,
-                         {"related": [before, sorted(r.key for r in new_related)]})
+                         {"related": [old_related, sorted(r.key for r in new_related)]})
     if dry_run:
         db.session.rollback()
     else:

@@ -98,10 +98,10 @@ def read_yaml(text: str) -> list[ConceptData]:
         for lang in LANGS:
             if lang in raw:
                 item.terms += _terms_of(lang, raw[lang], defaults.get(lang, "proposed"))
-            text = raw.get(f"def_{lang}")
-            if text:
+            definition = raw.get(f"def_{lang}")
+            if definition:
                 item.definitions.append(DefinitionData(
-                    lang=lang, text=str(text), source_title=str(src.get("title", "")),
+                    lang=lang, text=str(definition), source_title=str(src.get("title", "")),
                     source_ref=str(raw.get("ref", "")), source_url=str(src.get("url", ""))))
         items.append(item)
     return items

@@ -46,7 +46,7 @@ def locale_for(user: Any) -> str:
     """The recipient's stored language, else the app's default."""
     languages = current_app.config["LANGUAGES"]
     locale = getattr(user, "locale", None)
-    return locale if locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(locale) if locale in languages else str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:

@@ -621,7 +621,8 @@ def _price(school: School, out: Measured) -> None:
     from greenapp.services import impact
 
     factors, tariffs = impact.factor_lookup(), impact.tariff_lookup()
-    co2e, money, priced = Decimal(0), defaultdict(Decimal), False
+    co2e, priced = Decimal(0), False
+    money: defaultdict[str, Decimal] = defaultdict(Decimal)
     for m in out.months:
         if not m.complete:
             continue

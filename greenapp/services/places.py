@@ -56,8 +56,8 @@ def all_cities() -> list[City]:
 
 def summaries(today) -> list[CitySummary]:
     """Every city with its school count and missing tariffs (two grouped queries)."""
-    counts = dict(db.session.execute(
-        select(School.city_id, func.count(School.id)).group_by(School.city_id)).all())
+    counts: dict[int | None, int] = {cid: n for cid, n in db.session.execute(
+        select(School.city_id, func.count(School.id)).group_by(School.city_id)).all()}
     priced: dict[int, set[str]] = {}
     for city_id, category in db.session.execute(
             select(Tariff.city_id, Tariff.category).where(Tariff.valid_from <= today)

@@ -191,7 +191,7 @@ def tariffs_used(city_ids: list[int] | None, date_from: date, date_to: date
         nxt = rows[i + 1] if i + 1 < len(rows) else None
         same = nxt is not None and (nxt.city_id, nxt.category, nxt.fraction) == (
             t.city_id, t.category, t.fraction)
-        if not (same and nxt.valid_from <= date_from):
+        if not (same and nxt is not None and nxt.valid_from <= date_from):
             out.append(t)
     return out
 
