@@ -21,6 +21,7 @@ from greenapp.services import challenges as svc
 from greenapp.services import guides, notifications, savings
 from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+from greenapp.services.numbers import format_number
 from greenapp.services.safe_redirect import safe_next
 
 bp = Blueprint("community", __name__)
@@ -138,7 +139,7 @@ def challenge_edit(challenge_id: int):
     challenge = _get(challenge_id)
     form = ChallengeForm(obj=challenge if request.method == "GET" else None)
     if request.method == "GET":
-        form.target.data = str(challenge.target.normalize())
+        form.target.data = format_number(challenge.target)
     if form.validate_on_submit():
         try:
             svc.update_challenge(current_user, challenge, _input(form))

@@ -15,6 +15,7 @@ from greenapp.services import audit
 from greenapp.services import impact as impact_service
 from greenapp.services.clock import today_in
 from greenapp.services.errors import ValidationFailed
+from greenapp.services.numbers import format_number
 
 bp = Blueprint("impact", __name__)
 
@@ -67,7 +68,7 @@ def factor_edit(factor_id: int):
     factor = db.session.get(ImpactFactor, factor_id) or abort(404)
     form = FactorForm(obj=factor)
     if not form.is_submitted():
-        form.value.data = str(factor.kg_co2e_per_unit.normalize())
+        form.value.data = format_number(factor.kg_co2e_per_unit)
     if form.validate_on_submit():
         try:
             impact_service.save_factor(current_user, _factor_input(form), factor)
@@ -109,7 +110,7 @@ def tariff_edit(tariff_id: int):
     tariff = db.session.get(Tariff, tariff_id) or abort(404)
     form = TariffForm(obj=tariff)
     if not form.is_submitted():
-        form.value.data = str(tariff.price_per_unit.normalize())
+        form.value.data = format_number(tariff.price_per_unit)
     if form.validate_on_submit():
         try:
             impact_service.save_tariff(current_user, _tariff_input(form), tariff)

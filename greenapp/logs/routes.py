@@ -17,6 +17,7 @@ from greenapp.services import audit
 from greenapp.services import logs as log_service
 from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+from greenapp.services.numbers import format_number
 
 bp = Blueprint("logs", __name__)
 PER_PAGE = 50
@@ -124,7 +125,7 @@ def edit(log_id: int):
         abort(403)
     form = LogForm(obj=log if request.method == "GET" else None)
     if request.method == "GET":
-        form.quantity.data = str(log.quantity_entered)
+        form.quantity.data = format_number(log.quantity_entered)
         form.unit.data = log.unit_entered
         form.version.data = str(log.version)
     status = 200
@@ -142,7 +143,9 @@ def edit(log_id: int):
             log = _get_log(log_id)
         else:
             db.session.commit()
-            flash(_("Entry updated."), "success")
+            # Echo the stored value so a misread number is seen at once.
+            flash(_("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category)),
+                  "success")
             return redirect(url_for("logs.index"))
     return render_template("logs/form.html", form=form, log=log), status
 

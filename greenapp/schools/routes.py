@@ -15,6 +15,7 @@ from greenapp.schools.forms import SchoolForm
 from greenapp.services import audit
 from greenapp.services import schools as school_service
 from greenapp.services.errors import ValidationFailed
+from greenapp.services.numbers import format_number
 from greenapp.services.units import CATEGORIES
 
 bp = Blueprint("schools", __name__)
@@ -84,7 +85,7 @@ def edit(school_id: int):
     if request.method == "GET":
         for category in CATEGORIES:
             value = school.target_for(category)
-            getattr(form, f"target_{category}").data = "" if value is None else str(value)
+            getattr(form, f"target_{category}").data = "" if value is None else format_number(value)
     if form.validate_on_submit():
         done = _save(form, school)
         if done:
