@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from greenapp.community.forms import ActionForm, ChallengeForm
 from greenapp.extensions import db
 from greenapp.forms import show_error
+from greenapp.main.guards import bounded_int
 from greenapp.models.community import Challenge
 from greenapp.models.log import DailySummary
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST
@@ -228,7 +229,9 @@ def notifications_read():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    note_id = request.form.get("notification_id", type=int)
+    raw_id = request.form.get("notification_id") or ""
+    # No id: all of them. An unreadable or impossible id marks nothing (never a 500).
+    note_id = bounded_int(raw_id, default=0) if raw_id else None
     notifications.mark_read(current_user.id, note_id)
     db.session.commit()
     target = safe_next(request.form.get("next", ""))

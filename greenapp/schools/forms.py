@@ -1,10 +1,10 @@
 """The school form used by admins."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.services.units import CANONICAL_UNIT, CATEGORY_LABELS, UNIT_SHORT
 
 
