@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,6 +25,9 @@ from greenapp.models.user import User
 from greenapp.services import logs as log_service
 
 PASSWORD = "correct-horse-battery"  # noqa: S105
+# Test accounts registered long before the entries tests log for them: residents may not
+# log actions dated before they registered (tests of that rule pass created_at=now).
+REGISTERED = datetime.now(UTC) - timedelta(days=3 * 365)
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +136,7 @@ class Factory:
 
     def user(self, role: str = "resident", school: School | None = None, **kw) -> User:
         self.n += 1
+        kw.setdefault("created_at", REGISTERED)
         if role == "coordinator" and school is None:
             school = self.school()
         user = User(

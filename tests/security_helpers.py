@@ -7,6 +7,7 @@ import hashlib
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.routing import IntegerConverter
 
 from greenapp.extensions import db as _db
 from greenapp.models.user import User
@@ -28,8 +29,8 @@ def fill(app: Flask, rule: str, values: dict[str, object]) -> str:
     r = next(x for x in app.url_map.iter_rules() if x.rule == rule)
     args = {}
     for arg in r.arguments:
-        kind = type(r._converters[arg]).__name__
-        args[arg] = values.get(arg, 1) if kind == "IntegerConverter" else "x"
+        is_int = isinstance(r._converters[arg], IntegerConverter)  # also the bounded one
+        args[arg] = values.get(arg, 1) if is_int else "x"
     with app.test_request_context():
         return app.url_for(r.endpoint, **args)
 

@@ -3,7 +3,7 @@ joined, Join only where joining is possible."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -50,6 +50,10 @@ def test_a_dot_as_legal_basis_is_refused_next_to_the_field(app, factory, db):
     assert db.session.get(Proposal, proposal.id).status == "under_review"
 
 
+def _new_resident(factory):
+    return factory.user("resident", created_at=datetime.now(UTC))
+
+
 def _log_form(day: date) -> dict:
     return {"category": "water", "quantity": "5", "unit": "L", "evidence": "self",
             "action_date": day.isoformat(), "fraction": "", "note": ""}
@@ -57,7 +61,7 @@ def _log_form(day: date) -> dict:
 
 @pytest.mark.parametrize("day", [date(2001, 5, 1), date.today() - timedelta(days=30)])
 def test_a_resident_cannot_log_before_joining(app, factory, db, day):
-    client = signed_in_client(app, factory.user("resident"))
+    client = signed_in_client(app, _new_resident(factory))
     resp = client.post("/logs/new", data=_log_form(day))
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "before you joined the Green Community" in page
@@ -65,7 +69,7 @@ def test_a_resident_cannot_log_before_joining(app, factory, db, day):
 
 
 def test_a_resident_can_log_the_week_before_joining(app, factory, db):
-    client = signed_in_client(app, factory.user("resident"))
+    client = signed_in_client(app, _new_resident(factory))
     client.post("/logs/new", data=_log_form(date.today() - timedelta(days=3)))
     assert db.session.scalar(select(func.count()).select_from(EcoLog)) == 1
 

@@ -18,7 +18,7 @@ from greenapp.models.experts import Guide
 from greenapp.models.user import ROLES, User
 from greenapp.services import proposals as proposal_service
 from tests.community_helpers import make_challenge
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, REGISTERED
 from tests.security_helpers import signed_in_client
 
 _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")  # fast, tests only
@@ -49,7 +49,7 @@ class World:
         for role in ROLES:
             user = User(email=f"{role}@access.example.org", display_name=role, role=role,
                         school=school if role == "coordinator" else None,
-                        password_hash=_HASH)
+                        password_hash=_HASH, created_at=REGISTERED)
             db.session.add(user)
             self.users[role] = user
         db.session.commit()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from werkzeug.security import generate_password_hash
 
 from greenapp.models.user import ROLES, User
+from tests.conftest import REGISTERED
 from tests.xss_helpers import PAYLOADS, crawl, seed_embedded, seed_payloads
 
 _HASH = generate_password_hash("correct-horse-battery", method="pbkdf2:sha256:1000")
@@ -20,7 +21,8 @@ def make_world(factory, db) -> tuple[dict[str, User], dict]:
     users = {}
     for role in ROLES:
         user = User(email=f"{role}@xss.example.org", display_name=f"{role} xss", role=role,
-                    school=school if role == "coordinator" else None, password_hash=_HASH)
+                    school=school if role == "coordinator" else None, password_hash=_HASH,
+                    created_at=REGISTERED)
         db.session.add(user)
         users[role] = user
     target = User(email="edited@xss.example.org", display_name="edited by the admin form",

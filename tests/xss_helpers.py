@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from greenapp.extensions import db as _db
 from greenapp.models.user import User
@@ -177,11 +178,11 @@ def row_id(name: str) -> object:
 def url_for_rule(app: Flask, rule, overrides: dict | None = None) -> str:
     args = {}
     for arg in rule.arguments:
-        kind = type(rule._converters[arg]).__name__
+        is_int = isinstance(rule._converters[arg], IntegerConverter)
         if overrides and arg in overrides:
             args[arg] = overrides[arg]
         else:
-            args[arg] = row_id(arg) if kind == "IntegerConverter" else "x"
+            args[arg] = row_id(arg) if is_int else "x"
     with app.test_request_context():
         return app.url_for(rule.endpoint, **args)
 

@@ -86,11 +86,21 @@ def index():
     )
 
 
-@bp.route("/export.csv", defaults={"fmt": "csv"})
-@bp.route("/export.xlsx", defaults={"fmt": "xlsx"})
+@bp.route("/export.csv")
 @role_required(*LOGGERS, *STAFF_ROLES)
-def export(fmt: str):
-    """The entries of the list's current filter as CSV or XLSX."""
+def export_csv():
+    """The entries of the list's current filter as CSV (UTF-8 with BOM)."""
+    return _export("csv")
+
+
+@bp.route("/export.xlsx")
+@role_required(*LOGGERS, *STAFF_ROLES)
+def export_xlsx():
+    """The entries of the list's current filter as an XLSX workbook."""
+    return _export("xlsx")
+
+
+def _export(fmt: str) -> Response:
     _form, flt = _filter()
     stmt = log_service.visible_logs(current_user, flt)
     name = f"eco-actions-{today_in(_owner_tz()):%Y%m%d}.{fmt}"

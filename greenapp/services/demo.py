@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select
@@ -68,7 +68,9 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
         if db.session.scalar(select(User).where(User.email == email)) is None:
             user = User(email=email, display_name=name, role=role,
                         school=schools[school_index] if school_index is not None else None,
-                        district="Орталық" if role == "resident" else None)
+                        district="Орталық" if role == "resident" else None,
+                        # registered before the year of entries seeded for them
+                        created_at=datetime.now(UTC) - timedelta(days=400))
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             created["users"] += 1
