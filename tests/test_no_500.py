@@ -2,7 +2,7 @@
 
 For each route and method (from the live URL map, so tomorrow's route is walked
 tomorrow), hypothesis draws a role (anonymous and every role of greenapp.models.user),
-values for every path parameter (real ids, 0, ids above 2**63, odd text), query
+values for every path parameter (real ids, 0, 2**31, 2**63 and more, odd text), query
 parameters and form fields (every field name of every form in the app, on top of a
 valid baseline so that the service code behind validation is reached too), with the
 values that used to break things: dates in year 1 and 9999, NUL and other control
@@ -133,9 +133,10 @@ def _path(rule: str, endpoint: str, world: World, role: str, data) -> str:
         if conv == "int":
             real = world.param(name, role)
             choice = data.draw(st.sampled_from(
-                ["real", "real", "0", "2**63-1", "2**63", "2**64", "huge"]), label=name)
-            value = {"real": real, "0": 0, "2**63-1": 2**63 - 1, "2**63": 2**63,
-                     "2**64": 2**64, "huge": 10**30}[choice]
+                ["real", "real", "0", "2**31-1", "2**31", "2**63", "2**64", "huge"]),
+                label=name)
+            value = {"real": real, "0": 0, "2**31-1": 2**31 - 1, "2**31": 2**31,
+                     "2**63": 2**63, "2**64": 2**64, "huge": 10**30}[choice]
             return str(value)
         real = TEXT_PARAMS.get((endpoint, name), "x")
         text = data.draw(st.one_of(st.just(real), VALUES), label=name)
@@ -229,6 +230,8 @@ def test_out_of_range_dates_are_named_next_to_the_field(app, factory, db):
 
 
 @pytest.mark.parametrize("path", ["/community/challenges/9223372036854775808",
+                                  "/community/challenges/2147483648",
+                                  "/experts/proposals/2147483648/edit",
                                   "/logs/99999999999999999999999",
                                   "/experts/proposals/9223372036854775808",
                                   "/schools/18446744073709551616"])
@@ -239,6 +242,7 @@ def test_ids_above_2_63_are_a_404_even_for_anonymous(client, path):
 def test_a_page_number_above_2_63_is_a_404(app, factory, db):
     client = signed_in_client(app, factory.user("admin"))
     assert client.get("/logs/?page=9223372036854775808").status_code == 404
+    client.post("/community/notifications/read", data={"notification_id": "2147483648"})
     assert client.get("/experts/decisions?page=99999999999999999999").status_code == 404
 
 

@@ -7,8 +7,8 @@ from werkzeug.routing import IntegerConverter
 
 from greenapp.forms import has_control_characters
 
-# The largest id a database integer column holds (PostgreSQL BIGINT, SQLite INTEGER).
-MAX_ID = 2**63 - 1
+# The largest id every id column holds: PostgreSQL INTEGER is 32-bit (SQLite's 64-bit).
+MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 
 
@@ -23,7 +23,7 @@ class BoundedIntConverter(IntegerConverter):
 def bounded_int(text: str | None, default: int | None = None, maximum: int = MAX_ID
                 ) -> int | None:
     """An ASCII whole number in 0..maximum, else `default` (for ids read from forms)."""
-    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 19:
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 12:
         return default
     value = int(text)
     return value if value <= maximum else default

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from greenapp.extensions import db
+from greenapp.main.guards import bounded_int
 from greenapp.models.impact import Tariff
 from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.services import impact
@@ -105,8 +106,8 @@ def report(subject: str, date_from: date, date_to: date) -> Report:
             by_currency[currency] = by_currency.get(currency, 0) + int(pupils or 0)
     else:
         # ASCII digits only ("٣".isdigit() is True) and no id a database cannot hold.
-        school = (db.session.get(School, int(subject))
-                  if subject.isascii() and subject.isdigit() and len(subject) < 19 else None)
+        school_id = bounded_int(subject)
+        school = db.session.get(School, school_id) if school_id is not None else None
         if school is None:
             raise ValidationFailed(_l("Choose a school from the list."), "subject")
         scope = Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,))
