@@ -32,6 +32,9 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
+    from greenapp.main.guards import register_guards
+
+    register_guards(app)  # the bounded <int:> converter must exist before the routes
     register_blueprints(app)
     register_hooks(app)
     register_commands(app)

@@ -1,10 +1,54 @@
-"""Helpers shared by every blueprint's forms."""
+"""Helpers shared by every blueprint's forms: the base form and error placement."""
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import DateField
 
 from greenapp.services.errors import ValidationFailed
+
+# Every date a person may type or put in a URL lies in this window; anything outside
+# answers a message next to the field instead of overflowing date arithmetic.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def has_control_characters(text: str) -> bool:
+    """True if text holds NUL or another control character (tab and newlines allowed)."""
+    return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS
+               for ch in text)
+
+
+class BaseForm(FlaskForm):
+    """FlaskForm that refuses control characters and out-of-range dates in every field.
+
+    Runs before any field validator, so no validator (some query the database) ever
+    sees a NUL byte: PostgreSQL refuses NUL in text, which used to surface as a 500.
+    """
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
+        """Refuse control characters first; then the fields' own validators and dates."""
+        bad = False
+        for field in self:
+            values = field.raw_data or []
+            if any(isinstance(v, str) and has_control_characters(v) for v in values):
+                field.errors = [str(_l("Remove the control characters (such as NUL) "
+                                       "from this field."))]
+                bad = True
+        ok = False if bad else super().validate(extra_validators)
+        for field in self:
+            if isinstance(field, DateField) and isinstance(field.data, date) and not (
+                    MIN_DATE <= field.data <= MAX_DATE):
+                field.errors = [*field.errors, str(_l(
+                    "Enter a date between %(start)s and %(end)s.",
+                    start=MIN_DATE.year, end=MAX_DATE.year))]
+                ok = False
+        return ok
 
 
 def show_error(form: FlaskForm, exc: ValidationFailed, fallback: str) -> None:

@@ -24,7 +24,7 @@ from greenapp.models.log import EcoLog
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User
 from greenapp.services import logs as log_service
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, REGISTERED
 
 # No per-example deadline: on a busy shared machine a pure function can take 300 ms, and
 # speed is shown by the benchmark, never by a timed assertion.
@@ -163,6 +163,7 @@ class Factory:
 
     def user(self, role: str = "resident", school: School | None = None, **kw) -> User:
         self.n += 1
+        kw.setdefault("created_at", REGISTERED)
         if role == "coordinator" and school is None:
             school = self.school()
         user = User(

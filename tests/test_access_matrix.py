@@ -20,13 +20,14 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.routing import IntegerConverter
 
 from greenapp import create_app
 from greenapp.extensions import db as _db
 from greenapp.models.log import EcoLog
 from greenapp.models.user import ROLES, User
 from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
-from tests.helpers import FAST_HASH, signed_in_client
+from tests.helpers import FAST_HASH, REGISTERED, signed_in_client
 
 ANONYMOUS = "anonymous"
 ALL = (ANONYMOUS, *ROLES)
@@ -78,7 +79,7 @@ class World:
 
     def _user(self, role: str, school, tag: str = "") -> User:
         user = User(email=f"{tag or role}@matrix.example.org", display_name=f"{role} {tag}",
-                    role=role, school=school, password_hash=FAST_HASH)
+                    role=role, school=school, password_hash=FAST_HASH, created_at=REGISTERED)
         self.db.session.add(user)
         self.db.session.commit()
         return user
@@ -126,8 +127,7 @@ def _fill(rule: str, world: World, role: str) -> str:
     values = {}
     for arg in app_rule.arguments:
         conv = app_rule._converters[arg]
-        kind = type(conv).__name__
-        values[arg] = (world.param(arg, role) if kind == "IntegerConverter"
+        values[arg] = (world.param(arg, role) if isinstance(conv, IntegerConverter)
                        else TEXT_PARAMS[(app_rule.endpoint, arg)])
     with _APP.test_request_context():
         return _APP.url_for(app_rule.endpoint, **values)

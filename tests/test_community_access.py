@@ -16,7 +16,7 @@ import pytest
 from greenapp.models.experts import Guide
 from greenapp.models.user import ROLES, User
 from greenapp.services import proposals as proposal_service
-from tests.helpers import FAST_HASH, make_challenge, signed_in_client
+from tests.helpers import FAST_HASH, REGISTERED, make_challenge, signed_in_client
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -45,7 +45,7 @@ class World:
         for role in ROLES:
             user = User(email=f"{role}@access.example.org", display_name=role, role=role,
                         school=school if role == "coordinator" else None,
-                        password_hash=FAST_HASH)
+                        password_hash=FAST_HASH, created_at=REGISTERED)
             db.session.add(user)
             self.users[role] = user
         db.session.commit()

@@ -93,9 +93,9 @@ def test_savings_report_per_school_and_per_pupil_with_csv(client, factory, login
     resp = client.get(f"/experts/savings.csv?subject={school.id}")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     assert "attachment" in resp.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
-    assert rows[0]["money_saved"] == "100.00" and rows[0]["currency"] == "KZT"
-    assert rows[0]["money_saved_per_pupil"] == "1.00" and rows[0]["quantity"] == "400.000"
+    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0]["Money saved"] == "100.00" and rows[0]["Currency"] == "KZT"
+    assert rows[0]["Money saved per pupil"] == "1.00" and rows[0]["Quantity"] == "400.000"
 
 
 def test_community_report_and_resident_home_show_money(client, factory, login, db):

@@ -40,7 +40,7 @@ def test_scientist_adds_factor_from_today_and_last_year_does_not_move(
     login(factory.user("scientist"))
     today = date.today()
     resp = client.post("/impact/factors", data={
-        "country": "KZ", "category": "energy", "fraction": "", "value": "0,9",
+        "country": "KZ", "category": "energy", "fraction": "", "value": "0.9",
         "source": "New grid study 2026", "valid_from": today.isoformat()})
     assert resp.status_code == 302
     factory.log(coordinator, category="energy", quantity="10", unit="kWh",

@@ -11,7 +11,7 @@ from greenapp.models.school import School
 def _data(**kw):
     data = {"name": "Kyzylorda School No. 9", "city": "Kyzylorda", "country": "KZ",
             "address": "Abai Ave 1", "pupils": "640", "joined_on": "2024-09-01",
-            "target_water": "300000", "target_energy": "12 000,5", "target_waste": "",
+            "target_water": "300000", "target_energy": "12,000.5", "target_waste": "",
             "target_trees": "40", "target_outreach": ""}
     data.update(kw)
     return data

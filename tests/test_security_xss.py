@@ -7,7 +7,7 @@ tests/e2e/test_xss_browser.py.
 from __future__ import annotations
 
 from greenapp.models.user import ROLES, User
-from tests.helpers import FAST_HASH, PAYLOADS, crawl, seed_embedded, seed_payloads
+from tests.helpers import FAST_HASH, PAYLOADS, REGISTERED, crawl, seed_embedded, seed_payloads
 
 
 def make_world(factory, db) -> tuple[dict[str, User], dict]:
@@ -16,7 +16,8 @@ def make_world(factory, db) -> tuple[dict[str, User], dict]:
     users = {}
     for role in ROLES:
         user = User(email=f"{role}@xss.example.org", display_name=f"{role} xss", role=role,
-                    school=school if role == "coordinator" else None, password_hash=FAST_HASH)
+                    school=school if role == "coordinator" else None, password_hash=FAST_HASH,
+                    created_at=REGISTERED)
         db.session.add(user)
         users[role] = user
     target = User(email="edited@xss.example.org", display_name="edited by the admin form",

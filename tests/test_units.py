@@ -14,7 +14,7 @@ from greenapp.services.units import UNIT_FACTORS, to_canonical
     ("category", "text", "unit", "expected"),
     [
         ("water", "1.5", "m3", "1500"),
-        ("water", "1,5", "m3", "1500"),  # a decimal comma, as typed in ru/kk/be
+        ("water", "1,000", "L", "1000"),  # English: "," groups thousands (test_numbers)
         ("water", "0.001", "m3", "1"),
         ("water", "250.5", "L", "250.5"),
         ("energy", "1234", "Wh", "1.234"),

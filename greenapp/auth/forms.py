@@ -1,10 +1,10 @@
 """Forms for signing in, registering and managing accounts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.services.users import MIN_PASSWORD
 
 

@@ -1,10 +1,10 @@
 """Challenge form and the small POST forms of the community pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.models.community import AUDIENCE_BOTH, AUDIENCE_RESIDENTS, AUDIENCE_SCHOOLS
 from greenapp.services.units import CATEGORIES, CATEGORY_LABELS, FRACTION_LABELS, FRACTIONS
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from greenapp.community.forms import ActionForm, ChallengeForm
 from greenapp.extensions import db
 from greenapp.forms import show_error
+from greenapp.main.guards import bounded_int
 from greenapp.models.community import Challenge
 from greenapp.models.log import DailySummary
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST
@@ -21,6 +22,7 @@ from greenapp.services import challenges as svc
 from greenapp.services import guides, notifications, savings
 from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+from greenapp.services.numbers import format_number
 from greenapp.services.safe_redirect import safe_next
 
 bp = Blueprint("community", __name__)
@@ -138,7 +140,7 @@ def challenge_edit(challenge_id: int):
     challenge = _get(challenge_id)
     form = ChallengeForm(obj=challenge if request.method == "GET" else None)
     if request.method == "GET":
-        form.target.data = str(challenge.target.normalize())
+        form.target.data = format_number(challenge.target)
     if form.validate_on_submit():
         try:
             svc.update_challenge(current_user, challenge, _input(form))
@@ -227,7 +229,9 @@ def notifications_read():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    note_id = request.form.get("notification_id", type=int)
+    raw_id = request.form.get("notification_id") or ""
+    # No id: all of them. An unreadable or impossible id marks nothing (never a 500).
+    note_id = bounded_int(raw_id, default=0) if raw_id else None
     notifications.mark_read(current_user.id, note_id)
     db.session.commit()
     target = safe_next(request.form.get("next", ""))

@@ -20,6 +20,7 @@ from greenapp.models.user import COORDINATOR, STAFF_ROLES
 from greenapp.permissions import public, role_required
 from greenapp.services import charts, page_cache, stats
 from greenapp.services.clock import today_in
+from greenapp.services.downloads import content_disposition
 from greenapp.services.stats import Scope
 from greenapp.services.units import CATEGORIES
 
@@ -155,8 +156,8 @@ def _csv(chart_list, chart_id: str, prefix: str) -> Response:
     for chart in chart_list:
         if chart.id == chart_id:
             resp = Response(chart.csv(), mimetype="text/csv")
-            resp.headers["Content-Disposition"] = (
-                f'attachment; filename="{prefix}-{chart.id}.csv"')
+            resp.headers["Content-Disposition"] = content_disposition(
+                f"{prefix}-{chart.id}.csv")
             return resp
     abort(404)
 

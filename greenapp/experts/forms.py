@@ -1,7 +1,6 @@
 """Forms of the scientists', economists' and lawyers' workspaces."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     RadioField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.models.experts import KIND_DEMAND, KIND_GUIDE, KIND_PROPOSAL, KIND_TIP
 from greenapp.services.i18n import LANGUAGE_NAMES
 from greenapp.services.units import CATEGORIES, CATEGORY_LABELS

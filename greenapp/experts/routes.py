@@ -32,6 +32,7 @@ from greenapp.experts.forms import (
 )
 from greenapp.extensions import db
 from greenapp.forms import show_error
+from greenapp.main.guards import bounded_int, page_number
 from greenapp.models.community import Challenge
 from greenapp.models.experts import Guide, Proposal
 from greenapp.models.log import EcoLog
@@ -41,6 +42,7 @@ from greenapp.services import guides as guide_service
 from greenapp.services import proposals as proposal_service
 from greenapp.services import quality, savings
 from greenapp.services.clock import today_in
+from greenapp.services.downloads import content_disposition
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.units import CATEGORY_LABELS
 
@@ -126,7 +128,7 @@ def guide_form(guide_id: int | None = None):
 @role_required(SCIENTIST, ADMIN)
 def quality_queue():
     """Flagged entries waiting for a scientist's decision."""
-    page = db.paginate(quality.queue(), page=request.args.get("page", 1, type=int),
+    page = db.paginate(quality.queue(), page=page_number(),
                        per_page=PER_PAGE, error_out=False)
     return render_template("experts/quality.html", page=page, form=ReviewLogForm(),
                            usual=quality.usual_value,
@@ -183,7 +185,7 @@ def _proposal_input(form: ProposalForm) -> proposal_service.ProposalInput:
     return proposal_service.ProposalInput(
         kind=form.kind.data, title=form.title.data or "", text=form.text.data or "",
         category=form.category.data, district=form.district.data or "",
-        challenge_id=int(raw) if raw.isdigit() else None,
+        challenge_id=bounded_int(raw),
         evidence_path=form.evidence_path.data or "")
 
 
@@ -195,7 +197,7 @@ def proposals():
     if status not in proposal_service.status_labels():
         status = None
     page = db.paginate(proposal_service.listing(status),
-                       page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+                       page=page_number(), per_page=PER_PAGE,
                        error_out=False)
     return render_template("experts/proposals.html", page=page, status=status,
                            labels=proposal_service.status_labels(),
@@ -206,7 +208,7 @@ def proposals():
 @public
 def decisions():
     """The public list of accepted, rejected and forwarded proposals."""
-    page = db.paginate(proposal_service.decided(), page=request.args.get("page", 1, type=int),
+    page = db.paginate(proposal_service.decided(), page=page_number(),
                        per_page=PER_PAGE, error_out=False)
     return render_template("experts/decisions.html", page=page,
                            labels=proposal_service.status_labels())
@@ -329,6 +331,7 @@ def proposal_support(proposal_id: int):
 def _savings_request() -> tuple[SavingsForm, str, date, date]:
     form = SavingsForm(request.args)
     form.subject.choices = savings.subjects()
+    form.validate()  # out-of-range dates and control characters: a message, the defaults
     today = today_in(None)
     date_to = form.date_to.data if form.date_to.data and not form.date_to.errors else today
     date_from = (form.date_from.data if form.date_from.data and not form.date_from.errors
@@ -364,7 +367,7 @@ def savings_csv():
         abort(400)
     name = f"savings-{subject}-{date_from:%Y%m}-{date_to:%Y%m}.csv"
     return Response(savings.to_csv(report), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": content_disposition(name)})
 
 
 @bp.route("/what-if")

@@ -1,11 +1,11 @@
 """Forms of the eco glossary."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.models.glossary import LANGS, POS, SUBJECTS, USAGE
 from greenapp.services.glossary import (
     language_labels,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.services.units import CATEGORY_LABELS, FRACTION_LABELS, FRACTIONS
 
 COUNTRY_CHOICES = [("KZ", _l("Kazakhstan")), ("BY", _l("Belarus"))]

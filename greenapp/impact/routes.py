@@ -24,6 +24,7 @@ from greenapp.services import impact as impact_service
 from greenapp.services import places as place_service
 from greenapp.services.clock import today_in
 from greenapp.services.errors import ValidationFailed
+from greenapp.services.numbers import format_number
 
 bp = Blueprint("impact", __name__)
 
@@ -160,7 +161,7 @@ def factor_edit(factor_id: int):
     factor = db.session.get(ImpactFactor, factor_id) or abort(404)
     form = FactorForm(obj=factor)
     if not form.is_submitted():
-        form.value.data = str(factor.kg_co2e_per_unit.normalize())
+        form.value.data = format_number(factor.kg_co2e_per_unit)
         form.confirm.data = ""
     pending: list[date] = []
     if form.validate_on_submit():
@@ -212,7 +213,7 @@ def tariff_edit(tariff_id: int):
     form = TariffForm(obj=tariff)
     _city_choices(form)
     if not form.is_submitted():
-        form.value.data = str(tariff.price_per_unit.normalize())
+        form.value.data = format_number(tariff.price_per_unit)
         form.confirm.data = ""
     pending: list[date] = []
     if form.validate_on_submit():

@@ -1,7 +1,6 @@
 """The eco-action form and the list filter."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -13,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.services.units import (
     CATEGORIES,
     CATEGORY_LABELS,

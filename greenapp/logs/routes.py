@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -12,18 +12,22 @@ from greenapp.evidence import uploads
 from greenapp.extensions import db
 from greenapp.forms import show_error
 from greenapp.logs.forms import DeleteForm, FilterForm, LogForm
+from greenapp.main.guards import page_number
 from greenapp.models.log import EcoLog
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, STAFF_ROLES
 from greenapp.permissions import role_required
-from greenapp.services import audit
+from greenapp.services import audit, log_export
 from greenapp.services import evidence as evidence_service
 from greenapp.services import logs as log_service
 from greenapp.services.clock import today_in
+from greenapp.services.downloads import content_disposition
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+from greenapp.services.numbers import format_number
 
 bp = Blueprint("logs", __name__)
 PER_PAGE = 50
 LOGGERS = (COORDINATOR, RESIDENT)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _input(form: LogForm) -> log_service.LogInput:
@@ -52,22 +56,28 @@ def _owner_tz() -> str | None:
     return school.timezone if school else None
 
 
+def _filter() -> tuple[FilterForm, log_service.LogFilter]:
+    form = FilterForm(request.args)
+    form.validate()
+    category = form.category.data if not form.category.errors else None
+    flt = log_service.LogFilter(
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+        category=category or None,
+        include_deleted=form.deleted.data == "1",
+    )
+    return form, flt
+
+
 @bp.route("/")
 @role_required(*LOGGERS, *STAFF_ROLES)
 def index():
     """The logs this user may see, filtered, with exact totals per category."""
-    form = FilterForm(request.args)
-    form.validate()
-    flt = log_service.LogFilter(
-        date_from=form.date_from.data if not form.date_from.errors else None,
-        date_to=form.date_to.data if not form.date_to.errors else None,
-        category=form.category.data or None,
-        include_deleted=form.deleted.data == "1",
-    )
+    form, flt = _filter()
     # Owners are shown per row: load them with the page, not one query per row.
     stmt = log_service.visible_logs(current_user, flt).options(
         selectinload(EcoLog.school), selectinload(EcoLog.resident))
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+    page = db.paginate(stmt, page=page_number(), per_page=PER_PAGE,
                        error_out=False)
     count_stmt = log_service.visible_logs(current_user, log_service.LogFilter(
         date_from=flt.date_from, date_to=flt.date_to, category=flt.category))
@@ -75,9 +85,36 @@ def index():
     args = {k: v for k, v in request.args.items() if k != "page"}
     files = evidence_service.files_for_logs([log.id for log in page.items])
     return render_template(
-        "logs/index.html", page=page, form=form, totals=totals, args=args,
+        "logs/index.html", page=page, form=form, totals=totals, args=args, flt=flt,
         can_log=current_user.role in LOGGERS, delete_form=DeleteForm(), files=files,
     )
+
+
+@bp.route("/export.csv")
+@role_required(*LOGGERS, *STAFF_ROLES)
+def export_csv():
+    """The entries of the list's current filter as CSV (UTF-8 with BOM)."""
+    return _export("csv")
+
+
+@bp.route("/export.xlsx")
+@role_required(*LOGGERS, *STAFF_ROLES)
+def export_xlsx():
+    """The entries of the list's current filter as an XLSX workbook."""
+    return _export("xlsx")
+
+
+def _export(fmt: str) -> Response:
+    _form, flt = _filter()
+    stmt = log_service.visible_logs(current_user, flt)
+    name = f"eco-actions-{today_in(_owner_tz()):%Y%m%d}.{fmt}"
+    if fmt == "xlsx":
+        body, mimetype = log_export.to_xlsx(stmt), XLSX
+    else:
+        body, mimetype = log_export.to_csv(stmt).encode("utf-8"), "text/csv"
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = content_disposition(name)
+    return resp
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -130,7 +167,7 @@ def edit(log_id: int):
         abort(403)
     form = LogForm(obj=log if request.method == "GET" else None)
     if request.method == "GET":
-        form.quantity.data = str(log.quantity_entered)
+        form.quantity.data = format_number(log.quantity_entered)
         form.unit.data = log.unit_entered
         form.version.data = str(log.version)
     status = 200
@@ -150,7 +187,9 @@ def edit(log_id: int):
             log = _get_log(log_id)
         else:
             db.session.commit()
-            flash(_("Entry updated."), "success")
+            # Echo the stored value so a misread number is seen at once.
+            flash(_("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category)),
+                  "success")
             return redirect(url_for("logs.index"))
     return render_template("logs/form.html", form=form, log=log,
                            files=_files(log)), status

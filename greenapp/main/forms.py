@@ -1,7 +1,8 @@
 """Small forms used on every page."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
+
+from greenapp.forms import BaseForm as FlaskForm
 
 
 class LanguageForm(FlaskForm):

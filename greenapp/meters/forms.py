@@ -1,7 +1,6 @@
 """Forms for meters, readings and the baseline choice."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     MultipleFileField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.models.meters import BASELINE_MODES, METER_KINDS, READING_KINDS
 from greenapp.services.meters import (
     BASELINE_LABELS,

@@ -1,9 +1,10 @@
 """The city form used by admins."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from greenapp.forms import BaseForm as FlaskForm
 
 
 class CityForm(FlaskForm):

@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from greenapp.forms import BaseForm as FlaskForm
 from greenapp.services.units import CANONICAL_UNIT, CATEGORY_LABELS, UNIT_SHORT
 
 

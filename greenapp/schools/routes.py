@@ -16,6 +16,7 @@ from greenapp.services import audit
 from greenapp.services import places as place_service
 from greenapp.services import schools as school_service
 from greenapp.services.errors import ValidationFailed
+from greenapp.services.numbers import format_number
 from greenapp.services.units import CATEGORIES, CATEGORY_LABELS
 
 bp = Blueprint("schools", __name__)
@@ -93,7 +94,7 @@ def edit(school_id: int):
         form.city.data = school.city_name
         for category in CATEGORIES:
             value = school.target_for(category)
-            getattr(form, f"target_{category}").data = "" if value is None else str(value)
+            getattr(form, f"target_{category}").data = "" if value is None else format_number(value)
     if form.validate_on_submit():
         done = _save(form, school)
         if done:

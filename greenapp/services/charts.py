@@ -9,8 +9,7 @@ translated here; numbers use the locale's separators (layout.separators).
 
 from __future__ import annotations
 
-import csv
-import io
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +23,7 @@ from flask_babel import gettext as _
 from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.services import impact, stats
 from greenapp.services.demo_text import demo_text
+from greenapp.services.downloads import csv_text
 from greenapp.services.stats import Scope
 from greenapp.services.units import (
     CANONICAL_UNIT,
@@ -41,6 +41,20 @@ EVIDENCE_COLORS = {"metered": "#1b7a43", "document": "#59a14f", "self": "#b8d8a8
 CATEGORY_COLORS = {"water": "#2f7fc1", "energy": "#e8a33d", "waste": "#6b8e23",
                    "trees": "#1b7a43", "outreach": "#8e5ea2"}
 CITY_COLORS = ["#2f7fc1", "#d0573b", "#59a14f", "#8e5ea2"]
+
+
+def label(text: object) -> str:
+    """User text placed in a figure, escaped so Plotly shows it as text.
+
+    Plotly renders a subset of HTML in names, ticks, titles and hover text (<a href>,
+    <b>, <br> ...): a school named '<a href=...>' would become a live link.
+    """
+    return html.escape(str(text), quote=True)
+
+
+def unescape_label(text: object) -> str:
+    """The plain text of a label (for the CSV, which is not HTML)."""
+    return html.unescape(str(text))
 
 
 def num(value: Decimal | int | float | None, places: int = 3) -> int | float:
@@ -88,21 +102,45 @@ def figure(traces: list[dict], y_title: str, x_title: str = "", barmode: str = "
         )
     if not horizontal:
         layout["xaxis"]["type"] = "category"
-    return {"data": traces, "layout": layout}
+    for axis in ("xaxis", "yaxis"):
+        layout[axis]["title"]["text"] = label(layout[axis]["title"]["text"])
+    return {"data": [_escaped(t) for t in traces], "layout": layout}
+
+
+TEXT_KEYS = ("name", "text", "hovertext")
+TEXT_ARRAYS = ("x", "y", "text", "hovertext")
+
+
+def _escaped(trace: dict) -> dict:
+    """The one place user text enters a figure: names, category ticks, texts escaped."""
+    out = dict(trace)
+    for key in TEXT_KEYS:
+        if isinstance(out.get(key), str):
+            out[key] = label(out[key])
+    for key in TEXT_ARRAYS:
+        if isinstance(out.get(key), list):
+            out[key] = [label(v) if isinstance(v, str) else v for v in out[key]]
+    return out
 
 
 def figure_csv(fig: dict, x_name: str, y_name: str) -> str:
-    """Every point of every trace as CSV rows: series, x, y (exactly as drawn)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow([pgettext("CSV column", "Series"), x_name, y_name])
+    """Every point of every trace as CSV rows: series, x, y, unit (exactly as drawn).
+
+    In the reader's language, UTF-8 with a BOM, and no cell a spreadsheet would run.
+    """
+    layout = fig.get("layout", {})
+    rows = []
     for trace in fig["data"]:
         xs, ys = trace.get("x", []), trace.get("y", [])
+        axis = "xaxis" if trace.get("orientation") == "h" else "yaxis"
+        unit = unescape_label(layout.get(axis, {}).get("title", {}).get("text", ""))
         if trace.get("orientation") == "h":
             xs, ys = ys, xs
+        name = unescape_label(trace.get("name", ""))
         for x, y in zip(xs, ys, strict=False):
-            writer.writerow([trace.get("name", ""), x, "" if y is None else y])
-    return buf.getvalue()
+            rows.append([name, unescape_label(x) if isinstance(x, str) else x,
+                         "" if y is None else y, unit])
+    return csv_text([pgettext("CSV column", "Series"), x_name, y_name, _("Unit")], rows)
 
 
 @dataclass

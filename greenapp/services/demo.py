@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, insert, select
@@ -71,7 +71,9 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
             user = User(email=email, display_name=name, role=role,
                         school=schools[school_index] if school_index is not None else None,
                         district="Орталық" if role == "resident" else None,
-                        locale=DEMO_LOCALES.get(email))
+                        locale=DEMO_LOCALES.get(email),
+                        # registered before the year of entries seeded for them
+                        created_at=datetime.now(UTC) - timedelta(days=400))
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             created["users"] += 1

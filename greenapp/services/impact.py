@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -50,6 +50,7 @@ from greenapp.models.place import COUNTRY_CURRENCY, City
 from greenapp.models.user import ADMIN, ECONOMIST, SCIENTIST, User
 from greenapp.services import audit
 from greenapp.services.errors import PermissionDenied, ValidationFailed
+from greenapp.services.numbers import current_locale, parse_number
 from greenapp.services.stats import (
     OWNER_RESIDENT,
     OWNER_SCHOOL,
@@ -247,12 +248,8 @@ class TariffInput:
 
 
 def _parse_rate(text: str, field_name: str) -> Decimal:
-    cleaned = (text or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationFailed(_l("Enter a number, for example 0.45."), field_name) from None
-    if not value.is_finite() or value < 0:
+    value = parse_number(text, current_locale(), field_name)
+    if value < 0:
         raise ValidationFailed(_l("Enter zero or a positive number."), field_name)
     if value.adjusted() > 9:
         raise ValidationFailed(_l("This number is far too large."), field_name)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, false, func, select
 
 from greenapp.extensions import db
 from greenapp.models.base import utcnow
-from greenapp.models.log import REVIEW_STATES, EcoLog
+from greenapp.models.log import REVIEW_REJECTED, REVIEW_STATES, EcoLog
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, STAFF_ROLES, User
 from greenapp.services import audit, stats, summary
@@ -31,6 +33,8 @@ AUDITED_FIELDS = (
     "action_date", "evidence", "note",
 )
 NOTE_MAX = 1000
+# A resident may log what they did in the week before registering, nothing older.
+RESIDENT_GRACE_DAYS = 7
 
 
 @dataclass
@@ -46,7 +50,16 @@ class LogInput:
     note: str = ""
 
 
-def _validate(data: LogInput, school: School | None) -> dict:
+def resident_earliest_date(resident: User) -> date | None:
+    """The earliest action date a resident may log: a week before registering."""
+    if resident.created_at is None:
+        return None
+    tz = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    registered = resident.created_at.astimezone(tz).date()
+    return registered - timedelta(days=RESIDENT_GRACE_DAYS)
+
+
+def _validate(data: LogInput, school: School | None, resident: User | None = None) -> dict:
     """Check a LogInput against every rule; return the values to store."""
     if data.category not in CATEGORIES:
         raise ValidationFailed(_l("Choose a category."), "category")
@@ -67,6 +80,13 @@ def _validate(data: LogInput, school: School | None) -> dict:
         raise ValidationFailed(
             _l("The date is before the school joined the programme (%(day)s).",
                day=format_date(school.joined_on, "long")),
+            "action_date",
+        )
+    earliest = resident_earliest_date(resident) if resident is not None else None
+    if earliest is not None and data.action_date < earliest:
+        raise ValidationFailed(
+            _l("The date is before you joined the Green Community; actions from %(day)s "
+               "on can be logged.", day=format_date(earliest)),
             "action_date",
         )
     note = (data.note or "").strip()
@@ -113,7 +133,7 @@ def create_log(actor: User, data: LogInput) -> EcoLog:
     """Validate and store a new log for the actor's school or the actor."""
     owner = owner_for(actor)
     school = owner if isinstance(owner, School) else None
-    values = _validate(data, school)
+    values = _validate(data, school, None if school else actor)
     log = EcoLog(
         school_id=school.id if school else None,
         resident_id=None if school else actor.id,
@@ -141,7 +161,7 @@ def update_log(actor: User, log: EcoLog, data: LogInput, expected_version: int) 
             _l("Someone else changed this entry while you were editing it. "
                "Review their version below and make your change again.")
         )
-    values = _validate(data, log.school)
+    values = _validate(data, log.school, log.resident if log.school is None else None)
     before = audit.snapshot(log, AUDITED_FIELDS)
     old_key, old_qty, counted = summary.key_of(log), log.quantity, log.counts
     for name, value in values.items():
@@ -236,9 +256,14 @@ def visible_logs(user: User, flt: LogFilter) -> Select:
 
 
 def totals_by_category(stmt: Select) -> dict[str, Decimal]:
-    """Return the canonical total per category of the logs a select() finds."""
+    """The canonical total per category of the counted logs a select() finds.
+
+    Like every dashboard: deleted and rejected entries are listed but never counted.
+    """
     sub = stmt.order_by(None).subquery()
     rows = db.session.execute(
-        select(sub.c.category, func.sum(sub.c.quantity)).group_by(sub.c.category)
+        select(sub.c.category, func.sum(sub.c.quantity))
+        .where(sub.c.deleted_at.is_(None), sub.c.review_status != REVIEW_REJECTED)
+        .group_by(sub.c.category)
     )
     return {cat: Decimal(total) for cat, total in rows}

@@ -7,6 +7,7 @@ legal basis (the norm relied on) and a decision text; the author is notified.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -178,6 +179,34 @@ def support(actor: User, proposal: Proposal) -> None:
     db.session.refresh(proposal)
 
 
+# The kinds of act a decision may rely on (stems, in en, ru, kk and be).
+_ACT_STEMS = (
+    "law", "code", "decree", "order", "resolution", "constitution", "regulation", "rules",
+    "закон", "кодекс", "кодэкс", "указ", "постановлен", "пастанов", "приказ",
+    "загад", "правил", "правіл", "конституц", "канстытуц", "решени", "рашэнн", "заң",
+    "жарлы", "қаулы", "бұйрық", "ереже", "положени", "палажэнн", "договор", "дагавор",
+    "конвенц", "канвенц", "шарт",
+)
+# An article (or paragraph/section) with its number, written the ways the four
+# languages write it: "art. 27", "Article 5", "ст. 27", "статья 27", "арт. 3",
+# "артыкул 3", "27-бап", "п. 3", "§ 4".
+_ARTICLE = re.compile(
+    r"(?:\b(?:art|arts|article|articles|section|ст|статья|статьи|статье|статьёй|арт"
+    r"|артыкул|артыкула|артыкулам|бап|бабы|баптың|тармақ|тармағы|пункт|пункта|п|ч|част"
+    r"|часть|частка|частка)\.?\s*№?\s*\d+)|(?:\d+\s*-?\s*(?:бап|бабы|баптың|тармақ|тармағы)"
+    r"\b)|(?:§\s*\d+)",
+    re.IGNORECASE,
+)
+
+
+def cites_a_norm(text: str) -> bool:
+    """True if text names an act (law, code, decree ...) and an article with its number."""
+    lowered = text.lower()
+    words = re.findall(r"[^\W\d_]+", lowered)
+    names_act = any(w.startswith(_ACT_STEMS) or w in ("act", "acts") for w in words)
+    return names_act and _ARTICLE.search(text) is not None
+
+
 def review(actor: User, proposal: Proposal, to_status: str, legal_basis: str,
            decision_text: str) -> Proposal:
     """A lawyer moves the proposal on; decisions need a legal basis and a text."""
@@ -192,6 +221,10 @@ def review(actor: User, proposal: Proposal, to_status: str, legal_basis: str,
         if not legal_basis:
             raise ValidationFailed(
                 _l("Name the legal basis: the norm the decision relies on."), "legal_basis")
+        if not cites_a_norm(legal_basis):
+            raise ValidationFailed(
+                _l("Cite the norm: the act and its article, for example “Water Code of the "
+                   "Republic of Kazakhstan, art. 72” or “Кодекс, ст. 72”."), "legal_basis")
         if not decision_text:
             raise ValidationFailed(_l("Write the decision text."), "decision_text")
     if len(legal_basis) > 2000 or len(decision_text) > 10000:

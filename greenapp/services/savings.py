@@ -7,8 +7,6 @@ greenapp.services.stats.Scope; money is never summed across currencies.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -17,14 +15,23 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from greenapp.extensions import db
+from greenapp.main.guards import bounded_int
 from greenapp.models.impact import Tariff
 from greenapp.models.place import City
 from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.models.user import RESIDENT, User
 from greenapp.services import impact, stats
+from greenapp.services.downloads import csv_text
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.stats import Scope
-from greenapp.services.units import CATEGORIES, COUNT_CATEGORIES, parse_decimal
+from greenapp.services.units import (
+    CANONICAL_UNIT,
+    CATEGORIES,
+    CATEGORY_LABELS,
+    COUNT_CATEGORIES,
+    UNIT_SHORT,
+    parse_decimal,
+)
 
 CENT = Decimal("0.01")
 COMMUNITY = "community"
@@ -106,7 +113,9 @@ def report(subject: str, date_from: date, date_to: date) -> Report:
             currency = COUNTRY_CURRENCY.get(country, "")
             by_currency[currency] = by_currency.get(currency, 0) + int(pupils or 0)
     else:
-        school = db.session.get(School, int(subject)) if subject.isdigit() else None
+        # ASCII digits only ("٣".isdigit() is True) and no id a database cannot hold.
+        school_id = bounded_int(subject)
+        school = db.session.get(School, school_id) if school_id is not None else None
         if school is None:
             raise ValidationFailed(_l("Choose a school from the list."), "subject")
         scope = Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,))
@@ -125,22 +134,30 @@ def report(subject: str, date_from: date, date_to: date) -> Report:
             month=r.key["period"], category=r.key["category"], currency=r.currency,
             quantity=r.quantity, amount=r.amount.quantize(CENT),
             per_pupil=rep.per_pupil(r.currency, r.amount), unpriced=r.unpriced_quantity))
-    rep.totals = {c: a.quantize(CENT) for c, a in
-                  impact.totals_by_currency(impact.money_saved(scope, by=())).items() if a}
+    # Round once: each row is rounded to the cent, and the printed total is the sum of
+    # the printed rows, so the page and the CSV always add up.
+    for row in rep.rows:
+        rep.totals[row.currency] = rep.totals.get(row.currency, Decimal(0)) + row.amount
+    rep.totals = {c: a for c, a in rep.totals.items() if a}
     return rep
 
 
 def to_csv(rep: Report) -> str:
-    """The report as CSV (one row per month, category and currency)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["subject", "month", "category", "quantity", "currency",
-                     "money_saved", "money_saved_per_pupil", "unpriced_quantity"])
-    for r in rep.rows:
-        writer.writerow([rep.title, r.month.strftime("%Y-%m"), r.category, r.quantity,
-                         r.currency, r.amount, "" if r.per_pupil is None else r.per_pupil,
-                         r.unpriced])
-    return out.getvalue()
+    """The report as CSV in the reader's language: one row per month, category and
+    currency, then one total row per currency (the sum of the rows above it)."""
+    header = [_l("Report for"), _l("Month"), _l("Category"), _l("Quantity"), _l("Unit"),
+              _l("Currency"), _l("Money saved"), _l("Money saved per pupil"),
+              _l("Quantity without a tariff")]
+    rows: list[list[object]] = [
+        [rep.title, r.month.strftime("%Y-%m"), str(CATEGORY_LABELS[r.category]),
+         r.quantity, str(UNIT_SHORT[CANONICAL_UNIT[r.category]]), r.currency, r.amount,
+         "" if r.per_pupil is None else r.per_pupil, r.unpriced]
+        for r in rep.rows]
+    for currency, total in sorted(rep.totals.items()):
+        rows.append([rep.title, "", str(_l("Total")), "", "", currency, total,
+                     "" if rep.per_pupil(currency, total) is None
+                     else rep.per_pupil(currency, total), ""])
+    return csv_text([str(h) for h in header], rows)
 
 
 @dataclass

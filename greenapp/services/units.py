@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.i18n import fmt_quantity
+from greenapp.services.numbers import current_locale, parse_number
 
 WATER = "water"
 ENERGY = "energy"
@@ -96,18 +97,13 @@ class Quantity:
     canonical: Decimal
 
 
-def parse_decimal(text: str) -> Decimal:
-    """Parse a user-typed number exactly; accepts a decimal comma and spaces."""
-    cleaned = (text or "").strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-    if not cleaned:
-        raise ValidationFailed(_l("Enter a quantity."), "quantity")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationFailed(_l("Enter a number, for example 1.5."), "quantity") from None
-    if not value.is_finite():
-        raise ValidationFailed(_l("Enter a finite number."), "quantity")
-    return value
+def parse_decimal(text: str, field: str = "quantity") -> Decimal:
+    """Parse a user-typed number exactly, the way the interface language writes it.
+
+    The rules live in greenapp.services.numbers (grouping only in valid positions,
+    ambiguous separators refused with both readings, no exponents or underscores).
+    """
+    return parse_number(text, current_locale(), field)
 
 
 def to_canonical(category: str, text: str, unit: str) -> Quantity:

@@ -1,0 +1,316 @@
+"""No 500 from input: a property-based walk of EVERY route in app.url_map, for every role.
+
+For each route and method (from the live URL map, so tomorrow's route is walked
+tomorrow), hypothesis draws a role (anonymous and every role of greenapp.models.user),
+values for every path parameter (real ids, 0, 2**31, 2**63 and more, odd text), query
+parameters and form fields (every field name of every form in the app, on top of a
+valid baseline so that the service code behind validation is reached too), with the
+values that used to break things: dates in year 1 and 9999, NUL and other control
+characters, Arabic-Indic digits, huge numbers, exponents, long text. Every answer must
+be below 500. The normal suite runs a few examples per route (on SQLite and, with
+TEST_DATABASE_URL, on PostgreSQL); `-m slow` runs the big variant.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wtforms.fields.core import UnboundField
+
+from greenapp import create_app
+from greenapp.forms import BaseForm
+from greenapp.models.user import ROLES
+from tests.security_helpers import signed_in_client
+from tests.test_access_matrix import TEXT_PARAMS, World
+
+ANONYMOUS = "anonymous"
+ALL_ROLES = (ANONYMOUS, *ROLES)
+SKIP_METHODS = {"HEAD", "OPTIONS"}
+_APP = create_app("testing")
+YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+
+
+def _routes() -> list[tuple[str, str, str]]:
+    found = []
+    for rule in _APP.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        for method in sorted((rule.methods or set()) - SKIP_METHODS):
+            found.append((rule.rule, rule.endpoint, method))
+    return sorted(found)
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    out = []
+    for sub in cls.__subclasses__():
+        out += [sub, *_all_subclasses(sub)]
+    return out
+
+
+def _field_names() -> list[str]:
+    names = set()
+    for form in _all_subclasses(BaseForm):
+        for attr in dir(form):
+            if isinstance(getattr(form, attr, None), UnboundField):
+                names.add(attr)
+    # Read straight from request.form / request.args by some routes.
+    names |= {"page", "status", "public", "notification_id", "next", "language"}
+    return sorted(names)
+
+
+ROUTES = _routes()
+FIELDS = _field_names()
+
+NASTY = [
+    "", " ", "0", "-1", "1", "9223372036854775807", "9223372036854775808",
+    "18446744073709551616", "9" * 40, "1e309", "-1e309", "NaN", "Infinity", "1_000",
+    "1,200", "1.200", "1 200", "٣", "١٢٣", "１２", "²", "9999-12-01", "0001-01-01",
+    "0001-01-05", "2026-02-30", "10000-01-01", "-0001-01-01", "\x00", "a\x00b",
+    "x\x01y", "\x7f", "\u202e", "\ud7ff", "<script>alert(1)</script>", "=HYPERLINK(\"x\")",
+    "' OR 1=1 --", "x" * 5000, "💧", "week", "month", "city:Kyzylorda", "country:KZ",
+    "community", "all", "submitted", "accepted", "water", "waste", "admin", "resident",
+    "//evil.example", "/\\evil", "https://evil.example/", "y",
+]
+VALUES = st.one_of(
+    st.sampled_from(NASTY),
+    st.text(max_size=30),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat),
+)
+
+# A valid form per endpoint: hypothesis then spoils a few fields, so the code behind
+# validation (services, database) gets the odd values too.
+BASELINES: dict[str, dict[str, str]] = {
+    "logs.new": {"category": "water", "quantity": "5", "unit": "L", "evidence": "self",
+                 "action_date": YESTERDAY, "fraction": "", "note": ""},
+    "logs.edit": {"category": "water", "quantity": "5", "unit": "L", "evidence": "self",
+                  "action_date": YESTERDAY, "fraction": "", "note": "", "version": "1"},
+    "community.challenge_new": {
+        "title": "Water week", "description": "", "category": "water", "fraction": "",
+        "target": "100", "start_date": YESTERDAY, "end_date": date.today().isoformat(),
+        "audience": "both"},
+    "experts.proposal_new": {"kind": "proposal", "title": "Bins at the gate",
+                             "text": "Put sorting bins at every school gate, please.",
+                             "category": "waste", "district": "Shugyla"},
+    "experts.proposal_review": {"status": "accepted", "legal_basis": "Art. 5 of Law 1",
+                                "decision_text": "Accepted."},
+    "experts.what_if": {"city": "Kyzylorda", "category": "water", "percent": "10",
+                        "use_per_pupil": "1000"},
+    "experts.savings_report": {"subject": "schools", "date_from": "2025-01-01",
+                               "date_to": "2025-12-31"},
+    "impact.factors": {"country": "KZ", "category": "water", "fraction": "", "value": "0.5",
+                       "source": "test", "valid_from": YESTERDAY},
+    "impact.tariffs": {"city": "Kyzylorda", "country": "KZ", "category": "water",
+                       "fraction": "", "value": "0.5", "source": "test",
+                       "valid_from": YESTERDAY},
+    "schools.new": {"name": "New School", "city": "Kyzylorda", "country": "KZ",
+                    "address": "", "pupils": "300", "joined_on": YESTERDAY},
+    "auth.register": {"email": "new@example.org", "display_name": "New",
+                      "password": "long-enough-password", "confirm": "long-enough-password"},
+    "auth.login": {"email": "resident@matrix.example.org", "password": "wrong"},
+}
+BASELINES["impact.factor_edit"] = BASELINES["impact.factors"]
+BASELINES["impact.tariff_edit"] = BASELINES["impact.tariffs"]
+BASELINES["schools.edit"] = BASELINES["schools.new"]
+BASELINES["community.challenge_edit"] = BASELINES["community.challenge_new"]
+BASELINES["experts.proposal_edit"] = BASELINES["experts.proposal_new"]
+BASELINES["experts.savings_csv"] = BASELINES["experts.savings_report"]
+for _get in ("logs.index", "dashboards.school", "dashboards.programme",
+             "dashboards.school_csv", "dashboards.programme_csv"):
+    BASELINES[_get] = {"date_from": "2025-01-01", "date_to": "2025-12-31"}
+
+_PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def _path(rule: str, endpoint: str, world: World, role: str, data) -> str:
+    def sub(match: re.Match) -> str:
+        conv, name = match.group(1) or "default", match.group(2)
+        if conv == "int":
+            real = world.param(name, role)
+            choice = data.draw(st.sampled_from(
+                ["real", "real", "0", "2**31-1", "2**31", "2**63", "2**64", "huge"]),
+                label=name)
+            value = {"real": real, "0": 0, "2**31-1": 2**31 - 1, "2**31": 2**31,
+                     "2**63": 2**63, "2**64": 2**64, "huge": 10**30}[choice]
+            return str(value)
+        real = TEXT_PARAMS.get((endpoint, name), "x")
+        text = data.draw(st.one_of(st.just(real), VALUES), label=name)
+        return quote(text, safe="") or "x"
+
+    return _PARAM.sub(sub, rule)
+
+
+_WORLDS: dict[int, tuple[World, dict]] = {}
+
+
+def _walk(app, factory, db, rule: str, endpoint: str, method: str, data) -> None:
+    # One world per test (the app is fresh per test), shared by its examples: what one
+    # example changed is part of the next one's input.
+    if id(app) not in _WORLDS:
+        _WORLDS.clear()
+        _WORLDS[id(app)] = (World(factory, db), {})
+    world, clients = _WORLDS[id(app)]
+    for _step in range(data.draw(st.integers(1, 3), label="requests")):
+        role = data.draw(st.sampled_from(ALL_ROLES), label="role")
+        if role not in clients:
+            clients[role] = signed_in_client(
+                app, None if role == ANONYMOUS else world.users[role])
+        client = clients[role]
+        path = _path(rule, endpoint, world, role, data)
+        fields = dict(BASELINES.get(endpoint, {}))
+        fields.update(data.draw(st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=4),
+                                label="fields"))
+        if method == "GET":
+            resp = client.open(path, method=method, query_string=fields)
+        else:
+            query = data.draw(st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=2),
+                              label="query")
+            resp = client.open(path, method=method, data=fields, query_string=query)
+        assert resp.status_code < 500, (
+            f"{method} {path} as {role} with {fields!r}: {resp.status_code}\n"
+            + resp.get_data(as_text=True)[:300])
+        db.session.rollback()
+
+
+_IDS = [f"{m} {r}" for r, _e, m in ROUTES]
+
+
+@pytest.mark.parametrize(("rule", "endpoint", "method"), ROUTES, ids=_IDS)
+@settings(max_examples=4, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_no_route_answers_5xx_to_any_input(app, factory, db, rule, endpoint, method, data):
+    _walk(app, factory, db, rule, endpoint, method, data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("rule", "endpoint", "method"), ROUTES, ids=_IDS)
+@settings(max_examples=60, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_no_route_answers_5xx_to_any_input_at_length(
+    app, factory, db, rule, endpoint, method, data
+):
+    _walk(app, factory, db, rule, endpoint, method, data)
+
+
+def test_the_walk_covers_every_route_and_role():
+    live = {(r.rule, m) for r in _APP.url_map.iter_rules()
+            if r.endpoint != "static" for m in (r.methods or set()) - SKIP_METHODS}
+    assert live == {(r, m) for r, _e, m in ROUTES}
+    assert set(ALL_ROLES) >= {"anonymous", "resident", "coordinator", "scientist",
+                              "economist", "lawyer", "admin"}
+    assert {"date_from", "date_to", "quantity", "email", "note", "page"} <= set(FIELDS)
+
+
+# --- the cases named in issue 8, each pinned as a plain example ------------------------
+
+@pytest.mark.parametrize("query", ["date_from=9999-12-01", "date_to=0001-01-05",
+                                   "date_from=0001-01-01&date_to=9999-12-31"])
+@pytest.mark.parametrize("path", ["/logs/", "/dashboards/programme",
+                                  "/dashboards/programme/ranking.csv", "/experts/savings",
+                                  "/experts/savings.csv"])
+def test_out_of_range_dates_answer_without_a_500(app, factory, db, path, query):
+    client = signed_in_client(app, factory.user("admin"))
+    resp = client.get(f"{path}?{query}")
+    assert resp.status_code < 500
+
+
+def test_out_of_range_dates_are_named_next_to_the_field(app, factory, db):
+    client = signed_in_client(app, factory.user("admin"))
+    page = client.get("/logs/?date_from=9999-12-01").get_data(as_text=True)
+    assert "Enter a date between 2000 and 2100." in page
+
+
+@pytest.mark.parametrize("path", ["/community/challenges/9223372036854775808",
+                                  "/community/challenges/2147483648",
+                                  "/experts/proposals/2147483648/edit",
+                                  "/logs/99999999999999999999999",
+                                  "/experts/proposals/9223372036854775808",
+                                  "/schools/18446744073709551616"])
+def test_ids_above_2_63_are_a_404_even_for_anonymous(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_a_page_number_above_2_63_is_a_404(app, factory, db):
+    client = signed_in_client(app, factory.user("admin"))
+    assert client.get("/logs/?page=9223372036854775808").status_code == 404
+    client.post("/community/notifications/read", data={"notification_id": "2147483648"})
+    assert client.get("/experts/decisions?page=99999999999999999999").status_code == 404
+
+
+def test_a_non_ascii_digit_in_the_savings_subject_is_refused(app, factory, db):
+    client = signed_in_client(app, factory.user("economist"))
+    assert client.get("/experts/savings.csv?subject=%D9%A3").status_code == 400
+
+
+def test_a_resident_log_dated_year_one_gets_a_message(app, factory, db):
+    client = signed_in_client(app, factory.user("resident"))
+    resp = client.post("/logs/new", data={**BASELINES["logs.new"],
+                                          "action_date": "0001-01-01"})
+    assert resp.status_code == 200
+    assert 'class="error"' in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("email", ["a\x00@example.org", "\x00", "x\x1b@example.org"])
+def test_a_nul_in_the_sign_in_email_is_refused_with_a_message(client, email):
+    resp = client.post("/auth/login", data={"email": email, "password": "whatever"})
+    assert resp.status_code == 200
+    assert "control characters" in resp.get_data(as_text=True)
+
+
+def test_a_nul_in_a_note_is_refused_and_what_was_typed_stays(app, factory, db):
+    from sqlalchemy import func, select
+
+    from greenapp.models.log import EcoLog
+
+    client = signed_in_client(app, factory.user("coordinator"))
+    resp = client.post("/logs/new", data={**BASELINES["logs.new"], "note": "tap\x00off",
+                                          "quantity": "12"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "control characters" in page
+    assert 'value="12"' in page
+    assert db.session.scalar(select(func.count()).select_from(EcoLog)) == 0
+
+
+def test_a_nul_in_the_address_is_a_clear_400(client):
+    resp = client.get("/community/challenges?x=%00")
+    assert resp.status_code == 400
+    assert "control characters" in resp.get_data(as_text=True)
+
+
+def test_downloads_carry_an_rfc_5987_file_name(app, factory, db):
+    client = signed_in_client(app, factory.user("admin"))
+    resp = client.get("/experts/savings.csv?subject=schools")
+    disposition = resp.headers["Content-Disposition"]
+    assert "filename*=UTF-8''savings-schools-" in disposition
+    assert 'filename="savings-schools-' in disposition
+
+
+def test_the_500_page_speaks_the_users_language(app, factory, db):
+    from greenapp.permissions import public
+
+    @public
+    def boom():
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/boom-for-test", "boom_for_test", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    resp = client.get("/boom-for-test", headers={"Accept-Language": "ru"})
+    assert resp.status_code == 500
+    page = resp.get_data(as_text=True)
+    assert "<html" in page and "Что-то пошло не так" in page
+
+
+def test_sql_parameters_never_reach_the_log(app):
+    from greenapp.extensions import db
+
+    assert db.engine.hide_parameters is True
