@@ -5,6 +5,7 @@ from greenapp.models.community import Badge, Challenge, ChallengeParticipant, No
 from greenapp.models.experts import Guide, Proposal, ProposalEvent, ProposalSupport
 from greenapp.models.glossary import GlossaryConcept  # noqa: F401
 from greenapp.models.impact import ImpactFactor, MonthlySummary, StatsVersion, Tariff  # noqa: E501, F401
+from greenapp.models.imports import ImportBatch
 from greenapp.models.log import DailySummary, EcoLog
 from greenapp.models.place import City
 from greenapp.models.school import School, SchoolTarget
@@ -13,4 +14,4 @@ from greenapp.models.user import User
 __all__ = [
     "AuditRecord", "Badge", "City", "Challenge", "ChallengeParticipant", "Guide", "Notification",
     "Proposal", "ProposalEvent", "ProposalSupport",
-    "DailySummary", "EcoLog", "School", "SchoolTarget", "User"]
+    "DailySummary", "EcoLog", "ImportBatch", "School", "SchoolTarget", "User"]
