@@ -58,8 +58,11 @@ def index():
         return _index(_form())
     # The app-wide request limit is smaller than an import's; a larger body gets a message
     # on this page instead of a bare 413.
-    request.max_content_length = import_service.MAX_BYTES + 256 * 1024
+    limit = import_service.MAX_BYTES + 256 * 1024
+    request.max_content_length = limit
     try:
+        if (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()  # refused before reading a byte of the body
         request.files  # noqa: B018 - parse the body now, inside the try
     except RequestEntityTooLarge:
         form = UploadForm(formdata=None)

@@ -80,6 +80,10 @@ EXTRA_HEADERS = {
     "category": "category", "fraction": "fraction", "quantity": "quantity",
     "amount": "quantity", "unit": "unit", "evidence": "evidence", "note": "note",
     "external_ref": "external_ref", "ref": "external_ref", "reference": "external_ref",
+    # Short forms people type in Russian, Belarusian and Kazakh sheets.
+    "единица": "unit", "ед. изм.": "unit", "ед.изм.": "unit", "ед. изм": "unit",
+    "адзінка": "unit", "бірлік": "unit", "кол-во": "quantity", "саны": "quantity",
+    "фракция": "fraction", "фракцыя": "fraction", "номер": "external_ref", "№": "external_ref",
 }
 
 
@@ -149,10 +153,14 @@ def _zip_kind(content: bytes) -> str:
     """Check an XLSX/ODS container before any parser unpacks it (zip bombs)."""
     not_sheet = gettext("This file is not a spreadsheet. Upload a CSV, XLSX or ODS file.")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        members = archive.infolist()
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return _check_zip(archive, not_sheet)
     except (zipfile.BadZipFile, ValueError, OSError):
         raise ImportRefused(not_sheet) from None
+
+
+def _check_zip(archive: zipfile.ZipFile, not_sheet: str) -> str:
+    members = archive.infolist()
     bomb = gettext("This file unpacks to far more data than a spreadsheet holds, so it "
                    "was not opened. Save the spreadsheet again and upload the new file.")
     if len(members) > MAX_MEMBERS:
