@@ -274,3 +274,30 @@ def test_only_own_school_and_admin_choice(client, factory, login, db):
     client.post("/auth/logout")
     login(resident)
     assert client.get("/imports/").status_code == 403
+
+
+def test_formulas_read_as_saved_values_and_merged_cells_refused(app, client, factory, login, db):
+    from openpyxl import Workbook
+
+    login(factory.user("coordinator"))
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["date", "category", "quantity", "unit"])
+    sheet.append([TODAY - timedelta(days=2), "water", "=2+3", "L"])  # no saved value
+    sheet.append([TODAY - timedelta(days=1), "water", 0.1 + 0.2, "L"])
+    out = io.BytesIO()
+    book.save(out)
+    batch = db.session.get(ImportBatch, _batch_id(_upload(client, out.getvalue())))
+    assert (batch.rows_invalid, batch.rows_new) == (1, 1)
+    page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "Quantity: Enter a quantity." in page
+    # The file holds 0.3 for 0.1 + 0.2 (openpyxl writes 15 digits); read through
+    # Decimal(repr(x)) it stays 0.3, with no binary-float tail.
+    assert "<td data-label=\"quantity\">0.3</td>" in page
+    client.post(f"/imports/{batch.id}/commit")
+    assert db.session.get(ImportBatch, batch.id).status == "preview"  # invalid row: refused
+    sheet.merge_cells("A2:A3")
+    out = io.BytesIO()
+    book.save(out)
+    resp = _upload(client, out.getvalue())
+    assert resp.status_code == 400 and "merged cells" in resp.get_data(as_text=True)

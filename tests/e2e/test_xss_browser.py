@@ -31,7 +31,7 @@ def _html_pages(app, overrides) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
             continue
-        if rule.rule.endswith((".csv", ".js")) or rule.endpoint == "ops.healthz":
+        if rule.rule.endswith((".csv", ".js", ".xlsx")) or rule.endpoint == "ops.healthz":
             continue
         paths.append(url_for_rule(app, rule, overrides))
     return sorted(set(paths))
