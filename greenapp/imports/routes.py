@@ -18,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from greenapp.extensions import csrf, db
+from greenapp.extensions import db
 from greenapp.imports.forms import UploadForm
 from greenapp.models.imports import ImportBatch
 from greenapp.models.school import School
@@ -32,8 +32,8 @@ IMPORTERS = (COORDINATOR, ADMIN)
 SHOWN_ROWS = 1000  # rows listed on the page; the error file has them all
 
 
-def _form() -> UploadForm:
-    form = UploadForm()
+def _form(formdata: object = True) -> UploadForm:
+    form = UploadForm() if formdata else UploadForm(formdata=None)
     if current_user.role == ADMIN:
         form.school_id.choices = [
             (s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))]
@@ -49,25 +49,39 @@ def _index(form: UploadForm, status: int = 200):
                            max_rows=import_service.MAX_ROWS), status
 
 
+UPLOAD_LIMIT = import_service.MAX_BYTES + 256 * 1024  # the file plus the form around it
+
+
+def _raise_upload_limit() -> None:
+    """The app-wide request limit is smaller than an import's: raise it for the upload.
+
+    Runs before every other before_request hook (CSRF reads the body), only for the upload.
+    """
+    if request.endpoint == "imports.index" and request.method == "POST":
+        request.max_content_length = UPLOAD_LIMIT
+
+
+@bp.record_once
+def _install(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc):
+    """A file above the limit gets a message on the upload page, not a bare 413."""
+    if not (current_user.is_authenticated and current_user.role in IMPORTERS):
+        return render_template("errors/generic.html", code=413), 413
+    form = _form(formdata=None)  # the body is not read: it is too large
+    form.file.errors = [import_service._too_big()]
+    return _index(form, 413)
+
+
 @bp.route("/", methods=["GET", "POST"])
 @role_required(*IMPORTERS)
-@csrf.exempt  # checked by the form itself, after the size check below
 def index():
     """The upload form and the school's past imports; a POST runs the dry run."""
     if request.method == "GET":
         return _index(_form())
-    # The app-wide request limit is smaller than an import's; a larger body gets a message
-    # on this page instead of a bare 413.
-    limit = import_service.MAX_BYTES + 256 * 1024
-    request.max_content_length = limit
-    try:
-        if (request.content_length or 0) > limit:
-            raise RequestEntityTooLarge()  # refused before reading a byte of the body
-        request.files  # noqa: B018 - parse the body now, inside the try
-    except RequestEntityTooLarge:
-        form = UploadForm(formdata=None)
-        form.file.errors = [import_service._too_big()]
-        return _index(form, 413)
     form = _form()
     if not form.validate_on_submit():
         return _index(form, 400)
