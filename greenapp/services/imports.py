@@ -376,7 +376,7 @@ def _row_input(cells: list[object], cols: dict[str, int],
     return data, ref
 
 
-def _key(school_id: int, data: log_service.LogInput, values: dict) -> tuple:
+def _key(school_id: int, values: dict) -> tuple:
     return (school_id, values["action_date"], values["category"], values["fraction"],
             values["quantity_entered"], values["unit_entered"])
 
@@ -396,7 +396,7 @@ def analyse(content: bytes, school: School) -> Analysis:
         try:
             result.data, result.external_ref = _row_input(cells, cols, maps)
             values = log_service.validate(result.data, school)
-            key = _key(school.id, result.data, values)
+            key = _key(school.id, values)
         except ValidationFailed as exc:
             result.status = INVALID
             label = FIELD_LABELS.get(exc.field or "", "")
@@ -457,8 +457,8 @@ def school_for(actor: User, school_id: int | None) -> School:
     """The school an import goes to: a coordinator's own; an admin's choice."""
     if actor.role == COORDINATOR and actor.school is not None:
         return actor.school
-    if actor.role == ADMIN and school_id is not None:
-        school = db.session.get(School, school_id)
+    if actor.role == ADMIN:
+        school = db.session.get(School, school_id) if school_id is not None else None
         if school is not None:
             return school
         raise ValidationFailed(_l("Choose a school."), "school_id")
