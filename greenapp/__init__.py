@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from greenapp.experts.routes import bp as experts_bp
     from greenapp.glossary.routes import bp as glossary_bp
     from greenapp.impact.routes import bp as impact_bp
+    from greenapp.imports.routes import bp as imports_bp
     from greenapp.logs.routes import bp as logs_bp
     from greenapp.main.routes import bp as main_bp
     from greenapp.meters.routes import bp as meters_bp
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(community_bp, url_prefix="/community")
     app.register_blueprint(experts_bp, url_prefix="/experts")
     app.register_blueprint(places_bp, url_prefix="/cities")
+    app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(glossary_bp, url_prefix="/glossary")  # + `flask glossary load`
     app.register_blueprint(meters_bp, url_prefix="/meters")
     app.register_blueprint(evidence_bp, url_prefix="/evidence")

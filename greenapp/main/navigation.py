@@ -30,6 +30,7 @@ class NavLink:
 SIGNED_IN = (
     NavLink("logs.index", _l("My eco-actions"), (COORDINATOR, RESIDENT)),
     NavLink("schools.show", _l("My school"), (COORDINATOR,), own_school=True),
+    NavLink("imports.index", _l("Import"), (COORDINATOR, ADMIN)),
     NavLink("dashboards.school", _l("Dashboard"), (COORDINATOR,), own_school=True),
     NavLink("meters.school", _l("Meters"), (COORDINATOR,), own_school=True),
     NavLink("schools.index", _l("Schools"), STAFF_ROLES),

@@ -6,6 +6,7 @@ from greenapp.models.evidence import EvidenceFile
 from greenapp.models.experts import Guide, Proposal, ProposalEvent, ProposalSupport
 from greenapp.models.glossary import GlossaryConcept  # noqa: F401
 from greenapp.models.impact import ImpactFactor, MonthlySummary, StatsVersion, Tariff  # noqa: E501, F401
+from greenapp.models.imports import ImportBatch
 from greenapp.models.log import DailySummary, EcoLog
 from greenapp.models.meters import Meter, MeterBaseline, MeterReading
 from greenapp.models.place import City
@@ -15,5 +16,5 @@ from greenapp.models.user import User
 __all__ = [
     "AuditRecord", "Badge", "City", "Challenge", "ChallengeParticipant", "Guide", "Notification",
     "Proposal", "ProposalEvent", "ProposalSupport",
-    "DailySummary", "EcoLog", "School", "SchoolTarget", "User",
+    "DailySummary", "EcoLog", "ImportBatch", "School", "SchoolTarget", "User",
     "EvidenceFile", "Meter", "MeterBaseline", "MeterReading"]

@@ -62,6 +62,12 @@ class EcoLog(TimestampMixin, db.Model):
         ForeignKey("users.id"), default=None
     )
     reviewed_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
+    # Spreadsheet import (greenapp/imports): the batch that created the entry, and the
+    # optional reference the spreadsheet gave the row (a bill or slip number).
+    import_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id"), default=None, index=True
+    )
+    external_ref: Mapped[str | None] = mapped_column(String(100), default=None)
 
     school: Mapped[School | None] = relationship(foreign_keys=[school_id])
     resident: Mapped[User | None] = relationship(foreign_keys=[resident_id])

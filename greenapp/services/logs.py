@@ -129,9 +129,24 @@ def can_edit(user: User, log: EcoLog) -> bool:
     return False
 
 
-def create_log(actor: User, data: LogInput) -> EcoLog:
-    """Validate and store a new log for the actor's school or the actor."""
-    owner = owner_for(actor)
+def validate(data: LogInput, school: School | None) -> dict:
+    """The form's validation, for callers that check rows before storing (imports)."""
+    return _validate(data, school)
+
+
+def create_log(actor: User, data: LogInput, for_school: School | None = None) -> EcoLog:
+    """Validate and store a new log for the actor's school or the actor.
+
+    `for_school` lets an admin log for a chosen school (spreadsheet import); a
+    coordinator may only name their own school.
+    """
+    if for_school is not None:
+        if not (actor.role == ADMIN or (actor.role == COORDINATOR
+                                        and actor.school_id == for_school.id)):
+            raise PermissionDenied(_l("You cannot log eco-actions for this school."))
+        owner: School | User = for_school
+    else:
+        owner = owner_for(actor)
     school = owner if isinstance(owner, School) else None
     values = _validate(data, school, None if school else actor)
     log = EcoLog(
@@ -195,6 +210,13 @@ def delete_log(actor: User, log: EcoLog, expected_version: int | None = None) ->
         return
     if expected_version is not None and expected_version != log.version:
         raise Conflict(_l("Someone else changed this entry; look at it again first."))
+    soft_delete(actor, log)
+
+
+def soft_delete(actor: User, log: EcoLog) -> None:
+    """Take a log out of totals and mark it deleted, audited; the caller checked rights."""
+    if log.deleted_at is not None:
+        return
     if log.counts:
         summary.remove_state(summary.key_of(log), log.quantity)
     log.deleted_at = utcnow()

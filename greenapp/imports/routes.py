@@ -1,0 +1,200 @@
+"""Upload a spreadsheet of eco-actions, check it (dry run), import it, undo it."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from greenapp.extensions import db
+from greenapp.imports.forms import UploadForm
+from greenapp.models.imports import ImportBatch
+from greenapp.models.school import School
+from greenapp.models.user import ADMIN, COORDINATOR
+from greenapp.permissions import role_required
+from greenapp.services import imports as import_service
+from greenapp.services.errors import PermissionDenied, ValidationFailed
+
+bp = Blueprint("imports", __name__)
+IMPORTERS = (COORDINATOR, ADMIN)
+SHOWN_ROWS = 1000  # rows listed on the page; the error file has them all
+
+
+def _form(formdata: object = True) -> UploadForm:
+    form = UploadForm() if formdata else UploadForm(formdata=None)
+    if current_user.role == ADMIN:
+        form.school_id.choices = [
+            (s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))]
+    return form
+
+
+def _index(form: UploadForm, status: int = 200):
+    batches = db.session.scalars(
+        import_service.visible_batches(current_user).limit(50)).all()
+    return render_template("imports/index.html", form=form, batches=batches,
+                           is_admin=current_user.role == ADMIN,
+                           max_mb=import_service.MAX_BYTES // (1024 * 1024),
+                           max_rows=import_service.MAX_ROWS), status
+
+
+UPLOAD_LIMIT = import_service.MAX_BYTES + 256 * 1024  # the file plus the form around it
+
+
+def _raise_upload_limit() -> None:
+    """The app-wide request limit is smaller than an import's: raise it for the upload.
+
+    Runs before every other before_request hook (CSRF reads the body), only for the upload.
+    """
+    if request.endpoint == "imports.index" and request.method == "POST":
+        request.max_content_length = UPLOAD_LIMIT
+
+
+@bp.record_once
+def _install(state) -> None:
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc):
+    """A file above the limit gets a message on the upload page, not a bare 413."""
+    if not (current_user.is_authenticated and current_user.role in IMPORTERS):
+        return render_template("errors/generic.html", code=413), 413
+    form = _form(formdata=None)  # the body is not read: it is too large
+    form.file.errors = [import_service._too_big()]
+    return _index(form, 413)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required(*IMPORTERS)
+def index():
+    """The upload form and the school's past imports; a POST runs the dry run."""
+    if request.method == "GET":
+        return _index(_form())
+    form = _form()
+    if not form.validate_on_submit():
+        return _index(form, 400)
+    upload = form.file.data
+    if upload is None or not getattr(upload, "filename", ""):
+        form.file.errors = [_("Choose a file to upload.")]
+        return _index(form, 400)
+    content = upload.read(import_service.MAX_BYTES + 1)
+    try:
+        school = import_service.school_for(current_user, form.school_id.data)
+        batch = import_service.preview(current_user, school, upload.filename, content)
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        target = form.school_id if exc.field == "school_id" else form.file
+        target.errors = [*target.errors, str(exc.message)]
+        return _index(form, 400)
+    db.session.commit()
+    return redirect(url_for("imports.show", import_batch_id=batch.id))
+
+
+@bp.route("/template.xlsx")
+@role_required(*IMPORTERS)
+def template():
+    """An empty XLSX in the reader's language with dropdown lists."""
+    return Response(
+        import_service.template_xlsx(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="greenapp-import.xlsx"'},
+    )
+
+
+def _batch(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or not import_service.can_manage(current_user, batch):
+        abort(404)  # another school's import is not even confirmed to exist
+    return batch
+
+
+def _analysis(batch: ImportBatch):
+    if batch.content is None:
+        return None
+    try:
+        return import_service.analyse(batch.content, batch.school)
+    except ValidationFailed:
+        return None
+
+
+@bp.route("/<int:import_batch_id>")
+@role_required(*IMPORTERS)
+def show(import_batch_id: int):
+    """The dry run: every row marked new, duplicate or invalid, with the reason."""
+    batch = _batch(import_batch_id)
+    analysis = _analysis(batch) if batch.status == import_service.BATCH_PREVIEW else None
+    rows = []
+    if analysis is not None:
+        order = {import_service.INVALID: 0, import_service.DUPLICATE: 1, import_service.NEW: 2}
+        rows = sorted(analysis.rows, key=lambda r: (order[r.status], r.number))[:SHOWN_ROWS]
+    return render_template("imports/show.html", batch=batch, analysis=analysis, rows=rows,
+                           shown=SHOWN_ROWS, labels=import_service.STATUS_LABELS)
+
+
+@bp.route("/<int:import_batch_id>/errors.csv")
+@role_required(*IMPORTERS)
+def errors(import_batch_id: int):
+    """The original rows plus a status and a reason column."""
+    batch = _batch(import_batch_id)
+    analysis = _analysis(batch)
+    if analysis is None:
+        abort(404)
+    return Response(
+        import_service.error_csv(analysis), mimetype="text/csv",
+        headers={"Content-Disposition":
+                 f'attachment; filename="greenapp-import-{batch.id}-checked.csv"'},
+    )
+
+
+@bp.route("/<int:import_batch_id>/commit", methods=["POST"])
+@role_required(*IMPORTERS)
+def commit(import_batch_id: int):
+    """Store every new row as one batch, or nothing at all."""
+    batch = _batch(import_batch_id)
+    try:
+        added = import_service.commit(current_user, batch)
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("imports.show", import_batch_id=import_batch_id)), 303
+    db.session.commit()
+    flash(ngettext("Imported %(num)d entry.", "Imported %(num)d entries.", added), "success")
+    return redirect(url_for("imports.show", import_batch_id=import_batch_id))
+
+
+@bp.route("/<int:import_batch_id>/undo", methods=["POST"])
+@role_required(*IMPORTERS)
+def undo(import_batch_id: int):
+    """Soft-delete every entry of the batch together."""
+    batch = _batch(import_batch_id)
+    try:
+        removed = import_service.undo(current_user, batch)
+    except PermissionDenied:
+        db.session.rollback()
+        abort(403)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("imports.show", import_batch_id=import_batch_id)), 303
+    db.session.commit()
+    flash(ngettext("Undone: %(num)d entry deleted.", "Undone: %(num)d entries deleted.",
+                   removed), "success")
+    return redirect(url_for("imports.show", import_batch_id=import_batch_id))

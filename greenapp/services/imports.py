@@ -1,0 +1,621 @@
+"""Spreadsheet import of eco-actions: read, dry run, commit all-or-nothing, undo.
+
+Files: CSV (UTF-8, with or without BOM; read with the csv module), XLSX and ODS (read
+with python-calamine; formula cells are read as the value the spreadsheet last
+calculated and stored). Every row goes through the log form's own validation
+(services/logs.validate) in the dry run and through services/logs.create_log on commit,
+so the audit, daily summaries and data-quality checks are the form's.
+
+A row is a duplicate when the school already has a (not deleted) entry with the same
+reference, or, for rows without a reference, the same date, category, fraction,
+quantity and unit; or when an earlier row of the same file has that key.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import current_app
+from flask_babel import force_locale, gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from greenapp.extensions import db
+from greenapp.models.base import utcnow
+from greenapp.models.imports import BATCH_COMMITTED, BATCH_PREVIEW, BATCH_UNDONE, ImportBatch
+from greenapp.models.log import EcoLog
+from greenapp.models.school import School
+from greenapp.models.user import ADMIN, COORDINATOR, User
+from greenapp.services import audit
+from greenapp.services import logs as log_service
+from greenapp.services.errors import PermissionDenied, ValidationFailed
+from greenapp.services.units import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    EVIDENCE_KINDS,
+    EVIDENCE_LABELS,
+    FRACTION_LABELS,
+    FRACTIONS,
+    UNIT_FACTORS,
+    UNIT_LABELS,
+    UNIT_SHORT,
+    WASTE,
+)
+
+MAX_BYTES = 5 * 1024 * 1024          # an uploaded file
+MAX_ROWS = 20_000                    # data rows in one file
+MAX_UNZIPPED = 60 * 1024 * 1024      # all members of an XLSX/ODS once unpacked
+MAX_MEMBERS = 2_000                  # files inside an XLSX/ODS
+MAX_RATIO = 200                      # unpacked size / packed size of one large member
+LANGUAGES = ("en", "kk", "ru", "be")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+NEW, DUPLICATE, INVALID = "new", "duplicate", "invalid"
+STATUS_LABELS = {NEW: _l("new"), DUPLICATE: _l("duplicate"), INVALID: _l("invalid")}
+
+FIELDS = ("action_date", "category", "fraction", "quantity", "unit", "evidence", "note",
+          "external_ref")
+REQUIRED = ("action_date", "category", "quantity", "unit")
+FIELD_LABELS = {
+    "action_date": _l("Date"),
+    "category": _l("Category"),
+    "fraction": _l("Waste fraction"),
+    "quantity": _l("Quantity"),
+    "unit": _l("Unit"),
+    "evidence": _l("Evidence"),
+    "note": _l("Note"),
+    "external_ref": _l("Reference"),
+}
+# Header names that are not a translation of the labels above but are common.
+EXTRA_HEADERS = {
+    "date": "action_date", "action_date": "action_date", "day": "action_date",
+    "category": "category", "fraction": "fraction", "quantity": "quantity",
+    "amount": "quantity", "unit": "unit", "evidence": "evidence", "note": "note",
+    "external_ref": "external_ref", "ref": "external_ref", "reference": "external_ref",
+    # Short forms people type in Russian, Belarusian and Kazakh sheets.
+    "единица": "unit", "ед. изм.": "unit", "ед.изм.": "unit", "ед. изм": "unit",
+    "адзінка": "unit", "бірлік": "unit", "кол-во": "quantity", "саны": "quantity",
+    "фракция": "fraction", "фракцыя": "fraction", "номер": "external_ref", "№": "external_ref",
+}
+
+
+class ImportRefused(ValidationFailed):
+    """The whole file is refused (empty, too big, wrong type, wrong encoding ...)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "file")
+
+
+@dataclass
+class RowResult:
+    """One data row of the file after the dry run."""
+
+    number: int                      # row number as the spreadsheet shows it
+    cells: list[str]                 # the original cells, as text
+    status: str = NEW
+    reason: str = ""
+    data: log_service.LogInput | None = None
+    external_ref: str = ""
+
+
+@dataclass
+class Analysis:
+    """A file read and checked: its header and every row's verdict."""
+
+    kind: str
+    header: list[str]
+    rows: list[RowResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+
+# --- reading -----------------------------------------------------------------------
+
+def _norm(text: object) -> str:
+    """Compare names case- and space-insensitively ('Дата ' == 'дата')."""
+    cleaned = re.sub(r"[\s*:]+", " ", str(text or "")).strip().casefold()
+    return cleaned.replace("ё", "е")
+
+
+def sniff_kind(content: bytes) -> str:
+    """Tell 'csv', 'xlsx' or 'ods' from the bytes (not the name); refuse anything else."""
+    if not content:
+        raise ImportRefused(gettext("The file is empty."))
+    if len(content) > MAX_BYTES:
+        raise ImportRefused(_too_big())
+    if content.startswith(b"PK\x03\x04"):
+        return _zip_kind(content)
+    if content.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportRefused(gettext(
+            "This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again."))
+    head = content[:8192]
+    if b"\x00" in head or content.startswith((b"MZ", b"\x7fELF", b"%PDF")):
+        raise ImportRefused(gettext(
+            "This file is not a spreadsheet. Upload a CSV, XLSX or ODS file."))
+    return "csv"
+
+
+def _too_big() -> str:
+    return gettext("The file is larger than %(mb)s MB. Split it into smaller files.",
+                   mb=MAX_BYTES // (1024 * 1024))
+
+
+def _zip_kind(content: bytes) -> str:
+    """Check an XLSX/ODS container before any parser unpacks it (zip bombs)."""
+    not_sheet = gettext("This file is not a spreadsheet. Upload a CSV, XLSX or ODS file.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return _check_zip(archive, not_sheet)
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportRefused(not_sheet) from None
+
+
+def _check_zip(archive: zipfile.ZipFile, not_sheet: str) -> str:
+    members = archive.infolist()
+    bomb = gettext("This file unpacks to far more data than a spreadsheet holds, so it "
+                   "was not opened. Save the spreadsheet again and upload the new file.")
+    if len(members) > MAX_MEMBERS:
+        raise ImportRefused(bomb)
+    total = 0
+    for info in members:
+        total += info.file_size
+        large = info.file_size > 1024 * 1024
+        if total > MAX_UNZIPPED or (large and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1)):
+            raise ImportRefused(bomb)
+    names = {info.filename for info in members}
+    if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+        return "xlsx"
+    if "mimetype" in names:
+        with archive.open("mimetype") as fh:
+            if fh.read(100).strip() == b"application/vnd.oasis.opendocument.spreadsheet":
+                return "ods"
+    raise ImportRefused(not_sheet)
+
+
+def _decode_csv(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = content.decode("cp1251")
+    except UnicodeDecodeError:
+        text = ""
+    if text and re.search("[А-Яа-яЁёІіЎўӘәҒғҚқҢңӨөҰұҮүҺһ]", text):
+        raise ImportRefused(gettext(
+            "This CSV file is in the Windows-1251 (Cyrillic) encoding, not UTF-8, so its "
+            "letters would be misread. Save it again as \"CSV UTF-8\" (in Excel: Save As, "
+            "CSV UTF-8; in LibreOffice: Character set Unicode (UTF-8)) and upload it again."))
+    raise ImportRefused(gettext(
+        "This CSV file is not in the UTF-8 encoding. Save it again as \"CSV UTF-8\" "
+        "and upload it again."))
+
+
+def _csv_rows(content: bytes) -> list[list[object]]:
+    text = _decode_csv(content)
+    first = text.split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _sheet_rows(content: bytes) -> list[list[object]]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        sheet = book.get_sheet_by_index(0)
+        merged = sheet.merged_cell_ranges or []
+        if merged:
+            (r0, _c0), _end = merged[0]
+            raise ImportRefused(gettext(
+                "The sheet has merged cells (first at row %(row)s). Unmerge them so that "
+                "every row has its own values, and upload it again.", row=r0 + 1))
+        rows: list[list[object]] = []
+        for row in sheet.iter_rows():
+            rows.append(list(row))
+            if len(rows) > MAX_ROWS + 1:
+                break
+        return rows
+    except ImportRefused:
+        raise
+    except (CalamineError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        current_app.logger.info("spreadsheet unreadable: %s", type(exc).__name__)
+        raise ImportRefused(gettext(
+            "This spreadsheet could not be read. Save it again as XLSX or ODS and upload it "
+            "again.")) from None
+
+
+def read_table(content: bytes) -> tuple[str, list[str], list[tuple[int, list[object]]]]:
+    """Return (kind, header cells, [(row number, cells)]) of the first sheet."""
+    kind = sniff_kind(content)
+    raw = _csv_rows(content) if kind == "csv" else _sheet_rows(content)
+    numbered = [(i + 1, row) for i, row in enumerate(raw)
+                if any(_text(c) for c in row)]
+    if not numbered:
+        raise ImportRefused(gettext("The file is empty."))
+    (_n, header), data = numbered[0], numbered[1:]
+    if not data:
+        raise ImportRefused(gettext("The file has a header row but no entries."))
+    if len(data) > MAX_ROWS:
+        raise ImportRefused(gettext(
+            "The file has more than %(limit)s rows. Split it into files of at most "
+            "%(limit)s rows.", limit=f"{MAX_ROWS:,}".replace(",", "\u00a0")))
+    return kind, [_text(c) for c in header], data
+
+
+# --- names in every language -------------------------------------------------------
+
+def _translated(labels: dict[str, object]) -> dict[str, str]:
+    """{normalised name in any interface language: code} for a label table."""
+    names: dict[str, str] = {}
+    for code, label in labels.items():
+        names[_norm(code)] = code
+        for lang in LANGUAGES:
+            with force_locale(lang):
+                names.setdefault(_norm(str(label)), code)
+    return names
+
+
+def header_map(header: list[str]) -> dict[str, int]:
+    """{field: column index} from header names in any interface language."""
+    names = _translated(FIELD_LABELS)
+    names.update({_norm(k): v for k, v in EXTRA_HEADERS.items()})
+    found: dict[str, int] = {}
+    for index, cell in enumerate(header):
+        name = names.get(_norm(cell))
+        if name and name not in found:
+            found[name] = index
+    missing = [f for f in REQUIRED if f not in found]
+    if missing:
+        raise ImportRefused(ngettext(
+            "The column %(names)s is missing. Use the template, or name the columns as it "
+            "does.",
+            "The columns %(names)s are missing. Use the template, or name the columns as it "
+            "does.", len(missing), names=", ".join(f"«{FIELD_LABELS[f]}»" for f in missing)))
+    return found
+
+
+def _value_maps() -> dict[str, dict[str, str]]:
+    units: dict[str, object] = dict(UNIT_LABELS)
+    maps = {
+        "category": _translated(dict(CATEGORY_LABELS)),
+        "fraction": _translated(dict(FRACTION_LABELS)),
+        "unit": _translated(units),
+        "evidence": _translated(dict(EVIDENCE_LABELS)),
+    }
+    maps["unit"].update({k: v for k, v in _translated(dict(UNIT_SHORT)).items()
+                         if k not in maps["unit"]})
+    return maps
+
+
+# --- cells ---------------------------------------------------------------------------
+
+def _text(value: object) -> str:
+    """A cell as the text a person sees; spreadsheet floats through Decimal(repr(x))."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        number = Decimal(repr(value))
+        return str(number.quantize(Decimal(1))) if number == number.to_integral_value() \
+            else str(number)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() \
+            else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d.%m.%y")
+
+
+def _date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value.strip():
+        for fmt in DATE_FORMATS:
+            try:
+                return datetime.strptime(value.strip(), fmt).date()
+            except ValueError:
+                continue
+    raise ValidationFailed(_l("Enter the date as YYYY-MM-DD or DD.MM.YYYY."), "action_date")
+
+
+def _choice(maps: dict[str, dict[str, str]], name: str, value: object, valid: Iterable[str],
+            message: object) -> str:
+    text = _text(value)
+    if not text:
+        return ""
+    code = maps[name].get(_norm(text), "")
+    if code not in valid:
+        raise ValidationFailed(message, name)  # type: ignore[arg-type]
+    return code
+
+
+def _row_input(cells: list[object], cols: dict[str, int],
+               maps: dict[str, dict[str, str]]) -> tuple[log_service.LogInput, str]:
+    def cell(name: str) -> object:
+        index = cols.get(name)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    category = _choice(maps, "category", cell("category"), CATEGORIES,
+                       _l("Unknown category; choose one from the template's list."))
+    if not category:
+        raise ValidationFailed(_l("Choose a category."), "category")
+    fraction = _choice(maps, "fraction", cell("fraction"), FRACTIONS,
+                       _l("Unknown waste fraction; choose one from the template's list."))
+    unit = _choice(maps, "unit", cell("unit"), [u for f in UNIT_FACTORS.values() for u in f],
+                   _l("Unknown unit; choose one from the template's list."))
+    if not unit:
+        raise ValidationFailed(_l("Choose a unit."), "unit")
+    evidence = _choice(maps, "evidence", cell("evidence"), EVIDENCE_KINDS,
+                       _l("Unknown kind of evidence; choose one from the template's list."))
+    ref = _text(cell("external_ref"))
+    if len(ref) > 100:
+        raise ValidationFailed(_l("The reference is too long (100 characters at most)."),
+                               "external_ref")
+    data = log_service.LogInput(
+        category=category, quantity=_text(cell("quantity")), unit=unit,
+        action_date=_date(cell("action_date")), evidence=evidence or "self",
+        fraction=fraction if category == WASTE else "", note=_text(cell("note")),
+    )
+    return data, ref
+
+
+def _key(school_id: int, values: dict) -> tuple:
+    return (school_id, values["action_date"], values["category"], values["fraction"],
+            values["quantity_entered"], values["unit_entered"])
+
+
+# --- dry run -------------------------------------------------------------------------
+
+def analyse(content: bytes, school: School) -> Analysis:
+    """Read a file and mark every row new, duplicate or invalid (with the reason)."""
+    kind, header, data = read_table(content)
+    cols = header_map(header)
+    maps = _value_maps()
+    analysis = Analysis(kind=kind, header=header)
+    checked: list[tuple[RowResult, tuple | None]] = []
+    for number, cells in data:
+        result = RowResult(number=number, cells=[_text(c) for c in cells])
+        key = None
+        try:
+            result.data, result.external_ref = _row_input(cells, cols, maps)
+            values = log_service.validate(result.data, school)
+            key = _key(school.id, values)
+        except ValidationFailed as exc:
+            result.status = INVALID
+            label = FIELD_LABELS.get(exc.field or "", "")
+            result.reason = f"{label}: {exc.message}" if label else str(exc.message)
+        checked.append((result, key))
+        analysis.rows.append(result)
+    _mark_duplicates(school, checked)
+    return analysis
+
+
+def _mark_duplicates(school: School, checked: list[tuple[RowResult, tuple | None]]) -> None:
+    days = [k[1] for _r, k in checked if k]
+    if not days:
+        return
+    existing = db.session.execute(
+        select(EcoLog.action_date, EcoLog.category, EcoLog.fraction, EcoLog.quantity_entered,
+               EcoLog.unit_entered, EcoLog.external_ref)
+        .where(EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None),
+               EcoLog.action_date >= min(days), EcoLog.action_date <= max(days))
+    ).all()
+    keys = {(school.id, *row[:5]) for row in existing if not row[5]}
+    refs = {row[5] for row in existing if row[5]}
+    refs |= set(db.session.scalars(
+        select(EcoLog.external_ref).where(
+            EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None),
+            EcoLog.external_ref.in_([r.external_ref for r, k in checked
+                                     if k and r.external_ref]))))
+    seen: dict[object, int] = {}
+    for result, key in checked:
+        if key is None:
+            continue
+        mark: object = ("ref", result.external_ref) if result.external_ref else key
+        if result.external_ref and result.external_ref in refs:
+            result.status = DUPLICATE
+            result.reason = gettext("Already stored (reference %(ref)s).",
+                                    ref=result.external_ref)
+        elif not result.external_ref and key in keys:
+            result.status = DUPLICATE
+            result.reason = gettext("Already stored: an entry with the same date, category, "
+                                    "fraction, quantity and unit exists.")
+        elif mark in seen:
+            result.status = DUPLICATE
+            result.reason = gettext("The same as row %(row)s of this file.", row=seen[mark])
+        else:
+            seen[mark] = result.number
+
+
+def _count(batch: ImportBatch, analysis: Analysis) -> None:
+    batch.rows_total = len(analysis.rows)
+    batch.rows_new = analysis.count(NEW)
+    batch.rows_duplicate = analysis.count(DUPLICATE)
+    batch.rows_invalid = analysis.count(INVALID)
+
+
+# --- permissions ---------------------------------------------------------------------
+
+def school_for(actor: User, school_id: int | None) -> School:
+    """The school an import goes to: a coordinator's own; an admin's choice."""
+    if actor.role == COORDINATOR and actor.school is not None:
+        return actor.school
+    if actor.role == ADMIN:
+        school = db.session.get(School, school_id) if school_id is not None else None
+        if school is not None:
+            return school
+        raise ValidationFailed(_l("Choose a school."), "school_id")
+    raise PermissionDenied(_l("Only school coordinators and admins import spreadsheets."))
+
+
+def can_manage(user: User, batch: ImportBatch) -> bool:
+    """Admins, and the coordinators of the batch's school."""
+    if user.role == ADMIN:
+        return True
+    return user.role == COORDINATOR and user.school_id == batch.school_id
+
+
+def visible_batches(user: User):
+    """select() of the batches this user may see, newest first."""
+    stmt = select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
+    if user.role == COORDINATOR:
+        return stmt.where(ImportBatch.school_id == user.school_id)
+    if user.role == ADMIN:
+        return stmt
+    return stmt.where(False)
+
+
+# --- preview, commit, undo -----------------------------------------------------------
+
+def preview(actor: User, school: School, filename: str, content: bytes) -> ImportBatch:
+    """Check a file (dry run) and keep it as a batch awaiting commit; stores no entry."""
+    analysis = analyse(content, school)
+    batch = ImportBatch(
+        school_id=school.id, author_id=actor.id, filename=(filename or "upload")[:200],
+        file_kind=analysis.kind, sha256=hashlib.sha256(content).hexdigest(),
+        content=content, status=BATCH_PREVIEW,
+    )
+    _count(batch, analysis)
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def commit(actor: User, batch: ImportBatch) -> int:
+    """Store every new row of a checked batch, all or nothing; return how many were added.
+
+    The caller commits the transaction, or rolls it back on any exception.
+    """
+    db.session.refresh(batch, with_for_update=True)
+    if not can_manage(actor, batch):
+        raise PermissionDenied(_l("You cannot import into this school."))
+    if batch.status != BATCH_PREVIEW or batch.content is None:
+        raise ValidationFailed(_l("This file was already imported or undone."), "file")
+    # One import per school at a time: a second commit waits and then sees the first's rows.
+    db.session.execute(select(School.id).where(School.id == batch.school_id)
+                       .with_for_update())
+    school = db.session.get(School, batch.school_id)
+    analysis = analyse(batch.content, school)  # type: ignore[arg-type]
+    _count(batch, analysis)
+    if batch.rows_invalid:
+        raise ValidationFailed(ngettext(
+            "%(num)d row is invalid. Fix it in the file and upload it again; nothing was "
+            "imported.",
+            "%(num)d rows are invalid. Fix them in the file and upload it again; nothing was "
+            "imported.", batch.rows_invalid), "file")
+    added = 0
+    for row in analysis.rows:
+        if row.status != NEW or row.data is None:
+            continue
+        log = log_service.create_log(actor, row.data, for_school=school)
+        log.import_batch_id = batch.id
+        log.external_ref = row.external_ref or None
+        added += 1
+    batch.rows_added = added
+    batch.status = BATCH_COMMITTED
+    batch.committed_at = utcnow()
+    audit.record("import_batch", batch.id, "commit", actor,
+                 {"status": [BATCH_PREVIEW, BATCH_COMMITTED], "rows_added": [0, added]})
+    return added
+
+
+def undo(actor: User, batch: ImportBatch) -> int:
+    """Soft-delete every entry of a committed batch together; return how many."""
+    db.session.refresh(batch, with_for_update=True)
+    if not can_manage(actor, batch):
+        raise PermissionDenied(_l("You cannot undo this import."))
+    if batch.status != BATCH_COMMITTED:
+        raise ValidationFailed(_l("Only an imported file can be undone."), "file")
+    logs = db.session.scalars(select(EcoLog).where(
+        EcoLog.import_batch_id == batch.id, EcoLog.deleted_at.is_(None))).all()
+    for log in logs:
+        log_service.soft_delete(actor, log)
+    batch.status = BATCH_UNDONE
+    batch.undone_at = utcnow()
+    batch.undone_by_id = actor.id
+    audit.record("import_batch", batch.id, "undo", actor,
+                 {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, len(logs)]})
+    return len(logs)
+
+
+# --- files for the user --------------------------------------------------------------
+
+def neutralise(cell: str) -> str:
+    """Stop a spreadsheet from running a CSV cell as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def error_csv(analysis: Analysis) -> str:
+    """The original rows plus status and reason columns (UTF-8 with BOM for Excel)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    width = max([len(analysis.header), *(len(r.cells) for r in analysis.rows)])
+    header = analysis.header + [""] * (width - len(analysis.header))
+    writer.writerow([neutralise(c) for c in header]
+                    + [gettext("Status"), gettext("Reason")])
+    for row in analysis.rows:
+        cells = row.cells + [""] * (width - len(row.cells))
+        writer.writerow([neutralise(c) for c in cells]
+                        + [str(STATUS_LABELS[row.status]), neutralise(row.reason)])
+    return out.getvalue()
+
+
+def template_xlsx() -> bytes:
+    """An empty entries sheet in the reader's language, with dropdown lists."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = gettext("Entries")[:31]
+    lists = book.create_sheet("lists")
+    lists.sheet_state = "hidden"
+    columns = [str(FIELD_LABELS[f]) for f in FIELDS]
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    units = [u for f in UNIT_FACTORS.values() for u in f]
+    choices = {
+        "category": [str(CATEGORY_LABELS[c]) for c in CATEGORIES],
+        "fraction": [str(FRACTION_LABELS[f]) for f in FRACTIONS],
+        "unit": list(dict.fromkeys(str(UNIT_SHORT[u]) for u in units)),
+        "evidence": [str(EVIDENCE_LABELS[e]) for e in EVIDENCE_KINDS],
+    }
+    for col, (name, values) in enumerate(choices.items(), start=1):
+        letter = chr(ord("A") + col - 1)
+        for row, value in enumerate(values, start=1):
+            lists.cell(row=row, column=col, value=value)
+        target = chr(ord("A") + FIELDS.index(name))
+        check = DataValidation(type="list", formula1=f"lists!${letter}$1:${letter}${len(values)}",
+                               allow_blank=True, showErrorMessage=True)
+        check.error = gettext("Choose a value from the list.")
+        sheet.add_data_validation(check)
+        check.add(f"{target}2:{target}{MAX_ROWS + 1}")
+    date_col = chr(ord("A") + FIELDS.index("action_date"))
+    for row in range(2, 502):
+        sheet[f"{date_col}{row}"].number_format = "yyyy-mm-dd"
+    for index, name in enumerate(columns):
+        sheet.column_dimensions[chr(ord("A") + index)].width = max(14, len(name) + 4)
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
