@@ -25,8 +25,15 @@ def _axe_js() -> str:
 
 def _check(page, url: str) -> list[str]:
     page.goto(url)
-    if page.locator("[data-figure-id]").count():
-        page.wait_for_selector(".chart .main-svg")
+    charts = page.locator("[data-figure-id]")
+    if charts.count():
+        # Charts draw only when scrolled near (static/js/charts.js): bring each into view so
+        # axe also checks the drawn Plotly controls.
+        for i in range(charts.count()):
+            charts.nth(i).scroll_into_view_if_needed()
+        page.wait_for_function(
+            "n => document.querySelectorAll('.chart .main-svg').length >= n",
+            arg=charts.count(), timeout=60000)
     page.evaluate(_axe_js() + "\n;true")  # CDP evaluation: the CSP stays on
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     found = []
