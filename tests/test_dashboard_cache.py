@@ -1,19 +1,9 @@
-"""The dashboards' per-process cache never shows stale figures after a change."""
+"""The dashboards' cache (services/cache.py) never shows a school stale figures after
+a change: each write moves the version of the scopes it touched."""
 
 from datetime import date, timedelta
 
-import pytest
-
-from greenapp.models.impact import StatsVersion
 from tests.test_dashboards import _figures
-
-
-@pytest.fixture(autouse=True)
-def cache_on(db):
-    """The migration seeds this row; the per-test wipe removes it, which turns the
-    cache off. Put it back so these tests run with the cache as production does."""
-    db.session.add(StatsVersion(id=1, n=0))
-    db.session.commit()
 
 
 def _water_total(client, school_id: int) -> float:

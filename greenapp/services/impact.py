@@ -40,11 +40,11 @@ from sqlalchemy import select
 
 from greenapp.extensions import db
 from greenapp.models.impact import ImpactFactor, Tariff
-from greenapp.models.school import COUNTRY_CURRENCY
+from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.models.user import ADMIN, ECONOMIST, SCIENTIST, User
-from greenapp.services import audit
+from greenapp.services import audit, cache
 from greenapp.services.errors import PermissionDenied, ValidationFailed
-from greenapp.services.stats import Scope, aggregate, bump_version
+from greenapp.services.stats import Scope, aggregate
 from greenapp.services.units import CATEGORIES, FRACTIONS, WASTE
 
 FACTOR_ROLES = (ADMIN, SCIENTIST)
@@ -330,9 +330,16 @@ def save_tariff(actor: User, data: TariffInput, tariff: Tariff | None = None) ->
 
 def _record(actor: User, entity: str, row: ImpactFactor | Tariff, before: dict,
             fields: tuple[str, ...]) -> None:
-    """Audit what changed and, if anything did, mark cached figures stale (last write)."""
+    """Audit what changed and, if anything did, invalidate the cached figures of the
+    schools it prices (those of the factor's country or the tariff's city, before and
+    after the change) and of the programme - the last write of the transaction."""
     db.session.flush()
     changes = audit.diff(before, audit.snapshot(row, fields))
     if changes:
         audit.record(entity, row.id, "update" if before else "create", actor, changes)
-        bump_version()
+        place = School.country if entity == "impact_factor" else School.city
+        name = "country" if entity == "impact_factor" else "city"
+        places = {row.country if entity == "impact_factor" else row.city,
+                  before.get(name)} - {None}
+        ids = db.session.scalars(select(School.id).where(place.in_(places)))
+        cache.invalidate([cache.PROGRAMME, *(cache.school_scope(i) for i in ids)])

@@ -1,4 +1,9 @@
-"""Eco-action logs: create, edit, delete and review, each audited and summarised."""
+"""Eco-action logs: the public API for features and tests.
+
+Writing goes through the one write sequence in services/pipeline.py (re-exported here
+as create_log, update_log, delete_log, set_review); the typing and access rules live in
+services/log_rules.py; reading lists and totals is below.
+"""
 
 from __future__ import annotations
 
@@ -6,202 +11,26 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
 from greenapp.extensions import db
-from greenapp.models.base import utcnow
-from greenapp.models.log import REVIEW_STATES, EcoLog
-from greenapp.models.school import School
+from greenapp.models.log import EcoLog
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, STAFF_ROLES, User
-from greenapp.services import audit, stats, summary
-from greenapp.services.clock import today_in
-from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
-from greenapp.services.units import (
-    CATEGORIES,
-    EVIDENCE_KINDS,
-    FRACTIONS,
-    WASTE,
-    to_canonical,
+from greenapp.services.log_rules import (  # noqa: F401 - the public API of logs
+    AUDITED_FIELDS,
+    NOTE_MAX,
+    LogInput,
+    can_edit,
+    can_view,
+    owner_for,
+    validate,
 )
-
-AUDITED_FIELDS = (
-    "category", "fraction", "quantity_entered", "unit_entered", "quantity",
-    "action_date", "evidence", "note",
+from greenapp.services.pipeline import (  # noqa: F401 - the public API of logs
+    create_log,
+    delete_log,
+    set_review,
+    update_log,
 )
-NOTE_MAX = 1000
-
-
-@dataclass
-class LogInput:
-    """What a user typed for a log, before validation."""
-
-    category: str
-    quantity: str
-    unit: str
-    action_date: date | None
-    evidence: str
-    fraction: str = ""
-    note: str = ""
-
-
-def _validate(data: LogInput, school: School | None) -> dict:
-    """Check a LogInput against every rule; return the values to store."""
-    if data.category not in CATEGORIES:
-        raise ValidationFailed(_l("Choose a category."), "category")
-    fraction = data.fraction or ""
-    if data.category == WASTE and fraction not in FRACTIONS:
-        raise ValidationFailed(_l("Choose which waste fraction was sorted."), "fraction")
-    if data.category != WASTE:
-        fraction = ""
-    qty = to_canonical(data.category, data.quantity, data.unit)
-    if data.evidence not in EVIDENCE_KINDS:
-        raise ValidationFailed(_l("Choose the kind of evidence."), "evidence")
-    if data.action_date is None:
-        raise ValidationFailed(_l("Enter the date of the action."), "action_date")
-    today = today_in(school.timezone if school else None)
-    if data.action_date > today:
-        raise ValidationFailed(_l("The date cannot be in the future."), "action_date")
-    if school is not None and data.action_date < school.joined_on:
-        raise ValidationFailed(
-            _l("The date is before the school joined the programme (%(day)s).",
-               day=school.joined_on.isoformat()),
-            "action_date",
-        )
-    note = (data.note or "").strip()
-    if len(note) > NOTE_MAX:
-        raise ValidationFailed(_l("The note is too long (1000 characters at most)."), "note")
-    return {
-        "category": data.category,
-        "fraction": fraction,
-        "quantity_entered": qty.entered,
-        "unit_entered": qty.unit,
-        "quantity": qty.canonical,
-        "action_date": data.action_date,
-        "evidence": data.evidence,
-        "note": note,
-    }
-
-
-def owner_for(actor: User) -> School | User:
-    """Return what the actor logs for: their school (coordinator) or themselves."""
-    if actor.role == COORDINATOR and actor.school is not None:
-        return actor.school
-    if actor.role == RESIDENT:
-        return actor
-    raise PermissionDenied(_l("Only school coordinators and residents log eco-actions."))
-
-
-def can_view(user: User, log: EcoLog) -> bool:
-    """Owners, staff roles and admins may see a log."""
-    if user.role in STAFF_ROLES:
-        return True
-    return can_edit(user, log)
-
-
-def can_edit(user: User, log: EcoLog) -> bool:
-    """Only the owner (the school's coordinator, or the resident) edits a log."""
-    if user.role == COORDINATOR:
-        return log.school_id is not None and log.school_id == user.school_id
-    if user.role == RESIDENT:
-        return log.resident_id == user.id
-    return False
-
-
-def create_log(actor: User, data: LogInput) -> EcoLog:
-    """Validate and store a new log for the actor's school or the actor."""
-    owner = owner_for(actor)
-    school = owner if isinstance(owner, School) else None
-    values = _validate(data, school)
-    log = EcoLog(
-        school_id=school.id if school else None,
-        resident_id=None if school else actor.id,
-        created_by_id=actor.id,
-        **values,
-    )
-    db.session.add(log)
-    db.session.flush()
-    summary.add_log(log)
-    audit.record("log", log.id, "create", actor, audit.diff({}, audit.snapshot(log, AUDITED_FIELDS)))
-    _after_save(log)
-    stats.bump_version()
-    return log
-
-
-def update_log(actor: User, log: EcoLog, data: LogInput, expected_version: int) -> EcoLog:
-    """Apply an edit; refuse it if someone else saved the log in the meantime."""
-    # Lock and re-read the row: a concurrent edit on PostgreSQL waits here, then sees
-    # the new version and gets a Conflict instead of silently overwriting.
-    db.session.refresh(log, with_for_update=True)
-    if not can_edit(actor, log) or log.deleted_at is not None:
-        raise PermissionDenied(_l("You cannot edit this entry."))
-    if expected_version != log.version:
-        raise Conflict(
-            _l("Someone else changed this entry while you were editing it. "
-               "Review their version below and make your change again.")
-        )
-    values = _validate(data, log.school)
-    before = audit.snapshot(log, AUDITED_FIELDS)
-    old_key, old_qty, counted = summary.key_of(log), log.quantity, log.counts
-    for name, value in values.items():
-        setattr(log, name, value)
-    changes = audit.diff(before, audit.snapshot(log, AUDITED_FIELDS))
-    if not changes:
-        return log
-    log.version += 1
-    if counted:
-        summary.remove_state(old_key, old_qty)
-        summary.add_log(log)
-    audit.record("log", log.id, "update", actor, changes)
-    _after_save(log)
-    stats.bump_version()
-    return log
-
-
-def _after_save(log: EcoLog) -> None:
-    """Community hook: flag implausible values, award completed challenges."""
-    from greenapp.services import quality  # imported late: quality uses set_review
-
-    quality.after_save(log)
-
-
-def delete_log(actor: User, log: EcoLog, expected_version: int | None = None) -> None:
-    """Soft-delete a log: it leaves totals but stays in the record and the audit."""
-    db.session.refresh(log, with_for_update=True)  # see update_log: no lost updates
-    if not can_edit(actor, log):
-        raise PermissionDenied(_l("You cannot delete this entry."))
-    if log.deleted_at is not None:
-        return
-    if expected_version is not None and expected_version != log.version:
-        raise Conflict(_l("Someone else changed this entry; look at it again first."))
-    if log.counts:
-        summary.remove_state(summary.key_of(log), log.quantity)
-    log.deleted_at = utcnow()
-    log.deleted_by_id = actor.id
-    log.version += 1
-    audit.record("log", log.id, "delete", actor, {"deleted": [False, True]})
-    stats.bump_version()
-
-
-def set_review(actor: User, log: EcoLog, status: str, reason: str = "") -> EcoLog:
-    """Change a log's review state, moving it in or out of totals as needed."""
-    if status not in REVIEW_STATES:
-        raise ValidationFailed(_l("Unknown review state."), "status")
-    counted = log.counts
-    before = {"review_status": log.review_status, "review_reason": log.review_reason}
-    log.review_status = status
-    log.review_reason = reason
-    log.reviewed_by_id = actor.id if actor else None
-    log.reviewed_at = utcnow()
-    log.version += 1
-    if counted and not log.counts:
-        summary.remove_state(summary.key_of(log), log.quantity)
-    elif log.counts and not counted:
-        summary.add_log(log)
-    after = {"review_status": status, "review_reason": reason}
-    audit.record("log", log.id, "review", actor, audit.diff(before, after))
-    stats.bump_version()
-    return log
 
 
 @dataclass
