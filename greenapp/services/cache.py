@@ -76,6 +76,11 @@ class Entry(Generic[T]):
         return datetime.fromtimestamp(self.as_of, UTC)
 
 
+def now() -> float:
+    """The wall clock in epoch seconds (a function, so tests can move it)."""
+    return time.time()
+
+
 def enabled() -> bool:
     """False when GREENAPP_STATS_CACHE=0 (every figure computed on every request)."""
     return os.environ.get("GREENAPP_STATS_CACHE", "1") != "0"
@@ -117,9 +122,9 @@ def invalidate(scopes: Iterable[str]) -> None:
         return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    now = datetime.now(UTC)
+    stamp = datetime.now(UTC)
     for scope in wanted:  # sorted: one lock order for every writer
-        stmt = insert(CacheVersion).values(scope=scope, n=1, changed_at=now)
+        stmt = insert(CacheVersion).values(scope=scope, n=1, changed_at=stamp)
         db.session.execute(stmt.on_conflict_do_update(
             index_elements=["scope"],
             set_={"n": CacheVersion.n + 1, "changed_at": stmt.excluded.changed_at}))
@@ -158,19 +163,19 @@ def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
     """
     scope_t = (scopes,) if isinstance(scopes, str) else tuple(scopes)
     if not enabled():
-        return Entry(compute(), (), time.time())
+        return Entry(compute(), (), now())
     full_key = _key(what, scope_t, key)
     found: Entry[T] | None = _store.get(full_key)
-    now = time.time()
-    if found is not None and lag > 0 and now - found.as_of < lag:
+    at = now()
+    if found is not None and lag > 0 and at - found.as_of < lag:
         return found
     current = versions(*scope_t)
     if found is not None and found.versions == current:
         if lag > 0:  # still current: say so from now on, and skip checks for `lag` s
-            found = Entry(found.value, current, now)
+            found = Entry(found.value, current, at)
             _store.set(full_key, found)
         return found
-    made = Entry(compute(), current, now)
+    made = Entry(compute(), current, at)
     _store.set(full_key, made)
     return made
 
