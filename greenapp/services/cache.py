@@ -37,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -103,9 +103,9 @@ def versions(*scopes: str) -> tuple[int, ...]:
     memo: dict[str, int] = g.setdefault(_VERSIONS, {}) if has_request_context() else {}
     missing = [s for s in scopes if s not in memo]
     if missing:
+        table = CacheVersion.__table__  # a Core select: no ORM work on every page view
         rows = dict(db.session.execute(
-            select(CacheVersion.scope, CacheVersion.n).where(CacheVersion.scope.in_(missing))
-        ).all())
+            select(table.c.scope, table.c.n).where(table.c.scope.in_(missing))).all())
         for s in missing:
             memo[s] = int(rows.get(s, 0))
     return tuple(memo[s] for s in scopes)
@@ -148,9 +148,10 @@ def forget_request() -> None:
 # --- entries -------------------------------------------------------------------------
 
 
-def _key(what: str, scopes: tuple[str, ...], key: Hashable) -> str:
+def _key(what: str, scopes: tuple[str, ...], key: Hashable,
+         localized: bool = True) -> str:
     digest = hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()[:20]
-    return f"{what}|{','.join(scopes)}|{locale()}|{digest}"
+    return f"{what}|{','.join(scopes)}|{locale() if localized else '-'}|{digest}"
 
 
 def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
@@ -184,6 +185,35 @@ def cached(what: str, scopes: str | tuple[str, ...], key: Hashable,
            compute: Callable[[], T], *, lag: float = 0.0) -> T:
     """`entry(...).value`: the cached result of compute() (see `entry`)."""
     return entry(what, scopes, key, compute, lag=lag).value
+
+
+def cached_per_scope(what: str, scopes: Sequence[str], key: Hashable,
+                     compute: Callable[[list[str]], dict[str, T]]) -> dict[str, T]:
+    """One entry per scope for the same key (not per locale): plain data such as one
+    school's sums, for a page that shows many schools.
+
+    Reads every entry and every version at once; compute(stale) is called once with
+    the scopes whose entry is missing or stale and must return a value for each. After
+    a write to one school only that school's part is computed again.
+    """
+    if not enabled():
+        return compute(list(scopes))
+    current = dict(zip(scopes, versions(*scopes), strict=True))
+    keys = {s: _key(what, (s,), key, localized=False) for s in scopes}
+    found = _store.get_many(*keys.values()) if keys else []
+    out: dict[str, T] = {}
+    stale: list[str] = []
+    for scope, item in zip(scopes, found, strict=True):
+        if item is not None and item.versions == (current[scope],):
+            out[scope] = item.value
+        else:
+            stale.append(scope)
+    if stale:
+        made = compute(stale)
+        at = now()
+        _store.set_many({keys[s]: Entry(made[s], (current[s],), at) for s in stale})
+        out.update(made)
+    return out
 
 
 def programme_lag() -> float:

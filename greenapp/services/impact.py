@@ -138,7 +138,9 @@ def co2e_avoided(scope: Scope, by: Sequence[str] = ("period", "category"),
     out: dict[tuple, Co2eRow] = {}
     for r in aggregate(scope, keys, grain, bounds):
         k = tuple(r[x] for x in by)
-        row = out.setdefault(k, Co2eRow(key={x: r[x] for x in by}))
+        row = out.get(k)
+        if row is None:
+            row = out[k] = Co2eRow(key={x: r[x] for x in by})
         row.quantity += r["quantity"]
         rate = lookup.at((r["country"], r["category"], r["fraction"] or ""),
                          _segment_start(bounds, r["segment"]))
@@ -163,7 +165,9 @@ def money_saved(scope: Scope, by: Sequence[str] = ("period", "category"),
                          _segment_start(bounds, r["segment"]))
         currency = rate[1] if rate else COUNTRY_CURRENCY.get(r["country"], "")
         k = (*(r[x] for x in by), currency)
-        row = out.setdefault(k, MoneyRow(key={x: r[x] for x in by}, currency=currency))
+        row = out.get(k)
+        if row is None:
+            row = out[k] = MoneyRow(key={x: r[x] for x in by}, currency=currency)
         row.quantity += r["quantity"]
         if rate is None:
             row.unpriced_quantity += r["quantity"]
