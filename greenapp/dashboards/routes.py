@@ -199,7 +199,7 @@ AS_OF_SLOT = Markup("<!--as-of-->")
 def _with_as_of(content: Markup, entry: cache.Entry) -> Markup:
     """The cached content with "as of HH:MM" (the viewer's time zone and language)."""
     line = _("Figures as of %(time)s", time=format_time(entry.as_of_datetime, "short"))
-    return Markup(content.replace(  # noqa: S704  # nosec B704 - escaped just here
+    return Markup(content.replace(  # noqa: S704  # nosec B704
         AS_OF_SLOT, Markup('<p class="as-of muted">%s</p>') % escape(line)))
 
 
@@ -226,7 +226,7 @@ def _programme_view():
 
 def _programme_content(query: str) -> Markup:
     form, scope, category, view = _programme_view()
-    return Markup(render_template(  # noqa: S704  # nosec B704 - our own template
+    return Markup(render_template(  # noqa: S704  # nosec B704
         "dashboards/_programme_content.html", form=form, scope=scope, category=category,
         view=view, query=query, as_of_slot=AS_OF_SLOT))
 
@@ -262,7 +262,7 @@ def public_summary():
     """Programme results for everyone: totals, leading schools, people reached."""
     entry = cache.entry(
         "public-page", cache.PROGRAMME, today_in(),
-        lambda: Markup(render_template(  # noqa: S704  # nosec B704 - our own template
+        lambda: Markup(render_template(  # noqa: S704  # nosec B704
             "dashboards/_public_content.html", view=_public_view(),
             as_of_slot=AS_OF_SLOT)),
         lag=cache.programme_lag())

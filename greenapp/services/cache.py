@@ -44,8 +44,7 @@ from typing import Any, Generic, TypeVar
 
 from flask import current_app, g, has_request_context
 from flask_babel import get_locale
-from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, text, update
 
 from greenapp.extensions import cache as _store
 from greenapp.extensions import db
@@ -55,6 +54,14 @@ T = TypeVar("T")
 PROGRAMME = "programme"
 _VERSIONS = "_greenapp_cache_versions"
 _MEMO = "_greenapp_request_memo"
+
+
+# Built once (every write runs it): the same SQL on SQLite and PostgreSQL.
+_BUMP = text(
+    "INSERT INTO cache_versions (scope, n, changed_at) VALUES (:scope, 1, :changed_at) "
+    "ON CONFLICT (scope) DO UPDATE SET n = cache_versions.n + 1, "
+    "changed_at = excluded.changed_at"
+).bindparams(bindparam("changed_at", type_=CacheVersion.__table__.c.changed_at.type))
 
 
 def school_scope(school_id: int) -> str:
@@ -103,9 +110,12 @@ def versions(*scopes: str) -> tuple[int, ...]:
     memo: dict[str, int] = g.setdefault(_VERSIONS, {}) if has_request_context() else {}
     missing = [s for s in scopes if s not in memo]
     if missing:
-        table = CacheVersion.__table__  # a Core select: no ORM work on every page view
-        rows = dict(db.session.execute(
-            select(table.c.scope, table.c.n).where(table.c.scope.in_(missing))).all())
+        # Plain driver SQL: every cached page view runs it, so no statement compiling.
+        # Only placeholders are joined into it; the scopes are bound parameters.
+        conn = db.session.connection()
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = f"SELECT scope, n FROM cache_versions WHERE scope IN ({', '.join([mark] * len(missing))})"  # noqa: S608, E501  # nosec B608
+        rows = dict(conn.exec_driver_sql(sql, tuple(missing)).all())
         for s in missing:
             memo[s] = int(rows.get(s, 0))
     return tuple(memo[s] for s in scopes)
@@ -120,14 +130,9 @@ def invalidate(scopes: Iterable[str]) -> None:
     wanted = sorted(set(scopes))
     if not wanted:
         return
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stamp = datetime.now(UTC)
     for scope in wanted:  # sorted: one lock order for every writer
-        stmt = insert(CacheVersion).values(scope=scope, n=1, changed_at=stamp)
-        db.session.execute(stmt.on_conflict_do_update(
-            index_elements=["scope"],
-            set_={"n": CacheVersion.n + 1, "changed_at": stmt.excluded.changed_at}))
+        db.session.execute(_BUMP, {"scope": scope, "changed_at": stamp})
     forget_request()
 
 

@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache as cache_statement
 
-from sqlalchemy import Date, cast, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, Table, TextClause, bindparam, cast, delete, func, insert, select, text
 
 from greenapp.extensions import db
 from greenapp.models.cache import ProgrammeRollup
@@ -34,19 +34,23 @@ def _key(log: EcoLog) -> dict:
     }
 
 
+@cache_statement
+def _upsert_stmt(table: Table, columns: tuple[str, ...]) -> TextClause:
+    """INSERT ... ON CONFLICT DO UPDATE adding to the sums (the same SQL on SQLite and
+    PostgreSQL), built once: every write runs two of these."""
+    # Table and column names come from our models, values are bound parameters.
+    names = ", ".join((*columns, "quantity", "log_count"))
+    values = ", ".join(f":{c}" for c in (*columns, "quantity", "log_count"))
+    t = table.name
+    sql = (f"INSERT INTO {t} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(columns)}) DO UPDATE SET quantity = {t}.quantity + excluded.quantity, log_count = {t}.log_count + excluded.log_count")  # noqa: S608, E501  # nosec B608
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type)
+                                  for c in (*columns, "quantity", "log_count")))
+
+
 def _upsert(model, key: dict, quantity: Decimal, count: int) -> None:
     """Add quantity and count to model's row for key (atomic upsert); drop it at 0."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**key, quantity=quantity, log_count=count)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(key),
-        set_={
-            "quantity": model.quantity + stmt.excluded.quantity,
-            "log_count": model.log_count + stmt.excluded.log_count,
-        },
-    )
-    db.session.execute(stmt)
+    stmt = _upsert_stmt(model.__table__, tuple(key))
+    db.session.execute(stmt, {**key, "quantity": quantity, "log_count": count})
     if count < 0:
         db.session.execute(
             delete(model).where(
@@ -64,8 +68,8 @@ def apply(key: dict, quantity: Decimal, count: int) -> None:
 
 
 def _programme_key(key: dict) -> dict:
-    city, country = db.session.execute(
-        select(School.city, School.country).where(School.id == key["owner_id"])).one()
+    school = db.session.get(School, key["owner_id"])  # usually already in the session
+    city, country = school.city, school.country  # type: ignore[union-attr]
     return {"month": key["day"].replace(day=1), "city": city, "country": country,
             "category": key["category"], "fraction": key["fraction"],
             "evidence": key["evidence"]}
