@@ -439,6 +439,9 @@ def truth(path_1m: Path, lag: float) -> dict:
 
         for _round in range(ROUNDS):
             keep("bare_flask_rps", wrk("/", port=PORT + 10)[1])
+            # greenapp's floor for any signed-in page: a bare route, the session read
+            # and the user loaded (what every page pays before its own work).
+            keep("app_ping_signed_in_rps", wrk("/dashboards/ping", coord.cookie(), port)[1])
             for name, (url, cookie) in pages.items():
                 wrk(url, cookie, port)  # warm
                 keep(f"{name}_rps_1m", wrk(url, cookie, port)[1])
@@ -579,6 +582,7 @@ def main() -> int:
     print(f"{'repeat visit bytes (HTML only)':<44}{r['repeat_visit_bytes']:>24,}")
     print()
     for name, key in (("bare Flask req/s", "bare_flask_rps"),
+                      ("greenapp bare route, signed in, req/s", "app_ping_signed_in_rps"),
                       ("bare Flask + SQLAlchemy insert req/s", "bare_insert_rps"),
                       ("school dashboard req/s, warm", "school_dashboard_rps_1m"),
                       ("  with 10 writes/s (another school)",
