@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from greenapp.models.user import COORDINATOR, STAFF_ROLES
 from greenapp.permissions import public, role_required
 from greenapp.services import cache, charts, stats
 from greenapp.services.clock import today_in
+from greenapp.services.i18n import fmt_quantity
 from greenapp.services.stats import Scope
 from greenapp.services.units import CATEGORIES
 
@@ -56,10 +58,6 @@ def _assets() -> dict:
 @bp.app_template_filter("qty2")
 def qty2(value) -> str:
     """Money and CO2e: grouped digits and at most 2 decimals, in the reader's locale."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    from greenapp.services.i18n import fmt_quantity
-
     return fmt_quantity(Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
