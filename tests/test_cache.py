@@ -11,6 +11,8 @@ import pytest
 from flask import Flask
 
 from greenapp import create_app
+from greenapp.extensions import cache as store
+from greenapp.extensions import db as _db
 from greenapp.services import cache, charts
 from tests.clock_helpers import local_today
 from tests.conftest import PASSWORD
@@ -151,8 +153,6 @@ def test_csrf_tokens_expire_again(app: Flask, factory, db, monkeypatch):
                                            "csrf_token": token})
     assert late.status_code == 400  # the token from over an hour ago is refused
     with secured.app_context():
-        from greenapp.extensions import db as _db
-
         _db.session.remove()
         _db.engine.dispose()
 
@@ -168,7 +168,7 @@ def _redis_url() -> str | None:
     return url
 
 
-def test_workers_share_one_redis_cache(app: Flask, factory, db):
+def test_workers_share_one_redis_cache(app: Flask, factory, db, monkeypatch):
     url = _redis_url()
     if url is None:
         pytest.skip("Redis is not running")
@@ -177,24 +177,12 @@ def test_workers_share_one_redis_cache(app: Flask, factory, db):
               "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
               "CACHE_KEY_PREFIX": prefix}
     workers = [create_app("testing", config), create_app("testing", config)]
-    school = factory.school()
+    monkeypatch.setattr(cache, "versions", lambda *scopes: (7,) * len(scopes))
     computed = []
-    try:
-        for worker in workers:
-            with worker.test_request_context("/"):
-                cache.cached("test", cache.school_scope(school.id), "k",
-                             lambda: computed.append(1) or "value")
-        assert computed == [1], "the second worker did not find the first one's entry"
-    finally:
-        with workers[0].app_context():
-            from greenapp.extensions import cache as store
-
-            store.clear()
-            from greenapp.extensions import db as _db
-
-            _db.session.remove()
-        for worker in workers:
-            with worker.app_context():
-                from greenapp.extensions import db as _db
-
-                _db.engine.dispose()
+    for worker in workers:  # the versions come from the database, as tested above
+        with worker.test_request_context("/"):
+            cache.cached("test", cache.school_scope(1), "k",
+                         lambda: computed.append(1) or "value")
+    with workers[0].app_context():
+        store.clear()  # this run's keys only (its own prefix)
+    assert computed == [1], "the second worker did not find the first one's entry"
