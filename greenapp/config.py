@@ -56,7 +56,7 @@ class Config:
     CACHE_REDIS_URL = os.environ.get("REDIS_URL", "")
     CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "greenapp:")
     CACHE_DEFAULT_TIMEOUT = int(os.environ.get("CACHE_DEFAULT_TIMEOUT", 24 * 3600))
-    CACHE_THRESHOLD = int(os.environ.get("CACHE_THRESHOLD", 2000))  # SimpleCache entries
+    CACHE_THRESHOLD = int(os.environ.get("CACHE_THRESHOLD", 10000))  # SimpleCache entries
     # How long the programme-wide pages may show figures older than the last write.
     PROGRAMME_CACHE_LAG_SECONDS = float(os.environ.get("PROGRAMME_CACHE_LAG_SECONDS", 5))
     SESSION_COOKIE_HTTPONLY = True
