@@ -5,7 +5,8 @@ For each size: the school dashboard's warm p50 (wrk), the first programme overvi
 after a write (p50 over several writes, each waited out past the programme's allowed
 lag so every overview is recomputed from the database), and the naive GROUP BY over
 the raw logs. Writes bench/results-pg.json. Each size lives in its own database
-(greenapp_bench_1m, greenapp_bench_10m), reused when it already holds that many logs.
+(greenapp_bench_1m, greenapp_bench_10m), reused when it already holds that many logs
+(plus the few hundred entries earlier runs wrote through the form).
 
     BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
     BENCH_PG_SIZES=1m,10m .venv/bin/python bench/run_pg.py
@@ -61,7 +62,7 @@ def _count(url: str) -> int | None:
 def build(label: str, n_logs: int) -> str:
     """Create (or reuse) the database with n_logs synthetic logs, loaded with COPY."""
     url = db_url(label)
-    if _count(url) == n_logs:
+    if (_count(url) or 0) >= n_logs:  # a previous run's few hundred writes are kept
         return url
     admin = sa.create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -225,7 +226,8 @@ def main() -> int:
         print(f"[pg {label}] data", flush=True)
         t0 = time.perf_counter()
         url = build(label, SIZES[label])
-        results[f"build_seconds_pg_{label}"] = round(time.perf_counter() - t0)
+        if time.perf_counter() - t0 > 5:  # built now (not reused): keep how long it took
+            results[f"build_seconds_pg_{label}"] = round(time.perf_counter() - t0)
         results[f"naive_overview_sql_ms_pg_{label}"] = round(naive_sql_ms(url), 1)
         results.update(measure(label, url))
         out.write_text(json.dumps(results, indent=2) + "\n")
