@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 export FLASK_APP := greenapp:create_app
 
-.PHONY: run test test-clock venv dev-venv i18n migrate seed lint bench clean
+.PHONY: run test test-clock venv dev-venv i18n migrate seed lint bench bench-pg clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PY) not found)"; exit 1; }
@@ -65,6 +65,13 @@ bench: $(DEV_STAMP) i18n
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/upload.py
+
+# PostgreSQL: 1M and 10M logs loaded with COPY (BENCH_PG_SIZES=1m to skip 10M),
+# written to bench/results-pg.json. BENCH_PG_URL names the server (a superuser that
+# may create the greenapp_bench_* databases).
+bench-pg: $(DEV_STAMP) i18n
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run_pg.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from greenapp.config import CONFIGS, check_production_secret
-from greenapp.extensions import babel, csrf, db, limiter, login_manager, migrate
+from greenapp.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"

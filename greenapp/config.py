@@ -75,7 +75,15 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")  # links in mails, e.g. https://green.example.kz
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600))
     EMAIL_CONFIRM_MAX_AGE = int(os.environ.get("EMAIL_CONFIRM_MAX_AGE", 7 * 24 * 3600))
-    WTF_CSRF_TIME_LIMIT = None  # a form left open during a lesson must still submit
+    # The one cache (greenapp/services/cache.py): Redis when REDIS_URL is set, so every
+    # worker shares it; otherwise one in-process SimpleCache per worker.
+    CACHE_TYPE = "RedisCache" if os.environ.get("REDIS_URL") else "SimpleCache"
+    CACHE_REDIS_URL = os.environ.get("REDIS_URL", "")
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "greenapp:")
+    CACHE_DEFAULT_TIMEOUT = int(os.environ.get("CACHE_DEFAULT_TIMEOUT", 24 * 3600))
+    CACHE_THRESHOLD = int(os.environ.get("CACHE_THRESHOLD", 10000))  # SimpleCache entries
+    # How long the programme-wide pages may show figures older than the last write.
+    PROGRAMME_CACHE_LAG_SECONDS = float(os.environ.get("PROGRAMME_CACHE_LAG_SECONDS", 5))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
@@ -121,6 +129,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    CACHE_TYPE = "SimpleCache"  # one per app: each test starts with an empty cache
+    PROGRAMME_CACHE_LAG_SECONDS = 0.0  # tests that show the lag set it themselves
     SECRET_KEY = "testing-secret"  # noqa: S105
     # Hashing is not under test in most tests: one PBKDF2 round instead of scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"  # noqa: S105 - a hash method

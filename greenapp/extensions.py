@@ -1,6 +1,7 @@
 """Flask extensions, created unbound; create_app() binds them to the app."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -31,4 +32,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+cache = Cache()  # configured in create_app; see greenapp/services/cache.py
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,4 +1,5 @@
-"""The dashboards' per-process cache never shows stale figures after a change."""
+"""The dashboards' cache (services/cache.py) never shows a school stale figures after
+a change: each write moves the version of the scopes it touched."""
 
 from datetime import date, timedelta
 

@@ -1,15 +1,24 @@
-"""Per-school dashboard, programme overview and public results."""
+"""Per-school dashboard, programme overview, and public results.
+
+Caching (greenapp/services/cache.py, the one cache): the heading, filters and figures
+of each page are rendered once per scope version and language and shared by every
+viewer; the page around them (name, bell, language switch with its CSRF token) is
+rendered for each request. A school's page is keyed on that school's scope, so another
+school's entry leaves it cached; the programme-wide pages may lag a few seconds behind
+the last write and say "as of HH:MM".
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from greenapp.dashboards.forms import ProgrammeFilterForm, SchoolFilterForm
@@ -18,9 +27,10 @@ from greenapp.models.place import normalise
 from greenapp.models.school import School
 from greenapp.models.user import COORDINATOR, STAFF_ROLES
 from greenapp.permissions import public, role_required
-from greenapp.services import charts, page_cache, stats
+from greenapp.services import cache, charts, stats
 from greenapp.services.clock import today_in
 from greenapp.services.downloads import content_disposition
+from greenapp.services.i18n import fmt_quantity
 from greenapp.services.stats import Scope
 from greenapp.services.units import CATEGORIES
 
@@ -30,10 +40,6 @@ bp = Blueprint("dashboards", __name__)
 @bp.app_template_filter("qty2")
 def qty2(value) -> str:
     """Money and CO2e: grouped digits and at most 2 decimals, in the reader's locale."""
-    from decimal import ROUND_HALF_UP, Decimal
-
-    from greenapp.services.i18n import fmt_quantity
-
     return fmt_quantity(Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
@@ -65,10 +71,6 @@ def _dates(form, today: date) -> tuple[date, date]:
     return start, end
 
 
-def _locale() -> str:
-    return str(get_locale() or "en")
-
-
 @dataclass(frozen=True)
 class SchoolFacts:
     """What the dashboard needs of a school before it knows whether the page is cached."""
@@ -84,8 +86,8 @@ def _load_facts(school_id: int) -> SchoolFacts | None:
 
 
 def _school_for_view(school_id: int) -> SchoolFacts:
-    # Saving a school moves the data version, so its facts can be cached with the figures.
-    facts = stats.cached(("school-facts", school_id), lambda: _load_facts(school_id))
+    facts = cache.cached("school-facts", cache.school_scope(school_id), school_id,
+                         lambda: _load_facts(school_id))
     if facts is None:
         abort(404)
     if current_user.role == COORDINATOR and current_user.school_id != facts.id:
@@ -104,14 +106,13 @@ def _school_view(school_id: int, facts: SchoolFacts | None = None):
     form.date_from.data, form.date_to.data, form.grain.data = date_from, date_to, grain
     scope = Scope(date_from=date_from, date_to=date_to, school_ids=(facts.id,),
                   categories=cats)
-    # Saving a school (pupils, targets) moves the data version, like saving a log.
-    key = ("school", scope, grain, _locale())
-    return facts, form, scope, grain, key
+    return facts, form, scope, grain
 
 
-def _board(facts: SchoolFacts, scope: Scope, grain: str, key: tuple):
-    return stats.cached(key, lambda: charts.school_dashboard(
-        db.session.get(School, facts.id), scope, grain))
+def _board(facts: SchoolFacts, scope: Scope, grain: str):
+    return cache.cached("school-board", cache.school_scope(facts.id), (scope, grain),
+                        lambda: charts.school_dashboard(db.session.get(School, facts.id),
+                                                        scope, grain))
 
 
 @bp.route("/school/<int:school_id>")
@@ -119,25 +120,18 @@ def _board(facts: SchoolFacts, scope: Scope, grain: str, key: tuple):
 def school(school_id: int):
     """One school's charts and totals, filtered by dates and categories in the URL."""
     facts = _school_for_view(school_id)
-    # The whole page per URL and viewer (name, bell, language, the session's CSRF token);
-    # the school's local date decides the default range, so it is part of the key.
-    return page_cache.cached_page(("school-page", facts.id, today_in(facts.timezone)),
-                                  lambda: _school_page(facts))
-
-
-def _school_page(facts: SchoolFacts) -> str:
-    _facts, form, scope, grain, key = _school_view(facts.id, facts)
     query = request.query_string.decode()
-    # Heading, filters and board (nine charts' JSON, totals) are the same for every
-    # viewer of this school, query and language: rendered once per data version.
-    content_html = stats.cached((*key, "html", query), lambda: _school_content(
-        facts, form, scope, grain, key, query))
+    # Heading, filters and board: the same for every viewer of this school, query,
+    # language and local date (which decides the default range).
+    content_html = cache.cached(
+        "school-page", cache.school_scope(facts.id),
+        (today_in(facts.timezone), query), lambda: _school_content(facts, query))
     return render_template("dashboards/school.html", school=facts, content_html=content_html)
 
 
-def _school_content(facts: SchoolFacts, form: SchoolFilterForm, scope: Scope, grain: str,
-                    key: tuple, query: str) -> Markup:
-    board = _board(facts, scope, grain, key)
+def _school_content(facts: SchoolFacts, query: str) -> Markup:
+    _facts, form, scope, grain = _school_view(facts.id, facts)
+    board = _board(facts, scope, grain)
     # Markup: the output of our own autoescaped template, nothing user-typed raw.
     return Markup(render_template(  # noqa: S704  # nosec B704
         "dashboards/_school_content.html", school=db.session.get(School, facts.id),
@@ -148,8 +142,8 @@ def _school_content(facts: SchoolFacts, form: SchoolFilterForm, scope: Scope, gr
 @role_required(*STAFF_ROLES, COORDINATOR)
 def school_csv(school_id: int, chart_id: str):
     """The numbers of one chart of the school dashboard, as CSV."""
-    facts, _form, scope, grain, key = _school_view(school_id)
-    return _csv(_board(facts, scope, grain, key).charts, chart_id, f"school-{facts.id}")
+    facts, _form, scope, grain = _school_view(school_id)
+    return _csv(_board(facts, scope, grain).charts, chart_id, f"school-{facts.id}")
 
 
 def _csv(chart_list, chart_id: str, prefix: str) -> Response:
@@ -171,6 +165,17 @@ def _city_param(place: str, places) -> int | None:
     return next((c.id for c in places if key and key in c.spellings()), None)
 
 
+# The programme-wide pages: cached per query, language and local date, may lag.
+AS_OF_SLOT = Markup("<!--as-of-->")
+
+
+def _with_as_of(content: Markup, entry: cache.Entry) -> Markup:
+    """The cached content with "as of HH:MM" (the viewer's time zone and language)."""
+    line = _("Figures as of %(time)s", time=format_time(entry.as_of_datetime, "short"))
+    return Markup(content.replace(  # noqa: S704  # nosec B704
+        AS_OF_SLOT, Markup('<p class="as-of muted">%s</p>') % escape(line)))
+
+
 def _programme_view():
     form = ProgrammeFilterForm(formdata=request.args or MultiDict())
     places = stats.cities()
@@ -189,24 +194,27 @@ def _programme_view():
     category = form.category.data if form.category.data in CATEGORIES else "water"
     form.date_from.data, form.date_to.data, form.category.data = date_from, date_to, category
     scope = Scope(date_from=date_from, date_to=date_to, city_id=city_id, country=country)
-    view = stats.cached(("programme", scope, category, _locale()),
-                        lambda: charts.overview(scope, category))
+    view = cache.cached("programme-view", cache.PROGRAMME, (scope, category),
+                        lambda: charts.overview(scope, category), lag=cache.programme_lag())
     return form, scope, category, view
+
+
+def _programme_content(query: str) -> Markup:
+    form, scope, category, view = _programme_view()
+    return Markup(render_template(  # noqa: S704  # nosec B704
+        "dashboards/_programme_content.html", form=form, scope=scope, category=category,
+        view=view, query=query, as_of_slot=AS_OF_SLOT))
 
 
 @bp.route("/programme")
 @role_required(*STAFF_ROLES)
 def programme():
     """All schools ranked per pupil, totals over time, Kyzylorda and Minsk side by side."""
-
-    def page() -> str:
-        form, scope, category, view = _programme_view()
-        return render_template("dashboards/programme.html", form=form, scope=scope,
-                               category=category, view=view,
-                               query=request.query_string.decode())
-
-    # A 200-school ranking table is the costly part: whole page per URL and viewer.
-    return page_cache.cached_page(("programme-page", today_in()), page)
+    query = request.query_string.decode()
+    entry = cache.entry("programme-page", cache.PROGRAMME, (today_in(), query),
+                        lambda: _programme_content(query), lag=cache.programme_lag())
+    return render_template("dashboards/programme.html",
+                           content_html=_with_as_of(entry.value, entry))
 
 
 @bp.route("/programme/<chart_id>.csv")
@@ -219,16 +227,22 @@ def programme_csv(chart_id: str):
 
 def _public_view():
     today = today_in()
-    return stats.cached(("public", today, _locale()), lambda: charts.public_summary(today))
+    return cache.cached("public-view", cache.PROGRAMME, today,
+                        lambda: charts.public_summary(today), lag=cache.programme_lag())
 
 
 @bp.route("/public")
 @public
 def public_summary():
     """Programme results for everyone: totals, leading schools, people reached."""
-    return page_cache.cached_page(
-        ("public-page", today_in()),
-        lambda: render_template("dashboards/public.html", view=_public_view()))
+    entry = cache.entry(
+        "public-page", cache.PROGRAMME, today_in(),
+        lambda: Markup(render_template(  # noqa: S704  # nosec B704
+            "dashboards/_public_content.html", view=_public_view(),
+            as_of_slot=AS_OF_SLOT)),
+        lag=cache.programme_lag())
+    return render_template("dashboards/public.html",
+                           content_html=_with_as_of(entry.value, entry))
 
 
 @bp.route("/public/<chart_id>.csv")

@@ -39,8 +39,8 @@ from greenapp.models.log import EcoLog
 from greenapp.models.user import ADMIN, COORDINATOR, ECONOMIST, LAWYER, RESIDENT, SCIENTIST
 from greenapp.permissions import public, role_required, signed_in
 from greenapp.services import guides as guide_service
+from greenapp.services import pipeline, quality, savings
 from greenapp.services import proposals as proposal_service
-from greenapp.services import quality, savings
 from greenapp.services.clock import today_in
 from greenapp.services.downloads import content_disposition
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
@@ -147,7 +147,7 @@ def quality_decide(log_id: int):
         flash(_("Choose verify or reject."), "error")
         return redirect(url_for("experts.quality_queue"))
     try:
-        quality.decide(current_user, log, form.decision.data, form.reason.data or "")
+        pipeline.review_log(current_user, log, form.decision.data, form.reason.data or "")
     except ValidationFailed as exc:
         db.session.rollback()
         flash(str(exc.message), "error")

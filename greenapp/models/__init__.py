@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
 from greenapp.models.audit import AuditRecord
+from greenapp.models.cache import CacheVersion, ProgrammeRollup  # noqa: F401
 from greenapp.models.community import Badge, Challenge, ChallengeParticipant, Notification
 from greenapp.models.evidence import EvidenceFile
 from greenapp.models.experts import Guide, Proposal, ProposalEvent, ProposalSupport

@@ -310,10 +310,18 @@ def progress_of(owner_type: str, owner_id: int) -> list[tuple[Challenge, Standin
 
 def award_completed(owner_type: str, owner_id: int) -> list[Badge]:
     """Award a badge (and a notification) for every challenge the owner just completed."""
+    awarded = award_new_badges(owner_type, owner_id)
+    notify_badges(owner_type, owner_id, awarded)
+    return [badge for badge, _challenge in awarded]
+
+
+def award_new_badges(owner_type: str, owner_id: int) -> list[tuple[Badge, Challenge]]:
+    """Add a badge for every challenge the owner has just completed (no notification:
+    the write pipeline sends those in its own step, see notify_badges)."""
     earned = set(db.session.scalars(
         select(Badge.challenge_id).where(Badge.owner_type == owner_type,
                                          Badge.owner_id == owner_id)))
-    new: list[Badge] = []
+    new: list[tuple[Badge, Challenge]] = []
     for challenge, standing in progress_of(owner_type, owner_id):
         if not standing.completed or challenge.id in earned:
             continue
@@ -323,11 +331,17 @@ def award_completed(owner_type: str, owner_id: int) -> list[Badge]:
                 db.session.add(badge)
         except IntegrityError:
             continue
+        new.append((badge, challenge))
+    return new
+
+
+def notify_badges(owner_type: str, owner_id: int,
+                  awarded: list[tuple[Badge, Challenge]]) -> None:
+    """Ring the owner's bell once per badge just awarded."""
+    for _badge, challenge in awarded:
         notifications.notify_owner(
             owner_type, owner_id, notifications.CHALLENGE_COMPLETED,
             f"/community/challenges/{challenge.id}", title=challenge.title)
-        new.append(badge)
-    return new
 
 
 def badges_of(owner_type: str, owner_id: int) -> list[Badge]:

@@ -17,7 +17,7 @@ from greenapp.extensions import db
 from greenapp.models.meters import Meter, MeterBaseline, MeterReading
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, User
-from greenapp.services import stats
+from greenapp.services import cache
 from greenapp.services.meters import add_months, month_start
 
 SEASON = [1.35, 1.3, 1.2, 1.05, 0.9, 0.5, 0.35, 0.4, 1.0, 1.15, 1.25, 1.3]  # school year
@@ -61,5 +61,5 @@ def seed_meters(today: date, rng_seed: int = 2026) -> int:
                                      baseline_pupils=school.pupils,
                                      updated_by_id=admin.id))
     if added:
-        stats.bump_version()
+        cache.invalidate_everything()
     return added

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "be": "Беларуская", "en": "English"}
@@ -37,5 +39,15 @@ def fmt_quantity(value: Decimal | int | None) -> str:
     # Show up to 3 decimals, and no trailing zeros: 1500, 1 500,5, 0.25.
     exponent = value.normalize().as_tuple().exponent
     places = max(0, -exponent) if value and isinstance(exponent, int) else 0
+    if places <= 6 and value.is_finite() and not value.is_signed():
+        # What Babel's pattern below gives, ~10x faster (a dashboard formats a thousand
+        # numbers): Python groups by three, then the locale's symbols replace , and .
+        return f"{value:,.{places}f}".translate(_symbols(str(get_locale() or "en")))
     pattern = "#,##0" + ("." + "#" * min(places, 6) if places else "")
     return format_decimal(value, format=pattern)
+
+
+@lru_cache(maxsize=32)
+def _symbols(locale: str) -> dict[int, str]:
+    """str.translate table: Python's group and decimal signs to the locale's."""
+    return {ord(","): get_group_symbol(locale), ord("."): get_decimal_symbol(locale)}

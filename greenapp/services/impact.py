@@ -47,8 +47,9 @@ from greenapp.models.impact import (
     Tariff,
 )
 from greenapp.models.place import COUNTRY_CURRENCY, City
+from greenapp.models.school import School
 from greenapp.models.user import ADMIN, ECONOMIST, SCIENTIST, User
-from greenapp.services import audit
+from greenapp.services import audit, cache
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.numbers import current_locale, parse_number
 from greenapp.services.stats import (
@@ -56,7 +57,6 @@ from greenapp.services.stats import (
     OWNER_SCHOOL,
     Scope,
     aggregate,
-    bump_version,
     month_start,
 )
 from greenapp.services.units import CATEGORIES, FRACTIONS, WASTE
@@ -169,7 +169,9 @@ def co2e_avoided(scope: Scope, by: Sequence[str] = ("period", "category"),
     out: dict[tuple, Co2eRow] = {}
     for r in aggregate(scope, keys, grain, bounds):
         k = tuple(r[x] for x in by)
-        row = out.setdefault(k, Co2eRow(key={x: r[x] for x in by}))
+        row = out.get(k)
+        if row is None:
+            row = out[k] = Co2eRow(key={x: r[x] for x in by})
         row.quantity += r["quantity"]
         rate = lookup.at((r["country"], r["category"], r["fraction"] or ""),
                          _segment_start(bounds, r["segment"]))
@@ -194,7 +196,9 @@ def money_saved(scope: Scope, by: Sequence[str] = ("period", "category"),
                          _segment_start(bounds, r["segment"]))
         currency = rate[1] if rate else COUNTRY_CURRENCY.get(r["country"], "")
         k = (*(r[x] for x in by), currency)
-        row = out.setdefault(k, MoneyRow(key={x: r[x] for x in by}, currency=currency))
+        row = out.get(k)
+        if row is None:
+            row = out[k] = MoneyRow(key={x: r[x] for x in by}, currency=currency)
         row.quantity += r["quantity"]
         if rate is None:
             row.unpriced_quantity += r["quantity"]
@@ -384,12 +388,19 @@ def save_tariff(actor: User, data: TariffInput, tariff: Tariff | None = None) ->
 
 def _record(actor: User, entity: str, row: ImpactFactor | Tariff, before: dict,
             fields: tuple[str, ...]) -> None:
-    """Audit what changed and, if anything did, mark cached figures stale (last write)."""
+    """Audit what changed and, if anything did, invalidate the cached figures of the
+    schools it prices (those of the factor's country or the tariff's city, before and
+    after the change) and of the programme - the last write of the transaction."""
     db.session.flush()
     changes = audit.diff(before, audit.snapshot(row, fields))
     if changes:
         audit.record(entity, row.id, "update" if before else "create", actor, changes)
-        bump_version()
+        place = School.country if entity == "impact_factor" else School.city_id
+        name = "country" if entity == "impact_factor" else "city_id"
+        places = {row.country if entity == "impact_factor" else row.city_id,
+                  before.get(name)} - {None}
+        ids = db.session.scalars(select(School.id).where(place.in_(places)))
+        cache.invalidate([cache.PROGRAMME, *(cache.school_scope(i) for i in ids)])
 
 
 # --- which months a back-dated factor or tariff changes ------------------------------

@@ -26,7 +26,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from greenapp.extensions import db
 from greenapp.models.base import utcnow
@@ -479,7 +479,7 @@ def visible_batches(user: User):
         return stmt.where(ImportBatch.school_id == user.school_id)
     if user.role == ADMIN:
         return stmt
-    return stmt.where(False)
+    return stmt.where(false())
 
 
 # --- preview, commit, undo -----------------------------------------------------------

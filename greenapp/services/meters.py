@@ -55,7 +55,7 @@ from greenapp.models.meters import (
 )
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES, User
-from greenapp.services import audit, stats
+from greenapp.services import audit, cache, stats
 from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.units import parse_decimal
@@ -94,6 +94,12 @@ JUMP_MIN_INTERVALS = 3
 STEP = Decimal("0.001")
 MAX_DIGITS = 12
 EDIT_ROLES = (COORDINATOR,)
+
+
+def _invalidate(school_id: int) -> None:
+    """Meter data feeds the school's measured section and the programme's ranking:
+    move those two cache scopes (the last write of the transaction)."""
+    cache.invalidate([cache.school_scope(school_id), cache.PROGRAMME])
 
 
 def parse_number(text: str, field_name: str) -> Decimal:
@@ -166,7 +172,7 @@ def add_meter(actor: User, school: School, data: MeterInput) -> Meter:
     audit.record("meter", meter.id, "create", actor,
                  {"kind": [None, meter.kind], "unit": [None, meter.unit],
                   "name": [None, meter.name]})
-    stats.bump_version()
+    _invalidate(school.id)
     return meter
 
 
@@ -238,7 +244,7 @@ def add_reading(actor: User, meter: Meter, data: ReadingInput) -> MeterReading:
     audit.record("meter_reading", reading.id, "create", actor, {
         "kind": [None, reading.kind], "reading_date": [None, reading.reading_date.isoformat()],
         "value": [None, str(reading.value)]})
-    stats.bump_version()
+    _invalidate(meter.school_id)
     return reading
 
 
@@ -340,7 +346,7 @@ def delete_reading(actor: User, reading: MeterReading) -> None:
             "reading")
     reading.deleted_at = utcnow()
     audit.record("meter_reading", reading.id, "delete", actor, {"deleted": [False, True]})
-    stats.bump_version()
+    _invalidate(reading.meter.school_id)
 
 
 # --- derived consumption ------------------------------------------------------------
@@ -513,7 +519,7 @@ def set_baseline(actor: User, school: School, data: BaselineInput) -> MeterBasel
     if changes:
         audit.record("meter_baseline", row.id, "update" if before else "create", actor,
                      changes)
-        stats.bump_version()
+        _invalidate(school.id)
     return row
 
 

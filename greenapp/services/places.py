@@ -19,7 +19,7 @@ from greenapp.models.place import (
 )
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, User
-from greenapp.services import audit, stats
+from greenapp.services import audit, cache
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 
 FIELDS = ("name_en", "name_kk", "name_ru", "name_be", "aliases", "country", "timezone",
@@ -121,7 +121,7 @@ def save_city(actor: User, data: CityInput, city: City | None = None) -> City:
     changes = audit.diff(before, audit.snapshot(city, FIELDS))
     if changes:
         audit.record("city", city.id, "create" if creating else "update", actor, changes)
-        stats.bump_version()  # city names appear on cached dashboards
+        cache.invalidate_everything()  # city names appear on every cached dashboard
     return city
 
 

@@ -15,7 +15,7 @@ from greenapp.models.impact import Tariff
 from greenapp.models.place import City, known_city
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User
-from greenapp.services import audit, stats
+from greenapp.services import audit, cache, summary
 from greenapp.services.clock import today_in
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.units import CATEGORIES, parse_decimal
@@ -102,8 +102,13 @@ def save_school(actor: User, data: SchoolInput, school: School | None = None) ->
             changes[f"target_{category}"] = [before_targets.get(category), after_targets.get(category)]
     if changes:
         audit.record("school", school.id, "create" if creating else "update", actor, changes)
-        # Pupils and targets are inputs of the dashboards' figures; last write (lock order).
-        stats.bump_version()
+        if not creating and ("city_id" in changes or "country" in changes):
+            # The programme rollup is per city: move this school's sums to its new place.
+            summary.move_school(school.id, (before["city_id"], before["country"]),
+                                (school.city_id, school.country))
+        # Name, pupils and targets are inputs of this school's figures and of the
+        # programme's; the last write of the transaction (one lock order for writers).
+        cache.invalidate([cache.school_scope(school.id), cache.PROGRAMME])
     return school
 
 

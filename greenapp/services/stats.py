@@ -1,9 +1,13 @@
 """Exact aggregates for dashboards, read from the summaries, never from raw logs.
 
-Whole months inside a date range come from `monthly_summaries` (a rollup kept in
-step with `daily_summaries` by database triggers); the partial months at the edges,
-and months split by a factor/tariff boundary, come from `daily_summaries`. Every
-sum is an exact Decimal.
+Programme-wide groupings (no per-school key, no school filter) over whole months
+come from `programme_rollup` (a few thousand rows for the whole programme, kept by
+services/summary.py). Otherwise whole months inside a date range come from
+`monthly_summaries` (kept in step with `daily_summaries` by database triggers); the
+partial months at the edges, and months split by a factor/tariff boundary, come from
+`daily_summaries`. A range that ends today (or later) reads the current month whole:
+no log can be dated after today in its school's time zone, so the sums are the same.
+Every sum is an exact Decimal.
 
     scope = Scope(date_from=date(2025, 1, 1), date_to=date(2025, 12, 31),
                   school_ids=(3,))
@@ -14,30 +18,28 @@ sum is an exact Decimal.
 
 from __future__ import annotations
 
-import os
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import cache
-from typing import Any, TypeVar
+from operator import itemgetter
+from typing import Any
 
-from flask import current_app, g, has_request_context
-from sqlalchemy import Date, Select, case, cast, false, func, literal, or_, select, union_all
+from sqlalchemy import Date, case, cast, false, func, literal, or_, select, union_all
 
 from greenapp.extensions import db
-from greenapp.models.impact import MonthlySummary, StatsVersion
+from greenapp.models.cache import ProgrammeRollup
+from greenapp.models.impact import MonthlySummary
 from greenapp.models.log import OWNER_RESIDENT, OWNER_SCHOOL, DailySummary
 from greenapp.models.place import City
 from greenapp.models.school import School
 from greenapp.models.user import User
+from greenapp.services import cache
+from greenapp.services.clock import today_in
 
 GRAINS = ("month", "week")
 KEYS = ("period", "category", "fraction", "evidence", "owner", "city", "country",
         "segment")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,50 @@ def _owner_filter(table, scope: Scope) -> list:
     return conds
 
 
+def last_possible_day() -> date:
+    """The latest date a log can carry now: today in the easternmost school's zone
+    (the form refuses future dates in the school's own zone, residents' in the
+    programme's). Remembered for the request."""
+    memo = cache.request_memo()
+    if memo is not None and "last_possible_day" in memo:
+        return memo["last_possible_day"]
+    zones = set(db.session.scalars(select(School.timezone).distinct())) | {None}
+    day = max(today_in(z) for z in zones)
+    if memo is not None:
+        memo["last_possible_day"] = day
+    return day
+
+
+def _month_is_whole(date_to: date) -> bool:
+    """True if a range ending on date_to covers the rest of date_to's month."""
+    return (next_month(date_to) - timedelta(days=1) == date_to
+            or date_to >= last_possible_day())
+
+
+def _use_programme_rollup(scope: Scope, keys: Sequence[str], grain: str,
+                          bounds: Sequence[date]) -> bool:
+    """Whether programme_rollup answers exactly: whole months, no per-school key."""
+    return (scope.owner_type == OWNER_SCHOOL and scope.school_ids is None
+            and "owner" not in keys and (grain == "month" or "period" not in keys)
+            and scope.date_from.day == 1 and _month_is_whole(scope.date_to)
+            and all(b.day == 1 for b in bounds
+                    if scope.date_from < b <= scope.date_to))
+
+
+def _programme_source(scope: Scope):
+    """programme_rollup rows of the scope, shaped like _source's (owner left out)."""
+    r = ProgrammeRollup
+    conds = [r.month >= scope.date_from, r.month <= scope.date_to]
+    if scope.city_id:
+        conds.append(r.city == scope.city_id)
+    if scope.country:
+        conds.append(r.country == scope.country)
+    if scope.categories:
+        conds.append(r.category.in_(scope.categories))
+    return select(r.city, r.country, r.category, r.fraction, r.evidence, r.quantity,
+                  r.log_count, r.month.label("day")).where(*conds).subquery()
+
+
 def _source(scope: Scope, grain: str, boundaries: Sequence[date]):
     """A subquery of summary rows covering exactly scope's dates (see module doc)."""
     d, m = DailySummary, MonthlySummary
@@ -125,7 +171,7 @@ def _source(scope: Scope, grain: str, boundaries: Sequence[date]):
     full_start = scope.date_from if scope.date_from.day == 1 else next_month(
         scope.date_from)
     full_end = next_month(scope.date_to)
-    if next_month(scope.date_to) - timedelta(days=1) != scope.date_to:
+    if not _month_is_whole(scope.date_to):
         full_end = month_start(scope.date_to)
     use_monthly = grain == "month" and full_start < full_end
     daily_day = d.day
@@ -189,45 +235,79 @@ def _with_places(scope: Scope, keys: tuple[str, ...]) -> tuple[str, ...]:
 
 def _rollup(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
     """Sum aggregate rows (hundreds to a few thousand, never logs) up to fewer keys."""
-    out: dict[tuple, dict[str, Any]] = {}
+    out: dict[Any, list] = {}
+    get = itemgetter(*keys) if keys else (lambda _r: ())
     for r in rows:
-        k = tuple(r[x] for x in keys)
+        k = get(r)
         item = out.get(k)
         if item is None:
-            out[k] = {**{x: r[x] for x in keys}, "quantity": r["quantity"],
-                      "log_count": r["log_count"]}
+            out[k] = [r["quantity"], r["log_count"]]
         else:
-            item["quantity"] += r["quantity"]
-            item["log_count"] += r["log_count"]
-    return list(out.values())
-
-
-_AGG_MEMO = "_greenapp_aggregates"
+            item[0] += r["quantity"]
+            item[1] += r["log_count"]
+    single = len(keys) == 1
+    return [{**dict(zip(keys, (k,) if single else k, strict=True)), "quantity": q,
+             "log_count": n} for k, (q, n) in out.items()]
 
 
 def _request_memo() -> dict | None:
-    """This request's aggregates: a page asks for overlapping groupings of one scope."""
-    if not has_request_context():
-        return None
-    memo = g.get(_AGG_MEMO)
-    if memo is None:
-        memo = {}
-        setattr(g, _AGG_MEMO, memo)
-    return memo
+    """This request's aggregates: a page asks for overlapping groupings of one scope
+    (kept in the one cache module's per-request memo, emptied by every write)."""
+    memo = cache.request_memo()
+    return None if memo is None else memo.setdefault("aggregates", {})
+
+
+def _owner_ids(scope: Scope) -> list[int]:
+    """The ids of the schools a scope covers (no ORM objects)."""
+    stmt = select(School.id).order_by(School.id)
+    if scope.school_ids is not None:
+        stmt = stmt.where(School.id.in_(scope.school_ids))
+    if scope.city_id:
+        stmt = stmt.where(School.city_id == scope.city_id)
+    if scope.country:
+        stmt = stmt.where(School.country == scope.country)
+    return list(db.session.scalars(stmt))
 
 
 def _query(scope: Scope, keys: tuple[str, ...], grain: str,
            bounds: tuple[date, ...]) -> list[dict[str, Any]]:
-    src = _source(scope, grain, bounds)
+    """Rows of one grouping: per-school groupings through each school's cached part
+    (a write to one school recomputes only that school's rows), the rest in SQL."""
+    if "owner" not in keys or scope.owner_type != OWNER_SCHOOL or not cache.enabled():
+        return _sql(scope, keys, grain, bounds)
+    ids = {cache.school_scope(i): i for i in _owner_ids(scope)}
+    # The same part serves every place filter and school selection of this query.
+    shared = (replace(scope, school_ids=None, city_id=None, country=None), keys, grain,
+              bounds)
+
+    def compute(stale: list[str]) -> dict[str, list[dict[str, Any]]]:
+        parts: dict[str, list[dict[str, Any]]] = {s: [] for s in stale}
+        part_scope = replace(scope, school_ids=tuple(ids[s] for s in stale), city_id=None,
+                             country=None)
+        for row in _sql(part_scope, keys, grain, bounds):
+            parts[cache.school_scope(row["owner"])].append(row)
+        return parts
+
+    parts = cache.cached_per_scope("school-sums", list(ids), shared, compute)
+    return [row for part in parts.values() for row in part]
+
+
+def _sql(scope: Scope, keys: tuple[str, ...], grain: str,
+         bounds: tuple[date, ...]) -> list[dict[str, Any]]:
+    rollup = _use_programme_rollup(scope, keys, grain, bounds)
+    src = _programme_source(scope) if rollup else _source(scope, grain, bounds)
     exprs: dict[str, Any] = {
         "period": _period(src.c.day, grain),
         "category": src.c.category,
         "fraction": src.c.fraction,
         "evidence": src.c.evidence,
-        "owner": src.c.owner_id,
+        "owner": None if rollup else src.c.owner_id,
     }
     stmt_from = src
-    if {"city", "country"} & set(keys):
+    if rollup:
+        # programme_rollup holds schools only, grouped by their city row
+        exprs["city"], exprs["country"] = src.c.city, src.c.country
+    elif {"city", "country"} & set(keys):
         # Places group by the city row, so every spelling of a city is one group.
         if scope.owner_type == OWNER_SCHOOL:
             stmt_from = src.join(School, School.id == src.c.owner_id)
@@ -280,83 +360,4 @@ def cities() -> list[City]:
     return list(db.session.scalars(stmt))
 
 
-# --- a small cache keyed on the data version --------------------------------------
-
-_lock = threading.Lock()
-_VERSION_MEMO = "_greenapp_data_version"
-CACHE_SIZE = 256
-
-
-@cache
-def _version_stmt() -> Select:
-    """Built once: every cached page runs it (one indexed row and two tiny aggregates)."""
-    count = select(func.count(School.id)).scalar_subquery()
-    latest = select(func.max(School.updated_at)).scalar_subquery()
-    return select(StatsVersion.n, count, latest).where(StatsVersion.id == 1)
-
-
-def data_version() -> tuple | None:
-    """What moves with every change to a figure's inputs (None: unknown).
-
-    The counter covers logs, factors and tariffs; school edits (names, pupils,
-    targets) are caught by the schools' count and latest update time.
-    """
-    if has_request_context() and _VERSION_MEMO in g:
-        return g.get(_VERSION_MEMO)
-    row = db.session.execute(_version_stmt()).first()
-    version = tuple(row) if row is not None else None
-    if has_request_context():
-        # One read per request: a page that shows several cached figures sees one version.
-        setattr(g, _VERSION_MEMO, version)
-    return version
-
-
-def forget_version() -> None:
-    """Drop this request's remembered version and aggregates (after a write)."""
-    if has_request_context():
-        g.pop(_VERSION_MEMO, None)
-        g.pop(_AGG_MEMO, None)
-
-
-def bump_version() -> None:
-    """Mark every cached figure stale.
-
-    Log services call it as the LAST write of their transaction (never from the
-    summary triggers): every writer then takes this one row lock after its summary
-    rows, so two writers cannot wait on each other in opposite order (deadlock).
-    """
-    db.session.execute(
-        StatsVersion.__table__.update().where(StatsVersion.id == 1)
-        .values(n=StatsVersion.n + 1)
-    )
-    forget_version()
-
-
-def cached(key: Hashable, compute: Callable[[], T], *, store: str = "stats",
-           size: int = CACHE_SIZE) -> T:
-    """Return compute(), reusing the result while the data version is unchanged.
-
-    The cache lives on the app (per process), one LRU per `store` name; a missing
-    version row, or GREENAPP_STATS_CACHE=0 in the environment, turns caching off.
-    """
-    if os.environ.get("GREENAPP_STATS_CACHE", "1") == "0":
-        return compute()
-    version = data_version()
-    if version is None:
-        return compute()
-    lru: OrderedDict = current_app.extensions.setdefault(
-        f"greenapp_{store}_cache", OrderedDict())
-    full_key = (key, version)
-    with _lock:
-        if full_key in lru:
-            lru.move_to_end(full_key)
-            return lru[full_key]
-    value = compute()
-    with _lock:
-        lru[full_key] = value
-        while len(lru) > size:
-            lru.popitem(last=False)
-    return value
-
-
-__all__ = ["OWNER_RESIDENT", "OWNER_SCHOOL", "Scope", "aggregate", "cached", "periods"]
+__all__ = ["OWNER_RESIDENT", "OWNER_SCHOOL", "Scope", "aggregate", "periods"]

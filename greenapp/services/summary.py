@@ -1,14 +1,25 @@
-"""The daily summary: exact per-day sums kept in step with every log change."""
+"""The summaries: exact sums kept in step with every log change, in its transaction.
+
+- daily_summaries: per owner, day, category, fraction, evidence (the monthly rollup
+  `monthly_summaries` follows it by database trigger, migration 0002_impact);
+- programme_rollup: every school's logs per month, city, country, category, fraction
+  and evidence (a few thousand rows for the whole programme), kept here.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cache as cache_statement
+from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Date, Table, TextClause, bindparam, cast, delete, func, insert, select, text
 
 from greenapp.extensions import db
-from greenapp.models.log import REVIEW_REJECTED, DailySummary, EcoLog
+from greenapp.models.cache import ProgrammeRollup
+from greenapp.models.impact import MonthlySummary
+from greenapp.models.log import OWNER_SCHOOL, REVIEW_REJECTED, DailySummary, EcoLog
+from greenapp.models.school import School
+from greenapp.services import cache
 
 KEY = ("owner_type", "owner_id", "day", "category", "fraction", "evidence")
 
@@ -24,26 +35,45 @@ def _key(log: EcoLog) -> dict:
     }
 
 
-def apply(key: dict, quantity: Decimal, count: int) -> None:
-    """Add quantity and count to the summary row for key (atomic upsert)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(DailySummary).values(**key, quantity=quantity, log_count=count)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={
-            "quantity": DailySummary.quantity + stmt.excluded.quantity,
-            "log_count": DailySummary.log_count + stmt.excluded.log_count,
-        },
-    )
-    db.session.execute(stmt)
+@cache_statement
+def _upsert_stmt(table: Table, columns: tuple[str, ...]) -> TextClause:
+    """INSERT ... ON CONFLICT DO UPDATE adding to the sums (the same SQL on SQLite and
+    PostgreSQL), built once: every write runs two of these."""
+    # Table and column names come from our models, values are bound parameters.
+    names = ", ".join((*columns, "quantity", "log_count"))
+    values = ", ".join(f":{c}" for c in (*columns, "quantity", "log_count"))
+    t = table.name
+    sql = (f"INSERT INTO {t} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(columns)}) DO UPDATE SET quantity = {t}.quantity + excluded.quantity, log_count = {t}.log_count + excluded.log_count")  # noqa: S608, E501  # nosec B608
+    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type)
+                                  for c in (*columns, "quantity", "log_count")))
+
+
+def _upsert(model, key: dict, quantity: Decimal, count: int) -> None:
+    """Add quantity and count to model's row for key (atomic upsert); drop it at 0."""
+    stmt = _upsert_stmt(model.__table__, tuple(key))
+    db.session.execute(stmt, {**key, "quantity": quantity, "log_count": count})
     if count < 0:
         db.session.execute(
-            delete(DailySummary).where(
-                *(getattr(DailySummary, k) == v for k, v in key.items()),
-                DailySummary.log_count <= 0,
+            delete(model).where(
+                *(getattr(model, k) == v for k, v in key.items()),
+                model.log_count <= 0,
             )
         )
+
+
+def apply(key: dict, quantity: Decimal, count: int) -> None:
+    """Add quantity and count to every summary the key falls under (atomic upserts)."""
+    _upsert(DailySummary, key, quantity, count)
+    if key["owner_type"] == OWNER_SCHOOL:
+        _upsert(ProgrammeRollup, _programme_key(key), quantity, count)
+
+
+def _programme_key(key: dict) -> dict:
+    school = db.session.get(School, key["owner_id"])  # usually already in the session
+    city, country = school.city_id, school.country  # type: ignore[union-attr]
+    return {"month": key["day"].replace(day=1), "city": city, "country": country,
+            "category": key["category"], "fraction": key["fraction"],
+            "evidence": key["evidence"]}
 
 
 def add_log(log: EcoLog) -> None:
@@ -103,10 +133,51 @@ def stored_rows() -> list[tuple]:
     )
 
 
-def rebuild() -> int:
-    """Replace the summary with a recomputation; return the number of rows."""
-    from greenapp.services.stats import bump_version
+def programme_rows() -> list[tuple]:
+    """The stored programme rollup, sorted (for checks)."""
+    r = ProgrammeRollup
+    stmt = select(r.month, r.city, r.country, r.category, r.fraction, r.evidence,
+                  r.quantity, r.log_count).where(r.log_count > 0)
+    return sorted(tuple(row) for row in db.session.execute(stmt))
 
+
+def move_school(school_id: int, old: tuple[int | None, str], new: tuple[int | None, str]) -> None:
+    """Move a school's sums in the programme rollup from its old (city, country) to
+    its new one (after an admin changed them), month by month."""
+    m = MonthlySummary
+    stmt = select(m.month, m.category, m.fraction, m.evidence, m.quantity, m.log_count
+                  ).where(m.owner_type == OWNER_SCHOOL, m.owner_id == school_id)
+    for month, cat, frac, ev, qty, n in db.session.execute(stmt).all():
+        for (city, country), sign in ((old, -1), (new, 1)):
+            key = {"month": month, "city": city, "country": country, "category": cat,
+                   "fraction": frac, "evidence": ev}
+            _upsert(ProgrammeRollup, key, sign * qty, sign * n)
+
+
+def rebuild_programme() -> None:
+    """Recompute the programme rollup from the daily summary in one SQL statement
+    (after a school moves city or country, or a full rebuild)."""
+    d = DailySummary
+    month: Any
+    if db.session.get_bind().dialect.name == "postgresql":
+        month = cast(func.date_trunc("month", d.day), Date)
+    else:
+        month = func.strftime("%Y-%m-01", d.day)
+    rows = (
+        select(month, School.city_id, School.country, d.category, d.fraction, d.evidence,
+               func.sum(d.quantity), func.sum(d.log_count))
+        .join(School, School.id == d.owner_id)
+        .where(d.owner_type == OWNER_SCHOOL)
+        .group_by(month, School.city_id, School.country, d.category, d.fraction, d.evidence)
+    )
+    db.session.execute(delete(ProgrammeRollup))
+    db.session.execute(insert(ProgrammeRollup).from_select(
+        ["month", "city", "country", "category", "fraction", "evidence", "quantity",
+         "log_count"], rows))
+
+
+def rebuild() -> int:
+    """Replace the summaries with a recomputation; return the number of daily rows."""
     db.session.execute(delete(DailySummary))
     rows = recompute_rows()
     for kind, owner_id, day, cat, frac, ev, qty, n in rows:
@@ -116,5 +187,7 @@ def rebuild() -> int:
                 fraction=frac, evidence=ev, quantity=qty, log_count=n,
             )
         )
-    bump_version()
+    db.session.flush()
+    rebuild_programme()
+    cache.invalidate_everything()
     return len(rows)

@@ -1,0 +1,245 @@
+"""PostgreSQL benchmark (`make bench-pg`): 1M and 10M logs loaded with COPY, served by
+gunicorn (2 sync workers) exactly as bench/run.py serves SQLite.
+
+For each size: the school dashboard's warm p50 (wrk), the first programme overview
+after a write (p50 over several writes, each waited out past the programme's allowed
+lag so every overview is recomputed from the database), and the naive GROUP BY over
+the raw logs. Writes bench/results-pg.json. Each size lives in its own database
+(greenapp_bench_1m, greenapp_bench_10m), reused when it already holds that many logs
+(plus the few hundred entries earlier runs wrote through the form).
+
+    BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
+    BENCH_PG_SIZES=1m,10m .venv/bin/python bench/run_pg.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run  # noqa: E402 - the SQLite benchmark's servers, browsers and wrk
+
+ROOT = run.ROOT
+BASE_URL = os.environ.get("BENCH_PG_URL",
+                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+SIZES = {"1m": 1_000_000, "10m": 10_000_000}
+WANTED = [s for s in os.environ.get("BENCH_PG_SIZES", "1m,10m").split(",") if s]
+PORT = run.PORT + 20
+COLD_SAMPLES = int(os.environ.get("BENCH_COLD_SAMPLES", "10"))
+
+
+def db_url(label: str) -> str:
+    """The SQLAlchemy URL of one size's database."""
+    return sa.engine.make_url(BASE_URL).set(database=f"greenapp_bench_{label}") \
+        .render_as_string(hide_password=False)
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _count(url: str) -> int | None:
+    try:
+        with psycopg.connect(_plain(url)) as con:
+            return con.execute("SELECT count(*) FROM eco_logs").fetchone()[0] if \
+                con.execute("SELECT to_regclass('programme_rollup')").fetchone()[0] \
+                else None
+    except psycopg.Error:
+        return None
+
+
+def build(label: str, n_logs: int) -> str:
+    """Create (or reuse) the database with n_logs synthetic logs, loaded with COPY."""
+    url = db_url(label)
+    if (_count(url) or 0) >= n_logs:  # a previous run's few hundred writes are kept
+        return url
+    admin = sa.create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "greenapp_bench_{label}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "greenapp_bench_{label}"'))
+    admin.dispose()
+    t0 = time.perf_counter()
+    subprocess.run([str(run.BIN / "flask"), "db", "upgrade", "heads"], cwd=ROOT,
+                   env=run.env_for(url), check=True, capture_output=True)
+    from werkzeug.security import generate_password_hash
+
+    pw = generate_password_hash(run.PASSWORD, method="scrypt")
+    now = datetime.now(UTC)
+    start = date.today() - timedelta(days=run.DAYS - 1)
+    rng = random.Random(42)
+    with psycopg.connect(_plain(url)) as con:
+        schools = []
+        for i in range(1, run.SCHOOLS + 1):
+            kz = i <= run.SCHOOLS // 2
+            schools.append((i, f"{'Kyzylorda' if kz else 'Minsk'} School No. {i}",
+                            "Kyzylorda" if kz else "Minsk", "KZ" if kz else "BY", "",
+                            rng.randint(300, 1500), start - timedelta(days=30),
+                            "Asia/Qyzylorda" if kz else "Europe/Minsk", now, now))
+        with con.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO schools (id, name, city, country, address, pupils, joined_on,"
+                " timezone, created_at, updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                schools)
+            cur.executemany(
+                "INSERT INTO school_targets (school_id, category, quantity) "
+                "VALUES (%s,%s,%s)",
+                [(s[0], c, q * 1000) for s in schools for c, q in
+                 (("water", s[5] * 500), ("energy", s[5] * 15), ("waste", s[5] * 8))])
+            cur.executemany(
+                "INSERT INTO users (id, email, display_name, password_hash, role, "
+                "school_id, active, public_listing, session_token, created_at, "
+                "updated_at) VALUES (%s,%s,%s,%s,%s,%s,true,true,md5(random()::text),"
+                "%s,%s)",
+                [(1, "admin@bench.local", "Bench Admin", pw, "admin", None, now, now),
+                 (2, "coordinator@bench.local", "Bench Coordinator", pw, "coordinator", 1,
+                  now, now),
+                 (3, "writer@bench.local", "Bench Writer", pw, "coordinator", 2, now,
+                  now)])
+            for table in ("schools", "users"):
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"(SELECT max(id) FROM {table}))")
+            # Secondary indexes are built once after the load (much faster than per row).
+            indexes = cur.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'eco_logs' "
+                "AND indexname NOT LIKE 'pk_%'").fetchall()
+            for name, _def in indexes:
+                cur.execute(f'DROP INDEX "{name}"')
+            stamp = now.isoformat()
+            days = [(start + timedelta(days=d)).isoformat() for d in range(run.DAYS)]
+            with cur.copy(
+                    "COPY eco_logs (school_id, category, fraction, quantity_entered, "
+                    "unit_entered, quantity, action_date, evidence, note, created_by_id, "
+                    "version, review_status, review_reason, created_at, updated_at) "
+                    "FROM STDIN") as copy:
+                batch = []
+                for i in range(n_logs):
+                    school = rng.randint(1, run.SCHOOLS)
+                    cat, unit, frac, top = run.CATS[rng.randrange(len(run.CATS))]
+                    fraction = run.FRACTIONS[rng.randrange(6)] if frac is None else ""
+                    qty = rng.randint(1, top)
+                    batch.append(
+                        f"{school}\t{cat}\t{fraction}\t{qty * 1_000_000}\t{unit}\t"
+                        f"{qty * 1000}\t{days[rng.randrange(run.DAYS)]}\t"
+                        f"{run.EVIDENCE[i % 3]}\t\t2\t1\tok\t\t{stamp}\t{stamp}\n")
+                    if len(batch) == 50_000:
+                        copy.write("".join(batch))
+                        batch = []
+                copy.write("".join(batch))
+            print(f"  copied {n_logs:,} logs in {time.perf_counter() - t0:.0f}s", flush=True)
+            for _name, definition in indexes:
+                cur.execute(definition)
+            # Summaries in bulk: the row trigger would run once per daily row.
+            cur.execute("ALTER TABLE daily_summaries DISABLE TRIGGER USER")
+            cur.execute(
+                "INSERT INTO daily_summaries (owner_type, owner_id, day, category, "
+                "fraction, evidence, quantity, log_count) SELECT 'school', school_id, "
+                "action_date, category, fraction, evidence, SUM(quantity), COUNT(*) "
+                "FROM eco_logs WHERE deleted_at IS NULL AND review_status <> 'rejected' "
+                "GROUP BY 2, 3, 4, 5, 6")
+            cur.execute("ALTER TABLE daily_summaries ENABLE TRIGGER USER")
+            cur.execute(
+                "INSERT INTO monthly_summaries (owner_type, owner_id, month, category, "
+                "fraction, evidence, quantity, log_count) SELECT owner_type, owner_id, "
+                "date_trunc('month', day)::date, category, fraction, evidence, "
+                "SUM(quantity), SUM(log_count) FROM daily_summaries GROUP BY 1, 2, 3, 4, "
+                "5, 6")
+            cur.execute(
+                "INSERT INTO programme_rollup (month, city, country, category, fraction, "
+                "evidence, quantity, log_count) SELECT m.month, s.city, s.country, "
+                "m.category, m.fraction, m.evidence, SUM(m.quantity), SUM(m.log_count) "
+                "FROM monthly_summaries m JOIN schools s ON s.id = m.owner_id "
+                "WHERE m.owner_type = 'school' GROUP BY 1, 2, 3, 4, 5, 6")
+        con.commit()
+        con.autocommit = True
+        con.execute("VACUUM ANALYZE")
+    print(f"  built {label}: {n_logs:,} logs in {time.perf_counter() - t0:.0f}s", flush=True)
+    return url
+
+
+def naive_sql_ms(url: str) -> float:
+    """The overview the naive way: GROUP BY over every raw log (median of 3)."""
+    sql = ("SELECT s.city, l.school_id, l.category, l.fraction, "
+           "date_trunc('month', l.action_date), SUM(l.quantity), COUNT(*) "
+           "FROM eco_logs l JOIN schools s ON s.id = l.school_id "
+           "WHERE l.deleted_at IS NULL AND l.review_status <> 'rejected' "
+           "GROUP BY 1, 2, 3, 4, 5")
+    times = []
+    with psycopg.connect(_plain(url)) as con:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            con.execute(sql).fetchall()
+            times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def measure(label: str, url: str) -> dict:
+    """Warm dashboard p50 and the first overview after a write, on one size."""
+    out: dict = {}
+    server = run.Server(url, True, PORT)
+    try:
+        coord = run.Browser(PORT).login("coordinator@bench.local")
+        admin = run.Browser(PORT).login("admin@bench.local")
+        writer = run.Browser(PORT).login("writer@bench.local")
+        page = "/dashboards/school/1"
+        run.wrk(page, coord.cookie(), PORT)  # warm
+        p50s = [run.wrk(page, coord.cookie(), PORT)[0] for _ in range(run.ROUNDS)]
+        out[f"school_dashboard_p50_ms_pg_{label}"] = round(statistics.median(p50s), 2)
+        cold = []
+        for i in range(COLD_SAMPLES):
+            assert writer.post("/logs/new", run.log_form(writer, f"cold {i}")) == 302
+            time.sleep(run.LAG + 0.3)
+            t0 = time.perf_counter()
+            status, _html = admin.get("/dashboards/programme")
+            cold.append((time.perf_counter() - t0) * 1000)
+            assert status == 200
+        out[f"overview_cold_p50_ms_pg_{label}"] = round(statistics.median(cold), 1)
+        t0 = time.perf_counter()
+        writes = 0
+        while time.perf_counter() - t0 < 5:
+            assert writer.post("/logs/new", run.log_form(writer, "pg write")) == 302
+            writes += 1
+        out[f"log_write_ms_pg_{label}"] = round((time.perf_counter() - t0) * 1000
+                                                / writes, 1)
+    finally:
+        server.stop()
+    return out
+
+
+def main() -> int:
+    results: dict = {"machine": "2 cores shared, PostgreSQL 15 default settings, gunicorn "
+                                "2 sync workers, wrk -t2 -c4; COPY-loaded logs"}
+    out = ROOT / "bench" / "results-pg.json"
+    if out.exists():
+        results.update(json.loads(out.read_text()))
+    for label in WANTED:
+        print(f"[pg {label}] data", flush=True)
+        t0 = time.perf_counter()
+        url = build(label, SIZES[label])
+        if time.perf_counter() - t0 > 5:  # built now (not reused): keep how long it took
+            results[f"build_seconds_pg_{label}"] = round(time.perf_counter() - t0)
+        results[f"naive_overview_sql_ms_pg_{label}"] = round(naive_sql_ms(url), 1)
+        results.update(measure(label, url))
+        out.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps({k: v for k, v in results.items() if label in k}, indent=2),
+              flush=True)
+    r = results
+    for what in ("school_dashboard_p50_ms", "overview_cold_p50_ms"):
+        if f"{what}_pg_1m" in r and f"{what}_pg_10m" in r:
+            r[f"{what}_pg_10m_over_1m"] = round(r[f"{what}_pg_10m"] / r[f"{what}_pg_1m"], 2)
+    out.write_text(json.dumps(r, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The one cache: viewer-independent results keyed on (what, scope, locale, version).
+
+Everything the dashboards reuse between requests goes through `cached()` here and is
+stored in Flask-Caching (`greenapp.extensions.cache`): Redis when `REDIS_URL` is set,
+so every worker and host shares one copy, an in-process SimpleCache otherwise.
+
+Scopes and their versions
+    A *scope* names the data an entry was computed from: ``school:<id>`` (one school's
+    logs, pupils, targets and the factors/tariffs of its country and city) or
+    ``programme`` (every school). Each scope has a counter in the ``cache_versions``
+    table; a write bumps the counters of exactly the scopes it touched, in the same
+    transaction as the write (see `invalidate`), so an entry is never newer than the
+    database and never survives a change to its inputs. A write to school A moves
+    ``school:A`` and ``programme``; school B's entries stay valid.
+
+    Versions live in the database, not in the cache: with the in-process cache every
+    worker still sees another worker's write, and a reader that read the version
+    before the data cannot store old figures under a new version.
+
+Lag
+    Programme-wide pages may lag: with ``lag=PROGRAMME_CACHE_LAG_SECONDS`` an entry
+    checked less than that many seconds ago is served without reading any version, so
+    ten writes a second cost the overview one recomputation every few seconds, not ten.
+    The entry carries the time its figures were last known current (`Entry.as_of`),
+    which the page shows ("as of 14:05"). A school's own dashboard never lags: its
+    coordinator sees a new entry at once.
+
+Nothing here depends on the viewer: the person's name, the bell and the CSRF token are
+rendered around the cached HTML on every request (tokens expire as Flask-WTF's default
+says, independently of any entry's age).
+
+``GREENAPP_STATS_CACHE=0`` in the environment turns caching off (benchmarks compare).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from flask import current_app, g, has_request_context
+from flask_babel import get_locale
+from sqlalchemy import bindparam, text, update
+
+from greenapp.extensions import cache as _store
+from greenapp.extensions import db
+from greenapp.models.cache import CacheVersion
+
+T = TypeVar("T")
+PROGRAMME = "programme"
+_VERSIONS = "_greenapp_cache_versions"
+_MEMO = "_greenapp_request_memo"
+
+
+# Built once (every write runs it): the same SQL on SQLite and PostgreSQL.
+_BUMP = text(
+    "INSERT INTO cache_versions (scope, n, changed_at) VALUES (:scope, 1, :changed_at) "
+    "ON CONFLICT (scope) DO UPDATE SET n = cache_versions.n + 1, "
+    "changed_at = excluded.changed_at"
+).bindparams(bindparam("changed_at", type_=CacheVersion.__table__.c.changed_at.type))
+
+
+def school_scope(school_id: int) -> str:
+    """The scope of one school's figures."""
+    return f"school:{school_id}"
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    """A cached value with the scope versions it was computed at and when that was."""
+
+    value: T
+    versions: tuple[int, ...]
+    as_of: float  # epoch seconds: the value was current at this moment
+
+    @property
+    def as_of_datetime(self) -> datetime:
+        """`as_of` as an aware UTC datetime (for format_time in the viewer's zone)."""
+        return datetime.fromtimestamp(self.as_of, UTC)
+
+
+def now() -> float:
+    """The wall clock in epoch seconds (a function, so tests can move it)."""
+    return time.time()
+
+
+def enabled() -> bool:
+    """False when GREENAPP_STATS_CACHE=0 (every figure computed on every request)."""
+    return os.environ.get("GREENAPP_STATS_CACHE", "1") != "0"
+
+
+def locale() -> str:
+    """The locale part of a key: numbers and labels are formatted once per locale."""
+    return str(get_locale() or "en") if has_request_context() else "en"
+
+
+# --- versions ------------------------------------------------------------------------
+
+
+def versions(*scopes: str) -> tuple[int, ...]:
+    """The current version of each scope (0 for a scope never written), one query.
+
+    Remembered for the rest of the request, so the figures of one page share one
+    reading of the versions.
+    """
+    memo: dict[str, int] = g.setdefault(_VERSIONS, {}) if has_request_context() else {}
+    missing = [s for s in scopes if s not in memo]
+    if missing:
+        # Plain driver SQL: every cached page view runs it, so no statement compiling.
+        # Only placeholders are joined into it; the scopes are bound parameters.
+        conn = db.session.connection()
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = f"SELECT scope, n FROM cache_versions WHERE scope IN ({', '.join([mark] * len(missing))})"  # noqa: S608, E501  # nosec B608
+        rows: dict[str, int] = {s: n for s, n in conn.exec_driver_sql(sql, tuple(missing)).all()}
+        for s in missing:
+            memo[s] = int(rows.get(s, 0))
+    return tuple(memo[s] for s in scopes)
+
+
+def invalidate(scopes: Iterable[str]) -> None:
+    """Move the versions of these scopes (part of the caller's transaction).
+
+    Called as the LAST write of a transaction: every writer then takes these row locks
+    after its summary rows, always in the same order, so two writers cannot deadlock.
+    """
+    wanted = sorted(set(scopes))
+    if not wanted:
+        return
+    stamp = datetime.now(UTC)
+    for scope in wanted:  # sorted: one lock order for every writer
+        db.session.execute(_BUMP, {"scope": scope, "changed_at": stamp})
+    forget_request()
+
+
+def invalidate_everything() -> None:
+    """Move every known scope and empty the cache (after a rebuild of the summaries)."""
+    db.session.execute(update(CacheVersion).values(n=CacheVersion.n + 1))
+    forget_request()
+    _store.clear()
+
+
+def forget_request() -> None:
+    """Drop this request's remembered versions and aggregates (after a write)."""
+    if has_request_context():
+        g.pop(_VERSIONS, None)
+        g.pop(_MEMO, None)
+
+
+# --- entries -------------------------------------------------------------------------
+
+
+def _key(what: str, scopes: tuple[str, ...], key: Hashable,
+         localized: bool = True) -> str:
+    digest = hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()[:20]
+    return f"{what}|{','.join(scopes)}|{locale() if localized else '-'}|{digest}"
+
+
+def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
+          compute: Callable[[], T], *, lag: float = 0.0) -> Entry[T]:
+    """The cached entry for (what, scopes, locale, key), computed if missing or stale.
+
+    `key` is anything whose repr() tells the entries of one `what` apart (a Scope, the
+    query string, the local date). With `lag` > 0 an entry checked less than `lag`
+    seconds ago is returned without reading the versions (see the module doc).
+    """
+    scope_t = (scopes,) if isinstance(scopes, str) else tuple(scopes)
+    if not enabled():
+        return Entry(compute(), (), now())
+    full_key = _key(what, scope_t, key)
+    found: Entry[T] | None = _store.get(full_key)
+    at = now()
+    if found is not None and lag > 0 and at - found.as_of < lag:
+        return found
+    current = versions(*scope_t)
+    if found is not None and found.versions == current:
+        if lag > 0:  # still current: say so from now on, and skip checks for `lag` s
+            found = Entry(found.value, current, at)
+            _store.set(full_key, found)
+        return found
+    made = Entry(compute(), current, at)
+    _store.set(full_key, made)
+    return made
+
+
+def cached(what: str, scopes: str | tuple[str, ...], key: Hashable,
+           compute: Callable[[], T], *, lag: float = 0.0) -> T:
+    """`entry(...).value`: the cached result of compute() (see `entry`)."""
+    return entry(what, scopes, key, compute, lag=lag).value
+
+
+def cached_per_scope(what: str, scopes: Sequence[str], key: Hashable,
+                     compute: Callable[[list[str]], dict[str, T]]) -> dict[str, T]:
+    """One entry per scope for the same key (not per locale): plain data such as one
+    school's sums, for a page that shows many schools.
+
+    Reads every entry and every version at once; compute(stale) is called once with
+    the scopes whose entry is missing or stale and must return a value for each. After
+    a write to one school only that school's part is computed again.
+    """
+    if not enabled():
+        return compute(list(scopes))
+    current = dict(zip(scopes, versions(*scopes), strict=True))
+    keys = {s: _key(what, (s,), key, localized=False) for s in scopes}
+    found = _store.get_many(*keys.values()) if keys else []
+    out: dict[str, T] = {}
+    stale: list[str] = []
+    for scope, item in zip(scopes, found, strict=True):
+        if item is not None and item.versions == (current[scope],):
+            out[scope] = item.value
+        else:
+            stale.append(scope)
+    if stale:
+        made = compute(stale)
+        at = now()
+        _store.set_many({keys[s]: Entry(made[s], (current[s],), at) for s in stale})
+        out.update(made)
+    return out
+
+
+def programme_lag() -> float:
+    """Seconds a programme-wide page may lag behind the last write (configuration)."""
+    return float(current_app.config.get("PROGRAMME_CACHE_LAG_SECONDS", 5))
+
+
+def request_memo() -> dict[Any, Any] | None:
+    """A dict living for this request only (None outside requests).
+
+    Used for the aggregates of one page render, which ask for overlapping groupings of
+    one scope; emptied by `invalidate`, so a request that writes never reads its own
+    stale sums.
+    """
+    if not has_request_context():
+        return None
+    return g.setdefault(_MEMO, {})

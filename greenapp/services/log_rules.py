@@ -1,0 +1,130 @@
+"""The rules of an eco-action log: what may be typed, and who may see or edit it.
+
+No writes here: services/pipeline.py stores what these rules accept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+
+from greenapp.models.log import EcoLog
+from greenapp.models.school import School
+from greenapp.models.user import COORDINATOR, RESIDENT, STAFF_ROLES, User
+from greenapp.services.clock import today_in
+from greenapp.services.errors import PermissionDenied, ValidationFailed
+from greenapp.services.units import (
+    CATEGORIES,
+    EVIDENCE_KINDS,
+    FRACTIONS,
+    WASTE,
+    to_canonical,
+)
+
+AUDITED_FIELDS = (
+    "category", "fraction", "quantity_entered", "unit_entered", "quantity",
+    "action_date", "evidence", "note",
+)
+NOTE_MAX = 1000
+# A resident may log what they did in the week before registering, nothing older.
+RESIDENT_GRACE_DAYS = 7
+
+
+@dataclass
+class LogInput:
+    """What a user typed for a log, before validation."""
+
+    category: str
+    quantity: str
+    unit: str
+    action_date: date | None
+    evidence: str
+    fraction: str = ""
+    note: str = ""
+
+
+def resident_earliest_date(resident: User) -> date | None:
+    """The earliest action date a resident may log: a week before registering."""
+    if resident.created_at is None:
+        return None
+    tz = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    registered = resident.created_at.astimezone(tz).date()
+    return registered - timedelta(days=RESIDENT_GRACE_DAYS)
+
+
+def validate(data: LogInput, school: School | None, resident: User | None = None) -> dict:
+    """Check a LogInput against every rule; return the values to store.
+
+    Also the check an import runs on each row before storing anything.
+    """
+    if data.category not in CATEGORIES:
+        raise ValidationFailed(_l("Choose a category."), "category")
+    fraction = data.fraction or ""
+    if data.category == WASTE and fraction not in FRACTIONS:
+        raise ValidationFailed(_l("Choose which waste fraction was sorted."), "fraction")
+    if data.category != WASTE:
+        fraction = ""
+    qty = to_canonical(data.category, data.quantity, data.unit)
+    if data.evidence not in EVIDENCE_KINDS:
+        raise ValidationFailed(_l("Choose the kind of evidence."), "evidence")
+    if data.action_date is None:
+        raise ValidationFailed(_l("Enter the date of the action."), "action_date")
+    today = today_in(school.timezone if school else None)
+    if data.action_date > today:
+        raise ValidationFailed(_l("The date cannot be in the future."), "action_date")
+    if school is not None and data.action_date < school.joined_on:
+        raise ValidationFailed(
+            _l("The date is before the school joined the programme (%(day)s).",
+               day=format_date(school.joined_on, "long")),
+            "action_date",
+        )
+    earliest = resident_earliest_date(resident) if resident is not None else None
+    if earliest is not None and data.action_date < earliest:
+        raise ValidationFailed(
+            _l("The date is before you joined the Green Community; actions from %(day)s "
+               "on can be logged.", day=format_date(earliest)),
+            "action_date",
+        )
+    note = (data.note or "").strip()
+    if len(note) > NOTE_MAX:
+        raise ValidationFailed(_l("The note is too long (1000 characters at most)."), "note")
+    return {
+        "category": data.category,
+        "fraction": fraction,
+        "quantity_entered": qty.entered,
+        "unit_entered": qty.unit,
+        "quantity": qty.canonical,
+        "action_date": data.action_date,
+        "evidence": data.evidence,
+        "note": note,
+    }
+
+
+def owner_for(actor: User) -> School | User:
+    """Return what the actor logs for: their school (coordinator) or themselves."""
+    if actor.role == COORDINATOR and actor.school is not None:
+        return actor.school
+    if actor.role == RESIDENT:
+        return actor
+    raise PermissionDenied(_l("Only school coordinators and residents log eco-actions."))
+
+
+def can_view(user: User, log: EcoLog) -> bool:
+    """Owners, staff roles and admins may see a log."""
+    if user.role in STAFF_ROLES:
+        return True
+    return can_edit(user, log)
+
+
+def can_edit(user: User, log: EcoLog) -> bool:
+    """Only the owner (the school's coordinator, or the resident) edits a log."""
+    if user.role == COORDINATOR:
+        return log.school_id is not None and log.school_id == user.school_id
+    if user.role == RESIDENT:
+        return log.resident_id == user.id
+    return False
