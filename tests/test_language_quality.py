@@ -14,6 +14,7 @@ from community_helpers import make_challenge
 from test_i18n import VisibleText
 
 from greenapp.services import cache, challenges, pipeline, proposals
+from tests.helpers import local_today
 
 ROOT = Path(__file__).resolve().parent.parent
 TERMS = ROOT / "greenapp" / "translations" / "terms.csv"
@@ -130,10 +131,11 @@ def programme(factory, db):
     entry = factory.log(resident, category="water", quantity="120", unit="L",
                         evidence="self")
     pipeline.review_log(scientist, entry, "verified", "")
-    challenge = make_challenge(db, scientist, end_date=date.today() + timedelta(days=2),
-                               start_date=date.today() - timedelta(days=3))
-    challenges.join(coordinator, challenge, date.today())
-    challenges.join(resident, challenge, date.today())
+    today = local_today()  # the app's today (Kyzylorda), not the machine's
+    challenge = make_challenge(db, scientist, end_date=today + timedelta(days=2),
+                               start_date=today - timedelta(days=3))
+    challenges.join(coordinator, challenge, today)
+    challenges.join(resident, challenge, today)
     proposal = proposals.submit(resident, proposals.ProposalInput(
         kind="proposal", title="Bins in every courtyard", text="Please put a plastic bin in "
         "every courtyard of our district.", category="waste", district="Орталық"))
