@@ -161,21 +161,30 @@ def errors(import_batch_id: int):
     )
 
 
-@bp.route("/<int:import_batch_id>/commit", methods=["POST"])
-@role_required(*IMPORTERS)
-def commit(import_batch_id: int):
-    """Store every new row as one batch, or nothing at all."""
+def _batch_action(action, import_batch_id: int) -> int | None:
+    """Run commit or undo on a batch in one transaction: its count, or None after a
+    refusal (flashed; nothing changed). Someone else's batch is a 403."""
     batch = _batch(import_batch_id)
     try:
-        added = import_service.commit(current_user, batch)
+        count = action(current_user, batch)
     except PermissionDenied:
         db.session.rollback()
         abort(403)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
-        return redirect(url_for("imports.show", import_batch_id=import_batch_id)), 303
+        return None
     db.session.commit()
+    return count
+
+
+@bp.route("/<int:import_batch_id>/commit", methods=["POST"])
+@role_required(*IMPORTERS)
+def commit(import_batch_id: int):
+    """Store every new row as one batch, or nothing at all."""
+    added = _batch_action(import_service.commit, import_batch_id)
+    if added is None:
+        return redirect(url_for("imports.show", import_batch_id=import_batch_id)), 303
     flash(ngettext("Imported %(num)d entry.", "Imported %(num)d entries.", added), "success")
     return redirect(url_for("imports.show", import_batch_id=import_batch_id))
 
@@ -184,17 +193,9 @@ def commit(import_batch_id: int):
 @role_required(*IMPORTERS)
 def undo(import_batch_id: int):
     """Soft-delete every entry of the batch together."""
-    batch = _batch(import_batch_id)
-    try:
-        removed = import_service.undo(current_user, batch)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
+    removed = _batch_action(import_service.undo, import_batch_id)
+    if removed is None:
         return redirect(url_for("imports.show", import_batch_id=import_batch_id)), 303
-    db.session.commit()
     flash(ngettext("Undone: %(num)d entry deleted.", "Undone: %(num)d entries deleted.",
                    removed), "success")
     return redirect(url_for("imports.show", import_batch_id=import_batch_id))
