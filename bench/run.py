@@ -105,6 +105,9 @@ def build(label: str, n_logs: int) -> Path:
     con.executemany("INSERT INTO schools (id, name, city, country, address, pupils, "
                     "joined_on, timezone, created_at, updated_at) VALUES "
                     "(?,?,?,?,?,?,?,?,?,?)", schools)
+    # Schools refer to their city row (the migration seeds Kyzylorda and Minsk).
+    con.execute("UPDATE schools SET city_id = "
+                "(SELECT id FROM cities WHERE cities.name_en = schools.city)")
     con.executemany(
         "INSERT INTO school_targets (school_id, category, quantity) VALUES (?,?,?)",
         [(s[0], c, q * 1000) for s in schools for c, q in
@@ -114,8 +117,9 @@ def build(label: str, n_logs: int) -> Path:
              (3, "writer@bench.local", "Bench Writer", pw, "coordinator", 2)]
     con.executemany(
         "INSERT INTO users (id, email, display_name, password_hash, role, school_id, "
-        "active, public_listing, session_token, created_at, updated_at) VALUES "
-        f"(?,?,?,?,?,?,1,1,hex(randomblob(16)),'{now}','{now}')", users)
+        "active, public_listing, session_token, created_at, updated_at, "
+        "email_confirmed_at) VALUES "
+        f"(?,?,?,?,?,?,1,1,hex(randomblob(16)),'{now}','{now}','{now}')", users)
 
     def rows():
         for i in range(n_logs):
@@ -142,7 +146,7 @@ def build(label: str, n_logs: int) -> Path:
     # The programme rollup, as the migration fills it from the monthly rollup.
     con.execute(
         "INSERT INTO programme_rollup (month, city, country, category, fraction, "
-        "evidence, quantity, log_count) SELECT m.month, s.city, s.country, m.category, "
+        "evidence, quantity, log_count) SELECT m.month, s.city_id, s.country, m.category, "
         "m.fraction, m.evidence, SUM(m.quantity), SUM(m.log_count) FROM "
         "monthly_summaries m JOIN schools s ON s.id = m.owner_id "
         "WHERE m.owner_type = 'school' GROUP BY 1, 2, 3, 4, 5, 6")

@@ -91,6 +91,9 @@ def build(label: str, n_logs: int) -> str:
                 "INSERT INTO schools (id, name, city, country, address, pupils, joined_on,"
                 " timezone, created_at, updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                 schools)
+            # Schools refer to their city row (the migration seeds Kyzylorda and Minsk).
+            cur.execute("UPDATE schools SET city_id = "
+                        "(SELECT id FROM cities WHERE cities.name_en = schools.city)")
             cur.executemany(
                 "INSERT INTO school_targets (school_id, category, quantity) "
                 "VALUES (%s,%s,%s)",
@@ -99,13 +102,13 @@ def build(label: str, n_logs: int) -> str:
             cur.executemany(
                 "INSERT INTO users (id, email, display_name, password_hash, role, "
                 "school_id, active, public_listing, session_token, created_at, "
-                "updated_at) VALUES (%s,%s,%s,%s,%s,%s,true,true,md5(random()::text),"
-                "%s,%s)",
-                [(1, "admin@bench.local", "Bench Admin", pw, "admin", None, now, now),
+                "updated_at, email_confirmed_at) VALUES "
+                "(%s,%s,%s,%s,%s,%s,true,true,md5(random()::text),%s,%s,%s)",
+                [(1, "admin@bench.local", "Bench Admin", pw, "admin", None, now, now, now),
                  (2, "coordinator@bench.local", "Bench Coordinator", pw, "coordinator", 1,
-                  now, now),
+                  now, now, now),
                  (3, "writer@bench.local", "Bench Writer", pw, "coordinator", 2, now,
-                  now)])
+                  now, now)])
             for table in ("schools", "users"):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                             f"(SELECT max(id) FROM {table}))")
@@ -156,7 +159,7 @@ def build(label: str, n_logs: int) -> str:
                 "5, 6")
             cur.execute(
                 "INSERT INTO programme_rollup (month, city, country, category, fraction, "
-                "evidence, quantity, log_count) SELECT m.month, s.city, s.country, "
+                "evidence, quantity, log_count) SELECT m.month, s.city_id, s.country, "
                 "m.category, m.fraction, m.evidence, SUM(m.quantity), SUM(m.log_count) "
                 "FROM monthly_summaries m JOIN schools s ON s.id = m.owner_id "
                 "WHERE m.owner_type = 'school' GROUP BY 1, 2, 3, 4, 5, 6")
