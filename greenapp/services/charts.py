@@ -22,7 +22,6 @@ from flask_babel import gettext as _
 
 from greenapp.models.school import COUNTRY_CURRENCY, School
 from greenapp.services import impact, stats
-from greenapp.services.demo_text import demo_text
 from greenapp.services.downloads import csv_text
 from greenapp.services.stats import Scope
 from greenapp.services.units import (
@@ -447,7 +446,7 @@ def overview(scope: Scope, category: str) -> Overview:
     traces = []
     for i, (city_id, c) in enumerate(city_rows):
         traces.append({
-            "type": "bar", "name": demo_text(c.city),
+            "type": "bar", "name": c.city,
             "x": [str(CATEGORY_LABELS[cat]) for cat in cats],
             "y": [num(_per_pupil(city_co2.get((city_id, cat), Decimal(0)), c.pupils) or 0)
                   for cat in cats],

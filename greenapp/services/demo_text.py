@@ -11,9 +11,7 @@ from flask_babel import get_locale
 
 # English text as stored -> its Kazakh, Russian and Belarusian versions.
 DEMO_TEXT: dict[str, dict[str, str]] = {
-    # The programme's cities, stored as the admin typed them (in English)
-    "Kyzylorda": {"kk": "Қызылорда", "ru": "Кызылорда", "be": "Кызылорда"},
-    "Minsk": {"kk": "Минск", "ru": "Минск", "be": "Мінск"},
+    # (Cities are named by the city table: City.display_name, School.city_name.)
     # Challenges
     "Water saving month": {
         "kk": "Су үнемдеу айы",
