@@ -14,8 +14,8 @@ from greenapp import create_app
 from greenapp.extensions import cache as store
 from greenapp.extensions import db as _db
 from greenapp.services import cache, charts
-from tests.clock_helpers import local_today
 from tests.conftest import PASSWORD
+from tests.helpers import local_today
 from tests.test_dashboards import _figures
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')

@@ -12,8 +12,7 @@ from greenapp.models.experts import Proposal
 from greenapp.models.log import EcoLog
 from greenapp.services import proposals as proposal_service
 from greenapp.services.proposals import cites_a_norm
-from tests.community_helpers import make_challenge
-from tests.security_helpers import signed_in_client
+from tests.helpers import make_challenge, signed_in_client
 
 
 @pytest.mark.parametrize("text", [

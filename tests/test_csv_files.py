@@ -13,7 +13,7 @@ import pytest
 from greenapp.models.impact import Tariff
 from greenapp.services import logs as log_service
 from greenapp.services.downloads import FORMULA_STARTS, csv_text, neutralise
-from tests.security_helpers import signed_in_client
+from tests.helpers import signed_in_client
 
 EVIL = '=HYPERLINK("http://evil.example","x")'
 

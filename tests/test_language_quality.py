@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po, write_po
-from community_helpers import make_challenge
 from test_i18n import VisibleText
 
 from greenapp.services import cache, challenges, pipeline, proposals
-from tests.helpers import local_today
+from tests.helpers import local_today, make_challenge
 
 ROOT = Path(__file__).resolve().parent.parent
 TERMS = ROOT / "greenapp" / "translations" / "terms.csv"

@@ -25,7 +25,7 @@ from wtforms.fields.core import UnboundField
 from greenapp import create_app
 from greenapp.forms import BaseForm
 from greenapp.models.user import ROLES
-from tests.security_helpers import signed_in_client
+from tests.helpers import signed_in_client
 from tests.test_access_matrix import TEXT_PARAMS, World
 
 ANONYMOUS = "anonymous"

@@ -14,7 +14,7 @@ from greenapp.models.cache import CacheVersion
 from greenapp.models.log import REVIEW_FLAGGED, REVIEW_OK
 from greenapp.services import cache, pipeline, summary
 from greenapp.services import logs as log_service
-from tests.clock_helpers import local_today
+from tests.helpers import local_today
 
 
 def _version(db, scope: str) -> int:

@@ -16,7 +16,7 @@ from greenapp.models.school import School
 from greenapp.services import impact, schools, stats, summary
 from greenapp.services import logs as log_service
 from greenapp.services.stats import Scope
-from tests.clock_helpers import MINSK, local_today
+from tests.helpers import MINSK, local_today
 
 KEYS = ("period", "category", "fraction", "evidence", "city", "country", "segment")
 

@@ -6,7 +6,7 @@ import json
 import re
 
 from greenapp.services.charts import figure, label
-from tests.security_helpers import signed_in_client
+from tests.helpers import signed_in_client
 
 LINK = '<a href="https://evil.example">win</a>'
 

@@ -1,6 +1,6 @@
 """In Chromium: stored XSS payloads never run, and the CSP lets the real charts draw.
 
-Payloads are typed into every form of the live app (CSRF on) by tests/xss_helpers.py;
+Payloads are typed into every form of the live app (CSRF on) by tests/helpers.py;
 then every page is opened in the browser as several roles. The `page` fixture fails
 the test if any alert() fires; a CSP violation in the console means markup got in
 (and only the CSP stopped it), so that fails too.
