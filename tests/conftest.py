@@ -68,12 +68,12 @@ def _schema(database_url: str) -> str:
     return database_url
 
 
-# Rows the migrations create and production never deletes: the data-version counters
-# that the caches key on. They survive the wipe (so the cached paths run in tests, as
+# Rows production never deletes: the cache's scope versions (services/cache.py) that
+# every cached entry keys on. They survive the wipe (so the cached paths run in tests, as
 # in production) and are bumped instead, so nothing cached by an earlier test, in this
 # process or in a shared Redis, can be served to the next one.
 # {table: counter column}
-VERSION_TABLES = {"stats_version": "n"}
+VERSION_TABLES = {"cache_versions": "n"}
 
 
 def _wipe() -> None:

@@ -6,7 +6,7 @@ from greenapp.models.community import Badge, Challenge, ChallengeParticipant, No
 from greenapp.models.evidence import EvidenceFile
 from greenapp.models.experts import Guide, Proposal, ProposalEvent, ProposalSupport
 from greenapp.models.glossary import GlossaryConcept  # noqa: F401
-from greenapp.models.impact import ImpactFactor, MonthlySummary, StatsVersion, Tariff  # noqa: E501, F401
+from greenapp.models.impact import ImpactFactor, MonthlySummary, Tariff  # noqa: F401
 from greenapp.models.imports import ImportBatch
 from greenapp.models.log import DailySummary, EcoLog
 from greenapp.models.meters import Meter, MeterBaseline, MeterReading

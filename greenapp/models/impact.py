@@ -114,12 +114,3 @@ class MonthlySummary(db.Model):
     quantity: Mapped[Decimal] = mapped_column(ScaledDecimal(3), default=Decimal(0))
     log_count: Mapped[int] = mapped_column(default=0)
 
-
-class StatsVersion(db.Model):
-    """One row whose counter moves with every change that can alter a figure
-    (bumped last in every log, review, factor and tariff change); caches key on it."""
-
-    __tablename__ = "stats_version"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    n: Mapped[int] = mapped_column(default=0)
