@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from greenapp.logs.routes import bp as logs_bp
     from greenapp.main.routes import bp as main_bp
     from greenapp.meters.routes import bp as meters_bp
+    from greenapp.offline.routes import bp as offline_bp
     from greenapp.ops.routes import bp as ops_bp
     from greenapp.places.routes import bp as places_bp
     from greenapp.schools.routes import bp as schools_bp
@@ -113,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(glossary_bp, url_prefix="/glossary")  # + `flask glossary load`
     app.register_blueprint(meters_bp, url_prefix="/meters")
     app.register_blueprint(evidence_bp, url_prefix="/evidence")
+    app.register_blueprint(offline_bp)  # /sw.js and /manifest.webmanifest at the root
     register_upload_limits(app)
 
 

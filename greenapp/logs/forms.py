@@ -10,7 +10,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import UUID, DataRequired, Length, Optional
 
 from greenapp.forms import BaseForm as FlaskForm
 from greenapp.services.units import (
@@ -70,6 +70,12 @@ class LogForm(FlaskForm):
         render_kw={"accept": "image/*,application/pdf", "capture": "environment"},
     )
     version = HiddenField()
+    # Made by the browser (crypto.randomUUID) so a repeat send stores nothing twice.
+    client_uuid = HiddenField(
+        validators=[Optional(), UUID(message=_l("This entry's offline key is damaged; "
+                                                "type the entry again."))],
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+    )
 
 
 class FilterForm(FlaskForm):

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -19,6 +31,7 @@ from greenapp.permissions import role_required
 from greenapp.services import audit, log_export
 from greenapp.services import evidence as evidence_service
 from greenapp.services import logs as log_service
+from greenapp.services.pipeline import stored_already
 from greenapp.services.clock import today_in
 from greenapp.services.downloads import content_disposition
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
@@ -39,6 +52,7 @@ def _input(form: LogForm) -> log_service.LogInput:
         evidence=form.evidence.data,
         fraction=form.fraction.data or "",
         note=form.note.data or "",
+        client_uuid=form.client_uuid.data or None,
     )
 
 
@@ -120,30 +134,83 @@ def _export(fmt: str) -> Response:
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*LOGGERS)
 def new():
-    """Log an eco-action for one's school (coordinator) or oneself (resident)."""
+    """Log an eco-action for one's school (coordinator) or oneself (resident).
+
+    The offline queue (static/js/offline.js) posts the same form with
+    ``Accept: application/json`` and gets ``{ok, id, url}`` or ``{ok: false, errors}``;
+    the form's ``client_uuid`` makes a repeat send return the first entry, adding nothing.
+    """
     form = LogForm()
+    as_json = wants_json()
     if request.method == "GET":
         form.action_date.data = today_in(_owner_tz())
     if form.validate_on_submit():
+        first = stored_already(current_user, form.client_uuid.data or None)
+        if first is not None:
+            return _saved(first, as_json, repeat=True)
         try:
             prepared = uploads.prepared_files()
             log = log_service.create_log(current_user, _input(form))
             uploads.attach_to_log(current_user, log, prepared, form.evidence.data)
+            db.session.flush()
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "quantity")
         except PermissionDenied:
             db.session.rollback()
             abort(403)
+        except IntegrityError:
+            # The same client UUID sent twice at once: the first insert stands.
+            db.session.rollback()
+            first = stored_already(current_user, form.client_uuid.data or None)
+            if first is None:
+                raise
+            return _saved(first, as_json, repeat=True)
         else:
             db.session.commit()
-            flash(
-                _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity),
-                  unit=_unit(log.category)),
-                "success",
-            )
-            return redirect(url_for("logs.index"))
+            return _saved(log, as_json, repeat=False)
+    if as_json and request.method == "POST":
+        errors = {name: str(field.errors[0]) for name, field in form._fields.items()
+                  if field.errors}
+        return jsonify(ok=False, errors=errors), 422
     return render_template("logs/form.html", form=form, log=None, files=[])
+
+
+def wants_json() -> bool:
+    """True for the offline queue's fetch (Accept: application/json), not a browser page."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _saved(log: EcoLog, as_json: bool, repeat: bool):
+    """The answer to a stored (or already stored) entry: JSON, or the list with a note."""
+    if as_json:
+        return jsonify(ok=True, id=log.id, repeat=repeat,
+                       url=url_for("logs.show", log_id=log.id)), 200 if repeat else 201
+    if repeat:
+        flash(_("This entry was already saved; nothing was added."), "info")
+        return redirect(url_for("logs.show", log_id=log.id))
+    flash(_("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category)),
+          "success")
+    return redirect(url_for("logs.index"))
+
+
+@bp.route("/token")
+@role_required(*LOGGERS)
+def token():
+    """A fresh CSRF token for the offline queue (tokens expire), and who is signed in."""
+    resp = jsonify(csrf_token=generate_csrf(), user=current_user.id)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.errorhandler(CSRFError)
+def csrf_refused(error):
+    """A missing or expired token: JSON for the offline queue, the usual page otherwise."""
+    if wants_json():
+        return jsonify(ok=False, error="csrf",
+                       message=_("The page expired; sign in again and send once more.")), 400
+    return render_template("errors/generic.html", code=400, csrf=True), 400
 
 
 def _qty(value):

@@ -37,6 +37,9 @@ class EcoLog(TimestampMixin, db.Model):
         ),
         Index("ix_eco_logs_school_date", "school_id", "action_date"),
         Index("ix_eco_logs_resident_date", "resident_id", "action_date"),
+        # Offline entry: the client's UUID is an idempotency key per author (a repeat
+        # send of a queued entry finds the row it already made). NULLs never collide.
+        UniqueConstraint("created_by_id", "client_uuid", name="uq_eco_logs_author_client_uuid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +71,7 @@ class EcoLog(TimestampMixin, db.Model):
         ForeignKey("import_batches.id"), default=None, index=True
     )
     external_ref: Mapped[str | None] = mapped_column(String(100), default=None)
+    client_uuid: Mapped[str | None] = mapped_column(String(36), default=None)
 
     school: Mapped[School | None] = relationship(foreign_keys=[school_id])
     resident: Mapped[User | None] = relationship(foreign_keys=[resident_id])

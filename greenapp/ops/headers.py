@@ -15,6 +15,8 @@ CSP = "; ".join([
     "img-src 'self' data: blob:",
     "font-src 'self'",
     "connect-src 'self'",
+    "worker-src 'self'",  # the offline service worker (/sw.js), nothing else
+    "manifest-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

@@ -46,6 +46,8 @@ class LogInput:
     evidence: str
     fraction: str = ""
     note: str = ""
+    # The offline queue's idempotency key (a UUID the browser made); None from other paths.
+    client_uuid: str | None = None
 
 
 def resident_earliest_date(resident: User) -> date | None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from greenapp.extensions import db
 from greenapp.models.base import utcnow
@@ -70,7 +71,11 @@ def create_log(actor: User, data: LogInput, for_school: School | None = None) ->
     else:
         owner = owner_for(actor)
     school = owner if isinstance(owner, School) else None
+    existing = stored_already(actor, data.client_uuid)
+    if existing is not None:
+        return existing  # a repeat send (offline queue): the first one stands, nothing added
     values = validate(data, school, None if school else actor)
+    values["client_uuid"] = data.client_uuid
     log = store_new(actor, school, values)
     summarise(log, before=None)
     audit.record("log", log.id, "create", actor,
@@ -178,6 +183,18 @@ def store_new(actor: User, school: School | None, values: dict) -> EcoLog:
     db.session.add(log)
     db.session.flush()
     return log
+
+
+def stored_already(actor: User, client_uuid: str | None) -> EcoLog | None:
+    """Store (idempotency): the entry this author already sent with this client UUID.
+
+    The unique (author, client_uuid) constraint makes a concurrent duplicate fail at
+    the insert; the caller then finds the first one here.
+    """
+    if not client_uuid:
+        return None
+    return db.session.scalar(select(EcoLog).where(
+        EcoLog.created_by_id == actor.id, EcoLog.client_uuid == client_uuid))
 
 
 def lock_current(actor: User, log: EcoLog, expected_version: int, denied,
