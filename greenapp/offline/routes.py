@@ -10,9 +10,12 @@ sw.js itself is served with ``no-cache``: the browser checks it on every visit.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from greenapp.permissions import public
 
@@ -81,3 +84,41 @@ def manifest() -> Response:
         current_app.json.dumps(data), mimetype="application/manifest+json")
     resp.headers["Cache-Control"] = "no-cache"
     return resp
+
+
+@bp.app_context_processor
+def banner_helpers() -> dict:
+    """The offline banner's settings and strings (templates/offline/_banner.html)."""
+    return {"offline_banner_config": banner_config}
+
+
+def banner_config() -> dict:
+    """What static/js/offline.js needs: URLs, the user, and every string it shows.
+
+    Plurals: the count line for 1, 2 and 5 (the script picks the one whose plural
+    category matches, through Intl.PluralRules). Dates: each month's long format for
+    the 28th of 2001, in which the script puts the typed day and year.
+    """
+    def waiting(n: int) -> str:
+        return ngettext("%(n)s entry waiting to send", "%(n)s entries waiting to send", n,
+                        n="{n}")
+
+    return {
+        "user": current_user.id,
+        "post": url_for("logs.new"),
+        "token": url_for("logs.token"),
+        "plural": {"1": waiting(1), "2": waiting(2), "5": waiting(5)},
+        "months": [format_date(date(2001, month, 28), "long") for month in range(1, 13)],
+        "offline": _("No network: new entries are kept on this device and sent when it "
+                     "returns."),
+        "queued": _("Saved on this device; it will be sent when the network returns."),
+        "sending": _("Sending…"),
+        "sent": _("All waiting entries have been sent."),
+        "failed": _("The server could not be reached; the entries stay on this device."),
+        "signin": _("Your session has ended. Sign in again to send the waiting entries; "
+                    "they stay on this device."),
+        "rejected": _("Not accepted (%(day)s): %(message)s", day="{day}", message="{message}"),
+        "fix": _("This entry was not accepted; correct it and save again."),
+        "refused": _("Some entries were not accepted: open each one in the form, correct it "
+                     "and save again."),
+    }

@@ -97,7 +97,7 @@
         var li = tpl.content.firstElementChild.cloneNode(true);
         var messages = Object.keys(item.errors || {}).map(function (k) { return item.errors[k]; });
         li.querySelector(".offline-reason").textContent = config.rejected
-          .replace("{day}", value(item, "action_date") || "")
+          .replace("{day}", day(value(item, "action_date")))
           .replace("{message}", messages.join(" "));
         li.querySelector(".offline-open").href = config.post + "?queued=" + encodeURIComponent(item.uuid);
         li.querySelector(".offline-discard").addEventListener("click", function () {
@@ -109,6 +109,15 @@
       banner.hidden = !(items.length || needSignIn || said);
       return waiting.length;
     });
+  }
+
+  function day(iso) {
+    // The typed date as the pages show it ("25 қараша 2026 ж."): the server gives each
+    // month's long format for the 28th of 2001.
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    var pattern = m && config.months && config.months[Number(m[2]) - 1];
+    if (!pattern) { return iso || ""; }
+    return pattern.replace("2001", m[1]).replace("28", String(Number(m[3])));
   }
 
   function value(item, name) {
@@ -169,6 +178,7 @@
       status(config.sending);
       render();
       var retried = false;
+      var refused = 0;
       function round() {
         return freshToken().then(function (answer) {
           if (answer.signIn) { needSignIn = true; return "signin"; }
@@ -180,6 +190,7 @@
               return sendOne(item, answer.token).then(function (outcome) {
                 if (outcome === "sent" || outcome === "rejected") {
                   waiting = waiting.filter(function (w) { return w !== item; });
+                  if (outcome === "rejected") { refused += 1; }
                   return "sent";
                 }
                 return outcome;
@@ -195,7 +206,7 @@
       }
       return round().then(function (last) {
         status(last === "signin" ? config.signin : last === "later" ? config.failed
-          : waiting.length ? "" : config.sent);
+          : refused ? config.refused : waiting.length ? "" : config.sent);
       }, function () {
         status(config.failed);
       }).then(function () {
@@ -297,6 +308,9 @@
         }
         form.reset();
         form.querySelectorAll(".error.client").forEach(function (p) { p.remove(); });
+        form.querySelectorAll(".has-error").forEach(function (box) {
+          if (!box.querySelector(".error")) { box.classList.remove("has-error"); }
+        });
         uuidInput.value = newUuid();
         queued = null;
         var category = form.querySelector("[name=category]");
