@@ -31,11 +31,11 @@ from greenapp.permissions import role_required
 from greenapp.services import audit, log_export
 from greenapp.services import evidence as evidence_service
 from greenapp.services import logs as log_service
-from greenapp.services.pipeline import stored_already
 from greenapp.services.clock import today_in
 from greenapp.services.downloads import content_disposition
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.numbers import format_number
+from greenapp.services.pipeline import stored_already
 
 bp = Blueprint("logs", __name__)
 PER_PAGE = 50

@@ -46,7 +46,7 @@ def service_worker() -> Response:
     """The service worker script, at the root scope."""
     urls = precache_urls()
     body = render_template("offline/sw.js", cache_name=cache_name(urls), precache=urls,
-                           shell=url_for("logs.new"), static_prefix=url_for("static",
+                           form_page=url_for("logs.new"), static_prefix=url_for("static",
                                                                            filename=""))
     resp = Response(body, mimetype="text/javascript")
     resp.headers["Cache-Control"] = "no-cache"

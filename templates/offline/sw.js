@@ -6,7 +6,7 @@
 "use strict";
 var CACHE = {{ cache_name|tojson }};
 var PRECACHE = {{ precache|tojson }};
-var SHELL = {{ shell|tojson }};
+var SHELL = {{ form_page|tojson }};
 var STATIC = {{ static_prefix|tojson }};
 var HASHED = /\.[0-9a-f]{12}\.[^./]+$/;
 
