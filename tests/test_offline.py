@@ -222,3 +222,34 @@ def test_banner_strings_come_from_the_page_in_kazakh(client, factory, login):
         assert not re.search("[A-Za-z]{3,}", config[key]), (key, config[key])
     assert "{n}" in config["plural"]["1"] and "{n}" in config["plural"]["5"]
     assert 'name="client_uuid"' in page
+
+
+def test_two_sends_at_once_store_one_entry(client, factory, login, db, monkeypatch):
+    """Both requests pass the 'already stored?' check before either inserts: the unique
+    (author, client_uuid) constraint refuses the second insert, which answers with the
+    first entry."""
+    from greenapp.logs import routes
+    from greenapp.services import pipeline
+
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    data = _form()
+    first = log_service.create_log(coordinator, log_service.LogInput(
+        category="water", quantity="1.5", unit="m3",
+        action_date=date.today() - timedelta(days=1), evidence="metered",
+        client_uuid=data["client_uuid"]))
+    db.session.commit()
+    real = pipeline.stored_already
+    calls = []
+
+    def blind_once(actor, key):
+        calls.append(key)
+        return None if len(calls) <= 2 else real(actor, key)  # the route's and the pipeline's
+
+    monkeypatch.setattr(routes, "stored_already", blind_once)
+    monkeypatch.setattr(pipeline, "stored_already", blind_once)
+    resp = client.post("/logs/new", data=data, headers=JSON)
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert resp.get_json()["id"] == first.id and resp.get_json()["repeat"] is True
+    assert len(calls) == 3
+    assert _count(db, EcoLog) == 1

@@ -151,3 +151,21 @@ def test_a_rejected_entry_comes_back_with_the_servers_message_in_russian(
     quantities = sorted(db.session.scalars(select(EcoLog.quantity_entered)))
     assert [str(q.normalize()) for q in quantities] == ["3", "4"]
     assert re.search("[а-я]", page.inner_text(".offline-status"))
+
+
+def test_a_photo_chosen_offline_is_sent_with_its_entry(page, live_server, sign_in, factory, db):
+    from greenapp.models.evidence import EvidenceFile
+
+    sign_in(page, factory.user("coordinator"))
+    _ready_offline(page, live_server)
+    page.fill("input[name=quantity]", "3")
+    page.select_option("select[name=unit]", "L")
+    page.fill("input[name=action_date]", YESTERDAY)
+    page.check("input[name=evidence][value=document]")
+    page.set_input_files("input[type=file]", "static/img/icons/icon-192.png")
+    page.click("form.log-form button[type=submit]")
+    expect(page.locator(".offline-count")).to_have_text("1 entry waiting to send")
+    page.context.set_offline(False)
+    expect(page.locator(".offline-status")).to_contain_text("have been sent")
+    assert _count(db) == 1
+    assert db.session.scalar(select(func.count()).select_from(EvidenceFile)) == 1
