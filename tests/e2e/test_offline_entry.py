@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +16,7 @@ from greenapp.models.log import EcoLog
 pytestmark = pytest.mark.e2e
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+PHOTO = Path(__file__).resolve().parents[2] / "static" / "img" / "icons" / "icon-192.png"
 QUEUE_JS = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("greenapp-offline", 1);
   open.onerror = () => reject(open.error);
@@ -162,7 +164,7 @@ def test_a_photo_chosen_offline_is_sent_with_its_entry(page, live_server, sign_i
     page.select_option("select[name=unit]", "L")
     page.fill("input[name=action_date]", YESTERDAY)
     page.check("input[name=evidence][value=document]")
-    page.set_input_files("input[type=file]", "static/img/icons/icon-192.png")
+    page.set_input_files("input[type=file]", str(PHOTO))
     page.click("form.log-form button[type=submit]")
     expect(page.locator(".offline-count")).to_have_text("1 entry waiting to send")
     page.context.set_offline(False)
