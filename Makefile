@@ -69,9 +69,9 @@ bench: $(DEV_STAMP) i18n
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/upload.py
 
-# PostgreSQL: 1M and 10M logs loaded with COPY (BENCH_PG_SIZES=1m to skip 10M),
+# PostgreSQL: 1M and 10M logs generated in the server (BENCH_PG_SIZES=1m to skip 10M),
 # written to bench/results-pg.json. BENCH_PG_URL names the server (a superuser that
-# may create the greenapp_bench_* databases).
+# may create the greenapp_bench_* databases; BENCH_PG_DB_PREFIX and BENCH_PG_PORT keep runs apart).
 bench-pg: $(DEV_STAMP) i18n
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run_pg.py
