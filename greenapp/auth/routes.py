@@ -36,8 +36,8 @@ from greenapp.auth.forms import (
 from greenapp.extensions import db
 from greenapp.forms import show_error
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, ECONOMIST, LAWYER, ROLES, SCIENTIST, User
-from greenapp.permissions import public, role_required, signed_in
+from greenapp.models.user import ADMIN, ROLES, User
+from greenapp.permissions import LOGGERS, STAFF, has_role, public, role_required, signed_in
 from greenapp.services import account_mail, demo, mail, signin
 from greenapp.services import users as user_service
 from greenapp.services.errors import ValidationFailed
@@ -48,11 +48,11 @@ bp = Blueprint("auth", __name__)
 
 def home_for(user: User) -> str:
     """Where a user lands after signing in."""
-    if user.role in ("coordinator", "resident"):
+    if has_role(user, *LOGGERS):
         return url_for("logs.index")
-    if user.role == ADMIN:
+    if has_role(user, ADMIN):
         return url_for("schools.index")
-    if user.role in (SCIENTIST, ECONOMIST, LAWYER):
+    if has_role(user, *STAFF):
         return url_for("experts.index")
     return url_for("main.index")
 

@@ -22,19 +22,17 @@ from greenapp.extensions import db
 from greenapp.imports.forms import UploadForm
 from greenapp.models.imports import ImportBatch
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, COORDINATOR
-from greenapp.permissions import role_required
+from greenapp.permissions import IMPORTERS, can, role_required
 from greenapp.services import imports as import_service
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 
 bp = Blueprint("imports", __name__)
-IMPORTERS = (COORDINATOR, ADMIN)
 SHOWN_ROWS = 1000  # rows listed on the page; the error file has them all
 
 
 def _form(formdata: object = True) -> UploadForm:
     form = UploadForm() if formdata else UploadForm(formdata=None)
-    if current_user.role == ADMIN:
+    if can("import_for_any_school"):
         form.school_id.choices = [
             (s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))]
     return form
@@ -44,7 +42,6 @@ def _index(form: UploadForm, status: int = 200):
     batches = db.session.scalars(
         import_service.visible_batches(current_user).limit(50)).all()
     return render_template("imports/index.html", form=form, batches=batches,
-                           is_admin=current_user.role == ADMIN,
                            max_mb=import_service.MAX_BYTES // (1024 * 1024),
                            max_rows=import_service.MAX_ROWS), status
 
@@ -69,7 +66,7 @@ def _install(state) -> None:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_exc):
     """A file above the limit gets a message on the upload page, not a bare 413."""
-    if not (current_user.is_authenticated and current_user.role in IMPORTERS):
+    if not can("import"):
         return render_template("errors/generic.html", code=413), 413
     form = _form(formdata=None)  # the body is not read: it is too large
     form.file.errors = [import_service._too_big()]

@@ -9,8 +9,8 @@ from flask_login import current_user
 from greenapp.extensions import db
 from greenapp.forms import show_error
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES
-from greenapp.permissions import role_required
+from greenapp.models.user import ADMIN
+from greenapp.permissions import SCHOOL_VIEWERS, STAFF, require_view, role_required
 from greenapp.schools.forms import SchoolForm
 from greenapp.services import audit
 from greenapp.services import places as place_service
@@ -53,7 +53,7 @@ def _save(form: SchoolForm, school: School | None):
 
 
 @bp.route("/")
-@role_required(*STAFF_ROLES)
+@role_required(*STAFF)
 def index():
     """All schools, grouped by country and city."""
     return render_template("schools/index.html", schools=school_service.all_schools())
@@ -73,12 +73,10 @@ def new():
 
 
 @bp.route("/<int:school_id>")
-@role_required(*STAFF_ROLES, COORDINATOR)
+@role_required(*SCHOOL_VIEWERS)
 def show(school_id: int):
     """A school's details, targets, coordinators and change history."""
-    school = db.session.get(School, school_id) or abort(404)
-    if current_user.role == COORDINATOR and current_user.school_id != school.id:
-        abort(403)
+    school = require_view(db.session.get(School, school_id))
     return render_template(
         "schools/show.html", school=school, history=audit.history("school", school.id)
     )
