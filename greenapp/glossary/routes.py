@@ -22,7 +22,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from greenapp.extensions import db
-from greenapp.forms import show_error
 from greenapp.glossary.forms import CommentForm, ConceptForm, CountryForm, ImportForm, SearchForm
 from greenapp.main.errors import attempt
 from greenapp.models.glossary import LANGS, SUBJECTS, GlossaryConcept
@@ -193,17 +192,12 @@ def edit(concept_id: int | None = None):
     if request.method == "GET" and c is not None:
         _fill_form(form, c)
     if form.validate_on_submit():
-        try:
+        with attempt(form, "term_en", fields=FIELD_OF) as saved:
             if c is None:
                 c = svc.propose(current_user, _form_data(form), _others(form))
             else:
                 svc.edit(current_user, c, _form_data(form, c.key), _others(form))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            exc.field = FIELD_OF.get(exc.field or "", exc.field)
-            show_error(form, exc, "term_en")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("glossary.concept", concept_id=c.id))
     return render_template("glossary/edit.html", form=form, c=c)

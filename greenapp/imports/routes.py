@@ -20,11 +20,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from greenapp.extensions import db
 from greenapp.imports.forms import UploadForm
+from greenapp.main.errors import attempt
 from greenapp.models.imports import ImportBatch
 from greenapp.models.school import School
 from greenapp.permissions import IMPORTERS, can, role_required
 from greenapp.services import imports as import_service
-from greenapp.services.errors import PermissionDenied, ValidationFailed
+from greenapp.services.errors import ValidationFailed
 
 bp = Blueprint("imports", __name__)
 SHOWN_ROWS = 1000  # rows listed on the page; the error file has them all
@@ -87,18 +88,11 @@ def index():
         form.file.errors = [_("Choose a file to upload.")]
         return _index(form, 400)
     content = upload.read(import_service.MAX_BYTES + 1)
-    try:
+    with attempt(form, "file") as saved:  # a message on the school choice, else the file
         school = import_service.school_for(current_user, form.school_id.data)
         batch = import_service.preview(current_user, school, upload.filename, content)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        target = form.school_id if exc.field == "school_id" else form.file
-        target.errors = [*target.errors, str(exc.message)]
+    if not saved:
         return _index(form, 400)
-    db.session.commit()
     return redirect(url_for("imports.show", import_batch_id=batch.id))
 
 
@@ -162,17 +156,9 @@ def _batch_action(action, import_batch_id: int) -> int | None:
     """Run commit or undo on a batch in one transaction: its count, or None after a
     refusal (flashed; nothing changed). Someone else's batch is a 403."""
     batch = _batch(import_batch_id)
-    try:
+    with attempt() as done:
         count = action(current_user, batch)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return None
-    db.session.commit()
-    return count
+    return count if done else None
 
 
 @bp.route("/<int:import_batch_id>/commit", methods=["POST"])

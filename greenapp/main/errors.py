@@ -12,7 +12,7 @@ pages; a ValidationFailed no route expected answers 400.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from flask import Flask, flash, render_template, request
@@ -39,11 +39,13 @@ class Attempt:
 
 @contextmanager
 def attempt(form=None, fallback: str = "", *, shown: tuple[type[DomainError], ...] = (
-        ValidationFailed,), commit: bool = True) -> Iterator[Attempt]:
+        ValidationFailed,), commit: bool = True,
+        fields: Mapping[str, str] | None = None) -> Iterator[Attempt]:
     """Run service calls; commit on success, or roll back and show the message.
 
     `shown` are the errors told to the user (next to `form`'s field named by the error,
-    else `fallback`; flashed when form is None); others propagate to the handlers.
+    renamed through `fields` where the service's name differs from the form's, else
+    `fallback`; flashed when form is None); other errors propagate to the handlers.
     """
     from greenapp.extensions import db
     from greenapp.forms import show_error
@@ -53,6 +55,8 @@ def attempt(form=None, fallback: str = "", *, shown: tuple[type[DomainError], ..
         yield outcome
     except shown as exc:
         db.session.rollback()
+        if fields and exc.field in fields:
+            exc.field = fields[exc.field]
         if form is None:
             flash(str(exc.message), "error")
         else:
