@@ -55,7 +55,7 @@ def attempt(form=None, fallback: str = "", *, shown: tuple[type[DomainError], ..
         yield outcome
     except shown as exc:
         db.session.rollback()
-        if fields and exc.field in fields:
+        if fields and exc.field is not None and exc.field in fields:
             exc.field = fields[exc.field]
         if form is None:
             flash(str(exc.message), "error")
