@@ -7,8 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from wtforms.validators import Length
 
+from greenapp.community.forms import ChallengeForm
 from greenapp.guides.forms import GuideForm
+from greenapp.models import community as c
 from greenapp.models import experts as m
+from greenapp.models.community import Challenge
 from greenapp.models.experts import Guide, Proposal
 from greenapp.proposals.forms import ProposalForm, ProposalReviewForm
 
@@ -43,6 +46,8 @@ def _max_length(form_cls, name: str, app) -> int:
      m.EVIDENCE_PATH_MAX),
     (ProposalReviewForm, "legal_basis", None, m.LEGAL_BASIS_MAX),
     (ProposalReviewForm, "decision_text", None, m.DECISION_TEXT_MAX),
+    (ChallengeForm, "title", Challenge.__table__.c.title, c.CHALLENGE_TITLE_MAX),
+    (ChallengeForm, "description", None, c.CHALLENGE_DESCRIPTION_MAX),
 ])
 def test_column_form_and_service_share_one_limit(app, form_cls, field, column, limit):
     assert _max_length(form_cls, field, app) == limit

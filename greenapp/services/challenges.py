@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from greenapp.extensions import db
 from greenapp.models.community import (
     AUDIENCES,
+    CHALLENGE_DESCRIPTION_MAX,
+    CHALLENGE_TITLE_MAX,
     Badge,
     Challenge,
     ChallengeParticipant,
@@ -35,8 +37,8 @@ from greenapp.services.units import CATEGORIES, FRACTIONS, WASTE, parse_decimal
 
 CREATORS = CHALLENGE_CREATORS  # role groups are defined in permissions.py
 STRONG_EVIDENCE = ("metered", "document")
-TITLE_MAX = 160
-DESCRIPTION_MAX = 4000
+TITLE_MAX = CHALLENGE_TITLE_MAX  # defined once, in models/community.py
+DESCRIPTION_MAX = CHALLENGE_DESCRIPTION_MAX
 AUDITED = ("title", "description", "category", "fraction", "target", "start_date",
            "end_date", "audience", "evidence_required")
 
