@@ -90,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     from greenapp.evidence.uploads import register_upload_limits
     from greenapp.experts.routes import bp as experts_bp
     from greenapp.glossary.routes import bp as glossary_bp
+    from greenapp.guides.routes import bp as guides_bp
     from greenapp.impact.routes import bp as impact_bp
     from greenapp.imports.routes import bp as imports_bp
     from greenapp.logs.routes import bp as logs_bp
@@ -98,6 +99,9 @@ def register_blueprints(app: Flask) -> None:
     from greenapp.offline.routes import bp as offline_bp
     from greenapp.ops.routes import bp as ops_bp
     from greenapp.places.routes import bp as places_bp
+    from greenapp.proposals.routes import bp as proposals_bp
+    from greenapp.quality.routes import bp as quality_bp
+    from greenapp.savings.routes import bp as savings_bp
     from greenapp.schools.routes import bp as schools_bp
 
     app.register_blueprint(main_bp)
@@ -108,7 +112,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboards_bp, url_prefix="/dashboards")
     app.register_blueprint(impact_bp, url_prefix="/impact")
     app.register_blueprint(community_bp, url_prefix="/community")
-    app.register_blueprint(experts_bp, url_prefix="/experts")
+    app.register_blueprint(experts_bp, url_prefix="/experts")  # the workspace page
+    for expert_bp in (guides_bp, quality_bp, proposals_bp, savings_bp):
+        app.register_blueprint(expert_bp, url_prefix="/experts")  # URLs kept from experts/
     app.register_blueprint(places_bp, url_prefix="/cities")
     app.register_blueprint(imports_bp, url_prefix="/imports")
     app.register_blueprint(glossary_bp, url_prefix="/glossary")  # + `flask glossary load`

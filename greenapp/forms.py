@@ -58,3 +58,10 @@ def show_error(form: FlaskForm, exc: ValidationFailed, fallback: str) -> None:
     """
     field = getattr(form, exc.field or fallback, None) or getattr(form, fallback)
     field.errors = [*field.errors, str(exc.message)]
+
+
+def category_choices() -> list[tuple[str, object]]:
+    """(code, translated label) of every eco-action category, for select fields."""
+    from greenapp.services.units import CATEGORIES, CATEGORY_LABELS
+
+    return [(c, CATEGORY_LABELS[c]) for c in CATEGORIES]

@@ -318,3 +318,29 @@ def test_notifications_are_private_to_their_reader(app, factory, db):
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(Notification, note.id).read_at is not None
+
+
+def test_object_checks_agree_with_what_each_person_gets(app, factory, db):
+    """permissions.can_view / can_edit answer exactly what the pages let each person do."""
+    from greenapp import permissions
+
+    world = World(factory, db)
+    proposal = _proposal(world.users["resident"])
+    people = {**world.users, "other_coordinator": world.other_coordinator,
+              "other_resident": world.other_resident}
+    logs = (world.school_log, world.resident_log, world.other_school_log,
+            world.other_resident_log)
+    for name, user in people.items():
+        client = signed_in_client(app, user)
+        for log in logs:
+            opened = client.get(f"/logs/{log.id}").status_code == 200
+            assert opened == permissions.can_view(log, user), (name, log.note)
+            editable = client.get(f"/logs/{log.id}/edit").status_code == 200
+            assert editable == permissions.can_edit(log, user), (name, log.note)
+        for school in (world.school, world.other_school):
+            opened = client.get(f"/schools/{school.id}").status_code == 200
+            assert opened == permissions.can_view(school, user), (name, school.name)
+        opened = client.get(f"/experts/proposals/{proposal.id}").status_code == 200
+        assert opened == permissions.can_view(proposal, user), name
+        editable = client.get(f"/experts/proposals/{proposal.id}/edit").status_code == 200
+        assert editable == permissions.can_edit(proposal, user), name

@@ -94,14 +94,14 @@ BASELINES: dict[str, dict[str, str]] = {
         "title": "Water week", "description": "", "category": "water", "fraction": "",
         "target": "100", "start_date": YESTERDAY, "end_date": date.today().isoformat(),
         "audience": "both"},
-    "experts.proposal_new": {"kind": "proposal", "title": "Bins at the gate",
+    "proposals.new": {"kind": "proposal", "title": "Bins at the gate",
                              "text": "Put sorting bins at every school gate, please.",
                              "category": "waste", "district": "Shugyla"},
-    "experts.proposal_review": {"status": "accepted", "legal_basis": "Art. 5 of Law 1",
+    "proposals.review": {"status": "accepted", "legal_basis": "Art. 5 of Law 1",
                                 "decision_text": "Accepted."},
-    "experts.what_if": {"city": "Kyzylorda", "category": "water", "percent": "10",
+    "savings.what_if": {"city": "Kyzylorda", "category": "water", "percent": "10",
                         "use_per_pupil": "1000"},
-    "experts.savings_report": {"subject": "schools", "date_from": "2025-01-01",
+    "savings.report": {"subject": "schools", "date_from": "2025-01-01",
                                "date_to": "2025-12-31"},
     "impact.factors": {"country": "KZ", "category": "water", "fraction": "", "value": "0.5",
                        "source": "test", "valid_from": YESTERDAY},
@@ -118,8 +118,8 @@ BASELINES["impact.factor_edit"] = BASELINES["impact.factors"]
 BASELINES["impact.tariff_edit"] = BASELINES["impact.tariffs"]
 BASELINES["schools.edit"] = BASELINES["schools.new"]
 BASELINES["community.challenge_edit"] = BASELINES["community.challenge_new"]
-BASELINES["experts.proposal_edit"] = BASELINES["experts.proposal_new"]
-BASELINES["experts.savings_csv"] = BASELINES["experts.savings_report"]
+BASELINES["proposals.edit"] = BASELINES["proposals.new"]
+BASELINES["savings.csv"] = BASELINES["savings.report"]
 for _get in ("logs.index", "dashboards.school", "dashboards.programme",
              "dashboards.school_csv", "dashboards.programme_csv"):
     BASELINES[_get] = {"date_from": "2025-01-01", "date_to": "2025-12-31"}

@@ -35,9 +35,10 @@ from greenapp.auth.forms import (
 )
 from greenapp.extensions import db
 from greenapp.forms import show_error
+from greenapp.main.errors import attempt
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, ECONOMIST, LAWYER, ROLES, SCIENTIST, User
-from greenapp.permissions import public, role_required, signed_in
+from greenapp.models.user import ADMIN, ROLES, User
+from greenapp.permissions import LOGGERS, STAFF, has_role, public, role_required, signed_in
 from greenapp.services import account_mail, demo, mail, signin
 from greenapp.services import users as user_service
 from greenapp.services.errors import ValidationFailed
@@ -48,11 +49,11 @@ bp = Blueprint("auth", __name__)
 
 def home_for(user: User) -> str:
     """Where a user lands after signing in."""
-    if user.role in ("coordinator", "resident"):
+    if has_role(user, *LOGGERS):
         return url_for("logs.index")
-    if user.role == ADMIN:
+    if has_role(user, ADMIN):
         return url_for("schools.index")
-    if user.role in (SCIENTIST, ECONOMIST, LAWYER):
+    if has_role(user, *STAFF):
         return url_for("experts.index")
     return url_for("main.index")
 
@@ -180,17 +181,14 @@ def register():
             message = account_mail.someone_tried_to_register(existing)
         mail.send(message, background=True)
         return _to_check_inbox(form.email.data)
-    try:
+    with attempt(form, "email") as saved:
         user = user_service.create_user(
             email=form.email.data, display_name=form.display_name.data,
             password=form.password.data, district=form.district.data,
             locale=session.get("locale") or str(get_locale()), confirmed=False,
         )
-    except ValidationFailed as exc:
-        db.session.rollback()
-        show_error(form, exc, "email")
+    if not saved:
         return render_template("auth/register.html", form=form)
-    db.session.commit()
     mail.send(account_mail.confirmation(user), background=True)
     return _to_check_inbox(form.email.data)
 
@@ -343,17 +341,13 @@ def user_new():
     form.school_id.choices = _school_choices()
     if form.validate_on_submit():
         school = db.session.get(School, form.school_id.data) if form.school_id.data else None
-        try:
+        with attempt(form, "email") as saved:
             user_service.create_user(
                 email=form.email.data, display_name=form.display_name.data,
                 password=form.password.data, role=form.role.data, school=school,
                 actor=current_user,
             )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc, "email")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Account created."), "success")
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, title=_("New account"))
@@ -371,16 +365,12 @@ def user_edit(user_id: int):
         form.school_id.data = user.school_id or 0
     if form.validate_on_submit():
         school = db.session.get(School, form.school_id.data) if form.school_id.data else None
-        try:
+        with attempt(form, "role") as saved:
             user_service.update_user(
                 current_user, user, role=form.role.data, school=school,
                 active=form.active.data, display_name=form.display_name.data,
             )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc, "role")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Account saved."), "success")
             return redirect(url_for("auth.users"))
     return render_template(

@@ -5,7 +5,13 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, Optional
 
 from greenapp.forms import BaseForm as FlaskForm
-from greenapp.models.community import AUDIENCE_BOTH, AUDIENCE_RESIDENTS, AUDIENCE_SCHOOLS
+from greenapp.models.community import (
+    AUDIENCE_BOTH,
+    AUDIENCE_RESIDENTS,
+    AUDIENCE_SCHOOLS,
+    CHALLENGE_DESCRIPTION_MAX,
+    CHALLENGE_TITLE_MAX,
+)
 from greenapp.services.units import CATEGORIES, CATEGORY_LABELS, FRACTION_LABELS, FRACTIONS
 
 
@@ -13,8 +19,9 @@ class ChallengeForm(FlaskForm):
     """What a challenge is about, its target and window, and who may join."""
 
     title = StringField(_l("Title"), validators=[DataRequired(message=_l(
-        "Give the challenge a title.")), Length(max=160)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+        "Give the challenge a title.")), Length(max=CHALLENGE_TITLE_MAX)])
+    description = TextAreaField(_l("Description"), validators=[
+        Optional(), Length(max=CHALLENGE_DESCRIPTION_MAX)])
     category = SelectField(_l("Category"),
                            choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES])
     fraction = SelectField(

@@ -12,12 +12,19 @@ from sqlalchemy import func, select
 
 from greenapp.community.forms import ActionForm, ChallengeForm
 from greenapp.extensions import db
-from greenapp.forms import show_error
+from greenapp.main.errors import attempt
 from greenapp.main.guards import bounded_int
 from greenapp.models.community import Challenge
 from greenapp.models.log import DailySummary
-from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST
-from greenapp.permissions import public, role_required, signed_in
+from greenapp.models.user import RESIDENT
+from greenapp.permissions import (
+    CHALLENGE_CREATORS,
+    CHALLENGE_PARTICIPANTS,
+    can,
+    public,
+    role_required,
+    signed_in,
+)
 from greenapp.services import challenges as svc
 from greenapp.services import guides, notifications, savings
 from greenapp.services.clock import today_in
@@ -26,7 +33,6 @@ from greenapp.services.numbers import format_number
 from greenapp.services.safe_redirect import safe_next
 
 bp = Blueprint("community", __name__)
-PARTICIPANTS = (RESIDENT, COORDINATOR)
 
 
 @bp.app_context_processor
@@ -111,30 +117,25 @@ def challenges():
     return render_template(
         "community/challenges.html", challenges=svc.listing(today), today=today,
         state=svc.state, days_left=svc.days_left, counts=svc.participant_counts(),
-        can_create=current_user.is_authenticated and current_user.role in svc.CREATORS,
     )
 
 
 @bp.route("/challenges/new", methods=["GET", "POST"])
-@role_required(ADMIN, SCIENTIST)
+@role_required(*CHALLENGE_CREATORS)
 def challenge_new():
     """Admins and scientists create a challenge."""
     form = ChallengeForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form, "title") as saved:
             challenge = svc.create_challenge(current_user, _input(form))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc, "title")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Challenge created."), "success")
             return redirect(url_for("community.challenge", challenge_id=challenge.id))
     return render_template("community/challenge_form.html", form=form, challenge=None)
 
 
 @bp.route("/challenges/<int:challenge_id>/edit", methods=["GET", "POST"])
-@role_required(ADMIN, SCIENTIST)
+@role_required(*CHALLENGE_CREATORS)
 def challenge_edit(challenge_id: int):
     """Change a challenge (audited)."""
     challenge = _get(challenge_id)
@@ -142,13 +143,9 @@ def challenge_edit(challenge_id: int):
     if request.method == "GET":
         form.target.data = format_number(challenge.target)
     if form.validate_on_submit():
-        try:
+        with attempt(form, "title") as saved:
             svc.update_challenge(current_user, challenge, _input(form))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc, "title")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Challenge updated."), "success")
             return redirect(url_for("community.challenge", challenge_id=challenge.id))
     return render_template("community/challenge_form.html", form=form, challenge=challenge)
@@ -162,7 +159,7 @@ def challenge(challenge_id: int):
     today = today_in(None)
     board = svc.leaderboard(challenge)
     me = None
-    if current_user.is_authenticated and current_user.role in PARTICIPANTS:
+    if can("join_challenges"):
         try:
             me = svc.participant_of(current_user)
         except PermissionDenied:
@@ -172,7 +169,6 @@ def challenge(challenge_id: int):
         "community/challenge.html", challenge=challenge, board=board, me=me, joined=joined,
         today=today, state=svc.state(challenge, today),
         days_left=svc.days_left(challenge, today), action=ActionForm(),
-        can_edit=current_user.is_authenticated and current_user.role in svc.CREATORS,
     )
 
 
@@ -181,33 +177,26 @@ def _join_or_leave(challenge_id: int, joining: bool):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with attempt(shown=(ValidationFailed, Conflict)) as done:
         if joining:
             svc.join(current_user, challenge, today_in(None))
         else:
             svc.leave(current_user, challenge)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except (ValidationFailed, Conflict) as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
+    if done:
         flash(_("You joined the challenge. Good luck!") if joining
               else _("You left the challenge."), "success")
     return redirect(url_for("community.challenge", challenge_id=challenge.id))
 
 
 @bp.route("/challenges/<int:challenge_id>/join", methods=["POST"])
-@role_required(*PARTICIPANTS)
+@role_required(*CHALLENGE_PARTICIPANTS)
 def join(challenge_id: int):
     """Join (a resident for themselves, a coordinator for their school)."""
     return _join_or_leave(challenge_id, True)
 
 
 @bp.route("/challenges/<int:challenge_id>/leave", methods=["POST"])
-@role_required(*PARTICIPANTS)
+@role_required(*CHALLENGE_PARTICIPANTS)
 def leave(challenge_id: int):
     """Leave a challenge."""
     return _join_or_leave(challenge_id, False)

@@ -22,18 +22,17 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from greenapp.extensions import db
-from greenapp.forms import show_error
 from greenapp.glossary.forms import CommentForm, ConceptForm, CountryForm, ImportForm, SearchForm
+from greenapp.main.errors import attempt
 from greenapp.models.glossary import LANGS, SUBJECTS, GlossaryConcept
 from greenapp.models.user import ADMIN, SCIENTIST, User
-from greenapp.permissions import public, role_required
+from greenapp.permissions import GLOSSARY_EDITORS, GLOSSARY_REVIEWERS, can, public, role_required
 from greenapp.services import glossary as svc
 from greenapp.services import glossary_exchange as exchange
 from greenapp.services import glossary_links as links
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 
 bp = Blueprint("glossary", __name__)
-EDITORS = (SCIENTIST, ADMIN)
 PAIRS = ("kk-be", "be-kk", "kk-ru", "ru-kk", "kk-en", "en-kk", "be-ru", "ru-be", "be-en",
          "en-be")
 IMPORT_MAX = 2 * 1024 * 1024
@@ -54,7 +53,7 @@ def labels() -> dict:
 
 
 def _can_edit() -> bool:
-    return current_user.is_authenticated and current_user.role in EDITORS
+    return can("edit_glossary")
 
 
 def _ui_lang() -> str:
@@ -128,7 +127,7 @@ def concept(concept_id: int):
     return render_template(
         "glossary/concept.html", c=c, guides=links.guides_using(c),
         can_edit=_can_edit(), comment_form=CommentForm(),
-        can_review=user is not None and user.role in svc.REVIEWERS,
+        can_review=can("review_glossary"),
         my_country=svc.reviewer_country(user) if user is not None else None,
         approved_by_me=user is not None and any(a.user_id == user.id for a in c.approvals))
 
@@ -185,7 +184,7 @@ FIELD_OF = {"term": "term_en", "source_url": "url_en", "subject": "subject",
 
 @bp.route("/new", methods=["GET", "POST"])
 @bp.route("/c/<int:concept_id>/edit", methods=["GET", "POST"])
-@role_required(*EDITORS)
+@role_required(*GLOSSARY_EDITORS)
 def edit(concept_id: int | None = None):
     """Propose a new concept or edit one (audited; an approved one goes back to review)."""
     c = _concept_or_404(concept_id) if concept_id else None
@@ -193,34 +192,25 @@ def edit(concept_id: int | None = None):
     if request.method == "GET" and c is not None:
         _fill_form(form, c)
     if form.validate_on_submit():
-        try:
+        with attempt(form, "term_en", fields=FIELD_OF) as saved:
             if c is None:
                 c = svc.propose(current_user, _form_data(form), _others(form))
             else:
                 svc.edit(current_user, c, _form_data(form, c.key), _others(form))
-        except ValidationFailed as exc:
-            db.session.rollback()
-            exc.field = FIELD_OF.get(exc.field or "", exc.field)
-            show_error(form, exc, "term_en")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Saved."), "success")
             return redirect(url_for("glossary.concept", concept_id=c.id))
     return render_template("glossary/edit.html", form=form, c=c)
 
 
 @bp.route("/c/<int:concept_id>/approve", methods=["POST"])
-@role_required(SCIENTIST)
+@role_required(*GLOSSARY_REVIEWERS)
 def approve(concept_id: int):
     """A scientist approves the concept for their side (KZ or BY)."""
     c = _concept_or_404(concept_id)
-    try:
+    with attempt(shown=(ValidationFailed, Conflict, PermissionDenied)) as done:
         status = svc.approve(current_user, c)
-    except (ValidationFailed, Conflict, PermissionDenied) as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
+    if done:
         if status == "approved":
             flash(_("Approved by both sides: the concept is now approved."), "success")
         else:
@@ -230,25 +220,21 @@ def approve(concept_id: int):
 
 
 @bp.route("/c/<int:concept_id>/comment", methods=["POST"])
-@role_required(*EDITORS)
+@role_required(*GLOSSARY_EDITORS)
 def comment(concept_id: int):
     """Add a comment (disagreements are discussed here)."""
     c = _concept_or_404(concept_id)
     form = CommentForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form, "body") as saved:
             svc.add_comment(current_user, c, form.body.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            show_error(form, exc, "body")
-        else:
-            db.session.commit()
+        if saved:
             flash(_("Comment added."), "success")
             return redirect(url_for("glossary.concept", concept_id=c.id) + "#comments")
     user = current_user
     return render_template(
         "glossary/concept.html", c=c, guides=links.guides_using(c), can_edit=True,
-        comment_form=form, can_review=user.role in svc.REVIEWERS,
+        comment_form=form, can_review=can("review_glossary"),
         my_country=svc.reviewer_country(user),
         approved_by_me=any(a.user_id == user.id for a in c.approvals)), 400
 
@@ -292,7 +278,7 @@ def read_file(filename: str, data: bytes) -> tuple[list, list[int], list]:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@role_required(*EDITORS)
+@role_required(*GLOSSARY_EDITORS)
 def import_file():
     """Import CSV or TBX: a dry run first, per-row errors, nothing half-imported."""
     form = ImportForm()
@@ -338,13 +324,9 @@ def reviewers():
         if user is None or user.role != SCIENTIST:
             abort(404)
         if form.validate_on_submit():
-            try:
+            with attempt() as done:
                 svc.set_country(current_user, user, form.country.data or None)
-            except ValidationFailed as exc:
-                db.session.rollback()
-                flash(str(exc.message), "error")
-            else:
-                db.session.commit()
+            if done:
                 flash(_("Saved."), "success")
             return redirect(url_for("glossary.reviewers"))
         flash(_("Choose Kazakhstan or Belarus."), "error")

@@ -20,21 +20,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from greenapp.extensions import db
 from greenapp.imports.forms import UploadForm
+from greenapp.main.errors import attempt
 from greenapp.models.imports import ImportBatch
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, COORDINATOR
-from greenapp.permissions import role_required
+from greenapp.permissions import IMPORTERS, can, role_required
 from greenapp.services import imports as import_service
-from greenapp.services.errors import PermissionDenied, ValidationFailed
+from greenapp.services.errors import ValidationFailed
 
 bp = Blueprint("imports", __name__)
-IMPORTERS = (COORDINATOR, ADMIN)
 SHOWN_ROWS = 1000  # rows listed on the page; the error file has them all
 
 
 def _form(formdata: object = True) -> UploadForm:
     form = UploadForm() if formdata else UploadForm(formdata=None)
-    if current_user.role == ADMIN:
+    if can("import_for_any_school"):
         form.school_id.choices = [
             (s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))]
     return form
@@ -44,7 +43,6 @@ def _index(form: UploadForm, status: int = 200):
     batches = db.session.scalars(
         import_service.visible_batches(current_user).limit(50)).all()
     return render_template("imports/index.html", form=form, batches=batches,
-                           is_admin=current_user.role == ADMIN,
                            max_mb=import_service.MAX_BYTES // (1024 * 1024),
                            max_rows=import_service.MAX_ROWS), status
 
@@ -69,7 +67,7 @@ def _install(state) -> None:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_exc):
     """A file above the limit gets a message on the upload page, not a bare 413."""
-    if not (current_user.is_authenticated and current_user.role in IMPORTERS):
+    if not can("import"):
         return render_template("errors/generic.html", code=413), 413
     form = _form(formdata=None)  # the body is not read: it is too large
     form.file.errors = [import_service._too_big()]
@@ -90,18 +88,11 @@ def index():
         form.file.errors = [_("Choose a file to upload.")]
         return _index(form, 400)
     content = upload.read(import_service.MAX_BYTES + 1)
-    try:
+    with attempt(form, "file") as saved:  # a message on the school choice, else the file
         school = import_service.school_for(current_user, form.school_id.data)
         batch = import_service.preview(current_user, school, upload.filename, content)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        target = form.school_id if exc.field == "school_id" else form.file
-        target.errors = [*target.errors, str(exc.message)]
+    if not saved:
         return _index(form, 400)
-    db.session.commit()
     return redirect(url_for("imports.show", import_batch_id=batch.id))
 
 
@@ -165,17 +156,9 @@ def _batch_action(action, import_batch_id: int) -> int | None:
     """Run commit or undo on a batch in one transaction: its count, or None after a
     refusal (flashed; nothing changed). Someone else's batch is a 403."""
     batch = _batch(import_batch_id)
-    try:
+    with attempt() as done:
         count = action(current_user, batch)
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return None
-    db.session.commit()
-    return count
+    return count if done else None
 
 
 @bp.route("/<int:import_batch_id>/commit", methods=["POST"])

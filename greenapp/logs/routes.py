@@ -26,8 +26,8 @@ from greenapp.forms import show_error
 from greenapp.logs.forms import DeleteForm, FilterForm, LogForm
 from greenapp.main.guards import page_number
 from greenapp.models.log import EcoLog
-from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, STAFF_ROLES
-from greenapp.permissions import role_required
+from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES
+from greenapp.permissions import LOGGERS, role_required
 from greenapp.services import audit, log_export
 from greenapp.services import evidence as evidence_service
 from greenapp.services import logs as log_service
@@ -39,7 +39,6 @@ from greenapp.services.pipeline import stored_already
 
 bp = Blueprint("logs", __name__)
 PER_PAGE = 50
-LOGGERS = (COORDINATOR, RESIDENT)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -1,11 +1,70 @@
-"""Error pages that say what happened and what to do."""
+"""Error pages that say what happened and what to do, and the one way routes meet
+domain errors (`greenapp/services/errors.py`).
+
+A route runs a service call inside `with attempt(form, "field") as done:`. On success
+the request's transaction is committed and `done` is true; on a ValidationFailed the
+transaction is rolled back, nothing is changed and the message goes next to the form
+field (or into a flash message when there is no form), so the route re-renders its form
+with the typed values. PermissionDenied, NotFound and Conflict are not caught there:
+the handlers registered below roll back and answer 403, 404 or 409 with the usual
+pages; a ValidationFailed no route expected answers 400.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from flask import Flask, flash, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from greenapp.models.user import ROLES
+from greenapp.services.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+
+
+class Attempt:
+    """The outcome of an `attempt` block: true once the change was committed."""
+
+    ok = False
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+@contextmanager
+def attempt(form=None, fallback: str = "", *, shown: tuple[type[DomainError], ...] = (
+        ValidationFailed,), commit: bool = True,
+        fields: Mapping[str, str] | None = None) -> Iterator[Attempt]:
+    """Run service calls; commit on success, or roll back and show the message.
+
+    `shown` are the errors told to the user (next to `form`'s field named by the error,
+    renamed through `fields` where the service's name differs from the form's, else
+    `fallback`; flashed when form is None); other errors propagate to the handlers.
+    """
+    from greenapp.extensions import db
+    from greenapp.forms import show_error
+
+    outcome = Attempt()
+    try:
+        yield outcome
+    except shown as exc:
+        db.session.rollback()
+        if fields and exc.field is not None and exc.field in fields:
+            exc.field = fields[exc.field]
+        if form is None:
+            flash(str(exc.message), "error")
+        else:
+            show_error(form, exc, fallback)  # type: ignore[arg-type]
+        return
+    if commit:
+        db.session.commit()
+    outcome.ok = True
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -46,6 +105,20 @@ def register_error_handlers(app: Flask) -> None:
             return render_template("errors/500.html"), 500
         except Exception:  # the page itself failed (database down ...): plain words
             return _plain_500(), 500
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        # A service refused: nothing of the request may stay in the session.
+        from greenapp.extensions import db
+
+        db.session.rollback()
+        if isinstance(error, PermissionDenied):
+            return forbidden(error)
+        if isinstance(error, NotFound):
+            return not_found(error)
+        if isinstance(error, Conflict):
+            return conflict(error)
+        return render_template("errors/generic.html", code=400), 400
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

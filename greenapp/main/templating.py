@@ -8,8 +8,8 @@ from decimal import Decimal
 from flask import Flask
 from flask_babel import format_date, get_locale
 
-from greenapp.main.navigation import nav_links
 from greenapp.models.user import ROLES
+from greenapp.permissions import can, nav_links
 from greenapp.services import units
 from greenapp.services.demo_text import demo_text
 from greenapp.services.i18n import LANGUAGE_NAMES, fmt_quantity
@@ -42,6 +42,7 @@ def register_template_helpers(app: Flask) -> None:
             "UNIT_MAP": {c: list(f) for c, f in units.UNIT_FACTORS.items()},
             "AUDIT_FIELDS": audit_field_labels(),
             "nav_links": nav_links,
+            "can": can,
         }
 
     app.jinja_env.filters["audit_value"] = audit_value

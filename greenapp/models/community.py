@@ -17,6 +17,9 @@ AUDIENCE_RESIDENTS = "residents"
 AUDIENCE_SCHOOLS = "schools"
 AUDIENCE_BOTH = "both"
 AUDIENCES = (AUDIENCE_RESIDENTS, AUDIENCE_SCHOOLS, AUDIENCE_BOTH)
+# Length limits shared by the column, the form validator and the service check.
+CHALLENGE_TITLE_MAX = 160
+CHALLENGE_DESCRIPTION_MAX = 4000
 
 
 class Challenge(TimestampMixin, db.Model):
@@ -26,7 +29,7 @@ class Challenge(TimestampMixin, db.Model):
     __table_args__ = (Index("ix_challenges_dates", "start_date", "end_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str] = mapped_column(String(CHALLENGE_TITLE_MAX))
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(String(20))
     fraction: Mapped[str] = mapped_column(String(20), default="")

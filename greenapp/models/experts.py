@@ -27,6 +27,18 @@ KIND_PROPOSAL = "proposal"
 KIND_DEMAND = "demand"
 PROPOSAL_KINDS = (KIND_PROPOSAL, KIND_DEMAND)
 
+# Length limits, defined once: the column, the form validator and the service check
+# all use these (a change here moves all three; a column change needs a migration).
+GUIDE_TITLE_MAX = 160
+GUIDE_BODY_MAX = 20000
+PROPOSAL_TITLE_MAX = 160
+PROPOSAL_TEXT_MIN = 20
+PROPOSAL_TEXT_MAX = 10000
+DISTRICT_MAX = 80
+EVIDENCE_PATH_MAX = 200
+LEGAL_BASIS_MAX = 2000
+DECISION_TEXT_MAX = 10000
+
 
 class Guide(TimestampMixin, db.Model):
     """A guide or short tip for one category, written in Markdown by a scientist."""
@@ -37,7 +49,7 @@ class Guide(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), default=KIND_GUIDE)
     category: Mapped[str] = mapped_column(String(20))
-    title: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str] = mapped_column(String(GUIDE_TITLE_MAX))
     body: Mapped[str] = mapped_column(Text)  # Markdown; rendered sanitised
     # Interface languages it is published in, comma separated ("kk,ru"); empty = draft.
     languages: Mapped[str] = mapped_column(String(20), default="")
@@ -59,14 +71,15 @@ class Proposal(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), default=KIND_PROPOSAL)
-    title: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str] = mapped_column(String(PROPOSAL_TITLE_MAX))
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(20))
-    district: Mapped[str] = mapped_column(String(80))
+    district: Mapped[str] = mapped_column(String(DISTRICT_MAX))
     challenge_id: Mapped[int | None] = mapped_column(
         ForeignKey("challenges.id", ondelete="SET NULL"), default=None
     )
-    evidence_path: Mapped[str] = mapped_column(String(200), default="")  # on-site path
+    evidence_path: Mapped[str] = mapped_column(
+        String(EVIDENCE_PATH_MAX), default="")  # on-site path
     status: Mapped[str] = mapped_column(String(20), default=SUBMITTED)
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     decision_text: Mapped[str] = mapped_column(Text, default="")

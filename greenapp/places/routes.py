@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from greenapp.extensions import db
-from greenapp.forms import show_error
+from greenapp.main.errors import attempt
 from greenapp.models.place import City
 from greenapp.models.user import ADMIN
 from greenapp.permissions import role_required
@@ -15,7 +15,6 @@ from greenapp.places.forms import CityForm
 from greenapp.services import audit
 from greenapp.services import places as place_service
 from greenapp.services.clock import today_in
-from greenapp.services.errors import ValidationFailed
 
 bp = Blueprint("places", __name__)
 
@@ -28,13 +27,10 @@ def _input(form: CityForm) -> place_service.CityInput:
 
 
 def _save(form: CityForm, city: City | None):
-    try:
+    with attempt(form, "name_en") as done:
         saved = place_service.save_city(current_user, _input(form), city)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        show_error(form, exc, "name_en")
+    if not done:
         return None
-    db.session.commit()
     flash(_("City saved: %(name)s.", name=saved.display_name), "success")
     return redirect(url_for("places.index"))
 

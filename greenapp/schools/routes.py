@@ -7,15 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from greenapp.extensions import db
-from greenapp.forms import show_error
+from greenapp.main.errors import attempt
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES
-from greenapp.permissions import role_required
+from greenapp.models.user import ADMIN
+from greenapp.permissions import SCHOOL_VIEWERS, STAFF, require_view, role_required
 from greenapp.schools.forms import SchoolForm
 from greenapp.services import audit
 from greenapp.services import places as place_service
 from greenapp.services import schools as school_service
-from greenapp.services.errors import ValidationFailed
 from greenapp.services.numbers import format_number
 from greenapp.services.units import CATEGORIES, CATEGORY_LABELS
 
@@ -35,13 +34,10 @@ def _input(form: SchoolForm) -> school_service.SchoolInput:
 
 
 def _save(form: SchoolForm, school: School | None):
-    try:
+    with attempt(form, "name") as done:
         saved = school_service.save_school(current_user, _input(form), school)
-    except ValidationFailed as exc:
-        db.session.rollback()
-        show_error(form, exc, "name")
+    if not done:
         return None
-    db.session.commit()
     flash(_("School saved."), "success")
     missing = school_service.missing_tariffs(saved.city_ref) if saved.city_ref else []
     if missing:
@@ -53,7 +49,7 @@ def _save(form: SchoolForm, school: School | None):
 
 
 @bp.route("/")
-@role_required(*STAFF_ROLES)
+@role_required(*STAFF)
 def index():
     """All schools, grouped by country and city."""
     return render_template("schools/index.html", schools=school_service.all_schools())
@@ -73,12 +69,10 @@ def new():
 
 
 @bp.route("/<int:school_id>")
-@role_required(*STAFF_ROLES, COORDINATOR)
+@role_required(*SCHOOL_VIEWERS)
 def show(school_id: int):
     """A school's details, targets, coordinators and change history."""
-    school = db.session.get(School, school_id) or abort(404)
-    if current_user.role == COORDINATOR and current_user.school_id != school.id:
-        abort(403)
+    school = require_view(db.session.get(School, school_id))
     return render_template(
         "schools/show.html", school=school, history=audit.history("school", school.id)
     )

@@ -21,21 +21,24 @@ from sqlalchemy.exc import IntegrityError
 from greenapp.extensions import db
 from greenapp.models.community import (
     AUDIENCES,
+    CHALLENGE_DESCRIPTION_MAX,
+    CHALLENGE_TITLE_MAX,
     Badge,
     Challenge,
     ChallengeParticipant,
 )
 from greenapp.models.log import DailySummary
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST, User
+from greenapp.models.user import COORDINATOR, RESIDENT, User
+from greenapp.permissions import CHALLENGE_CREATORS
 from greenapp.services import audit, notifications
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.units import CATEGORIES, FRACTIONS, WASTE, parse_decimal
 
-CREATORS = (ADMIN, SCIENTIST)
+CREATORS = CHALLENGE_CREATORS  # role groups are defined in permissions.py
 STRONG_EVIDENCE = ("metered", "document")
-TITLE_MAX = 160
-DESCRIPTION_MAX = 4000
+TITLE_MAX = CHALLENGE_TITLE_MAX  # defined once, in models/community.py
+DESCRIPTION_MAX = CHALLENGE_DESCRIPTION_MAX
 AUDITED = ("title", "description", "category", "fraction", "target", "start_date",
            "end_date", "audience", "evidence_required")
 

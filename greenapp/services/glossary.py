@@ -30,14 +30,15 @@ from greenapp.models.glossary import (
     GlossaryDefinition,
     GlossaryTerm,
 )
-from greenapp.models.user import ADMIN, SCIENTIST, User
+from greenapp.models.user import ADMIN, User
+from greenapp.permissions import GLOSSARY_EDITORS, GLOSSARY_REVIEWERS
 from greenapp.services import audit
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.glossary_text import first_letter, fold, sort_key
 
 ENTITY = "glossary_concept"
-EDITORS = (SCIENTIST, ADMIN)
-REVIEWERS = (SCIENTIST,)
+EDITORS = GLOSSARY_EDITORS  # role groups are defined in permissions.py
+REVIEWERS = GLOSSARY_REVIEWERS
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 COMMENT_MAX = 4000
 

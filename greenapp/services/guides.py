@@ -11,15 +11,16 @@ from markupsafe import Markup
 from sqlalchemy import Select, or_, select
 
 from greenapp.extensions import db
-from greenapp.models.experts import GUIDE_KINDS, KIND_TIP, Guide
-from greenapp.models.user import ADMIN, SCIENTIST, User
+from greenapp.models.experts import GUIDE_BODY_MAX, GUIDE_KINDS, GUIDE_TITLE_MAX, KIND_TIP, Guide
+from greenapp.models.user import User
+from greenapp.permissions import GUIDE_AUTHORS
 from greenapp.services import audit
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.units import CATEGORIES
 
 LANGUAGES = ("kk", "ru", "be", "en")
-AUTHORS = (SCIENTIST, ADMIN)
-BODY_MAX = 20000
+AUTHORS = GUIDE_AUTHORS  # kept for callers; defined in permissions.py
+BODY_MAX = GUIDE_BODY_MAX
 AUDITED = ("kind", "category", "title", "body", "languages")
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "strong", "em", "code", "pre", "blockquote",
@@ -65,7 +66,7 @@ def _validate(data: GuideInput) -> dict:
     title = (data.title or "").strip()
     if not title:
         raise ValidationFailed(_l("Give it a title."), "title")
-    if len(title) > 160:
+    if len(title) > GUIDE_TITLE_MAX:
         raise ValidationFailed(_l("The title is too long (160 characters at most)."), "title")
     body = (data.body or "").strip()
     if not body:
@@ -131,8 +132,9 @@ def all_guides() -> list[Guide]:
 
 def is_visible(guide: Guide, user: User | None) -> bool:
     """Published guides are public; drafts only for their authors' roles."""
-    return bool(guide.languages) or (user is not None and getattr(user, "role", None)
-                                     in AUTHORS)
+    from greenapp.permissions import can_view
+
+    return can_view(guide, user) if user is not None else bool(guide.languages)
 
 
 def tips_for(categories: list[str], lang: str, limit: int = 5) -> list[Guide]:

@@ -48,7 +48,8 @@ from greenapp.models.impact import (
 )
 from greenapp.models.place import COUNTRY_CURRENCY, City
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, ECONOMIST, SCIENTIST, User
+from greenapp.models.user import User
+from greenapp.permissions import FACTOR_EDITORS, TARIFF_EDITORS
 from greenapp.services import audit, cache
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.numbers import current_locale, parse_number
@@ -61,8 +62,8 @@ from greenapp.services.stats import (
 )
 from greenapp.services.units import CATEGORIES, FRACTIONS, WASTE
 
-FACTOR_ROLES = (ADMIN, SCIENTIST)
-TARIFF_ROLES = (ADMIN, ECONOMIST)
+FACTOR_ROLES = FACTOR_EDITORS  # role groups are defined in permissions.py
+TARIFF_ROLES = TARIFF_EDITORS
 TARIFF_CATEGORIES = ("water", "energy", "waste")
 COUNTRIES = ("KZ", "BY")
 FACTOR_FIELDS = ("country", "category", "fraction", "kg_co2e_per_unit", "source",

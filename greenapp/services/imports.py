@@ -466,10 +466,10 @@ def school_for(actor: User, school_id: int | None) -> School:
 
 
 def can_manage(user: User, batch: ImportBatch) -> bool:
-    """Admins, and the coordinators of the batch's school."""
-    if user.role == ADMIN:
-        return True
-    return user.role == COORDINATOR and user.school_id == batch.school_id
+    """Admins, and the coordinators of the batch's school (rule in permissions.py)."""
+    from greenapp.permissions import can_edit
+
+    return can_edit(batch, user)
 
 
 def visible_batches(user: User):

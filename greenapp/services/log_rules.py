@@ -13,9 +13,10 @@ from flask import current_app
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
+from greenapp import permissions
 from greenapp.models.log import EcoLog
 from greenapp.models.school import School
-from greenapp.models.user import COORDINATOR, RESIDENT, STAFF_ROLES, User
+from greenapp.models.user import COORDINATOR, RESIDENT, User
 from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.units import (
@@ -117,16 +118,10 @@ def owner_for(actor: User) -> School | User:
 
 
 def can_view(user: User, log: EcoLog) -> bool:
-    """Owners, staff roles and admins may see a log."""
-    if user.role in STAFF_ROLES:
-        return True
-    return can_edit(user, log)
+    """Owners and staff roles may see a log (the rule lives in permissions.py)."""
+    return permissions.can_view(log, user)
 
 
 def can_edit(user: User, log: EcoLog) -> bool:
     """Only the owner (the school's coordinator, or the resident) edits a log."""
-    if user.role == COORDINATOR:
-        return log.school_id is not None and log.school_id == user.school_id
-    if user.role == RESIDENT:
-        return log.resident_id == user.id
-    return False
+    return permissions.can_edit(log, user)

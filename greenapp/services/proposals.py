@@ -21,8 +21,15 @@ from greenapp.models.community import Challenge
 from greenapp.models.experts import (
     ACCEPTED,
     DECIDED_STATES,
+    DECISION_TEXT_MAX,
+    DISTRICT_MAX,
+    EVIDENCE_PATH_MAX,
     FORWARDED,
+    LEGAL_BASIS_MAX,
     PROPOSAL_KINDS,
+    PROPOSAL_TEXT_MAX,
+    PROPOSAL_TEXT_MIN,
+    PROPOSAL_TITLE_MAX,
     REJECTED,
     SUBMITTED,
     UNDER_REVIEW,
@@ -30,13 +37,14 @@ from greenapp.models.experts import (
     ProposalEvent,
     ProposalSupport,
 )
-from greenapp.models.user import COORDINATOR, LAWYER, RESIDENT, User
+from greenapp.models.user import User
+from greenapp.permissions import PROPOSAL_AUTHORS, PROPOSAL_REVIEWERS
 from greenapp.services import audit, notifications
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.units import CATEGORIES
 
-AUTHORS = (RESIDENT, COORDINATOR)
-REVIEWERS = (LAWYER,)
+AUTHORS = PROPOSAL_AUTHORS  # kept for callers; defined in permissions.py
+REVIEWERS = PROPOSAL_REVIEWERS
 TRANSITIONS = {SUBMITTED: (UNDER_REVIEW,), UNDER_REVIEW: DECIDED_STATES}
 # On-site pages a proposal may point to as its supporting data.
 EVIDENCE_PREFIXES = ("/dashboards", "/community/challenges/", "/schools/", "/impact")
@@ -87,7 +95,7 @@ def clean_evidence_path(value: str) -> str:
         return ""
     parts = urlsplit(value)
     if (parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//")
-            or "\\" in value or len(value) > 200
+            or "\\" in value or len(value) > EVIDENCE_PATH_MAX
             or not parts.path.startswith(EVIDENCE_PREFIXES)):
         raise ValidationFailed(
             _l("Give a link to a page of this site, for example /dashboards/… or "
@@ -102,19 +110,19 @@ def _validate(data: ProposalInput) -> dict:
     title = (data.title or "").strip()
     if not title:
         raise ValidationFailed(_l("Give it a title."), "title")
-    if len(title) > 160:
+    if len(title) > PROPOSAL_TITLE_MAX:
         raise ValidationFailed(_l("The title is too long (160 characters at most)."), "title")
     text = (data.text or "").strip()
-    if len(text) < 20:
+    if len(text) < PROPOSAL_TEXT_MIN:
         raise ValidationFailed(_l("Describe it in at least 20 characters."), "text")
-    if len(text) > 10000:
+    if len(text) > PROPOSAL_TEXT_MAX:
         raise ValidationFailed(_l("The text is too long."), "text")
     if data.category not in CATEGORIES:
         raise ValidationFailed(_l("Choose a category."), "category")
     district = (data.district or "").strip()
     if not district:
         raise ValidationFailed(_l("Name the city district."), "district")
-    if len(district) > 80:
+    if len(district) > DISTRICT_MAX:
         raise ValidationFailed(_l("The district name is too long."), "district")
     if data.challenge_id and db.session.get(Challenge, data.challenge_id) is None:
         raise ValidationFailed(_l("Choose a challenge from the list."), "challenge_id")
@@ -138,8 +146,10 @@ def submit(actor: User, data: ProposalInput) -> Proposal:
 
 
 def can_edit(user: User, proposal: Proposal) -> bool:
-    """Only the author, and only while the proposal is still submitted."""
-    return user.id == proposal.author_id and proposal.status == SUBMITTED
+    """Only the author, and only while the proposal is still submitted (permissions.py)."""
+    from greenapp.permissions import can_edit as may_edit
+
+    return may_edit(proposal, user)
 
 
 def edit(actor: User, proposal: Proposal, data: ProposalInput) -> Proposal:
@@ -227,7 +237,7 @@ def review(actor: User, proposal: Proposal, to_status: str, legal_basis: str,
                    "Republic of Kazakhstan, art. 72” or “Кодекс, ст. 72”."), "legal_basis")
         if not decision_text:
             raise ValidationFailed(_l("Write the decision text."), "decision_text")
-    if len(legal_basis) > 2000 or len(decision_text) > 10000:
+    if len(legal_basis) > LEGAL_BASIS_MAX or len(decision_text) > DECISION_TEXT_MAX:
         raise ValidationFailed(_l("The text is too long."), "decision_text")
     before = {"status": proposal.status}
     db.session.add(ProposalEvent(proposal_id=proposal.id, from_status=proposal.status,

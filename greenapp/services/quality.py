@@ -24,14 +24,15 @@ from greenapp.models.log import (
     REVIEW_VERIFIED,
     EcoLog,
 )
-from greenapp.models.user import SCIENTIST, User
+from greenapp.models.user import User
+from greenapp.permissions import QUALITY_REVIEWERS
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 
 FACTOR = Decimal(5)
 WINDOW_DAYS = 90
 MIN_PRIOR = 5
 REASON_MAX = 500
-REVIEWERS = (SCIENTIST,)
+REVIEWERS = QUALITY_REVIEWERS  # kept for callers; defined in permissions.py
 
 
 def _peers(log: EcoLog) -> Select:
