@@ -183,8 +183,11 @@ def test_errors_are_problems_with_reasons_per_field_in_the_readers_language(app,
     future = api.post("/api/v1/entries", json=_entry(action_date="2099-01-01"),
                       headers=auth).get_json()
     assert future["errors"]["action_date"] == ["Дата не может быть в будущем."]
-    ambiguous = api.post("/api/v1/entries", json=_entry(quantity="1,500"), headers=auth)
-    assert ambiguous.status_code == 422 and "quantity" in ambiguous.get_json()["errors"]
+    # a script's number means the same in every language: a point, never a comma
+    comma = api.post("/api/v1/entries", json=_entry(quantity="1,500"), headers=auth)
+    assert comma.status_code == 422 and "quantity" in comma.get_json()["errors"]
+    exact = api.post("/api/v1/entries", json=_entry(quantity="1.234", unit="L"), headers=auth)
+    assert exact.status_code == 201 and exact.get_json()["quantity"] == "1.234"
     english = api.post("/api/v1/entries", json={}, headers=bearer(
         api_token(resident), **{"Accept-Language": "en"})).get_json()
     assert english["errors"]["category"] == ["This field is required."]

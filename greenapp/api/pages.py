@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms import SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length
@@ -45,7 +46,8 @@ class TokenForm(FlaskForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.scopes.choices = list(scope_labels().items())
-        self.days.choices = [(str(d), _("%(n)s days", n=d)) for d in tokens.EXPIRY_DAYS]
+        self.days.choices = [(str(d), ngettext("%(num)d day", "%(num)d days", d))
+                             for d in tokens.EXPIRY_DAYS]
 
 
 class RevokeForm(FlaskForm):
@@ -74,7 +76,7 @@ def index():
     return render_template("api/tokens.html", form=form, secret=secret,
                            tokens=tokens.tokens_of(current_user), revoke_form=RevokeForm(),
                            scope_labels=scope_labels(), now=tokens.utcnow(),
-                           admin_view=False)
+                           can_see_all=current_user.role == ADMIN)
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])

@@ -137,6 +137,9 @@ _EXACT = {
     "Invalid input.": lambda: _("This value is not valid."),
     "Invalid value.": lambda: _("This value is not valid."),
     "Shorter than minimum length 1.": lambda: _("This field is required."),
+    # the only pattern of the API: exact decimals (schemas.DECIMAL_IN)
+    "String does not match expected pattern.": lambda: _(
+        "Write the number with a decimal point and no spaces, e.g. 12.5."),
 }
 _ONE_OF = re.compile(r"^Must be one of: (.*)\.$")
 _RANGE = re.compile(r"^Must be (?:greater than or equal to (\S+))?(?: and )?"

@@ -10,6 +10,7 @@ can_edit, meters.can_view_school). The caller commits once per request, as the p
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, abort, request
@@ -36,6 +37,7 @@ from greenapp.services import meters as meter_service
 from greenapp.services import stats
 from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
+from greenapp.services.numbers import format_number
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1",
                description="greenapp REST API (personal access tokens)")
@@ -84,6 +86,12 @@ def get_school(school_id: int):
 # --- entries ------------------------------------------------------------------------
 
 
+def _typed(value: Decimal) -> str:
+    """A script's exact decimal, written as the form would take it in the request's
+    language (services/numbers.py reads it back exactly: no float, no ambiguity)."""
+    return format_number(value, grouping=False)
+
+
 def _visible_log(log_id: int) -> EcoLog:
     log = db.session.get(EcoLog, log_id)
     if log is None or not log_service.can_view(current_user, log):
@@ -115,7 +123,8 @@ def list_entries(page: int, per_page: int, include_deleted: bool,
 def create_entry(data: dict[str, Any]):
     """Log an eco-action (the form's rules; `Idempotency-Key` makes a retry safe)."""
     log = log_service.create_log(current_user, log_service.LogInput(
-        category=data["category"], quantity=data["quantity"], unit=data["unit"],
+        category=data["category"], quantity=_typed(Decimal(data["quantity"])),
+        unit=data["unit"],
         action_date=data["action_date"], evidence=data["evidence"],
         fraction=data.get("fraction", ""), note=data.get("note", "")))
     return log  # @idempotent commits, with the kept response
@@ -138,7 +147,8 @@ def update_entry(data: dict[str, Any], log_id: int):
     log = _visible_log(log_id)
     merged = log_service.LogInput(
         category=data.get("category", log.category),
-        quantity=data.get("quantity", format(log.quantity_entered, "f")),
+        quantity=_typed(Decimal(data["quantity"]) if "quantity" in data
+                        else log.quantity_entered),
         unit=data.get("unit", log.unit_entered),
         action_date=data.get("action_date", log.action_date),
         evidence=data.get("evidence", log.evidence),

@@ -17,6 +17,9 @@ from greenapp.services.stats import GRAINS
 
 UNITS = sorted({u for units in UNIT_FACTORS.values() for u in units})
 DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"
+# What a script sends: digits, optionally a point and decimals; no grouping, no comma,
+# no exponent - read the same whatever the Accept-Language.
+DECIMAL_IN = r"^[0-9]{1,12}(\.[0-9]{1,6})?$"
 DATE_MIN, DATE_MAX = "2000-01-01", "2100-12-31"
 
 
@@ -110,9 +113,9 @@ class EntryListArgs(Strict):
 
 class EntryCreateSchema(Strict):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    quantity = fields.String(required=True, validate=validate.Length(min=1, max=40),
-                             metadata={"description": "An exact decimal as text, e.g. "
-                                       "\"12.5\" (a decimal comma is read too).",
+    quantity = fields.String(required=True, validate=validate.Regexp(DECIMAL_IN),
+                             metadata={"description": "An exact decimal as text with a point, "
+                                       "e.g. \"12.5\" (no grouping, no exponent).",
                                        "example": "12.5"})
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
     action_date = fields.Date(required=True)
@@ -126,7 +129,8 @@ class EntryUpdateSchema(Strict):
                              metadata={"description": "The version you read; a stale one "
                                        "gets 409."})
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    quantity = fields.String(validate=validate.Length(min=1, max=40))
+    quantity = fields.String(validate=validate.Regexp(DECIMAL_IN), metadata={
+        "description": "An exact decimal as text with a point, e.g. \"12.5\"."})
     unit = fields.String(validate=validate.OneOf(UNITS))
     action_date = fields.Date()
     evidence = fields.String(validate=validate.OneOf(EVIDENCE_KINDS))
