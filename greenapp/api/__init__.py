@@ -7,10 +7,12 @@ HTML page made from it, both served by the app) and the token pages. See README 
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template
 from flask_smorest import Api
+
 from greenapp.api.problems import API_PREFIX, PROBLEM
 from greenapp.api.schemas import ProblemSchema
 
@@ -40,7 +42,7 @@ def register_api(app: Flask) -> None:
     app.config.setdefault("API_TITLE", "greenapp API")
     app.config.setdefault("API_VERSION", API_VERSION)
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
-    app.config.setdefault("API_RATELIMIT", "300 per minute")
+    app.config.setdefault("API_RATELIMIT", os.environ.get("API_RATELIMIT", "300 per minute"))
     api.init_app(app, spec_kwargs={"info": {"description": docs.DESCRIPTION}})
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer",

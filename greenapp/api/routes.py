@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, abort
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -25,7 +25,6 @@ from greenapp.api.auth import allow, authenticate_request, rate_key, rate_limit
 from greenapp.api.idempotency import idempotent
 from greenapp.api.problems import from_http_exception, problem
 from greenapp.extensions import db, limiter
-from greenapp.models.community import Challenge
 from greenapp.models.glossary import APPROVED, GlossaryConcept, GlossaryTerm
 from greenapp.models.log import EcoLog
 from greenapp.models.meters import Meter, MeterReading

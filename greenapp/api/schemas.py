@@ -12,8 +12,8 @@ from marshmallow import Schema, fields, validate
 
 from greenapp.models.glossary import LANGS
 from greenapp.models.log import REVIEW_STATES
-from greenapp.services.units import CATEGORIES, EVIDENCE_KINDS, FRACTIONS, UNIT_FACTORS
 from greenapp.services.stats import GRAINS
+from greenapp.services.units import CATEGORIES, EVIDENCE_KINDS, FRACTIONS, UNIT_FACTORS
 
 UNITS = sorted({u for units in UNIT_FACTORS.values() for u in units})
 DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"

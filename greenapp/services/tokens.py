@@ -23,7 +23,7 @@ from greenapp.models.user import ADMIN, User
 from greenapp.services import audit
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 
-TOKEN_PREFIX = "gat_"
+TOKEN_PREFIX = "gat_"  # noqa: S105 - the visible start of every token, not a secret
 SCOPES: tuple[str, ...] = ("read", "write", "import")
 EXPIRY_DAYS: tuple[int, ...] = (7, 30, 90, 365)
 NAME_MAX = 80
