@@ -296,3 +296,28 @@ def test_decimal_strings_keep_every_digit(app, factory):
     rows = api.get(f"/api/v1/entries?date_from={YESTERDAY}", headers=auth).get_json()["items"]
     total = sum(Decimal(r["quantity"]) for r in rows)
     assert total == Decimal("0.3")
+
+
+def test_a_script_enters_meter_readings_with_the_forms_checks(app, factory, db):
+    from greenapp.services import meters
+
+    coordinator = factory.user("coordinator")
+    meter = meters.add_meter(coordinator, coordinator.school, meters.MeterInput(
+        kind="water", unit="m3", name="Main water meter"))
+    db.session.commit()
+    api = app.test_client()
+    auth = bearer(api_token(coordinator))
+    first = api.post(f"/api/v1/meters/{meter.id}/readings", headers=auth, json={
+        "kind": "index", "reading_date": "2026-01-05", "value": "10432.5"})
+    assert first.status_code == 201 and first.get_json()["value"] == "10432.500000"
+    backwards = api.post(f"/api/v1/meters/{meter.id}/readings", headers=auth, json={
+        "kind": "index", "reading_date": "2026-01-06", "value": "100"})
+    assert backwards.status_code == 422 and "value" in backwards.get_json()["errors"]
+    listed = api.get(f"/api/v1/schools/{coordinator.school_id}/meter-readings",
+                     headers=auth).get_json()
+    assert [(r["reading_date"], r["value"]) for r in listed] == [("2026-01-05",
+                                                                  "10432.500000")]
+    other = factory.user("coordinator")
+    resp = api.post(f"/api/v1/meters/{meter.id}/readings", headers=bearer(api_token(other)),
+                    json={"kind": "index", "reading_date": "2026-01-07", "value": "10500"})
+    assert resp.status_code == 404

@@ -37,6 +37,11 @@ def api_world(app, factory, db):
     factory.log(coordinator, category="waste", fraction="paper", unit="kg", quantity="2.5")
     resident = factory.user("resident")
     factory.log(resident)
+    from greenapp.services import meters
+
+    meters.add_meter(coordinator, coordinator.school, meters.MeterInput(
+        kind="water", unit="m3", name="Main water meter"))
+    db.session.commit()
     # identity: the in-process WSGI transport does not undo Flask-Compress's encoding
     return {"headers": bearer(api_token(coordinator, ("read", "write")),
                               **{"Accept-Encoding": "identity"})}

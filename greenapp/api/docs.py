@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
 from greenapp.permissions import public
 
@@ -46,6 +47,32 @@ def docs():
     return render_template("api/docs.html", operations=operations, version=API_VERSION)
 
 
+def summaries() -> dict[tuple[str, str], str]:
+    """What each operation does, in the reader's language (the document is English)."""
+    return {
+        ("GET", "/api/v1/schools"): _("Schools: all of them for staff, their own for a "
+                                      "coordinator."),
+        ("GET", "/api/v1/schools/{school_id}"): _("One school."),
+        ("GET", "/api/v1/schools/{school_id}/meter-readings"): _(
+            "A school's meter readings (its coordinator and staff)."),
+        ("POST", "/api/v1/meters/{meter_id}/readings"): _(
+            "Enter a meter reading (the school's coordinator), with the form's checks."),
+        ("GET", "/api/v1/entries"): _("The entries you may see, newest first, filtered "
+                                      "and page by page."),
+        ("POST", "/api/v1/entries"): _("Log an eco-action, with the same rules as the form. "
+                                       "An Idempotency-Key makes a retry safe."),
+        ("GET", "/api/v1/entries/{log_id}"): _("One entry."),
+        ("PATCH", "/api/v1/entries/{log_id}"): _(
+            "Edit an entry: send the version you read; a stale one gets 409."),
+        ("DELETE", "/api/v1/entries/{log_id}"): _(
+            "Delete an entry: it leaves the totals and stays in the audit trail."),
+        ("GET", "/api/v1/aggregates"): _("Exact sums per period and category, as the "
+                                         "dashboards count them."),
+        ("GET", "/api/v1/challenges"): _("Challenges, running and upcoming first."),
+        ("GET", "/api/v1/glossary/terms"): _("Terms of the approved glossary concepts."),
+    }
+
+
 def _operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any],
                op: dict[str, Any]) -> dict[str, Any]:
     params = []
@@ -60,7 +87,7 @@ def _operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any
                        "required": name in required})
     return {"id": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
             "method": method.upper(), "path": path,
-            "summary": op.get("summary") or op.get("description", ""),
+            "summary": summaries().get((method.upper(), path)) or op.get("summary", ""),
             "scope": op.get("x-scope", ""), "params": params,
             "codes": sorted(op.get("responses", {}))}
 

@@ -196,6 +196,27 @@ def list_readings(school_id: int, date_from: date | None = None,
             for r, m in db.session.execute(stmt.limit(5000))]
 
 
+@bp.route("/meters/<int:meter_id>/readings", methods=["POST"])
+@allow(COORDINATOR, scope="write")
+@idempotent
+@bp.arguments(s.ReadingCreateSchema)
+@bp.response(201, s.ReadingSchema)
+def create_reading(data: dict[str, Any], meter_id: int):
+    """Enter a meter reading (the school's coordinator), with the form's checks."""
+    meter = db.session.get(Meter, meter_id)
+    if meter is None or not meter_service.can_view_school(current_user, meter.school_id):
+        abort(404)
+    reading = meter_service.add_reading(current_user, meter, meter_service.ReadingInput(
+        kind=data["kind"], reading_date=data["reading_date"],
+        value=_typed(Decimal(data["value"])), period_start=data.get("period_start"),
+        old_final=_typed(Decimal(data["old_final"])) if data.get("old_final") else "",
+        new_serial=data.get("new_serial", ""), note=data.get("note", "")))
+    return {"id": reading.id, "meter_id": meter.id, "meter_kind": meter.kind,
+            "unit": meter.unit, "kind": reading.kind, "reading_date": reading.reading_date,
+            "period_start": reading.period_start, "value": reading.value,
+            "quality_flag": reading.quality_flag}
+
+
 # --- aggregates (what the dashboards show) -------------------------------------------
 
 

@@ -8,10 +8,13 @@ the form reads them (a decimal point or comma; ambiguous input gets a message).
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, fields, validate
 
 from greenapp.models.glossary import LANGS
 from greenapp.models.log import REVIEW_STATES
+from greenapp.models.meters import READING_KINDS
 from greenapp.services.stats import GRAINS
 from greenapp.services.units import CATEGORIES, EVIDENCE_KINDS, FRACTIONS, UNIT_FACTORS
 
@@ -31,10 +34,14 @@ class Strict(Schema):
 
 
 class DecimalString(fields.String):
-    """An exact decimal as a string, e.g. "1500.000"."""
+    """An exact decimal as a string at its stored scale, e.g. "1500.000" (3 places)."""
+
+    def __init__(self, places: int = 3, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.quantum = Decimal(1).scaleb(-places)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else format(value, "f")
+        return None if value is None else format(Decimal(value).quantize(self.quantum), "f")
 
 
 class ProblemSchema(Schema):
@@ -70,7 +77,7 @@ class EntrySchema(Schema):
         "description": "Canonical quantity (L, kWh, kg, trees, people) as an exact decimal "
                        "string.", "pattern": DECIMAL})
     canonical_unit = fields.Method("_unit", required=True, metadata={"type": "string"})
-    quantity_entered = DecimalString(required=True, metadata={"pattern": DECIMAL})
+    quantity_entered = DecimalString(places=6, required=True, metadata={"pattern": DECIMAL})
     unit_entered = fields.String(required=True)
     action_date = fields.Date(required=True)
     evidence = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS))
@@ -161,8 +168,22 @@ class ReadingSchema(Schema):
     kind = fields.String(required=True)
     reading_date = fields.Date(required=True)
     period_start = fields.Date(required=True, allow_none=True)
-    value = DecimalString(required=True, metadata={"pattern": DECIMAL})
+    value = DecimalString(places=6, required=True, metadata={"pattern": DECIMAL})
     quality_flag = fields.String(required=True)
+
+
+class ReadingCreateSchema(Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(READING_KINDS), metadata={
+        "description": "index (the dial), bill (a billed period's use) or replacement."})
+    reading_date = fields.Date(required=True)
+    value = fields.String(required=True, validate=validate.Regexp(DECIMAL_IN), metadata={
+        "description": "In the meter's unit, an exact decimal with a point.",
+        "example": "10432.5"})
+    period_start = fields.Date(metadata={"description": "Bills: the first billed day."})
+    old_final = fields.String(validate=validate.Regexp(DECIMAL_IN), metadata={
+        "description": "Replacements: the old meter's last index."})
+    new_serial = fields.String(validate=validate.Length(max=60))
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class ReadingListArgs(Strict):

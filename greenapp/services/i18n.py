@@ -18,7 +18,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if request.path.startswith("/api/v1/"):  # a script: its Accept-Language, no cookie
+    if request.path.startswith("/api/v1/") and not (request.endpoint or "").startswith(
+            "api_docs."):  # a script (not the docs page): its Accept-Language, no cookie
         asked = request.accept_languages.best_match(languages)
         if asked:
             return str(asked)

@@ -160,7 +160,11 @@ def stored_response(token_id: int, key: str) -> IdempotencyRecord | None:
 
 def keep_response(token_id: int, key: str, digest: str, method: str, path: str,
                   status: int, content_type: str, location: str, body: bytes) -> None:
-    """Keep a response for its key, in the request's own transaction (with its write)."""
+    """Keep a response for its key, in the request's own transaction (with its write);
+    the token's responses older than IDEMPOTENCY_KEEP go at the same time."""
+    db.session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.token_id == token_id,
+        IdempotencyRecord.created_at < utcnow() - IDEMPOTENCY_KEEP))
     db.session.add(IdempotencyRecord(
         token_id=token_id, key=key, method=method, path=path[:255], body_hash=digest,
         status=status, content_type=content_type[:100], location=location, body=body,
