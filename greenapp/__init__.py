@@ -122,6 +122,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evidence_bp, url_prefix="/evidence")
     app.register_blueprint(offline_bp)  # /sw.js and /manifest.webmanifest at the root
     register_upload_limits(app)
+    from greenapp.api import register_api
+
+    register_api(app)  # /api/v1, its docs, and the token pages
 
 
 def register_hooks(app: Flask) -> None:

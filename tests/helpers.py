@@ -82,6 +82,22 @@ def signed_in_client(app: Flask, user: User | None) -> FlaskClient:
     return client
 
 
+def api_token(user: User, scopes: tuple[str, ...] = ("read", "write"), days: int = 30
+              ) -> str:
+    """A personal access token for the user (committed); returns the secret."""
+    from greenapp.services import tokens
+
+    made = tokens.create_token(user, f"test token {len(tokens.tokens_of(user)) + 1}",
+                               list(scopes), days)
+    _db.session.commit()
+    return made.secret
+
+
+def bearer(secret: str, **headers: str) -> dict[str, str]:
+    """Request headers carrying a personal access token."""
+    return {"Authorization": f"Bearer {secret}", **headers}
+
+
 def dispose(app: Flask) -> None:
     """Close a second app's database connections (PostgreSQL warns about leaked ones)."""
     with app.app_context():

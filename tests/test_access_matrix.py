@@ -27,7 +27,7 @@ from greenapp.extensions import db as _db
 from greenapp.models.log import EcoLog
 from greenapp.models.user import ROLES, User
 from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
-from tests.helpers import FAST_HASH, REGISTERED, signed_in_client
+from tests.helpers import FAST_HASH, REGISTERED, api_token, bearer, signed_in_client
 
 ANONYMOUS = "anonymous"
 ALL = (ANONYMOUS, *ROLES)
@@ -142,6 +142,17 @@ def _client_for(app, world: World, role: str):
     return signed_in_client(app, None if role == ANONYMOUS else world.users[role])
 
 
+def _is_api(endpoint: str) -> bool:
+    return endpoint.startswith("api_v1.")
+
+
+def _api_call(app, world: World, role: str, method: str, path: str,
+              scopes: tuple[str, ...] = ("read", "write", "import")):
+    headers = {} if role == ANONYMOUS else bearer(api_token(world.users[role], scopes))
+    body = {} if method in ("POST", "PATCH", "PUT") else None
+    return app.test_client().open(path, method=method, json=body, headers=headers)
+
+
 def _expected(rule, role: str) -> str:
     if rule == PUBLIC:
         return "in"
@@ -177,10 +188,14 @@ def test_route_answers_every_role_as_its_declared_rule_says(
     world = World(factory, db)
     wrong = {}
     for role in ALL:
-        client = _client_for(app, world, role)
         path = _fill(rule, world, role)
-        resp = client.open(path, method=method, data={})
+        if _is_api(endpoint):  # the API takes a token with every scope, never a cookie
+            resp = _api_call(app, world, role, method, path)
+        else:
+            resp = _client_for(app, world, role).open(path, method=method, data={})
         got, want = _outcome(resp), _expected(declared, role)
+        if _is_api(endpoint) and want == "login":
+            want = "401"  # a script is told, not sent to a sign-in page
         if got != want:
             wrong[role] = f"got {got} ({resp.status_code}), expected {want}"
         elif want == "in" and endpoint in TEXT_ROUTES and resp.status_code != 200:
@@ -195,6 +210,26 @@ def test_the_matrix_covers_every_route(app):
             for m in (r.methods or set()) - SKIP_METHODS}
     assert live == {(r, m) for r, _e, m in ROUTES}
     assert len(ROUTES) >= 20
+
+
+API_ROUTES = [r for r in ROUTES if _is_api(r[1]) and r[1] != "api_v1.static"]
+
+
+@pytest.mark.parametrize(("rule", "endpoint", "method"), API_ROUTES,
+                         ids=[f"{m} {r}" for r, _e, m in API_ROUTES])
+def test_an_api_route_refuses_a_token_without_its_scope(app, factory, db, rule, endpoint,
+                                                        method):
+    """Every API route x every role it lets in: the same token minus the route's scope
+    gets 403, whatever the role (a read token cannot write, a write token cannot read)."""
+    view = app.view_functions[endpoint]
+    needed = getattr(view, "_scope", None)
+    assert needed in ("read", "write", "import"), f"{endpoint} declares no token scope"
+    world = World(factory, db)
+    others = tuple(s for s in ("read", "write", "import") if s != needed)
+    for role in ROLES:
+        resp = _api_call(app, world, role, method, _fill(rule, world, role), scopes=others)
+        assert resp.status_code in (401, 403), (role, method, rule, resp.status_code)
+        assert resp.content_type == "application/problem+json"
 
 
 # --- object level: other schools' and other residents' data ----------------------------

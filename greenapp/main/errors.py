@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from flask import Flask, flash, render_template, request
 from flask_wtf.csrf import CSRFError
 
+from greenapp.api.problems import from_http_exception, is_api_request
 from greenapp.models.user import ROLES
 from greenapp.services.errors import (
     Conflict,
@@ -77,10 +78,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(error):
+        if is_api_request():  # no API route matched: still problem+json
+            return from_http_exception(error)
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(405)
     def not_allowed(error):
+        if is_api_request():
+            return from_http_exception(error)
         return render_template("errors/generic.html", code=405), 405
 
     @app.errorhandler(409)

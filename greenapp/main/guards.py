@@ -43,6 +43,13 @@ def refuse_control_characters() -> Response | None:
     """A URL carrying NUL or other control characters answers 400 with a clear page."""
     values = [request.path, *request.args.keys(), *request.args.values()]
     if any(has_control_characters(v) for v in values):
+        from greenapp.api.problems import is_api_request, problem
+
+        if is_api_request():
+            from flask_babel import gettext as _
+
+            return problem(400, _("Remove the control characters (such as NUL) from the "
+                                  "address."))
         return Response(render_template("errors/generic.html", code=400, bad_input=True),
                         status=400)
     return None

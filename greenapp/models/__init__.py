@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from greenapp.models.api import ApiToken, IdempotencyRecord  # noqa: F401
 from greenapp.models.audit import AuditRecord
 from greenapp.models.cache import CacheVersion, ProgrammeRollup  # noqa: F401
 from greenapp.models.community import Badge, Challenge, ChallengeParticipant, Notification

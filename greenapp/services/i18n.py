@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
@@ -18,6 +18,14 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/v1/") and not (request.endpoint or "").startswith(
+            "api_docs."):  # a script (not the docs page): its Accept-Language, no cookie
+        asked = request.accept_languages.best_match(languages)
+        if asked:
+            return str(asked)
+        user = g.get("_login_user")
+        return user.locale if user is not None and getattr(user, "locale", None) in \
+            languages else "en"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")
