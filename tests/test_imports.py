@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from greenapp.models.audit import AuditRecord
 from greenapp.models.imports import ImportBatch
 from greenapp.models.log import DailySummary, EcoLog
+from greenapp.services import bulk_write, summary
 from greenapp.services import imports as import_service
-from greenapp.services import logs as log_service
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.units import CATEGORIES
 
@@ -58,15 +58,18 @@ def _batch_id(resp) -> int:
     return int(re.search(r"/imports/(\d+)", resp.headers["Location"]).group(1))
 
 
+ROWS = 500
+
+
 def _fill(template: bytes, broken: bool) -> bytes:
-    """50 rows in the template's own (Kazakh) words; 7 of them broken when asked."""
+    """500 rows in the template's own (Kazakh) words; 7 of them broken when asked."""
     book = load_workbook(io.BytesIO(template))
     sheet, lists = book.worksheets[0], book["lists"]
     cat = [c.value for c in lists["A"] if c.value]     # water energy waste trees outreach
     frac = [c.value for c in lists["B"] if c.value]
     unit = [c.value for c in lists["C"] if c.value]     # L m3 kWh Wh MWh kg g t trees people
     ev = [c.value for c in lists["D"] if c.value]
-    for i in range(50):
+    for i in range(ROWS):
         day = TODAY - timedelta(days=i + 1)
         if i % 2:
             row = [day, cat[0], None, 10 + i, unit[0], ev[0], f"meter {i}", None]
@@ -111,7 +114,7 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     batch_id = _batch_id(_upload(client, _fill(template, broken=True)))
     page = client.get(f"/imports/{batch_id}").get_data(as_text=True)
     batch = db.session.get(ImportBatch, batch_id)
-    assert (batch.rows_total, batch.rows_invalid, batch.rows_new) == (50, 7, 43)
+    assert (batch.rows_total, batch.rows_invalid, batch.rows_new) == (ROWS, 7, ROWS - 7)
     assert page.count('class="row-invalid"') == 7
     for reason in ("The date cannot be in the future.",
                    "The quantity must be greater than zero.",
@@ -130,31 +133,34 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     assert _totals(db, school.id) == before
     checked = client.get(f"/imports/{batch_id}/errors.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(checked.lstrip("\ufeff"))))
-    assert len(rows) == 51 and sum(1 for r in rows if r[-2] == _kk(app, "invalid")) == 7
+    assert len(rows) == ROWS + 1 and sum(1 for r in rows if r[-2] == _kk(app, "invalid")) == 7
     assert any(r[3] == "'-5" for r in rows)  # a leading minus could run as a formula
 
-    # Fixed file: 50 new rows, committed as one batch.
+    # Fixed file: 500 new rows, committed as one batch.
     fixed = _fill(template, broken=False)
     batch_id = _batch_id(_upload(client, fixed))
-    assert db.session.get(ImportBatch, batch_id).rows_new == 50
+    assert db.session.get(ImportBatch, batch_id).rows_new == ROWS
     resp = client.post(f"/imports/{batch_id}/commit", follow_redirects=True)
     assert resp.status_code == 200
     batch = db.session.get(ImportBatch, batch_id)
-    assert (batch.status, batch.rows_added) == ("committed", 50)
+    assert (batch.status, batch.rows_added) == ("committed", ROWS)
     quantity, live = _totals(db, school.id)
-    expected = sum(Decimal(10 + i) for i in range(1, 50, 2)) + sum(
-        Decimal("1.5") + i for i in range(0, 50, 2))
-    assert live == before[1] + 50 and quantity == before[0] + expected
+    expected = sum(Decimal(10 + i) for i in range(1, ROWS, 2)) + sum(
+        Decimal("1.5") + i for i in range(0, ROWS, 2))
+    assert live == before[1] + ROWS and quantity == before[0] + expected
     assert db.session.scalar(select(func.count()).select_from(EcoLog).where(
-        EcoLog.import_batch_id == batch_id)) == 50
+        EcoLog.import_batch_id == batch_id)) == ROWS
     assert db.session.scalar(select(EcoLog.external_ref).where(
         EcoLog.import_batch_id == batch_id, EcoLog.external_ref == "SLIP-0")) == "SLIP-0"
     assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "log", AuditRecord.action == "create")) == 51
+        AuditRecord.entity_type == "log", AuditRecord.action == "create")) == ROWS + 1
+    # The summaries the dashboards read agree with the entries (set-based upserts).
+    assert summary.stored_rows() == summary.recompute_rows()
+    assert summary.programme_rows()  # the programme rollup moved too
 
     # The same file again: every row a duplicate, 0 added.
     again = _batch_id(_upload(client, fixed))
-    assert db.session.get(ImportBatch, again).rows_duplicate == 50
+    assert db.session.get(ImportBatch, again).rows_duplicate == ROWS
     client.post(f"/imports/{again}/commit")
     assert db.session.get(ImportBatch, again).rows_added == 0
     assert _totals(db, school.id) == (quantity, live)
@@ -165,7 +171,8 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     assert _totals(db, school.id) == before
     assert db.session.get(ImportBatch, batch_id).status == "undone"
     assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "log", AuditRecord.action == "delete")) == 50
+        AuditRecord.entity_type == "log", AuditRecord.action == "delete")) == ROWS
+    assert summary.stored_rows() == summary.recompute_rows()
 
 
 def _csv(*lines: str) -> str:
@@ -215,20 +222,21 @@ def test_bad_files_get_a_message_on_the_page(client, factory, login, db):
         (b"", "empty.csv", "The file is empty."),
         (b"MZ\x90\x00\x03\x00\x00\x00" * 100, "setup.xlsx", "This file is not a spreadsheet."),
         (b"date,category\n", "head.csv", "header row but no entries"),
-        (b"Nothing,Here\nx,y\n", "cols.csv", "are missing"),
+        (b"\n\n;;;\n", "blank.csv", "The file is empty."),
     ]
     for content, name, message in cases:
         resp = _upload(client, content, name)
         assert resp.status_code == 400, name
         assert message in resp.get_data(as_text=True), name
-    big = b"date,category,quantity,unit\n" + b"2020-01-01,water,1,L\n" * 300_000
+    big = b"date,category,quantity,unit\n" + b"2020-01-01,water,1,L\n" * 2_500_000  # 50 MB
     resp = _upload(client, big, "big.csv")
     assert resp.status_code == 413
-    assert "larger than 5 MB" in resp.get_data(as_text=True)
+    assert "larger than 16 MB" in resp.get_data(as_text=True)
     many = "date,category,quantity,unit\n" + "".join(
-        f"{TODAY - timedelta(days=1)},water,{n},L\n" for n in range(1, 20_002))
+        f"{TODAY - timedelta(days=1)},water,{n},L\n" for n in range(1, 100_002))
     resp = _upload(client, many.encode(), "many.csv")
-    assert "more than 20" in resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "more than 100" in resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
 
 
@@ -238,19 +246,21 @@ def test_commit_is_all_or_nothing(app, client, factory, login, db, monkeypatch):
     rows = [f"{TODAY - timedelta(days=n)},water,{n},L" for n in range(1, 6)]
     batch = _batch_id(_upload(client, _csv("date,category,quantity,unit", *rows).encode(),
                               "five.csv"))
-    calls = {"n": 0}
-    real = log_service.create_log
+    stored = {}
 
-    def fail_on_fourth(*args, **kw):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise ValidationFailed("the database said no", "quantity")
-        return real(*args, **kw)
+    def fail_after_storing(school, ids, values):
+        # The entries, their audit and the summaries are written by now: the failure
+        # of the last step must take all of them back.
+        stored["logs"] = db.session.scalar(select(func.count()).select_from(EcoLog))
+        raise ValidationFailed("the database said no", "quantity")
 
-    monkeypatch.setattr(log_service, "create_log", fail_on_fourth)
+    monkeypatch.setattr(bulk_write, "flag_implausible", fail_after_storing)
     client.post(f"/imports/{batch}/commit")
-    assert calls["n"] == 4
+    assert stored["logs"] == 5
+    db.session.expire_all()
     assert _totals(db, coordinator.school_id) == (Decimal(0), 0)
+    assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
+        AuditRecord.entity_type == "log")) == 0
     assert db.session.get(ImportBatch, batch).status == "preview"
 
 
