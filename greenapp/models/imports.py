@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from greenapp.extensions import db
@@ -45,6 +45,10 @@ class ImportBatch(TimestampMixin, db.Model):
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     # {field: header text} the user mapped for this file (None: recognised by name).
     columns: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The dry run's accepted rows (JSON text, services/imports.checked_rows): a commit
+    # re-checks what can change since (dates against today and the school, duplicates)
+    # instead of reading and parsing the file again.
+    checked: Mapped[str | None] = mapped_column(Text, default=None)
 
     school: Mapped[School] = relationship(foreign_keys=[school_id])
     author: Mapped[User] = relationship(foreign_keys=[author_id])

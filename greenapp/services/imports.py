@@ -22,12 +22,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
@@ -48,6 +50,7 @@ from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, User
 from greenapp.services import audit, bulk_write
 from greenapp.services import logs as log_service
+from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.units import (
     CATEGORIES,
@@ -142,6 +145,7 @@ class Analysis:
 
 # --- reading -----------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # a column repeats a few values thousands of times
 def _norm(text: object) -> str:
     """Compare names case- and space-insensitively ('Дата ' == 'дата')."""
     cleaned = re.sub(r"[\s*:]+", " ", str(text or "")).strip().casefold()
@@ -345,6 +349,8 @@ def _value_maps() -> dict[str, dict[str, str]]:
 
 def _text(value: object) -> str:
     """A cell as the text a person sees; spreadsheet floats through Decimal(repr(x))."""
+    if type(value) is str:  # every CSV cell: the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -370,6 +376,11 @@ def _date(value: object) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, str) and value.strip():
+        if len(value) == 10 and value[4] == "-":  # the common ISO case, fast
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
         for fmt in DATE_FORMATS:
             try:
                 return datetime.strptime(value.strip(), fmt).date()
@@ -389,24 +400,32 @@ def _choice(maps: dict[str, dict[str, str]], name: str, value: object, valid: It
     return code
 
 
+ALL_UNITS = frozenset(u for f in UNIT_FACTORS.values() for u in f)
+UNKNOWN = {
+    "category": _l("Unknown category; choose one from the template's list."),
+    "fraction": _l("Unknown waste fraction; choose one from the template's list."),
+    "unit": _l("Unknown unit; choose one from the template's list."),
+    "evidence": _l("Unknown kind of evidence; choose one from the template's list."),
+}
+
+
 def _row_input(cells: list[object], cols: dict[str, int],
                maps: dict[str, dict[str, str]]) -> tuple[log_service.LogInput, str]:
+    width = len(cells)
+
     def cell(name: str) -> object:
         index = cols.get(name)
-        return cells[index] if index is not None and index < len(cells) else None
+        return cells[index] if index is not None and index < width else None
 
-    category = _choice(maps, "category", cell("category"), CATEGORIES,
-                       _l("Unknown category; choose one from the template's list."))
+    category = _choice(maps, "category", cell("category"), CATEGORIES, UNKNOWN["category"])
     if not category:
         raise ValidationFailed(_l("Choose a category."), "category")
-    fraction = _choice(maps, "fraction", cell("fraction"), FRACTIONS,
-                       _l("Unknown waste fraction; choose one from the template's list."))
-    unit = _choice(maps, "unit", cell("unit"), [u for f in UNIT_FACTORS.values() for u in f],
-                   _l("Unknown unit; choose one from the template's list."))
+    fraction = _choice(maps, "fraction", cell("fraction"), FRACTIONS, UNKNOWN["fraction"])
+    unit = _choice(maps, "unit", cell("unit"), ALL_UNITS, UNKNOWN["unit"])
     if not unit:
         raise ValidationFailed(_l("Choose a unit."), "unit")
     evidence = _choice(maps, "evidence", cell("evidence"), EVIDENCE_KINDS,
-                       _l("Unknown kind of evidence; choose one from the template's list."))
+                       UNKNOWN["evidence"])
     ref = _text(cell("external_ref"))
     if len(ref) > 100:
         raise ValidationFailed(_l("The reference is too long (100 characters at most)."),
@@ -498,6 +517,45 @@ def _count(batch: ImportBatch, analysis: Analysis) -> None:
     batch.rows_new = analysis.count(NEW)
     batch.rows_duplicate = analysis.count(DUPLICATE)
     batch.rows_invalid = analysis.count(INVALID)
+    batch.checked = checked_rows(analysis)
+
+
+CHECKED_FIELDS = ("action_date", "category", "fraction", "quantity_entered", "unit_entered",
+                  "quantity", "evidence", "note")
+
+
+def checked_rows(analysis: Analysis) -> str | None:
+    """The rows the dry run accepted (new or duplicate), as compact JSON; None if any
+    row is invalid (such a file is never committed)."""
+    if analysis.count(INVALID):
+        return None
+    rows = [[r.number, r.external_ref, *(str(r.values[f]) for f in CHECKED_FIELDS)]
+            for r in analysis.rows if r.values is not None]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def _recheck(batch: ImportBatch, school: School) -> Analysis | None:
+    """The dry run's rows with what can have changed since checked again: each date
+    against today and the school's joined date (log_rules.validate's date rules) and
+    every row against the stored entries (duplicates). None when a date no longer
+    passes: the caller then runs the full analysis, which says why."""
+    if not batch.checked:
+        return None
+    today = today_in(school.timezone)
+    analysis = Analysis(kind=batch.file_kind, header=[])
+    checked: list[tuple[RowResult, tuple | None]] = []
+    for number, ref, day, cat, frac, q_entered, unit, qty, evidence, note in json.loads(
+            batch.checked):
+        values = {"action_date": date.fromisoformat(day), "category": cat, "fraction": frac,
+                  "quantity_entered": Decimal(q_entered), "unit_entered": unit,
+                  "quantity": Decimal(qty), "evidence": evidence, "note": note}
+        if not school.joined_on <= values["action_date"] <= today:
+            return None
+        row = RowResult(number=number, cells=[], external_ref=ref, values=values)
+        analysis.rows.append(row)
+        checked.append((row, _key(school.id, values)))
+    _mark_duplicates(school, checked)
+    return analysis
 
 
 # --- permissions ---------------------------------------------------------------------
@@ -535,6 +593,11 @@ def visible_batches(user: User):
 
 def preview(actor: User, school: School, filename: str, content: bytes) -> ImportBatch:
     """Check a file (dry run) and keep it as a batch awaiting commit; stores no entry."""
+    with bulk_write.paused_gc():
+        return _preview(actor, school, filename, content)
+
+
+def _preview(actor: User, school: School, filename: str, content: bytes) -> ImportBatch:
     columns = saved_columns(school)
     try:
         analysis: Analysis | None = analyse(content, school, columns)
@@ -557,6 +620,11 @@ def commit(actor: User, batch: ImportBatch) -> int:
 
     The caller commits the transaction, or rolls it back on any exception.
     """
+    with bulk_write.paused_gc():
+        return _commit(actor, batch)
+
+
+def _commit(actor: User, batch: ImportBatch) -> int:
     db.session.refresh(batch, with_for_update=True)
     if not can_manage(actor, batch):
         raise PermissionDenied(_l("You cannot import into this school."))
@@ -566,7 +634,8 @@ def commit(actor: User, batch: ImportBatch) -> int:
     db.session.execute(select(School.id).where(School.id == batch.school_id)
                        .with_for_update())
     school = db.session.get(School, batch.school_id)
-    analysis = analyse(batch.content, school, batch.columns)  # type: ignore[arg-type]
+    analysis = _recheck(batch, school) or analyse(  # type: ignore[arg-type]
+        batch.content, school, batch.columns)  # type: ignore[arg-type]
     _count(batch, analysis)
     if batch.rows_invalid:
         raise ValidationFailed(ngettext(

@@ -1,4 +1,4 @@
-"""spreadsheet import: column mapping remembered per school, and the one a batch used
+"""spreadsheet import: column mapping remembered per school; a batch's mapping and checked rows
 
 Revision ID: 0007_h8_import_mapping
 Revises: 0006_drop_stats_version
@@ -32,9 +32,11 @@ def upgrade():
     )
     with op.batch_alter_table("import_batches") as batch:
         batch.add_column(sa.Column("columns", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("checked", sa.Text(), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table("import_batches") as batch:
+        batch.drop_column("checked")
         batch.drop_column("columns")
     op.drop_table("import_mappings")
