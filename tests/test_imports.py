@@ -9,14 +9,16 @@ import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from greenapp.models.audit import AuditRecord
-from greenapp.models.imports import ImportBatch
+from greenapp.models.imports import ImportBatch, ImportMapping
 from greenapp.models.log import DailySummary, EcoLog
-from greenapp.services import bulk_write, summary
+from greenapp.models.school import School
+from greenapp.services import bulk_write, quality, summary
 from greenapp.services import imports as import_service
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.units import CATEGORIES
@@ -315,3 +317,125 @@ def test_formulas_read_as_saved_values_and_merged_cells_refused(app, client, fac
     book.save(out)
     resp = _upload(client, out.getvalue())
     assert resp.status_code == 400 and "merged cells" in resp.get_data(as_text=True)
+
+
+def test_unrecognised_columns_are_mapped_once_and_remembered(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    day = TODAY - timedelta(days=2)
+    body = _csv("Күні;Түрі;Мөлшері;Өлшем;Шот №", f"{day};water;12;L;B-1", f"{day};water;13;L;B-2")
+    resp = _upload(client, body.encode(), "bills.csv")
+    batch_id = _batch_id(resp)
+    # The dry run cannot read the rows yet: it sends the user to the mapping form.
+    resp = client.get(f"/imports/{batch_id}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(
+        f"/imports/{batch_id}/columns")
+    page = client.get(f"/imports/{batch_id}/columns").get_data(as_text=True)
+    assert "Some column names were not recognised" in page and "Шот №" in page
+    # A required field left out: a message next to it, nothing remembered.
+    resp = client.post(f"/imports/{batch_id}/columns", data={
+        "action_date": 0, "category": 1, "quantity": -1, "unit": 3})
+    assert resp.status_code == 400
+    assert "Choose the column that holds this." in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ImportMapping)) == 0
+    # Two fields from one column: refused.
+    resp = client.post(f"/imports/{batch_id}/columns", data={
+        "action_date": 0, "category": 1, "quantity": 2, "unit": 2})
+    assert "Each column can be used for one field only." in resp.get_data(as_text=True)
+    resp = client.post(f"/imports/{batch_id}/columns", data={
+        "action_date": 0, "category": 1, "quantity": 2, "unit": 3, "external_ref": 4})
+    assert resp.status_code == 302
+    batch = db.session.get(ImportBatch, batch_id)
+    assert (batch.rows_new, batch.rows_invalid) == (2, 0)
+    page = client.get(f"/imports/{batch_id}").get_data(as_text=True)
+    assert page.count('class="row-new"') == 2
+    client.post(f"/imports/{batch_id}/commit")
+    assert db.session.scalar(select(EcoLog.external_ref).where(
+        EcoLog.import_batch_id == batch_id, EcoLog.quantity_entered == 13)) == "B-2"
+
+    # Next month's file with the same headers: the school's mapping is used at once,
+    # and the form opens pre-filled with it.
+    later = _csv("Күні;Түрі;Мөлшері;Өлшем;Шот №", f"{TODAY - timedelta(days=1)};water;9;L;B-3")
+    again = _batch_id(_upload(client, later.encode(), "bills-2.csv"))
+    assert client.get(f"/imports/{again}").status_code == 200
+    assert db.session.get(ImportBatch, again).rows_new == 1
+    form = client.get(f"/imports/{again}/columns").get_data(as_text=True)
+    assert re.search(r'<select[^>]*name="quantity".*?<option selected value="2">', form, re.S)
+    # Another school does not see or use this school's mapping.
+    client.post("/auth/logout")
+    login(factory.user("coordinator"))
+    other = _batch_id(_upload(client, later.encode(), "bills-2.csv"))
+    assert client.get(f"/imports/{other}").status_code == 302
+
+
+def test_bulk_quality_check_flags_like_the_form(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    for n in range(6):  # the school's usual value: 10 L a day
+        factory.log(coordinator, quantity="10", unit="L",
+                    action_date=TODAY - timedelta(days=20 + n))
+    login(coordinator)
+    day = TODAY - timedelta(days=5)
+    body = _csv("date,category,quantity,unit,reference", f"{day},water,200,L,BIG",
+                f"{day},water,20,L,SMALL")
+    batch = _batch_id(_upload(client, body.encode(), "q.csv"))
+    client.post(f"/imports/{batch}/commit")
+    status = dict(db.session.execute(select(EcoLog.external_ref, EcoLog.review_status).where(
+        EcoLog.import_batch_id == batch)).all())
+    assert status == {"BIG": "flagged", "SMALL": "ok"}
+    big = db.session.scalar(select(EcoLog).where(EcoLog.external_ref == "BIG"))
+    # The same rule as the form: more than 5 x the median of the 7 peers (10 L x 6, 20 L).
+    assert quality.usual_value(big) == (7, Decimal(10))
+    reviews = db.session.scalars(select(AuditRecord).where(
+        AuditRecord.entity_type == "log", AuditRecord.action == "review")).all()
+    assert [(r.entity_id, r.changes) for r in reviews] == [
+        (big.id, {"review_status": ["ok", "flagged"]})]
+    assert summary.stored_rows() == summary.recompute_rows()
+
+
+def test_commit_checks_again_what_changed_since_the_dry_run(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    d1, d2 = TODAY - timedelta(days=40), TODAY - timedelta(days=3)
+    first = _batch_id(_upload(client, _csv("date,category,quantity,unit",
+                                           f"{d2},water,4,L").encode(), "a.csv"))
+    client.post(f"/imports/{first}/commit")
+    body = _csv("date,category,quantity,unit", f"{d1},water,5,L", f"{d2},water,4,L")
+    batch = _batch_id(_upload(client, body.encode(), "b.csv"))
+    assert db.session.get(ImportBatch, batch).rows_duplicate == 1
+    # The first import is undone after the dry run: its row is new again at commit.
+    client.post(f"/imports/{first}/undo")
+    # The school's joined date moves after the first row's date: that row is refused.
+    school = db.session.get(School, coordinator.school_id)
+    joined = school.joined_on
+    school.joined_on = TODAY - timedelta(days=10)
+    db.session.commit()
+    page = client.post(f"/imports/{batch}/commit", follow_redirects=True).get_data(as_text=True)
+    assert "1 row is invalid" in page and "nothing was imported" in page
+    assert db.session.get(ImportBatch, batch).status == "preview"
+    assert _totals(db, coordinator.school_id) == (Decimal(0), 0)
+    school.joined_on = joined
+    db.session.commit()
+    client.post(f"/imports/{batch}/commit")
+    assert db.session.get(ImportBatch, batch).rows_added == 2
+    assert _totals(db, coordinator.school_id) == (Decimal(9), 2)
+
+
+@pytest.mark.slow
+def test_hundred_thousand_rows_commit_and_undo_as_one_batch(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    factory.log(coordinator, quantity="3", unit="L")
+    before = _totals(db, coordinator.school_id)
+    login(coordinator)
+    kinds = ["water,,{q},L", "energy,,{q},kWh", "waste,paper,{q},kg"]
+    rows = [f"{TODAY - timedelta(days=1 + n % 700)}," + kinds[n % 3].format(q=1 + n % 50)
+            + f",R{n}" for n in range(100_000)]
+    body = _csv("date,category,fraction,quantity,unit,reference", *rows).encode()
+    batch = _batch_id(_upload(client, body, "year.csv"))
+    assert db.session.get(ImportBatch, batch).rows_new == 100_000
+    client.post(f"/imports/{batch}/commit")
+    assert db.session.get(ImportBatch, batch).rows_added == 100_000
+    assert _totals(db, coordinator.school_id)[1] == before[1] + 100_000
+    assert summary.stored_rows() == summary.recompute_rows()
+    client.post(f"/imports/{batch}/undo")
+    assert _totals(db, coordinator.school_id) == before
+    assert summary.stored_rows() == summary.recompute_rows()
