@@ -487,11 +487,12 @@ def _mark_duplicates(school: School, checked: list[tuple[RowResult, tuple | None
     ).all()
     keys = {(school.id, *row[:5]) for row in existing if not row[5]}
     refs = {row[5] for row in existing if row[5]}
-    refs |= set(db.session.scalars(
-        select(EcoLog.external_ref).where(
-            EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None),
-            EcoLog.external_ref.in_([r.external_ref for r, k in checked
-                                     if k and r.external_ref]))))
+    wanted = sorted({r.external_ref for r, k in checked if k and r.external_ref})
+    for start in range(0, len(wanted), bulk_write.CHUNK):  # bounded IN lists
+        refs |= set(db.session.scalars(
+            select(EcoLog.external_ref).where(
+                EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None),
+                EcoLog.external_ref.in_(wanted[start:start + bulk_write.CHUNK]))))
     seen: dict[object, int] = {}
     for result, key in checked:
         if key is None:
