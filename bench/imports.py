@@ -15,7 +15,9 @@ BENCH_IMPORT_DB to a PostgreSQL URL of a database you created for it):
 
 Target (issue 11): commit <= 3x raw.
 
-    .venv/bin/python bench/imports.py       # writes bench/import_results.json
+    .venv/bin/python bench/imports.py       # writes bench/import_results.json ("sqlite")
+    BENCH_IMPORT_DB=postgresql+psycopg://postgres@127.0.0.1:5432/greenapp_bench_h8 \
+        .venv/bin/python bench/imports.py   # an empty database you created: "postgresql"
 """
 
 from __future__ import annotations
@@ -169,7 +171,11 @@ def main() -> int:
     result["commit_rows_per_s"] = round(ROWS / result["commit_s"])
     result["target"] = "commit <= 3x raw executemany"
     result["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    runs = {}
+    if OUT.exists():  # one entry per database; the other's last run is kept
+        runs = {k: v for k, v in json.loads(OUT.read_text()).items() if isinstance(v, dict)}
+    runs[result["database"]] = result
+    OUT.write_text(json.dumps(runs, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 

@@ -94,8 +94,8 @@ def bound_rows(table: Table, columns: Sequence[str], rows: Iterable[dict],
     out: list[tuple] = []
     for row in rows:
         values = [row[name] for name in varying]
-        for i, proc in convert:
-            values[i] = proc(values[i])
+        for i, bind in convert:
+            values[i] = bind(values[i])
         full = order[:]
         for slot, value in zip(slots, values, strict=True):
             full[slot] = value

@@ -34,7 +34,7 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, select
+from sqlalchemy import Select, false, select
 
 from greenapp.extensions import db
 from greenapp.models.base import utcnow
@@ -580,7 +580,7 @@ def can_manage(user: User, batch: ImportBatch) -> bool:
     return user.role == COORDINATOR and user.school_id == batch.school_id
 
 
-def visible_batches(user: User):
+def visible_batches(user: User) -> Select[tuple[ImportBatch]]:
     """select() of the batches this user may see, newest first."""
     stmt = select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
     if user.role == COORDINATOR:
@@ -689,8 +689,8 @@ def file_header(batch: ImportBatch) -> list[str]:
 
 def needs_columns(batch: ImportBatch) -> bool:
     """True while a checked file's required columns are neither recognised nor mapped."""
-    if batch.status != BATCH_PREVIEW or batch.content is None:
-        return False
+    if batch.status != BATCH_PREVIEW or batch.content is None or batch.rows_total:
+        return False  # a file whose rows were counted had its columns found
     try:
         header_map(file_header(batch), batch.columns)
     except ColumnsMissing:
