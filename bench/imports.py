@@ -105,19 +105,20 @@ def main() -> int:
         analysis = import_service.analyse(content, school)
         assert analysis.count(import_service.NEW) == ROWS, analysis.rows[0].reason
         stamp = utcnow()
-        logs = [{**r.values, "school_id": raw_school.id, "resident_id": None,
-                 "created_by_id": user.id, "version": 1, "deleted_at": None,
-                 "deleted_by_id": None, "review_status": "ok", "review_reason": "",
-                 "reviewed_by_id": None, "reviewed_at": None, "import_batch_id": None,
-                 "external_ref": r.external_ref, "created_at": stamp, "updated_at": stamp}
-                for r in analysis.rows]
-        log_cols = bulk_write.LOG_COLUMNS
-        log_rows = bulk_write.bound_rows(EcoLog.__table__, log_cols, logs)
-        audit_cols = bulk_write.AUDIT_COLUMNS
-        audit_rows = bulk_write.bound_rows(AuditRecord.__table__, audit_cols, (
-            {"entity_type": "log", "entity_id": 0, "action": "create", "actor_id": user.id,
-             "at": stamp, "changes": {f: [None, str(r.values[f])] for f in AUDITED_FIELDS}}
-            for r in analysis.rows))
+        same = {"school_id": raw_school.id, "resident_id": None, "created_by_id": user.id,
+                "version": 1, "deleted_at": None, "deleted_by_id": None,
+                "review_status": "ok", "review_reason": "", "reviewed_by_id": None,
+                "reviewed_at": None, "import_batch_id": None, "created_at": stamp,
+                "updated_at": stamp}
+        varying = {name: [r.values[name] for r in analysis.rows]
+                   for name in bulk_write.CHECKED}
+        varying["external_ref"] = [r.external_ref for r in analysis.rows]
+        log_cols, log_rows = bulk_write.bound_rows(EcoLog.__table__, varying, same)
+        audit_cols, audit_rows = bulk_write.bound_rows(AuditRecord.__table__, {
+            "entity_id": [0] * ROWS,
+            "changes": [{f: [None, str(r.values[f])] for f in AUDITED_FIELDS}
+                        for r in analysis.rows]},
+            {"entity_type": "log", "action": "create", "actor_id": user.id, "at": stamp})
         dialect = db.engine.dialect.name
         mark = "?" if dialect == "sqlite" else "%s"
 
@@ -138,7 +139,7 @@ def main() -> int:
             cur.executemany(
                 f"INSERT INTO audit_records ({', '.join(audit_cols)}) VALUES "
                 f"({', '.join([mark] * len(audit_cols))})",
-                [(a, log_id, *rest) for (a, _zero, *rest), log_id in zip(audit_rows, ids, strict=True)])
+                [(log_id, *rest) for (_zero, *rest), log_id in zip(audit_rows, ids, strict=True)])
             conn.commit()
             raw = time.perf_counter() - t0
         finally:

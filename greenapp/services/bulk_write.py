@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import Table, delete, func, insert, select, update
@@ -74,33 +75,25 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def bound_rows(table: Table, columns: Sequence[str], rows: Iterable[dict],
-               same: dict | None = None) -> list[tuple]:
-    """Rows as the driver takes them: each column's own bind conversion (scaled
-    decimals, UTC timestamps, JSON ...) applied once per value, nothing else.
-
-    `same` holds the values every row shares (converted once); `rows` the others."""
+def bound_rows(table: Table, varying: dict[str, list[Any]],
+               same: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+    """Rows as the driver takes them, built column by column: each column's own bind
+    conversion (scaled decimals, dates, UTC timestamps, JSON ...) mapped over its values
+    once, the values every row shares converted once. Returns (column names, rows)."""
     dialect = db.session.get_bind().dialect
-    procs: dict[str, Callable[[Any], Any]] = {}
-    for name in columns:
-        proc = table.c[name].type._cached_bind_processor(dialect)
-        if proc is not None:
-            procs[name] = proc
-    fixed = {name: procs[name](v) if name in procs else v for name, v in (same or {}).items()}
-    varying = [name for name in columns if name not in fixed]
-    convert = [(i, procs[name]) for i, name in enumerate(varying) if name in procs]
-    order = [fixed[name] if name in fixed else None for name in columns]
-    slots = [i for i, name in enumerate(columns) if name not in fixed]
-    out: list[tuple] = []
-    for row in rows:
-        values = [row[name] for name in varying]
-        for i, bind in convert:
-            values[i] = bind(values[i])
-        full = order[:]
-        for slot, value in zip(slots, values, strict=True):
-            full[slot] = value
-        out.append(tuple(full))
-    return out
+
+    def bind(name: str) -> Callable[[Any], Any] | None:
+        return table.c[name].type._cached_bind_processor(dialect)
+
+    columns: list[Iterable[Any]] = []
+    count = len(next(iter(varying.values()))) if varying else 0
+    for name, values in varying.items():
+        proc = bind(name)
+        columns.append(list(map(proc, values)) if proc is not None else values)
+    for name, value in same.items():
+        proc = bind(name)
+        columns.append(repeat(proc(value) if proc is not None else value, count))
+    return [*varying, *same], list(zip(*columns, strict=False))
 
 
 def executemany(table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -139,9 +132,9 @@ def create_logs(actor: User, school: School, rows: Sequence[tuple[dict, str]],
     if batch_id is not None:
         # One plain executemany (the driver's fastest path); the batch's rows read back
         # in id order are the rows in parameter order (one statement, one sequence).
-        executemany(table, LOG_COLUMNS, bound_rows(
-            table, LOG_COLUMNS, ({**values, "external_ref": ref or None}
-                                 for values, ref in rows), same))
+        varying = {name: [values[name] for values, _ref in rows] for name in CHECKED}
+        varying["external_ref"] = [ref or None for _values, ref in rows]
+        executemany(table, *bound_rows(table, varying, same))
         ids = list(db.session.scalars(select(EcoLog.id).where(
             EcoLog.import_batch_id == batch_id).order_by(EcoLog.id)))
     else:
@@ -217,12 +210,9 @@ def add_to_summaries(school: School, which: Any, sign: int) -> None:
             ProgrammeRollup.country == school.country, ProgrammeRollup.log_count <= 0))
 
 
-LOG_COLUMNS = (
-    "school_id", "resident_id", "category", "fraction", "quantity_entered", "unit_entered",
-    "quantity", "action_date", "evidence", "note", "created_by_id", "version", "deleted_at",
-    "deleted_by_id", "review_status", "review_reason", "reviewed_by_id", "reviewed_at",
-    "import_batch_id", "external_ref", "created_at", "updated_at")
-AUDIT_COLUMNS = ("entity_type", "entity_id", "action", "actor_id", "at", "changes")
+# What log_rules.validate returns for an entry (the columns that differ row by row).
+CHECKED = ("category", "fraction", "quantity_entered", "unit_entered", "quantity",
+           "action_date", "evidence", "note")
 
 
 def _created(values: dict) -> dict:
@@ -237,8 +227,9 @@ def _audit(actor: User | None, action: str, changes: list[tuple[int, dict]], at)
         return
     table = AuditRecord.__table__
     actor_id = actor.id if actor is not None else None
-    executemany(table, AUDIT_COLUMNS, bound_rows(table, AUDIT_COLUMNS, (
-        {"entity_id": log_id, "changes": change} for log_id, change in changes),
+    executemany(table, *bound_rows(
+        table, {"entity_id": [log_id for log_id, _c in changes],
+                "changes": [change for _id, change in changes]},
         {"entity_type": "log", "action": action, "actor_id": actor_id, "at": at}))
 
 
