@@ -439,3 +439,21 @@ def test_hundred_thousand_rows_commit_and_undo_as_one_batch(client, factory, log
     client.post(f"/imports/{batch}/undo")
     assert _totals(db, coordinator.school_id) == before
     assert summary.stored_rows() == summary.recompute_rows()
+
+
+def test_bulk_path_without_a_batch_returns_ids_in_row_order(app, factory, db):
+    from greenapp.services import pipeline
+    from greenapp.services.log_rules import LogInput, validate
+
+    coordinator = factory.user("coordinator")
+    school = coordinator.school
+    with app.test_request_context():
+        rows = [(validate(LogInput(category="water", quantity=str(q), unit="L",
+                                   action_date=TODAY - timedelta(days=q), evidence="metered"),
+                          school), f"API-{q}") for q in (3, 1, 2)]
+        ids = pipeline.create_logs_bulk(coordinator, school, rows)
+        db.session.commit()
+    refs = [db.session.get(EcoLog, i).external_ref for i in ids]
+    assert refs == ["API-3", "API-1", "API-2"]
+    assert _totals(db, school.id) == (Decimal(6), 3)
+    assert summary.stored_rows() == summary.recompute_rows()

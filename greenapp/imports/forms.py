@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import SelectField
 
 from greenapp.forms import BaseForm as FlaskForm
-from greenapp.services.imports import FIELD_LABELS, FIELDS, REQUIRED
+from greenapp.services.imports import FIELD_LABELS, FIELDS, MAX_BYTES, MAX_ROWS, REQUIRED
 
 
 class UploadForm(FlaskForm):
@@ -14,7 +14,8 @@ class UploadForm(FlaskForm):
     file = FileField(
         _l("Spreadsheet (CSV, XLSX or ODS)"),
         description=_l("At most %(mb)s MB and %(rows)s rows. Nothing is stored until you "
-                       "confirm.", mb=16, rows="100\u00a0000"),
+                       "confirm.", mb=MAX_BYTES // (1024 * 1024),
+                       rows=f"{MAX_ROWS:,}".replace(",", "\u00a0")),
     )
     school_id = SelectField(_l("School"), coerce=int, validate_choice=False, choices=[])
 
