@@ -9,15 +9,17 @@ import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from greenapp.models.audit import AuditRecord
-from greenapp.models.imports import ImportBatch
+from greenapp.models.imports import ImportBatch, ImportMapping
 from greenapp.models.log import DailySummary, EcoLog
+from greenapp.models.school import School
+from greenapp.services import bulk_write, quality, summary
 from greenapp.services import imports as import_service
-from greenapp.services import logs as log_service
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.units import CATEGORIES
 
@@ -58,15 +60,18 @@ def _batch_id(resp) -> int:
     return int(re.search(r"/imports/(\d+)", resp.headers["Location"]).group(1))
 
 
+ROWS = 500
+
+
 def _fill(template: bytes, broken: bool) -> bytes:
-    """50 rows in the template's own (Kazakh) words; 7 of them broken when asked."""
+    """500 rows in the template's own (Kazakh) words; 7 of them broken when asked."""
     book = load_workbook(io.BytesIO(template))
     sheet, lists = book.worksheets[0], book["lists"]
     cat = [c.value for c in lists["A"] if c.value]     # water energy waste trees outreach
     frac = [c.value for c in lists["B"] if c.value]
     unit = [c.value for c in lists["C"] if c.value]     # L m3 kWh Wh MWh kg g t trees people
     ev = [c.value for c in lists["D"] if c.value]
-    for i in range(50):
+    for i in range(ROWS):
         day = TODAY - timedelta(days=i + 1)
         if i % 2:
             row = [day, cat[0], None, 10 + i, unit[0], ev[0], f"meter {i}", None]
@@ -111,7 +116,7 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     batch_id = _batch_id(_upload(client, _fill(template, broken=True)))
     page = client.get(f"/imports/{batch_id}").get_data(as_text=True)
     batch = db.session.get(ImportBatch, batch_id)
-    assert (batch.rows_total, batch.rows_invalid, batch.rows_new) == (50, 7, 43)
+    assert (batch.rows_total, batch.rows_invalid, batch.rows_new) == (ROWS, 7, ROWS - 7)
     assert page.count('class="row-invalid"') == 7
     for reason in ("The date cannot be in the future.",
                    "The quantity must be greater than zero.",
@@ -130,31 +135,34 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     assert _totals(db, school.id) == before
     checked = client.get(f"/imports/{batch_id}/errors.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(checked.lstrip("\ufeff"))))
-    assert len(rows) == 51 and sum(1 for r in rows if r[-2] == _kk(app, "invalid")) == 7
+    assert len(rows) == ROWS + 1 and sum(1 for r in rows if r[-2] == _kk(app, "invalid")) == 7
     assert any(r[3] == "'-5" for r in rows)  # a leading minus could run as a formula
 
-    # Fixed file: 50 new rows, committed as one batch.
+    # Fixed file: 500 new rows, committed as one batch.
     fixed = _fill(template, broken=False)
     batch_id = _batch_id(_upload(client, fixed))
-    assert db.session.get(ImportBatch, batch_id).rows_new == 50
+    assert db.session.get(ImportBatch, batch_id).rows_new == ROWS
     resp = client.post(f"/imports/{batch_id}/commit", follow_redirects=True)
     assert resp.status_code == 200
     batch = db.session.get(ImportBatch, batch_id)
-    assert (batch.status, batch.rows_added) == ("committed", 50)
+    assert (batch.status, batch.rows_added) == ("committed", ROWS)
     quantity, live = _totals(db, school.id)
-    expected = sum(Decimal(10 + i) for i in range(1, 50, 2)) + sum(
-        Decimal("1.5") + i for i in range(0, 50, 2))
-    assert live == before[1] + 50 and quantity == before[0] + expected
+    expected = sum(Decimal(10 + i) for i in range(1, ROWS, 2)) + sum(
+        Decimal("1.5") + i for i in range(0, ROWS, 2))
+    assert live == before[1] + ROWS and quantity == before[0] + expected
     assert db.session.scalar(select(func.count()).select_from(EcoLog).where(
-        EcoLog.import_batch_id == batch_id)) == 50
+        EcoLog.import_batch_id == batch_id)) == ROWS
     assert db.session.scalar(select(EcoLog.external_ref).where(
         EcoLog.import_batch_id == batch_id, EcoLog.external_ref == "SLIP-0")) == "SLIP-0"
     assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "log", AuditRecord.action == "create")) == 51
+        AuditRecord.entity_type == "log", AuditRecord.action == "create")) == ROWS + 1
+    # The summaries the dashboards read agree with the entries (set-based upserts).
+    assert summary.stored_rows() == summary.recompute_rows()
+    assert summary.programme_rows()  # the programme rollup moved too
 
     # The same file again: every row a duplicate, 0 added.
     again = _batch_id(_upload(client, fixed))
-    assert db.session.get(ImportBatch, again).rows_duplicate == 50
+    assert db.session.get(ImportBatch, again).rows_duplicate == ROWS
     client.post(f"/imports/{again}/commit")
     assert db.session.get(ImportBatch, again).rows_added == 0
     assert _totals(db, school.id) == (quantity, live)
@@ -165,7 +173,8 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     assert _totals(db, school.id) == before
     assert db.session.get(ImportBatch, batch_id).status == "undone"
     assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "log", AuditRecord.action == "delete")) == 50
+        AuditRecord.entity_type == "log", AuditRecord.action == "delete")) == ROWS
+    assert summary.stored_rows() == summary.recompute_rows()
 
 
 def _csv(*lines: str) -> str:
@@ -215,20 +224,21 @@ def test_bad_files_get_a_message_on_the_page(client, factory, login, db):
         (b"", "empty.csv", "The file is empty."),
         (b"MZ\x90\x00\x03\x00\x00\x00" * 100, "setup.xlsx", "This file is not a spreadsheet."),
         (b"date,category\n", "head.csv", "header row but no entries"),
-        (b"Nothing,Here\nx,y\n", "cols.csv", "are missing"),
+        (b"\n\n;;;\n", "blank.csv", "The file is empty."),
     ]
     for content, name, message in cases:
         resp = _upload(client, content, name)
         assert resp.status_code == 400, name
         assert message in resp.get_data(as_text=True), name
-    big = b"date,category,quantity,unit\n" + b"2020-01-01,water,1,L\n" * 300_000
+    big = b"date,category,quantity,unit\n" + b"2020-01-01,water,1,L\n" * 2_500_000  # 50 MB
     resp = _upload(client, big, "big.csv")
     assert resp.status_code == 413
-    assert "larger than 5 MB" in resp.get_data(as_text=True)
+    assert "larger than 16 MB" in resp.get_data(as_text=True)
     many = "date,category,quantity,unit\n" + "".join(
-        f"{TODAY - timedelta(days=1)},water,{n},L\n" for n in range(1, 20_002))
+        f"{TODAY - timedelta(days=1)},water,{n},L\n" for n in range(1, 100_002))
     resp = _upload(client, many.encode(), "many.csv")
-    assert "more than 20" in resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert "more than 100" in resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
 
 
@@ -238,19 +248,21 @@ def test_commit_is_all_or_nothing(app, client, factory, login, db, monkeypatch):
     rows = [f"{TODAY - timedelta(days=n)},water,{n},L" for n in range(1, 6)]
     batch = _batch_id(_upload(client, _csv("date,category,quantity,unit", *rows).encode(),
                               "five.csv"))
-    calls = {"n": 0}
-    real = log_service.create_log
+    stored = {}
 
-    def fail_on_fourth(*args, **kw):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise ValidationFailed("the database said no", "quantity")
-        return real(*args, **kw)
+    def fail_after_storing(school, ids, values):
+        # The entries, their audit and the summaries are written by now: the failure
+        # of the last step must take all of them back.
+        stored["logs"] = db.session.scalar(select(func.count()).select_from(EcoLog))
+        raise ValidationFailed("the database said no", "quantity")
 
-    monkeypatch.setattr(log_service, "create_log", fail_on_fourth)
+    monkeypatch.setattr(bulk_write, "flag_implausible", fail_after_storing)
     client.post(f"/imports/{batch}/commit")
-    assert calls["n"] == 4
+    assert stored["logs"] == 5
+    db.session.expire_all()
     assert _totals(db, coordinator.school_id) == (Decimal(0), 0)
+    assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
+        AuditRecord.entity_type == "log")) == 0
     assert db.session.get(ImportBatch, batch).status == "preview"
 
 
@@ -305,3 +317,143 @@ def test_formulas_read_as_saved_values_and_merged_cells_refused(app, client, fac
     book.save(out)
     resp = _upload(client, out.getvalue())
     assert resp.status_code == 400 and "merged cells" in resp.get_data(as_text=True)
+
+
+def test_unrecognised_columns_are_mapped_once_and_remembered(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    day = TODAY - timedelta(days=2)
+    body = _csv("Күні;Түрі;Мөлшері;Өлшем;Шот №", f"{day};water;12;L;B-1", f"{day};water;13;L;B-2")
+    resp = _upload(client, body.encode(), "bills.csv")
+    batch_id = _batch_id(resp)
+    # The dry run cannot read the rows yet: it sends the user to the mapping form.
+    resp = client.get(f"/imports/{batch_id}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(
+        f"/imports/{batch_id}/columns")
+    page = client.get(f"/imports/{batch_id}/columns").get_data(as_text=True)
+    assert "Some column names were not recognised" in page and "Шот №" in page
+    # A required field left out: a message next to it, nothing remembered.
+    resp = client.post(f"/imports/{batch_id}/columns", data={
+        "action_date": 0, "category": 1, "quantity": -1, "unit": 3})
+    assert resp.status_code == 400
+    assert "Choose the column that holds this." in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(ImportMapping)) == 0
+    # Two fields from one column: refused.
+    resp = client.post(f"/imports/{batch_id}/columns", data={
+        "action_date": 0, "category": 1, "quantity": 2, "unit": 2})
+    assert "Each column can be used for one field only." in resp.get_data(as_text=True)
+    resp = client.post(f"/imports/{batch_id}/columns", data={
+        "action_date": 0, "category": 1, "quantity": 2, "unit": 3, "external_ref": 4})
+    assert resp.status_code == 302
+    batch = db.session.get(ImportBatch, batch_id)
+    assert (batch.rows_new, batch.rows_invalid) == (2, 0)
+    page = client.get(f"/imports/{batch_id}").get_data(as_text=True)
+    assert page.count('class="row-new"') == 2
+    client.post(f"/imports/{batch_id}/commit")
+    assert db.session.scalar(select(EcoLog.external_ref).where(
+        EcoLog.import_batch_id == batch_id, EcoLog.quantity_entered == 13)) == "B-2"
+
+    # Next month's file with the same headers: the school's mapping is used at once,
+    # and the form opens pre-filled with it.
+    later = _csv("Күні;Түрі;Мөлшері;Өлшем;Шот №", f"{TODAY - timedelta(days=1)};water;9;L;B-3")
+    again = _batch_id(_upload(client, later.encode(), "bills-2.csv"))
+    assert client.get(f"/imports/{again}").status_code == 200
+    assert db.session.get(ImportBatch, again).rows_new == 1
+    form = client.get(f"/imports/{again}/columns").get_data(as_text=True)
+    assert re.search(r'<select[^>]*name="quantity".*?<option selected value="2">', form, re.S)
+    # Another school does not see or use this school's mapping.
+    client.post("/auth/logout")
+    login(factory.user("coordinator"))
+    other = _batch_id(_upload(client, later.encode(), "bills-2.csv"))
+    assert client.get(f"/imports/{other}").status_code == 302
+
+
+def test_bulk_quality_check_flags_like_the_form(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    for n in range(6):  # the school's usual value: 10 L a day
+        factory.log(coordinator, quantity="10", unit="L",
+                    action_date=TODAY - timedelta(days=20 + n))
+    login(coordinator)
+    day = TODAY - timedelta(days=5)
+    body = _csv("date,category,quantity,unit,reference", f"{day},water,200,L,BIG",
+                f"{day},water,20,L,SMALL")
+    batch = _batch_id(_upload(client, body.encode(), "q.csv"))
+    client.post(f"/imports/{batch}/commit")
+    status = dict(db.session.execute(select(EcoLog.external_ref, EcoLog.review_status).where(
+        EcoLog.import_batch_id == batch)).all())
+    assert status == {"BIG": "flagged", "SMALL": "ok"}
+    big = db.session.scalar(select(EcoLog).where(EcoLog.external_ref == "BIG"))
+    # The same rule as the form: more than 5 x the median of the 7 peers (10 L x 6, 20 L).
+    assert quality.usual_value(big) == (7, Decimal(10))
+    reviews = db.session.scalars(select(AuditRecord).where(
+        AuditRecord.entity_type == "log", AuditRecord.action == "review")).all()
+    assert [(r.entity_id, r.changes) for r in reviews] == [
+        (big.id, {"review_status": ["ok", "flagged"]})]
+    assert summary.stored_rows() == summary.recompute_rows()
+
+
+def test_commit_checks_again_what_changed_since_the_dry_run(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    d1, d2 = TODAY - timedelta(days=40), TODAY - timedelta(days=3)
+    first = _batch_id(_upload(client, _csv("date,category,quantity,unit",
+                                           f"{d2},water,4,L").encode(), "a.csv"))
+    client.post(f"/imports/{first}/commit")
+    body = _csv("date,category,quantity,unit", f"{d1},water,5,L", f"{d2},water,4,L")
+    batch = _batch_id(_upload(client, body.encode(), "b.csv"))
+    assert db.session.get(ImportBatch, batch).rows_duplicate == 1
+    # The first import is undone after the dry run: its row is new again at commit.
+    client.post(f"/imports/{first}/undo")
+    # The school's joined date moves after the first row's date: that row is refused.
+    school = db.session.get(School, coordinator.school_id)
+    joined = school.joined_on
+    school.joined_on = TODAY - timedelta(days=10)
+    db.session.commit()
+    page = client.post(f"/imports/{batch}/commit", follow_redirects=True).get_data(as_text=True)
+    assert "1 row is invalid" in page and "nothing was imported" in page
+    assert db.session.get(ImportBatch, batch).status == "preview"
+    assert _totals(db, coordinator.school_id) == (Decimal(0), 0)
+    school.joined_on = joined
+    db.session.commit()
+    client.post(f"/imports/{batch}/commit")
+    assert db.session.get(ImportBatch, batch).rows_added == 2
+    assert _totals(db, coordinator.school_id) == (Decimal(9), 2)
+
+
+@pytest.mark.slow
+def test_hundred_thousand_rows_commit_and_undo_as_one_batch(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    factory.log(coordinator, quantity="3", unit="L")
+    before = _totals(db, coordinator.school_id)
+    login(coordinator)
+    kinds = ["water,,{q},L", "energy,,{q},kWh", "waste,paper,{q},kg"]
+    rows = [f"{TODAY - timedelta(days=1 + n % 700)}," + kinds[n % 3].format(q=1 + n % 50)
+            + f",R{n}" for n in range(100_000)]
+    body = _csv("date,category,fraction,quantity,unit,reference", *rows).encode()
+    batch = _batch_id(_upload(client, body, "year.csv"))
+    assert db.session.get(ImportBatch, batch).rows_new == 100_000
+    client.post(f"/imports/{batch}/commit")
+    assert db.session.get(ImportBatch, batch).rows_added == 100_000
+    assert _totals(db, coordinator.school_id)[1] == before[1] + 100_000
+    assert summary.stored_rows() == summary.recompute_rows()
+    client.post(f"/imports/{batch}/undo")
+    assert _totals(db, coordinator.school_id) == before
+    assert summary.stored_rows() == summary.recompute_rows()
+
+
+def test_bulk_path_without_a_batch_returns_ids_in_row_order(app, factory, db):
+    from greenapp.services import pipeline
+    from greenapp.services.log_rules import LogInput, validate
+
+    coordinator = factory.user("coordinator")
+    school = coordinator.school
+    with app.test_request_context():
+        rows = [(validate(LogInput(category="water", quantity=str(q), unit="L",
+                                   action_date=TODAY - timedelta(days=q), evidence="metered"),
+                          school), f"API-{q}") for q in (3, 1, 2)]
+        ids = pipeline.create_logs_bulk(coordinator, school, rows)
+        db.session.commit()
+    refs = [db.session.get(EcoLog, i).external_ref for i in ids]
+    assert refs == ["API-3", "API-1", "API-2"]
+    assert _totals(db, school.id) == (Decimal(6), 3)
+    assert summary.stored_rows() == summary.recompute_rows()

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from greenapp.extensions import db
-from greenapp.imports.forms import UploadForm
+from greenapp.imports.forms import ColumnsForm, UploadForm
 from greenapp.main.errors import attempt
 from greenapp.models.imports import ImportBatch
 from greenapp.models.school import School
@@ -118,7 +118,7 @@ def _analysis(batch: ImportBatch):
     if batch.content is None:
         return None
     try:
-        return import_service.analyse(batch.content, batch.school)
+        return import_service.analyse(batch.content, batch.school, batch.columns)
     except ValidationFailed:
         return None
 
@@ -128,6 +128,8 @@ def _analysis(batch: ImportBatch):
 def show(import_batch_id: int):
     """The dry run: every row marked new, duplicate or invalid, with the reason."""
     batch = _batch(import_batch_id)
+    if import_service.needs_columns(batch):
+        return redirect(url_for("imports.columns", import_batch_id=batch.id))
     analysis = _analysis(batch) if batch.status == import_service.BATCH_PREVIEW else None
     rows = []
     if analysis is not None:
@@ -182,3 +184,51 @@ def undo(import_batch_id: int):
     flash(ngettext("Undone: %(num)d entry deleted.", "Undone: %(num)d entries deleted.",
                    removed), "success")
     return redirect(url_for("imports.show", import_batch_id=import_batch_id))
+
+
+NO_COLUMN = -1
+
+
+@bp.route("/<int:import_batch_id>/columns", methods=["GET", "POST"])
+@role_required(*IMPORTERS)
+def columns(import_batch_id: int):
+    """Map the file's columns to fields; the mapping is remembered for the school."""
+    batch = _batch(import_batch_id)
+    if batch.status != import_service.BATCH_PREVIEW or batch.content is None:
+        return redirect(url_for("imports.show", import_batch_id=batch.id))
+    try:
+        header = import_service.file_header(batch)
+    except ValidationFailed:
+        abort(404)  # the stored file was refused at upload: no batch would exist
+    form = ColumnsForm()
+    choices = [(NO_COLUMN, _("(none)"))] + [
+        (i, h or _("column %(num)d", num=i + 1)) for i, h in enumerate(header)]
+    current = import_service.mapped(header, batch.columns)
+    for name in import_service.FIELDS:
+        field = getattr(form, name)
+        field.choices = choices
+        if request.method == "GET":
+            field.data = current.get(name, NO_COLUMN)
+    status, page_errors = 200, []
+    if request.method == "POST":
+        if form.validate_on_submit():
+            chosen = {name: getattr(form, name).data for name in import_service.FIELDS
+                      if getattr(form, name).data not in (None, NO_COLUMN)}
+            try:
+                import_service.set_columns(current_user, batch, chosen)
+            except ValidationFailed as exc:  # PermissionDenied goes to the handlers (403)
+                db.session.rollback()
+                target = getattr(form, exc.field or "", None)
+                if exc.field in import_service.FIELDS and target is not None:
+                    target.errors = [*target.errors, str(exc.message)]
+                else:
+                    page_errors.append(str(exc.message))
+            else:
+                db.session.commit()
+                return redirect(url_for("imports.show", import_batch_id=batch.id))
+        status = 400
+    missing = [import_service.FIELD_LABELS[f] for f in import_service.REQUIRED
+               if f not in current]
+    return render_template("imports/columns.html", batch=batch, form=form,
+                           fields=import_service.FIELDS, required=import_service.REQUIRED,
+                           missing=missing, header=header, page_errors=page_errors), status

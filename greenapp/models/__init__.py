@@ -8,7 +8,7 @@ from greenapp.models.evidence import EvidenceFile
 from greenapp.models.experts import Guide, Proposal, ProposalEvent, ProposalSupport
 from greenapp.models.glossary import GlossaryConcept  # noqa: F401
 from greenapp.models.impact import ImpactFactor, MonthlySummary, Tariff  # noqa: F401
-from greenapp.models.imports import ImportBatch
+from greenapp.models.imports import ImportBatch, ImportMapping
 from greenapp.models.log import DailySummary, EcoLog
 from greenapp.models.meters import Meter, MeterBaseline, MeterReading
 from greenapp.models.place import City
@@ -18,5 +18,5 @@ from greenapp.models.user import User
 __all__ = [
     "AuditRecord", "Badge", "City", "Challenge", "ChallengeParticipant", "Guide", "Notification",
     "Proposal", "ProposalEvent", "ProposalSupport",
-    "DailySummary", "EcoLog", "ImportBatch", "School", "SchoolTarget", "User",
+    "DailySummary", "EcoLog", "ImportBatch", "ImportMapping", "School", "SchoolTarget", "User",
     "EvidenceFile", "Meter", "MeterBaseline", "MeterReading"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from greenapp.extensions import db
@@ -43,6 +43,23 @@ class ImportBatch(TimestampMixin, db.Model):
     committed_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
     undone_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # {field: header text} the user mapped for this file (None: recognised by name).
+    columns: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The dry run's accepted rows (JSON text, services/imports.checked_rows): a commit
+    # re-checks what can change since (dates against today and the school, duplicates)
+    # instead of reading and parsing the file again.
+    checked: Mapped[str | None] = mapped_column(Text, default=None)
 
     school: Mapped[School] = relationship(foreign_keys=[school_id])
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+
+
+class ImportMapping(TimestampMixin, db.Model):
+    """A school's remembered column mapping: {field: header text of its spreadsheets}."""
+
+    __tablename__ = "import_mappings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), unique=True)
+    columns: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -3,8 +3,14 @@
 Files: CSV (UTF-8, with or without BOM; read with the csv module), XLSX and ODS (read
 with python-calamine; formula cells are read as the value the spreadsheet last
 calculated and stored). Every row goes through the log form's own validation
-(services/logs.validate) in the dry run and through services/logs.create_log on commit,
-so the audit, daily summaries and data-quality checks are the form's.
+(services/log_rules.validate, in Python, with no query per row) in the dry run and again
+on commit, which stores the new rows as one set through services/bulk_write.py (the
+write pipeline's set-based path: the form's audit, daily summaries and data-quality
+rule, run once per batch), so 100,000 rows commit in seconds.
+
+Columns are recognised by their header names in any interface language; when the
+required ones are not, the user maps them (`ColumnsMissing` -> the mapping form), and
+the mapping is remembered for the school (`ImportMapping`) and used for its next files.
 
 A row is a duplicate when the school already has a (not deleted) entry with the same
 reference, or, for rows without a reference, the same date, category, fraction,
@@ -16,26 +22,35 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, select
+from sqlalchemy import Select, false, select
 
 from greenapp.extensions import db
 from greenapp.models.base import utcnow
-from greenapp.models.imports import BATCH_COMMITTED, BATCH_PREVIEW, BATCH_UNDONE, ImportBatch
+from greenapp.models.imports import (
+    BATCH_COMMITTED,
+    BATCH_PREVIEW,
+    BATCH_UNDONE,
+    ImportBatch,
+    ImportMapping,
+)
 from greenapp.models.log import EcoLog
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, User
-from greenapp.services import audit
+from greenapp.services import audit, bulk_write
 from greenapp.services import logs as log_service
+from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.units import (
     CATEGORIES,
@@ -50,9 +65,9 @@ from greenapp.services.units import (
     WASTE,
 )
 
-MAX_BYTES = 5 * 1024 * 1024          # an uploaded file
-MAX_ROWS = 20_000                    # data rows in one file
-MAX_UNZIPPED = 60 * 1024 * 1024      # all members of an XLSX/ODS once unpacked
+MAX_BYTES = 16 * 1024 * 1024         # an uploaded file (100,000 rows of CSV fit easily)
+MAX_ROWS = 100_000                   # data rows in one file
+MAX_UNZIPPED = 200 * 1024 * 1024     # all members of an XLSX/ODS once unpacked
 MAX_MEMBERS = 2_000                  # files inside an XLSX/ODS
 MAX_RATIO = 200                      # unpacked size / packed size of one large member
 LANGUAGES = ("en", "kk", "ru", "be")
@@ -94,6 +109,15 @@ class ImportRefused(ValidationFailed):
         super().__init__(message, "file")
 
 
+class ColumnsMissing(ImportRefused):
+    """Required columns were not recognised by name: the user maps them (mapping form)."""
+
+    def __init__(self, message: str, header: list[str], found: dict[str, int]) -> None:
+        super().__init__(message)
+        self.header = header
+        self.found = found
+
+
 @dataclass
 class RowResult:
     """One data row of the file after the dry run."""
@@ -104,6 +128,7 @@ class RowResult:
     reason: str = ""
     data: log_service.LogInput | None = None
     external_ref: str = ""
+    values: dict | None = None       # what log_rules.validate accepted (new rows)
 
 
 @dataclass
@@ -120,6 +145,7 @@ class Analysis:
 
 # --- reading -----------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)  # a column repeats a few values thousands of times
 def _norm(text: object) -> str:
     """Compare names case- and space-insensitively ('Дата ' == 'дата')."""
     cleaned = re.sub(r"[\s*:]+", " ", str(text or "")).strip().casefold()
@@ -266,8 +292,8 @@ def _translated(labels: dict[str, object]) -> dict[str, str]:
     return names
 
 
-def header_map(header: list[str]) -> dict[str, int]:
-    """{field: column index} from header names in any interface language."""
+def recognised(header: list[str]) -> dict[str, int]:
+    """{field: column index} of the header names recognised in any interface language."""
     names = _translated(FIELD_LABELS)
     names.update({_norm(k): v for k, v in EXTRA_HEADERS.items()})
     found: dict[str, int] = {}
@@ -275,13 +301,34 @@ def header_map(header: list[str]) -> dict[str, int]:
         name = names.get(_norm(cell))
         if name and name not in found:
             found[name] = index
+    return found
+
+
+def mapped(header: list[str], columns: dict[str, str] | None) -> dict[str, int]:
+    """{field: column index}: the names recognised, then a user's mapping
+    ({field: header text}) for every field whose header is in this file."""
+    found = recognised(header)
+    if columns:
+        where = {_norm(cell): index for index, cell in reversed(list(enumerate(header)))}
+        taken = {where[_norm(text)]: field for field, text in columns.items()
+                 if field in FIELDS and _norm(text) in where}
+        found = {f: i for f, i in found.items() if i not in taken}
+        found.update({f: i for i, f in taken.items()})
+    return found
+
+
+def header_map(header: list[str], columns: dict[str, str] | None = None) -> dict[str, int]:
+    """{field: column index} from header names in any interface language (and a mapping
+    the user chose); ColumnsMissing names the required fields not found."""
+    found = mapped(header, columns)
     missing = [f for f in REQUIRED if f not in found]
     if missing:
-        raise ImportRefused(ngettext(
+        raise ColumnsMissing(ngettext(
             "The column %(names)s is missing. Use the template, or name the columns as it "
             "does.",
             "The columns %(names)s are missing. Use the template, or name the columns as it "
-            "does.", len(missing), names=", ".join(f"«{FIELD_LABELS[f]}»" for f in missing)))
+            "does.", len(missing), names=", ".join(f"«{FIELD_LABELS[f]}»" for f in missing)),
+            header, found)
     return found
 
 
@@ -302,6 +349,8 @@ def _value_maps() -> dict[str, dict[str, str]]:
 
 def _text(value: object) -> str:
     """A cell as the text a person sees; spreadsheet floats through Decimal(repr(x))."""
+    if type(value) is str:  # every CSV cell: the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -327,6 +376,11 @@ def _date(value: object) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, str) and value.strip():
+        if len(value) == 10 and value[4] == "-":  # the common ISO case, fast
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
         for fmt in DATE_FORMATS:
             try:
                 return datetime.strptime(value.strip(), fmt).date()
@@ -346,24 +400,32 @@ def _choice(maps: dict[str, dict[str, str]], name: str, value: object, valid: It
     return code
 
 
+ALL_UNITS = frozenset(u for f in UNIT_FACTORS.values() for u in f)
+UNKNOWN = {
+    "category": _l("Unknown category; choose one from the template's list."),
+    "fraction": _l("Unknown waste fraction; choose one from the template's list."),
+    "unit": _l("Unknown unit; choose one from the template's list."),
+    "evidence": _l("Unknown kind of evidence; choose one from the template's list."),
+}
+
+
 def _row_input(cells: list[object], cols: dict[str, int],
                maps: dict[str, dict[str, str]]) -> tuple[log_service.LogInput, str]:
+    width = len(cells)
+
     def cell(name: str) -> object:
         index = cols.get(name)
-        return cells[index] if index is not None and index < len(cells) else None
+        return cells[index] if index is not None and index < width else None
 
-    category = _choice(maps, "category", cell("category"), CATEGORIES,
-                       _l("Unknown category; choose one from the template's list."))
+    category = _choice(maps, "category", cell("category"), CATEGORIES, UNKNOWN["category"])
     if not category:
         raise ValidationFailed(_l("Choose a category."), "category")
-    fraction = _choice(maps, "fraction", cell("fraction"), FRACTIONS,
-                       _l("Unknown waste fraction; choose one from the template's list."))
-    unit = _choice(maps, "unit", cell("unit"), [u for f in UNIT_FACTORS.values() for u in f],
-                   _l("Unknown unit; choose one from the template's list."))
+    fraction = _choice(maps, "fraction", cell("fraction"), FRACTIONS, UNKNOWN["fraction"])
+    unit = _choice(maps, "unit", cell("unit"), ALL_UNITS, UNKNOWN["unit"])
     if not unit:
         raise ValidationFailed(_l("Choose a unit."), "unit")
     evidence = _choice(maps, "evidence", cell("evidence"), EVIDENCE_KINDS,
-                       _l("Unknown kind of evidence; choose one from the template's list."))
+                       UNKNOWN["evidence"])
     ref = _text(cell("external_ref"))
     if len(ref) > 100:
         raise ValidationFailed(_l("The reference is too long (100 characters at most)."),
@@ -383,10 +445,15 @@ def _key(school_id: int, values: dict) -> tuple:
 
 # --- dry run -------------------------------------------------------------------------
 
-def analyse(content: bytes, school: School) -> Analysis:
-    """Read a file and mark every row new, duplicate or invalid (with the reason)."""
+def analyse(content: bytes, school: School,
+            columns: dict[str, str] | None = None) -> Analysis:
+    """Read a file and mark every row new, duplicate or invalid (with the reason).
+
+    `columns` is a user's mapping {field: header text} (ImportBatch.columns). No query
+    per row: the duplicate keys are read once for the file's date range.
+    """
     kind, header, data = read_table(content)
-    cols = header_map(header)
+    cols = header_map(header, columns)
     maps = _value_maps()
     analysis = Analysis(kind=kind, header=header)
     checked: list[tuple[RowResult, tuple | None]] = []
@@ -397,6 +464,7 @@ def analyse(content: bytes, school: School) -> Analysis:
             result.data, result.external_ref = _row_input(cells, cols, maps)
             values = log_service.validate(result.data, school)
             key = _key(school.id, values)
+            result.values = values
         except ValidationFailed as exc:
             result.status = INVALID
             label = FIELD_LABELS.get(exc.field or "", "")
@@ -419,11 +487,12 @@ def _mark_duplicates(school: School, checked: list[tuple[RowResult, tuple | None
     ).all()
     keys = {(school.id, *row[:5]) for row in existing if not row[5]}
     refs = {row[5] for row in existing if row[5]}
-    refs |= set(db.session.scalars(
-        select(EcoLog.external_ref).where(
-            EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None),
-            EcoLog.external_ref.in_([r.external_ref for r, k in checked
-                                     if k and r.external_ref]))))
+    wanted = sorted({r.external_ref for r, k in checked if k and r.external_ref})
+    for start in range(0, len(wanted), bulk_write.CHUNK):  # bounded IN lists
+        refs |= set(db.session.scalars(
+            select(EcoLog.external_ref).where(
+                EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None),
+                EcoLog.external_ref.in_(wanted[start:start + bulk_write.CHUNK]))))
     seen: dict[object, int] = {}
     for result, key in checked:
         if key is None:
@@ -449,6 +518,45 @@ def _count(batch: ImportBatch, analysis: Analysis) -> None:
     batch.rows_new = analysis.count(NEW)
     batch.rows_duplicate = analysis.count(DUPLICATE)
     batch.rows_invalid = analysis.count(INVALID)
+    batch.checked = checked_rows(analysis)
+
+
+CHECKED_FIELDS = ("action_date", "category", "fraction", "quantity_entered", "unit_entered",
+                  "quantity", "evidence", "note")
+
+
+def checked_rows(analysis: Analysis) -> str | None:
+    """The rows the dry run accepted (new or duplicate), as compact JSON; None if any
+    row is invalid (such a file is never committed)."""
+    if analysis.count(INVALID):
+        return None
+    rows = [[r.number, r.external_ref, *(str(r.values[f]) for f in CHECKED_FIELDS)]
+            for r in analysis.rows if r.values is not None]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def _recheck(batch: ImportBatch, school: School) -> Analysis | None:
+    """The dry run's rows with what can have changed since checked again: each date
+    against today and the school's joined date (log_rules.validate's date rules) and
+    every row against the stored entries (duplicates). None when a date no longer
+    passes: the caller then runs the full analysis, which says why."""
+    if not batch.checked:
+        return None
+    today = today_in(school.timezone)
+    analysis = Analysis(kind=batch.file_kind, header=[])
+    checked: list[tuple[RowResult, tuple | None]] = []
+    for number, ref, day, cat, frac, q_entered, unit, qty, evidence, note in json.loads(
+            batch.checked):
+        values = {"action_date": date.fromisoformat(day), "category": cat, "fraction": frac,
+                  "quantity_entered": Decimal(q_entered), "unit_entered": unit,
+                  "quantity": Decimal(qty), "evidence": evidence, "note": note}
+        if not school.joined_on <= values["action_date"] <= today:
+            return None
+        row = RowResult(number=number, cells=[], external_ref=ref, values=values)
+        analysis.rows.append(row)
+        checked.append((row, _key(school.id, values)))
+    _mark_duplicates(school, checked)
+    return analysis
 
 
 # --- permissions ---------------------------------------------------------------------
@@ -472,7 +580,7 @@ def can_manage(user: User, batch: ImportBatch) -> bool:
     return can_edit(batch, user)
 
 
-def visible_batches(user: User):
+def visible_batches(user: User) -> Select[tuple[ImportBatch]]:
     """select() of the batches this user may see, newest first."""
     stmt = select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
     if user.role == COORDINATOR:
@@ -486,13 +594,23 @@ def visible_batches(user: User):
 
 def preview(actor: User, school: School, filename: str, content: bytes) -> ImportBatch:
     """Check a file (dry run) and keep it as a batch awaiting commit; stores no entry."""
-    analysis = analyse(content, school)
+    with bulk_write.paused_gc():
+        return _preview(actor, school, filename, content)
+
+
+def _preview(actor: User, school: School, filename: str, content: bytes) -> ImportBatch:
+    columns = saved_columns(school)
+    try:
+        analysis: Analysis | None = analyse(content, school, columns)
+    except ColumnsMissing:
+        analysis = None  # kept: the user maps the columns next (needs_columns)
     batch = ImportBatch(
         school_id=school.id, author_id=actor.id, filename=(filename or "upload")[:200],
-        file_kind=analysis.kind, sha256=hashlib.sha256(content).hexdigest(),
-        content=content, status=BATCH_PREVIEW,
+        file_kind=sniff_kind(content), sha256=hashlib.sha256(content).hexdigest(),
+        content=content, status=BATCH_PREVIEW, columns=columns,
     )
-    _count(batch, analysis)
+    if analysis is not None:
+        _count(batch, analysis)
     db.session.add(batch)
     db.session.flush()
     return batch
@@ -503,6 +621,11 @@ def commit(actor: User, batch: ImportBatch) -> int:
 
     The caller commits the transaction, or rolls it back on any exception.
     """
+    with bulk_write.paused_gc():
+        return _commit(actor, batch)
+
+
+def _commit(actor: User, batch: ImportBatch) -> int:
     db.session.refresh(batch, with_for_update=True)
     if not can_manage(actor, batch):
         raise PermissionDenied(_l("You cannot import into this school."))
@@ -512,7 +635,8 @@ def commit(actor: User, batch: ImportBatch) -> int:
     db.session.execute(select(School.id).where(School.id == batch.school_id)
                        .with_for_update())
     school = db.session.get(School, batch.school_id)
-    analysis = analyse(batch.content, school)  # type: ignore[arg-type]
+    analysis = _recheck(batch, school) or analyse(  # type: ignore[arg-type]
+        batch.content, school, batch.columns)  # type: ignore[arg-type]
     _count(batch, analysis)
     if batch.rows_invalid:
         raise ValidationFailed(ngettext(
@@ -520,14 +644,10 @@ def commit(actor: User, batch: ImportBatch) -> int:
             "imported.",
             "%(num)d rows are invalid. Fix them in the file and upload it again; nothing was "
             "imported.", batch.rows_invalid), "file")
-    added = 0
-    for row in analysis.rows:
-        if row.status != NEW or row.data is None:
-            continue
-        log = log_service.create_log(actor, row.data, for_school=school)
-        log.import_batch_id = batch.id
-        log.external_ref = row.external_ref or None
-        added += 1
+    rows = [(row.values, row.external_ref) for row in analysis.rows
+            if row.status == NEW and row.values is not None]
+    added = len(bulk_write.create_logs(actor, school, rows,  # type: ignore[arg-type]
+                                       batch_id=batch.id))
     batch.rows_added = added
     batch.status = BATCH_COMMITTED
     batch.committed_at = utcnow()
@@ -543,16 +663,74 @@ def undo(actor: User, batch: ImportBatch) -> int:
         raise PermissionDenied(_l("You cannot undo this import."))
     if batch.status != BATCH_COMMITTED:
         raise ValidationFailed(_l("Only an imported file can be undone."), "file")
-    logs = db.session.scalars(select(EcoLog).where(
-        EcoLog.import_batch_id == batch.id, EcoLog.deleted_at.is_(None))).all()
-    for log in logs:
-        log_service.soft_delete(actor, log)
+    removed = bulk_write.delete_batch(actor, batch.school, batch.id)
     batch.status = BATCH_UNDONE
     batch.undone_at = utcnow()
     batch.undone_by_id = actor.id
     audit.record("import_batch", batch.id, "undo", actor,
-                 {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, len(logs)]})
-    return len(logs)
+                 {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, removed]})
+    return removed
+
+
+# --- column mapping ------------------------------------------------------------------
+
+def saved_columns(school: School) -> dict[str, str] | None:
+    """The column mapping the school's users chose last time, if any."""
+    mapping = db.session.scalar(select(ImportMapping).where(
+        ImportMapping.school_id == school.id))
+    return dict(mapping.columns) if mapping is not None and mapping.columns else None
+
+
+def file_header(batch: ImportBatch) -> list[str]:
+    """The header cells of a batch's file (for the mapping form)."""
+    _kind, header, _data = read_table(batch.content or b"")
+    return header
+
+
+def needs_columns(batch: ImportBatch) -> bool:
+    """True while a checked file's required columns are neither recognised nor mapped."""
+    if batch.status != BATCH_PREVIEW or batch.content is None or batch.rows_total:
+        return False  # a file whose rows were counted had its columns found
+    try:
+        header_map(file_header(batch), batch.columns)
+    except ColumnsMissing:
+        return True
+    except ImportRefused:
+        return False
+    return False
+
+
+def set_columns(actor: User, batch: ImportBatch, chosen: dict[str, int]) -> None:
+    """Map columns ({field: column index}) for a checked batch, re-run its dry run, and
+    remember the mapping for the school's next files."""
+    if not can_manage(actor, batch):
+        raise PermissionDenied(_l("You cannot import into this school."))
+    if batch.status != BATCH_PREVIEW or batch.content is None:
+        raise ValidationFailed(_l("This file was already imported or undone."), "file")
+    header = file_header(batch)
+    picked = {f: i for f, i in chosen.items() if f in FIELDS and 0 <= i < len(header)}
+    for field_name in REQUIRED:
+        if field_name not in picked:
+            raise ValidationFailed(_l("Choose the column that holds this."), field_name)
+    if len(set(picked.values())) < len(picked):
+        raise ValidationFailed(_l("Each column can be used for one field only."), "columns")
+    if any(not header[i] for i in picked.values()):
+        raise ValidationFailed(_l("This column has no name in the header row; name it in "
+                                  "the file first."), "columns")
+    columns = {f: header[i] for f, i in picked.items()}
+    batch.columns = columns
+    _count(batch, analyse(batch.content, batch.school, columns))
+    mapping = db.session.scalar(select(ImportMapping).where(
+        ImportMapping.school_id == batch.school_id).with_for_update())
+    if mapping is None:
+        mapping = ImportMapping(school_id=batch.school_id)
+        db.session.add(mapping)
+    before = dict(mapping.columns or {})
+    mapping.columns = columns
+    mapping.updated_by_id = actor.id
+    db.session.flush()
+    audit.record("import_mapping", mapping.id, "update", actor,
+                 audit.diff({"columns": before}, {"columns": columns}))
 
 
 # --- files for the user --------------------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import has_request_context
@@ -48,6 +49,7 @@ def current_locale() -> str:
     return loc.language if loc is not None else "en"
 
 
+@lru_cache(maxsize=64)  # CLDR data does not change while the app runs
 def symbols(locale: str) -> tuple[str, str]:
     """(decimal symbol, group symbol) of a locale, as Babel knows them."""
     try:

@@ -45,6 +45,7 @@ from greenapp.models.log import (
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, User
 from greenapp.services import audit, cache, challenges, notifications, quality, summary
+from greenapp.services.bulk_write import create_logs as create_logs_bulk  # noqa: F401
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.log_rules import (
     AUDITED_FIELDS,
