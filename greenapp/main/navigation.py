@@ -33,6 +33,7 @@ SIGNED_IN = (
     NavLink("imports.index", _l("Import"), (COORDINATOR, ADMIN)),
     NavLink("dashboards.school", _l("Dashboard"), (COORDINATOR,), own_school=True),
     NavLink("meters.school", _l("Meters"), (COORDINATOR,), own_school=True),
+    NavLink("meters.home", _l("Meters"), (RESIDENT,)),
     NavLink("schools.index", _l("Schools"), STAFF_ROLES),
     NavLink("logs.index", _l("All eco-actions"), STAFF_ROLES),
     NavLink("auth.users", _l("Accounts"), (ADMIN,)),

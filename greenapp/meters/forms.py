@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
+    HiddenField,
     MultipleFileField,
     RadioField,
     SelectField,
@@ -85,3 +86,20 @@ class BaselineForm(FlaskForm):
         validators=[Optional(), Length(max=10)], render_kw={"inputmode": "numeric"},
         description=_l("Figures are compared per pupil: the baseline is scaled to today's "
                        "number of pupils."))
+
+
+class MeterEditForm(FlaskForm):
+    """A meter's name and serial number (what it measures and its unit stay)."""
+
+    name = StringField(_l("Name"), validators=[
+        DataRequired(message=_l("Give the meter a name, e.g. 'Main water meter'.")),
+        Length(max=120)])
+    serial = StringField(_l("Serial number (optional)"),
+                         validators=[Optional(), Length(max=60)])
+
+
+class ReviewForm(FlaskForm):
+    """A scientist's verdict on a flagged reading (the buttons carry the verdict)."""
+
+    verdict = HiddenField()
+    next = HiddenField()

@@ -48,13 +48,16 @@ from greenapp.models.meters import (
     READING_INDEX,
     READING_KINDS,
     READING_REPLACEMENT,
+    REVIEW_DISMISSED,
+    REVIEW_OPEN,
+    REVIEW_VERIFIED,
     WATER_METER,
     Meter,
     MeterBaseline,
     MeterReading,
 )
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES, User
+from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST, STAFF_ROLES, User
 from greenapp.services import audit, cache, stats
 from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
@@ -77,9 +80,16 @@ METER_UNITS: dict[str, dict[str, Decimal]] = {
 CANONICAL = {WATER_METER: "L", ELECTRICITY_METER: "kWh", HEAT_METER: "kWh",
              GAS_METER: "m3"}
 UNIT_NAMES = {"m3": _l("m³"), "L": _l("L"), "kWh": _l("kWh"), "Gcal": _l("Gcal")}
-# The log category whose versioned CO2e factors and tariffs price a kind (heat and gas
-# have none in the factor tables yet: their CO2e and money are shown as not priced).
+# The log category whose reported (logged) figures stand beside a kind's measured ones.
 IMPACT_CATEGORY = {WATER_METER: "water", ELECTRICITY_METER: "energy"}
+# The versioned CO2e factor and tariff (category, sub-kind) that price a kind's measured
+# saving in its canonical unit: heat (kWh, from Gcal at exactly 1,163) and gas (m³) have
+# rows of their own under "energy"; a kind without a row is shown as not priced.
+IMPACT_KEY = {WATER_METER: ("water", ""), ELECTRICITY_METER: ("energy", ""),
+              HEAT_METER: ("energy", "heat"), GAS_METER: ("energy", "gas")}
+# What a log entry's category may be metered by (evidence "metered").
+METERED_BY = {"water": (WATER_METER,),
+              "energy": (ELECTRICITY_METER, HEAT_METER, GAS_METER)}
 READING_LABELS = {
     READING_INDEX: _l("Meter index"),
     READING_BILL: _l("Bill for a period"),
@@ -96,10 +106,12 @@ MAX_DIGITS = 12
 EDIT_ROLES = (COORDINATOR,)
 
 
-def _invalidate(school_id: int) -> None:
+def _invalidate(school_id: int | None) -> None:
     """Meter data feeds the school's measured section and the programme's ranking:
-    move those two cache scopes (the last write of the transaction)."""
-    cache.invalidate([cache.school_scope(school_id), cache.PROGRAMME])
+    move those two cache scopes (the last write of the transaction). A household
+    meter feeds no cached page."""
+    if school_id is not None:
+        cache.invalidate([cache.school_scope(school_id), cache.PROGRAMME])
 
 
 def parse_number(text: str, field_name: str) -> Decimal:
@@ -136,9 +148,33 @@ def can_edit_school(user: User, school_id: int) -> bool:
     return user.role == COORDINATOR and user.school_id == school_id
 
 
-def _require_edit(actor: User, school_id: int) -> None:
-    if not can_edit_school(actor, school_id):
+def _require_edit(actor: User, school_id: int | None) -> None:
+    if not can_edit_school(actor, school_id or 0):
         raise PermissionDenied(_l("Only this school's coordinator enters meter data."))
+
+
+def can_view_meter(user: User, meter: Meter) -> bool:
+    """A school meter: as its school. A household meter: its resident only."""
+    if meter.resident_id is not None:
+        return user.role == RESIDENT and user.id == meter.resident_id
+    return meter.school_id is not None and can_view_school(user, meter.school_id)
+
+
+def can_edit_meter(user: User, meter: Meter) -> bool:
+    """The school's coordinator, or the household's resident."""
+    if meter.resident_id is not None:
+        return user.role == RESIDENT and user.id == meter.resident_id
+    return meter.school_id is not None and can_edit_school(user, meter.school_id)
+
+
+def _require_meter_edit(actor: User, meter: Meter) -> None:
+    if not can_edit_meter(actor, meter):
+        raise PermissionDenied(_l("Only this school's coordinator enters meter data."))
+
+
+def meter_timezone(meter: Meter) -> str | None:
+    """The time zone a meter's dates are read in (its school's; the default at home)."""
+    return meter.school.timezone if meter.school is not None else None
 
 
 # --- meters and readings ------------------------------------------------------------
@@ -154,9 +190,14 @@ class MeterInput:
     serial: str = ""
 
 
-def add_meter(actor: User, school: School, data: MeterInput) -> Meter:
-    """Add a meter to a school (its own coordinator only)."""
-    _require_edit(actor, school.id)
+def add_meter(actor: User, school: School | None, data: MeterInput) -> Meter:
+    """Add a meter to a school (its own coordinator only), or with no school to the
+    resident's own household."""
+    if school is None:
+        if actor.role != RESIDENT:
+            raise PermissionDenied(_l("Only residents have household meters."))
+    else:
+        _require_edit(actor, school.id)
     if data.kind not in METER_KINDS:
         raise ValidationFailed(_l("Choose what the meter measures."), "kind")
     if data.unit not in METER_UNITS[data.kind]:
@@ -165,15 +206,44 @@ def add_meter(actor: User, school: School, data: MeterInput) -> Meter:
     if not name:
         raise ValidationFailed(_l("Give the meter a name, e.g. 'Main water meter'."),
                                "name")
-    meter = Meter(school_id=school.id, kind=data.kind, unit=data.unit, name=name[:120],
+    meter = Meter(school_id=school.id if school else None,
+                  resident_id=None if school else actor.id, kind=data.kind,
+                  unit=data.unit, name=name[:120],
                   serial=(data.serial or "").strip()[:60], created_by_id=actor.id)
     db.session.add(meter)
     db.session.flush()
     audit.record("meter", meter.id, "create", actor,
                  {"kind": [None, meter.kind], "unit": [None, meter.unit],
                   "name": [None, meter.name]})
-    _invalidate(school.id)
+    _invalidate(meter.school_id)
     return meter
+
+
+def edit_meter(actor: User, meter: Meter, name: str, serial: str) -> None:
+    """Rename a meter or correct its serial number (kind and unit stay: readings
+    depend on them)."""
+    _require_meter_edit(actor, meter)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_l("Give the meter a name, e.g. 'Main water meter'."),
+                               "name")
+    before = {"name": meter.name, "serial": meter.serial}
+    meter.name, meter.serial = name[:120], (serial or "").strip()[:60]
+    changes = audit.diff(before, {"name": meter.name, "serial": meter.serial})
+    if changes:
+        audit.record("meter", meter.id, "update", actor, changes)
+        _invalidate(meter.school_id)
+
+
+def set_archived(actor: User, meter: Meter, archived: bool) -> None:
+    """Archive a meter taken out of service (its readings stay, it leaves the
+    figures), or bring it back."""
+    _require_meter_edit(actor, meter)
+    if (meter.archived_at is not None) == archived:
+        return
+    meter.archived_at = utcnow() if archived else None
+    audit.record("meter", meter.id, "update", actor, {"archived": [not archived, archived]})
+    _invalidate(meter.school_id)
 
 
 @dataclass
@@ -192,9 +262,19 @@ class ReadingInput:
 def readings_of(meter_id: int) -> list[MeterReading]:
     """A meter's current readings in the order they were taken."""
     stmt = (select(MeterReading)
-            .where(MeterReading.meter_id == meter_id, MeterReading.deleted_at.is_(None))
+            .where(MeterReading.meter_id == meter_id, MeterReading.deleted_at.is_(None),
+                   MeterReading.review_status != REVIEW_DISMISSED)
             .order_by(MeterReading.reading_date, MeterReading.id))
     return list(db.session.scalars(stmt))
+
+
+def dismissed_readings(meter_id: int) -> list[MeterReading]:
+    """A meter's readings a scientist dismissed as misreadings (kept, not counted)."""
+    return list(db.session.scalars(
+        select(MeterReading)
+        .where(MeterReading.meter_id == meter_id, MeterReading.deleted_at.is_(None),
+               MeterReading.review_status == REVIEW_DISMISSED)
+        .order_by(MeterReading.reading_date, MeterReading.id)))
 
 
 def _last_index(readings: Sequence[MeterReading]) -> MeterReading | None:
@@ -209,12 +289,15 @@ def index_after(reading: MeterReading) -> Decimal:
 
 def add_reading(actor: User, meter: Meter, data: ReadingInput) -> MeterReading:
     """Validate and store a reading; implausible jumps are stored but flagged."""
-    _require_edit(actor, meter.school_id)
+    _require_meter_edit(actor, meter)
+    if meter.archived_at is not None:
+        raise ValidationFailed(_l("This meter is archived; bring it back into service "
+                                  "before entering readings."), "kind")
     if data.kind not in READING_KINDS:
         raise ValidationFailed(_l("Choose what kind of reading this is."), "kind")
     if data.reading_date is None:
         raise ValidationFailed(_l("Enter the date of the reading."), "reading_date")
-    today = today_in(meter.school.timezone)
+    today = today_in(meter_timezone(meter))
     if data.reading_date > today:
         raise ValidationFailed(_l("The date cannot be in the future."), "reading_date")
     existing = readings_of(meter.id)
@@ -338,7 +421,7 @@ def flag_message(flag: str, kind: str) -> str:
 
 def delete_reading(actor: User, reading: MeterReading) -> None:
     """Soft-delete a reading (it stays in the record); only the latest one of a meter."""
-    _require_edit(actor, reading.meter.school_id)
+    _require_meter_edit(actor, reading.meter)
     current = readings_of(reading.meter_id)
     if current and current[-1].id != reading.id and reading.kind != READING_BILL:
         raise ValidationFailed(
@@ -463,18 +546,20 @@ def monthly_use(meters: Sequence[Meter], readings: dict[int, list[MeterReading]]
 def _school_readings(school_ids: Sequence[int] | None, kind: str
                      ) -> tuple[dict[int, list[Meter]], dict[int, list[MeterReading]]]:
     """Meters of a kind per school and their readings: two queries for any number."""
-    stmt = select(Meter).where(Meter.kind == kind, Meter.archived_at.is_(None))
+    stmt = select(Meter).where(Meter.kind == kind, Meter.archived_at.is_(None),
+                               Meter.school_id.is_not(None))
     if school_ids is not None:
         stmt = stmt.where(Meter.school_id.in_(school_ids))
     meters = list(db.session.scalars(stmt.order_by(Meter.id)))
     by_school: dict[int, list[Meter]] = defaultdict(list)
     for m in meters:
-        by_school[m.school_id].append(m)
+        by_school[m.school_id or 0].append(m)
     readings: dict[int, list[MeterReading]] = defaultdict(list)
     if meters:
         rstmt = (select(MeterReading)
                  .where(MeterReading.meter_id.in_([m.id for m in meters]),
-                        MeterReading.deleted_at.is_(None))
+                        MeterReading.deleted_at.is_(None),
+                        MeterReading.review_status != REVIEW_DISMISSED)
                  .order_by(MeterReading.reading_date, MeterReading.id))
         for r in db.session.scalars(rstmt):
             readings[r.meter_id].append(r)
@@ -621,9 +706,7 @@ def measured(school: School, kind: str, date_from: date, date_to: date,
 
 def _price(school: School, out: Measured) -> None:
     """CO2e and money of the measured saving, each month at the rate valid on its 1st."""
-    category = IMPACT_CATEGORY.get(out.kind)
-    if category is None:
-        return
+    category, sub = IMPACT_KEY[out.kind]
     from greenapp.services import impact
 
     factors, tariffs = impact.factor_lookup(), impact.tariff_lookup()
@@ -632,8 +715,8 @@ def _price(school: School, out: Measured) -> None:
     for m in out.months:
         if not m.complete:
             continue
-        f = factors.at((school.country, category, ""), m.month)
-        t = tariffs.at((school.city_id, category, ""), m.month)
+        f = factors.at((school.country, category, sub), m.month)
+        t = tariffs.at((school.city_id, category, sub), m.month)
         if f is not None:
             co2e += m.saving * f[0]  # type: ignore[operator]
             priced = True
@@ -746,17 +829,21 @@ def measured_chart(m: Measured) -> Any:
         {"type": "bar", "name": _("Actual use"), "x": labels,
          "y": [None if x.actual is None else charts.num(x.actual) for x in m.months],
          "marker": {"color": KIND_COLORS[m.kind]}},
-        {"type": "scatter", "mode": "lines+markers", "name": _("Baseline (per pupil, "
-         "scaled to today's pupils)"), "x": labels,
+        # A short legend name: a long one (Kazakh above all) was clipped at 390 px;
+        # what the baseline is (per pupil, scaled) is said in the note under the chart.
+        {"type": "scatter", "mode": "lines+markers", "name": _("Baseline"), "x": labels,
          "y": [None if x.baseline is None else charts.num(x.baseline) for x in m.months],
          "line": {"color": "#555", "dash": "dash"}},
     ]
     title = _("%(kind)s: measured use against the baseline", kind=METER_LABELS[m.kind])
-    return charts.Chart(f"measured-{m.kind}", title, charts.figure(traces, unit,
-                                                                  barmode="group"),
+    fig = charts.figure(traces, unit, barmode="group")
+    # One legend entry per row, so neither can run past a phone's width.
+    fig["layout"]["legend"].update({"entrywidth": 1, "entrywidthmode": "fraction"})
+    return charts.Chart(f"measured-{m.kind}", title, fig,
                         _("Month"), f"{METER_LABELS[m.kind]} ({unit})",
-                        _("Only months fully covered by readings, and whose baseline month "
-                          "is too, enter the saving."))
+                        _("Baseline (per pupil, scaled to today's pupils)") + ". "
+                        + _("Only months fully covered by readings, and whose baseline month "
+                            "is too, enter the saving."))
 
 
 KIND_COLORS = {WATER_METER: "#2f7fc1", ELECTRICITY_METER: "#e8a33d",
@@ -805,8 +892,84 @@ KIND_FOR_CATEGORY = {"water": WATER_METER, "energy": ELECTRICITY_METER}
 
 
 def flagged_readings(limit: int = 50) -> list[MeterReading]:
-    """Current readings flagged as implausible, newest first."""
-    stmt = (select(MeterReading).where(MeterReading.quality_flag != "",
-                                       MeterReading.deleted_at.is_(None))
+    """School readings flagged as implausible and not yet reviewed, newest first."""
+    stmt = (select(MeterReading).join(Meter)
+            .where(MeterReading.quality_flag != "", MeterReading.deleted_at.is_(None),
+                   MeterReading.review_status == REVIEW_OPEN,
+                   Meter.school_id.is_not(None))
             .order_by(MeterReading.reading_date.desc(), MeterReading.id.desc()).limit(limit))
     return list(db.session.scalars(stmt))
+
+
+REVIEW_VERDICTS = (REVIEW_VERIFIED, REVIEW_DISMISSED)
+
+
+def can_review(user: User) -> bool:
+    """Scientists (and admins) check flagged readings, as they check flagged entries."""
+    return user.role in (SCIENTIST, ADMIN)
+
+
+def review_reading(actor: User, reading: MeterReading, verdict: str) -> None:
+    """Close a flagged reading: verified (it stands as read) or dismissed (a misreading,
+    left out of the derived use; kept in the record and the change history)."""
+    if not can_review(actor):
+        raise PermissionDenied(_l("Only scientists check flagged readings."))
+    if verdict not in REVIEW_VERDICTS:
+        raise ValidationFailed(_l("Choose whether the reading stands or is dismissed."),
+                               "verdict")
+    if not reading.quality_flag or reading.review_status != REVIEW_OPEN \
+            or reading.deleted_at is not None:
+        raise ValidationFailed(_l("This reading has already been checked."), "verdict")
+    reading.review_status, reading.reviewed_by_id = verdict, actor.id
+    reading.reviewed_at = utcnow()
+    audit.record("meter_reading", reading.id, "review", actor,
+                 {"review_status": [REVIEW_OPEN, verdict]})
+    _invalidate(reading.meter.school_id)
+
+
+# --- the "metered" evidence kind ------------------------------------------------------
+
+
+def readings_cover(category: str, day: date, *, school_id: int | None = None,
+                   resident_id: int | None = None) -> bool:
+    """True when a meter of the owner that measures the category has readings around
+    the day: two readings (or a bill) whose period includes it.
+
+    This is what "metered" evidence means: the entry's figure can be read off meter
+    readings. Two small queries (the owner's meters, their readings); no loop over logs.
+    """
+    kinds = METERED_BY.get(category)
+    if not kinds or (school_id is None and resident_id is None):
+        return False
+    owner = (Meter.school_id == school_id) if school_id is not None \
+        else (Meter.resident_id == resident_id)
+    meters = list(db.session.scalars(select(Meter).where(
+        owner, Meter.kind.in_(kinds), Meter.archived_at.is_(None))))
+    if not meters:
+        return False
+    rstmt = (select(MeterReading)
+             .where(MeterReading.meter_id.in_([m.id for m in meters]),
+                    MeterReading.deleted_at.is_(None),
+                    MeterReading.review_status != REVIEW_DISMISSED)
+             .order_by(MeterReading.reading_date, MeterReading.id))
+    by_meter: dict[int, list[MeterReading]] = defaultdict(list)
+    for r in db.session.scalars(rstmt):
+        by_meter[r.meter_id].append(r)
+    for meter in meters:
+        for iv in _intervals(meter, by_meter.get(meter.id, [])):
+            last = iv.end - timedelta(days=1) if _is_bill_interval(iv, by_meter[meter.id]) \
+                else iv.end
+            if iv.start <= day <= last:
+                return True
+    return False
+
+
+def _is_bill_interval(iv: Interval, readings: Sequence[MeterReading]) -> bool:
+    return any(r.kind == READING_BILL and r.period_start == iv.start
+               and r.reading_date + timedelta(days=1) == iv.end for r in readings)
+
+
+def household_meters(resident: User) -> list[Meter]:
+    """A resident's own household meters."""
+    return list(db.session.scalars(select(Meter).where(
+        Meter.resident_id == resident.id).order_by(Meter.kind, Meter.id)))
