@@ -68,6 +68,7 @@ bench: $(DEV_STAMP) i18n
 	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/upload.py
+	$(BIN)/python bench/meters.py
 
 # PostgreSQL: 1M and 10M logs loaded with COPY (BENCH_PG_SIZES=1m to skip 10M),
 # written to bench/results-pg.json. BENCH_PG_URL names the server (a superuser that

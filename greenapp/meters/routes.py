@@ -190,6 +190,10 @@ def meter(meter_id: int):
         return _meter_page(meter, form)
     if not meter_service.can_edit_meter(current_user, meter):
         abort(403)
+    if meter.archived_at is not None:  # no form on the page: say why, nothing saved
+        flash(_("This meter is archived; bring it back into service before entering "
+                "readings."), "error")
+        return _meter_page(meter, form, 400)
     if form.validate_on_submit():
         try:
             prepared = uploads.prepared_files()

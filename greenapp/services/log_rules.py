@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from greenapp.models.log import EcoLog
 from greenapp.models.school import School
 from greenapp.models.user import COORDINATOR, RESIDENT, STAFF_ROLES, User
+from greenapp.services import meters
 from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.units import (
@@ -113,8 +114,6 @@ def _check_metered(category: str, day: date, school: School | None,
     """"Metered reading" is a claim that the figure comes from readings: the owner has a
     meter measuring the category (water; electricity, heat or gas for energy) with
     readings, or a bill, around the action date. A typed claim alone cannot be metered."""
-    from greenapp.services import meters
-
     if category not in meters.METERED_BY:
         raise ValidationFailed(
             _l("Only water and energy can be metered. Choose another kind of evidence."),
