@@ -259,3 +259,76 @@ def test_the_measured_chart_legend_is_short_and_one_entry_per_row(app):
     names = [t["name"] for t in chart.figure["data"]]
     assert all(len(n) <= 24 for n in names), names
     assert "per pupil" in chart.note or "оқушы" in chart.note
+
+
+# --- heat by heating degree-days ---------------------------------------------------------
+
+
+def test_heat_baseline_is_scaled_by_degree_days_from_city_temperatures(
+        client, factory, login, db):
+    from greenapp.models.place import City
+
+    city = City.query.filter_by(name_en="Kyzylorda").first()
+    if city is None:
+        city = City(name_en="Kyzylorda", name_kk="Қызылорда", country="KZ",
+                    timezone="Asia/Qyzylorda", currency="KZT")
+        db.session.add(city)
+        db.session.commit()
+    school = factory.school(name="Warm School", pupils=300, joined_on=date(2025, 1, 1))
+    school.city_id = city.id
+    db.session.commit()
+    scientist = factory.user("scientist")
+    coordinator = factory.user("coordinator", school=school)
+
+    # The scientist enters (pastes) the city's monthly means; a bad line refuses all.
+    login(scientist)
+    resp = client.post("/meters/weather", data={"city_id": city.id, "source": "Kazhydromet",
+                                                "lines": "2024-01; -9.5\n2025-01; x"})
+    assert resp.status_code == 400 and "Line 2" in " ".join(_errors(resp))
+    assert meter_service.temperatures(city.id) == {}
+    _ok(client.post("/meters/weather", data={
+        "city_id": city.id, "source": "Kazhydromet",
+        "lines": "2024-01; -9.5\n2024-02; -6\n2025-01; -4.5\n2025-02; -6"}))
+    page = client.get("/meters/weather").get_data(as_text=True)
+    # January 2024: 31 × (18 − (−9.5)) = 852.5 degree-days.
+    assert "852.5" in page
+    client.post("/auth/logout")
+
+    # A coordinator may read nothing here and not write.
+    login(coordinator)
+    assert client.post("/meters/weather", data={"city_id": city.id,
+                                                "lines": "2024-03; 1"}).status_code == 403
+    meter = _school_meter(client, school, kind="heat", unit="Gcal", name="Heat")
+    for day, value in ((date(2024, 1, 1), "100"), (date(2024, 2, 1), "150"),
+                       (date(2024, 3, 1), "190"), (date(2025, 1, 1), "400"),
+                       (date(2025, 2, 1), "440"), (date(2025, 3, 1), "478")):
+        _ok(_read(client, meter.id, day, value))
+    _ok(client.post(f"/meters/school/{school.id}/baseline", data={
+        "mode": "previous_year", "baseline_pupils": "300", "heat_degree_days": "y"}))
+
+    m = meter_service.measured(school, "heat", date(2025, 1, 1), date(2025, 2, 28))
+    assert m is not None and m.degree_days
+    jan_dd_then = 31 * (Decimal(18) + Decimal("9.5"))
+    jan_dd_now = 31 * (Decimal(18) + Decimal("4.5"))
+    jan_base = (Decimal(50) * 1163 * jan_dd_now / jan_dd_then).quantize(Decimal("0.001"))
+    assert m.months[0].baseline == jan_base
+    assert m.months[0].actual == Decimal(40) * 1163
+    # February: the same mean both years, but 2024 had 29 days and 2025 has 28.
+    feb_base = (Decimal(40) * 1163 * (28 * 24) / (29 * 24)).quantize(Decimal("0.001"))
+    assert m.months[1].baseline == feb_base
+    assert m.saving == (jan_base - 40 * 1163) + (feb_base - 38 * 1163)
+    # Without degree-days the same months compare raw.
+    _ok(client.post(f"/meters/school/{school.id}/baseline", data={
+        "mode": "previous_year", "baseline_pupils": "300"}))
+    m = meter_service.measured(school, "heat", date(2025, 1, 1), date(2025, 2, 28))
+    assert not m.degree_days and m.months[0].baseline == Decimal(50) * 1163
+
+
+def test_a_month_without_a_temperature_is_not_compared():
+    assert meter_service.weather_adjusted(Decimal(100), None, Decimal(0),
+                                          date(2025, 1, 1), date(2024, 1, 1)) is None
+    # The baseline month needed no heating, this one did: no ratio, not compared.
+    assert meter_service.weather_adjusted(Decimal(100), Decimal(5), Decimal(20),
+                                          date(2025, 5, 1), date(2024, 5, 1)) is None
+    assert meter_service.weather_adjusted(Decimal(100), Decimal(21), Decimal(20),
+                                          date(2025, 7, 1), date(2024, 7, 1)) == 100

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from greenapp.evidence import uploads
 from greenapp.extensions import db
 from greenapp.forms import show_error
-from greenapp.meters.forms import BaselineForm, MeterEditForm, MeterForm, ReadingForm, ReviewForm
+from greenapp.meters.forms import (
+    BaselineForm,
+    MeterEditForm,
+    MeterForm,
+    ReadingForm,
+    ReviewForm,
+    TemperatureForm,
+)
 from greenapp.models.meters import Meter, MeterReading
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST, STAFF_ROLES
@@ -80,6 +88,7 @@ def school(school_id: int):
     base = meter_service.baseline_of(school.id)
     baseline_form.mode.data = base.mode if base else baseline_form.mode.default
     baseline_form.baseline_pupils.data = str(base.baseline_pupils if base else school.pupils)
+    baseline_form.heat_degree_days.data = bool(base and base.heat_degree_days)
     return _school_page(school, MeterForm(), baseline_form)
 
 
@@ -116,7 +125,8 @@ def baseline(school_id: int):
     if form.validate_on_submit():
         try:
             meter_service.set_baseline(current_user, school, meter_service.BaselineInput(
-                mode=form.mode.data, baseline_pupils=form.baseline_pupils.data or ""))
+                mode=form.mode.data, baseline_pupils=form.baseline_pupils.data or "",
+                heat_degree_days=bool(form.heat_degree_days.data)))
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "mode")
@@ -376,3 +386,50 @@ def measured_ranking(scope, category: str):
 def flagged_readings() -> list:
     """Meter readings flagged as implausible jumps (for the scientists' quality queue)."""
     return meter_service.flagged_readings()
+
+
+@bp.route("/weather", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def weather():
+    """Cities' monthly outdoor temperatures, for heat baselines by degree-days.
+    Scientists and admins enter or import them; the other staff read them."""
+    from greenapp.models.place import City
+
+    cities = list(db.session.scalars(db.select(City).order_by(City.name_en)))
+    form = TemperatureForm()
+    form.city_id.choices = [(c.id, c.display_name) for c in cities]
+    can_enter = meter_service.can_enter_weather(current_user)
+    status = 200
+    if request.method == "POST":
+        if not can_enter:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                city = db.session.get(City, form.city_id.data or 0)
+                if city is None:
+                    raise ValidationFailed(_("Choose a city."), "city_id")
+                text = form.lines.data or ""
+                upload = request.files.get("file")
+                if upload is not None and upload.filename:
+                    try:
+                        text = upload.read(200_000).decode("utf-8-sig")
+                    except UnicodeDecodeError:
+                        raise ValidationFailed(_("The file is not UTF-8 text (CSV)."),
+                                               "file") from None
+                rows = meter_service.parse_temperature_lines(text)
+                changed = meter_service.set_temperatures(current_user, city.id, rows,
+                                                         form.source.data or "")
+            except ValidationFailed as exc:
+                db.session.rollback()
+                show_error(form, exc, "lines")
+            else:
+                db.session.commit()
+                flash(ngettext("%(num)s month saved.", "%(num)s months saved.", changed),
+                      "success")
+                return redirect(url_for("meters.weather"))
+        status = 400
+    series = {c.id: sorted(meter_service.temperatures(c.id).items(), reverse=True)
+              for c in cities}
+    return render_template("meters/weather.html", cities=cities, series=series, form=form,
+                           can_enter=can_enter, degree_days=meter_service.degree_days
+                           ), status

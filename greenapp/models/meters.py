@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from greenapp.extensions import db
@@ -107,4 +107,21 @@ class MeterBaseline(TimestampMixin, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), unique=True)
     mode: Mapped[str] = mapped_column(String(30), default=BASELINE_YEAR_BEFORE)
     baseline_pupils: Mapped[int] = mapped_column(default=0)
+    # District heat: also scale the baseline by heating degree-days (city temperatures).
+    heat_degree_days: Mapped[bool] = mapped_column(default=False, server_default="0")
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class CityTemperature(TimestampMixin, db.Model):
+    """A city's mean outdoor temperature of a month (°C), entered or imported; heating
+    degree-days are derived from it (services/meters.py: degree_days)."""
+
+    __tablename__ = "city_temperatures"
+    __table_args__ = (UniqueConstraint("city_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
+    month: Mapped[date]  # the first day of the month
+    mean_c: Mapped[Decimal] = mapped_column(ScaledDecimal(2))
+    source: Mapped[str] = mapped_column(String(200), default="")
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -23,6 +23,7 @@ two side by side (see `reported_alongside`).
 from __future__ import annotations
 
 import calendar
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from greenapp.models.meters import (
     REVIEW_OPEN,
     REVIEW_VERIFIED,
     WATER_METER,
+    CityTemperature,
     Meter,
     MeterBaseline,
     MeterReading,
@@ -575,6 +577,7 @@ class BaselineInput:
 
     mode: str
     baseline_pupils: str
+    heat_degree_days: bool = False
 
 
 def baseline_of(school_id: int) -> MeterBaseline | None:
@@ -594,13 +597,16 @@ def set_baseline(actor: User, school: School, data: BaselineInput) -> MeterBasel
         raise ValidationFailed(_l("Enter the number of pupils as a whole number."),
                                "baseline_pupils")
     row = baseline_of(school.id)
-    before = {"mode": row.mode, "baseline_pupils": row.baseline_pupils} if row else {}
+    before = {"mode": row.mode, "baseline_pupils": row.baseline_pupils,
+              "heat_degree_days": row.heat_degree_days} if row else {}
     if row is None:
         row = MeterBaseline(school_id=school.id, updated_by_id=actor.id)
         db.session.add(row)
     row.mode, row.baseline_pupils, row.updated_by_id = data.mode, int(pupils), actor.id
+    row.heat_degree_days = bool(data.heat_degree_days)
     db.session.flush()
-    changes = audit.diff(before, {"mode": row.mode, "baseline_pupils": row.baseline_pupils})
+    changes = audit.diff(before, {"mode": row.mode, "baseline_pupils": row.baseline_pupils,
+                                  "heat_degree_days": row.heat_degree_days})
     if changes:
         audit.record("meter_baseline", row.id, "update" if before else "create", actor,
                      changes)
@@ -653,6 +659,7 @@ class Measured:
     co2e: Decimal | None = None
     money: dict[str, Decimal] = field(default_factory=dict)
     priced: bool = False
+    degree_days: bool = False  # heat: the baseline is also scaled by degree-days
 
     @property
     def complete_months(self) -> int:
@@ -679,6 +686,8 @@ def measured(school: School, kind: str, date_from: date, date_to: date,
     if not meters:
         return None
     use = monthly_use(meters, readings)
+    by_degree_days = kind == HEAT_METER and base.heat_degree_days
+    temps = temperatures(school.city_id) if by_degree_days and school.city_id else {}
     months: list[MeasuredMonth] = []
     month = month_start(date_from)
     while month <= date_to:
@@ -686,12 +695,15 @@ def measured(school: School, kind: str, date_from: date, date_to: date,
         cur, ref = use.get(month), use.get(bm)
         actual = cur.quantity if cur and cur.covered >= days_in(month) else None
         raw = ref.quantity if ref and ref.covered >= days_in(bm) else None
-        months.append(MeasuredMonth(
-            month=month, actual=actual, baseline_raw=raw, baseline_month=bm,
-            baseline=None if raw is None else normalise(raw, school.pupils,
-                                                         base.baseline_pupils)))
+        scaled = None if raw is None else normalise(raw, school.pupils,
+                                                    base.baseline_pupils)
+        if by_degree_days and scaled is not None:
+            scaled = weather_adjusted(scaled, temps.get(month), temps.get(bm), month, bm)
+        months.append(MeasuredMonth(month=month, actual=actual, baseline_raw=raw,
+                                    baseline_month=bm, baseline=scaled))
         month = add_months(month, 1)
-    out = Measured(kind=kind, unit=CANONICAL[kind], mode=base.mode, months=months)
+    out = Measured(kind=kind, unit=CANONICAL[kind], mode=base.mode, months=months,
+                   degree_days=by_degree_days)
     for m in months:
         if m.complete:
             out.actual += m.actual  # type: ignore[operator]
@@ -842,6 +854,8 @@ def measured_chart(m: Measured) -> Any:
     return charts.Chart(f"measured-{m.kind}", title, fig,
                         _("Month"), f"{METER_LABELS[m.kind]} ({unit})",
                         _("Baseline (per pupil, scaled to today's pupils)") + ". "
+                        + (_("The heat baseline is also scaled by heating degree-days.") + " "
+                           if m.degree_days else "")
                         + _("Only months fully covered by readings, and whose baseline month "
                             "is too, enter the saving."))
 
@@ -973,3 +987,105 @@ def household_meters(resident: User) -> list[Meter]:
     """A resident's own household meters."""
     return list(db.session.scalars(select(Meter).where(
         Meter.resident_id == resident.id).order_by(Meter.kind, Meter.id)))
+
+
+
+# --- heating degree-days ------------------------------------------------------------
+
+HDD_BASE_C = Decimal(18)  # indoor base temperature of heating degree-days (°C)
+
+
+def degree_days(mean_c: Decimal, month: date) -> Decimal:
+    """Heating degree-days of a month from its mean outdoor temperature:
+    days × max(0, 18 °C − mean), exact."""
+    return days_in(month) * max(Decimal(0), HDD_BASE_C - mean_c)
+
+
+def weather_adjusted(baseline: Decimal, now_c: Decimal | None, then_c: Decimal | None,
+                     month: date, then: date) -> Decimal | None:
+    """The heat baseline scaled by degree-days now ÷ degree-days in the baseline month.
+
+    None (the month is not compared) when a temperature is missing, or when the baseline
+    month needed no heating but this one did (no ratio to scale by).
+    """
+    if now_c is None or then_c is None:
+        return None
+    dd_now, dd_then = degree_days(now_c, month), degree_days(then_c, then)
+    if dd_then == 0:
+        return baseline if dd_now == 0 else None
+    return (baseline * dd_now / dd_then).quantize(STEP, ROUND_HALF_UP)
+
+
+def temperatures(city_id: int) -> dict[date, Decimal]:
+    """A city's monthly mean outdoor temperatures (°C), by first day of month."""
+    return {t.month: t.mean_c for t in db.session.scalars(
+        select(CityTemperature).where(CityTemperature.city_id == city_id))}
+
+
+def can_enter_weather(user: User) -> bool:
+    """Scientists and admins keep the cities' temperature series."""
+    return user.role in (SCIENTIST, ADMIN)
+
+
+def _temperature(text: str, field_name: str) -> Decimal:
+    value = parse_number(text, field_name)
+    if not Decimal(-70) <= value <= Decimal(50):
+        raise ValidationFailed(_l("A monthly mean outdoor temperature lies between -70 and "
+                                  "50 °C."), field_name)
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationFailed(_l("At most 2 decimal places."), field_name)
+    return value
+
+
+def set_temperatures(actor: User, city_id: int, rows: Sequence[tuple[date, Decimal]],
+                     source: str) -> int:
+    """Store (or replace) a city's monthly means; audited; returns how many changed."""
+    if not can_enter_weather(actor):
+        raise PermissionDenied(_l("Only scientists enter outdoor temperatures."))
+    existing = {t.month: t for t in db.session.scalars(
+        select(CityTemperature).where(CityTemperature.city_id == city_id))}
+    changed = 0
+    for month, mean in rows:
+        row = existing.get(month)
+        if row is not None and row.mean_c == mean:
+            continue
+        before = None if row is None else str(row.mean_c)
+        if row is None:
+            row = CityTemperature(city_id=city_id, month=month, updated_by_id=actor.id,
+                                  mean_c=mean)
+            db.session.add(row)
+            existing[month] = row
+        row.mean_c, row.source, row.updated_by_id = mean, source.strip()[:200], actor.id
+        db.session.flush()
+        audit.record("city_temperature", row.id, "update" if before else "create", actor,
+                     {"mean_c": [before, str(mean)], "month": [None, month.isoformat()]})
+        changed += 1
+    if changed:
+        cache.invalidate([cache.PROGRAMME, *(cache.school_scope(i) for i in db.session.scalars(
+            select(School.id).where(School.city_id == city_id)))])
+    return changed
+
+
+MONTH_LINE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*[;,\t ]\s*(\S+)\s*$")
+
+
+def parse_temperature_lines(text: str) -> list[tuple[date, Decimal]]:
+    """Pasted or imported lines "YYYY-MM; mean °C"; any bad line refuses all of them,
+    with its number."""
+    out: dict[date, Decimal] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        found = MONTH_LINE.match(line)
+        if not found or not 1 <= int(found.group(2)) <= 12:
+            raise ValidationFailed(_l("Line %(n)s: write the month and the mean "
+                                      "temperature, e.g. 2025-01; -9.4", n=number), "lines")
+        month = date(int(found.group(1)), int(found.group(2)), 1)
+        try:
+            out[month] = _temperature(found.group(3), "lines")
+        except ValidationFailed as exc:
+            raise ValidationFailed(_l("Line %(n)s: %(why)s", n=number, why=exc.message),
+                                   "lines") from None
+    if not out:
+        raise ValidationFailed(_l("Enter at least one month."), "lines")
+    return sorted(out.items())
