@@ -388,48 +388,59 @@ def flagged_readings() -> list:
     return meter_service.flagged_readings()
 
 
-@bp.route("/weather", methods=["GET", "POST"])
+@bp.route("/weather")
 @role_required(*STAFF_ROLES)
 def weather():
     """Cities' monthly outdoor temperatures, for heat baselines by degree-days.
     Scientists and admins enter or import them; the other staff read them."""
+    return _weather_page(TemperatureForm())
+
+
+def _weather_page(form: TemperatureForm, status: int = 200):
     from greenapp.models.place import City
 
     cities = list(db.session.scalars(db.select(City).order_by(City.name_en)))
-    form = TemperatureForm()
     form.city_id.choices = [(c.id, c.display_name) for c in cities]
-    can_enter = meter_service.can_enter_weather(current_user)
-    status = 200
-    if request.method == "POST":
-        if not can_enter:
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                city = db.session.get(City, form.city_id.data or 0)
-                if city is None:
-                    raise ValidationFailed(_("Choose a city."), "city_id")
-                text = form.lines.data or ""
-                upload = request.files.get("file")
-                if upload is not None and upload.filename:
-                    try:
-                        text = upload.read(200_000).decode("utf-8-sig")
-                    except UnicodeDecodeError:
-                        raise ValidationFailed(_("The file is not UTF-8 text (CSV)."),
-                                               "file") from None
-                rows = meter_service.parse_temperature_lines(text)
-                changed = meter_service.set_temperatures(current_user, city.id, rows,
-                                                         form.source.data or "")
-            except ValidationFailed as exc:
-                db.session.rollback()
-                show_error(form, exc, "lines")
-            else:
-                db.session.commit()
-                flash(ngettext("%(num)s month saved.", "%(num)s months saved.", changed),
-                      "success")
-                return redirect(url_for("meters.weather"))
-        status = 400
     series = {c.id: sorted(meter_service.temperatures(c.id).items(), reverse=True)
               for c in cities}
     return render_template("meters/weather.html", cities=cities, series=series, form=form,
-                           can_enter=can_enter, degree_days=meter_service.degree_days
-                           ), status
+                           can_enter=meter_service.can_enter_weather(current_user),
+                           degree_days=meter_service.degree_days), status
+
+
+@bp.route("/weather", methods=["POST"])
+@role_required(SCIENTIST, ADMIN)
+def weather_save():
+    """Store typed, pasted or imported monthly temperatures of a city (all or nothing)."""
+    from greenapp.models.place import City
+
+    form = TemperatureForm()
+    form.city_id.choices = [(c.id, "") for c in db.session.scalars(db.select(City))]
+    if form.validate_on_submit():
+        try:
+            city = db.session.get(City, form.city_id.data or 0)
+            if city is None:
+                raise ValidationFailed(_("Choose a city."), "city_id")
+            text = form.lines.data or ""
+            upload = request.files.get("file")
+            if upload is not None and upload.filename:
+                try:
+                    text = upload.read(200_000).decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    raise ValidationFailed(_("The file is not UTF-8 text (CSV)."),
+                                           "file") from None
+            rows = meter_service.parse_temperature_lines(text)
+            changed = meter_service.set_temperatures(current_user, city.id, rows,
+                                                     form.source.data or "")
+        except ValidationFailed as exc:
+            db.session.rollback()
+            show_error(form, exc, "lines")
+        except PermissionDenied:
+            db.session.rollback()
+            abort(403)
+        else:
+            db.session.commit()
+            flash(ngettext("%(num)s month saved.", "%(num)s months saved.", changed),
+                  "success")
+            return redirect(url_for("meters.weather"))
+    return _weather_page(form, 400)
