@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-PORT = int(os.environ.get("BENCH_UPLOAD_PORT", "5688"))
+PORT = int(os.environ.get("BENCH_UPLOAD_PORT", "5520"))
 RUNS = int(os.environ.get("BENCH_UPLOAD_RUNS", "15"))
 PAGE_RUNS = int(os.environ.get("BENCH_PAGE_RUNS", "15"))
 PASSWORD = "bench-password-2026"  # noqa: S105 - throwaway benchmark account

@@ -332,3 +332,28 @@ def test_a_month_without_a_temperature_is_not_compared():
                                           date(2025, 5, 1), date(2024, 5, 1)) is None
     assert meter_service.weather_adjusted(Decimal(100), Decimal(21), Decimal(20),
                                           date(2025, 7, 1), date(2024, 7, 1)) == 100
+
+
+def test_only_the_months_asked_for_are_derived_and_nothing_changes(client, factory, login,
+                                                                    db):
+    # Joined in June: the baseline year runs June to May, so a January-December range
+    # needs baseline months on both sides of the new year.
+    school = factory.school(name="June School", pupils=200, joined_on=date(2024, 6, 1))
+    login(factory.user("coordinator", school=school))
+    meter = _school_meter(client, school)
+    index, month = Decimal(100), date(2023, 6, 1)
+    while month <= date(2025, 1, 1):
+        _ok(_read(client, meter.id, month, str(index)))
+        index += 10 + month.month  # a different use every month
+        month = meter_service.add_months(month, 1)
+    _ok(client.post(f"/meters/school/{school.id}/baseline",
+                    data={"mode": "year_before_joining", "baseline_pupils": "200"}))
+    m = meter_service.measured(school, "water", date(2024, 1, 1), date(2024, 12, 31))
+    data = meter_service._school_readings((school.id,), "water")
+    full = meter_service.monthly_use(data[0][school.id], data[1])  # no window
+    assert m is not None and m.complete_months == 12
+    assert {x.baseline_month for x in m.months} == {
+        meter_service.add_months(date(2023, 6, 1), i) for i in range(12)}
+    for x in m.months:
+        assert x.actual == full[x.month].quantity
+        assert x.baseline == full[x.baseline_month].quantity

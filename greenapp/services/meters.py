@@ -519,13 +519,14 @@ def spread(iv: Interval) -> list[tuple[date, Decimal, int]]:
     return [(m, q, d) for (m, d), q in zip(parts, rounded, strict=True)]
 
 
-def monthly_use(meters: Sequence[Meter], readings: dict[int, list[MeterReading]]
-                ) -> dict[date, MonthUse]:
+def monthly_use(meters: Sequence[Meter], readings: dict[int, list[Any]],
+                window: tuple[date, date] | None = None) -> dict[date, MonthUse]:
     """Derived use per month over several meters of one kind.
 
     A month is covered only as far as its least-read meter covers it (among the meters
     in service that month), so a month with one meter unread is never compared as if
-    it were complete.
+    it were complete. With a window [first, end), intervals wholly outside it are not
+    spread (their months are not asked for).
     """
     out: dict[date, MonthUse] = {}
     spans: list[tuple[date, date, dict[date, int]]] = []
@@ -533,6 +534,8 @@ def monthly_use(meters: Sequence[Meter], readings: dict[int, list[MeterReading]]
         days: dict[date, int] = defaultdict(int)
         ivs = _intervals(meter, readings.get(meter.id, []))
         for iv in ivs:
+            if window is not None and (iv.end <= window[0] or iv.start >= window[1]):
+                continue
             for month, qty, d in spread(iv):
                 out.setdefault(month, MonthUse()).quantity += qty
                 days[month] += d
@@ -546,7 +549,7 @@ def monthly_use(meters: Sequence[Meter], readings: dict[int, list[MeterReading]]
 
 
 def _school_readings(school_ids: Sequence[int] | None, kind: str
-                     ) -> tuple[dict[int, list[Meter]], dict[int, list[MeterReading]]]:
+                     ) -> tuple[dict[int, list[Meter]], dict[int, list[Any]]]:
     """Meters of a kind per school and their readings: two queries for any number."""
     stmt = select(Meter).where(Meter.kind == kind, Meter.archived_at.is_(None),
                                Meter.school_id.is_not(None))
@@ -556,14 +559,18 @@ def _school_readings(school_ids: Sequence[int] | None, kind: str
     by_school: dict[int, list[Meter]] = defaultdict(list)
     for m in meters:
         by_school[m.school_id or 0].append(m)
-    readings: dict[int, list[MeterReading]] = defaultdict(list)
+    readings: dict[int, list[Any]] = defaultdict(list)
     if meters:
-        rstmt = (select(MeterReading)
+        # Plain rows with the columns the derivation reads (not ORM objects): the
+        # programme ranking reads every school's readings at once.
+        rstmt = (select(MeterReading.id, MeterReading.meter_id, MeterReading.kind,
+                        MeterReading.reading_date, MeterReading.value,
+                        MeterReading.period_start, MeterReading.old_final)
                  .where(MeterReading.meter_id.in_([m.id for m in meters]),
                         MeterReading.deleted_at.is_(None),
                         MeterReading.review_status != REVIEW_DISMISSED)
                  .order_by(MeterReading.reading_date, MeterReading.id))
-        for r in db.session.scalars(rstmt):
+        for r in db.session.execute(rstmt):
             readings[r.meter_id].append(r)
     return dict(by_school), dict(readings)
 
@@ -675,17 +682,26 @@ def normalise(baseline: Decimal, pupils_now: int, pupils_then: int) -> Decimal:
 
 
 def measured(school: School, kind: str, date_from: date, date_to: date,
-             data: tuple[dict[int, list[Meter]], dict[int, list[MeterReading]]]
-             | None = None) -> Measured | None:
-    """Measured use, baseline and saving per month; None without meters or baseline."""
-    base = baseline_of(school.id)
+             data: tuple[dict[int, list[Meter]], dict[int, list[Any]]] | None = None,
+             base: MeterBaseline | None = None, price: bool = True) -> Measured | None:
+    """Measured use, baseline and saving per month; None without meters or baseline.
+
+    The ranking passes every school's readings and baseline (read once) and needs no
+    CO2e or money (price=False)."""
+    base = base or baseline_of(school.id)
     if base is None:
         return None
     by_school, readings = data or _school_readings((school.id,), kind)
     meters = by_school.get(school.id, [])
     if not meters:
         return None
-    use = monthly_use(meters, readings)
+    wanted, month = [], month_start(date_from)
+    while month <= date_to:  # the months asked for and their baseline months
+        wanted += [month, baseline_month(base.mode, school.joined_on, month)]
+        month = add_months(month, 1)
+    if not wanted:
+        wanted = [month_start(date_from)]
+    use = monthly_use(meters, readings, (min(wanted), add_months(max(wanted), 1)))
     by_degree_days = kind == HEAT_METER and base.heat_degree_days
     temps = temperatures(school.city_id) if by_degree_days and school.city_id else {}
     months: list[MeasuredMonth] = []
@@ -712,7 +728,8 @@ def measured(school: School, kind: str, date_from: date, date_to: date,
     if out.baseline > 0:
         out.percent = (out.saving * 100 / out.baseline).quantize(Decimal("0.1"),
                                                                  ROUND_HALF_UP)
-    _price(school, out)
+    if price:
+        _price(school, out)
     return out
 
 
@@ -805,11 +822,15 @@ def programme_ranking(kind: str, date_from: date, date_to: date,
                       schools: Sequence[School]) -> list[MeasuredRank]:
     """Schools with a baseline and complete months, best measured % reduction first."""
     data = _school_readings([s.id for s in schools], kind)
+    with_meters = [s.id for s in schools if s.id in data[0]]
+    bases = {b.school_id: b for b in db.session.scalars(
+        select(MeterBaseline).where(MeterBaseline.school_id.in_(with_meters)))
+        } if with_meters else {}
     out = []
     for s in schools:
-        if s.id not in data[0]:
+        if s.id not in data[0] or s.id not in bases:
             continue
-        m = measured(s, kind, date_from, date_to, data)
+        m = measured(s, kind, date_from, date_to, data, base=bases[s.id], price=False)
         if m is not None and m.percent is not None:
             out.append(MeasuredRank(s.id, s.name, s.city_name, s.pupils, m))
     out.sort(key=lambda r: (-r.measured.percent, r.name))  # type: ignore[operator]
