@@ -70,6 +70,7 @@ bench: $(DEV_STAMP) i18n
 	$(BIN)/python bench/upload.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/meters.py
 
 # PostgreSQL: 1M and 10M logs generated in the server (BENCH_PG_SIZES=1m to skip 10M),
 # written to bench/results-pg.json. BENCH_PG_URL names the server (a superuser that

@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-PORT = int(os.environ.get("BENCH_UPLOAD_PORT", "5688"))
+PORT = int(os.environ.get("BENCH_UPLOAD_PORT", "5520"))
 RUNS = int(os.environ.get("BENCH_UPLOAD_RUNS", "15"))
 PAGE_RUNS = int(os.environ.get("BENCH_PAGE_RUNS", "15"))
 PASSWORD = "bench-password-2026"  # noqa: S105 - throwaway benchmark account
@@ -56,14 +56,19 @@ def setup(db: Path, env: dict) -> None:
 from datetime import date, timedelta
 from greenapp import create_app
 from greenapp.extensions import db
+from greenapp.models.base import utcnow
+from greenapp.models.place import City
 from greenapp.models.school import School
 from greenapp.models.user import User
 app = create_app()
 with app.app_context():
-    s = School(name="Bench School", city="Kyzylorda", country="KZ", pupils=800,
-               joined_on=date.today() - timedelta(days=700), timezone="Asia/Qyzylorda")
+    city = db.session.scalar(db.select(City).where(City.name_en == "Kyzylorda"))
+    s = School(name="Bench School", city="Kyzylorda", city_id=city.id, country="KZ",
+               pupils=800, joined_on=date.today() - timedelta(days=700),
+               timezone="Asia/Qyzylorda")
     db.session.add(s)
-    u = User(email="bench@example.org", display_name="Bench", role="coordinator", school=s)
+    u = User(email="bench@example.org", display_name="Bench", role="coordinator", school=s,
+             email_confirmed_at=utcnow())
     u.set_password({PASSWORD!r})
     db.session.add(u)
     db.session.commit()

@@ -344,6 +344,7 @@ NAV_SIGNED_IN = (
     NavLink("imports.index", _l("Import"), IMPORTERS),
     NavLink("dashboards.school", _l("Dashboard"), (COORDINATOR,), own_school=True),
     NavLink("meters.school", _l("Meters"), (COORDINATOR,), own_school=True),
+    NavLink("meters.home", _l("Meters"), (RESIDENT,)),
     NavLink("schools.index", _l("Schools"), STAFF),
     NavLink("logs.index", _l("All eco-actions"), STAFF),
     NavLink("auth.users", _l("Accounts"), (ADMIN,)),

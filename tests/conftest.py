@@ -182,7 +182,7 @@ class Factory:
             quantity=str(kw.get("quantity", "100")),
             unit=kw.get("unit", "L"),
             action_date=kw.get("action_date", date.today() - timedelta(days=1)),
-            evidence=kw.get("evidence", "metered"),
+            evidence=kw.get("evidence", "document"),
             fraction=kw.get("fraction", ""),
             note=kw.get("note", ""),
         )

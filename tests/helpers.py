@@ -416,3 +416,25 @@ def seed_embedded(app: Flask, users: dict[str, User], overrides: dict,
                 if resp.status_code in (302, 303):
                     key = f"{target} ({role})"
                     report.forms[key] = report.forms.get(key, 0) + 1
+
+
+def meters_read(owner: object, days_back: int = 800) -> None:
+    """Water and electricity meters read `days_back` days ago and tomorrow for a school
+    (or a resident's household), so entries in between may be "metered" (log_rules)."""
+    from greenapp.models.meters import Meter, MeterReading
+    from greenapp.models.school import School
+
+    school = owner if isinstance(owner, School) else None
+    by = _db.session.scalar(sa.select(User.id).order_by(User.id)) if school else owner.id
+    today = date.today()
+    for kind, unit in (("water", "L"), ("electricity", "kWh")):
+        meter = Meter(school_id=school.id if school else None,
+                      resident_id=None if school else owner.id, kind=kind, unit=unit,
+                      name=f"{kind} (test)", created_by_id=by)
+        _db.session.add(meter)
+        _db.session.flush()
+        for day, value in ((today - timedelta(days=days_back), 0),
+                           (today + timedelta(days=1), 10_000_000)):
+            _db.session.add(MeterReading(meter_id=meter.id, reading_date=day,
+                                         value=value, created_by_id=by))
+    _db.session.commit()

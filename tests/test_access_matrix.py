@@ -244,7 +244,7 @@ def _as(app, world: World, who: str):
 
 
 def _edit_form(**kw) -> dict:
-    data = {"category": "water", "quantity": "999", "unit": "L", "evidence": "metered",
+    data = {"category": "water", "quantity": "999", "unit": "L", "evidence": "self",
             "action_date": (date.today() - timedelta(days=1)).isoformat(),
             "fraction": "", "note": "HIJACKED", "version": "1"}
     data.update(kw)

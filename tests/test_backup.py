@@ -96,7 +96,7 @@ def test_backup_while_the_app_is_writing_is_a_consistent_snapshot(app, factory, 
             try:
                 while not stop.is_set():
                     log_service.create_log(actor, log_service.LogInput(
-                        category="water", quantity="1.5", unit="L", evidence="metered",
+                        category="water", quantity="1.5", unit="L", evidence="document",
                         action_date=date.today() - timedelta(days=1), note="during backup"))
                     _db.session.commit()
                     written.append(1)

@@ -68,7 +68,7 @@ def test_a_coordinator_sees_their_new_entry_at_once(client, factory, login, db):
     assert _water(client, coordinator.school_id) == 100
     day = (local_today() - timedelta(days=1)).isoformat()
     resp = client.post("/logs/new", data={"category": "water", "unit": "L", "quantity": "7",
-                                          "evidence": "metered", "action_date": day})
+                                          "evidence": "self", "action_date": day})
     assert resp.status_code == 302
     assert _water(client, coordinator.school_id) == 107
 

@@ -41,7 +41,7 @@ def test_log_post_without_token_is_rejected_even_when_signed_in(csrf_client, fac
                                                "password": PASSWORD, "csrf_token": token})
     assert ok.status_code == 302
     resp = csrf_client.post("/logs/new", data={
-        "category": "water", "quantity": "5", "unit": "L", "evidence": "metered",
+        "category": "water", "quantity": "5", "unit": "L", "evidence": "self",
         "action_date": (date.today() - timedelta(days=1)).isoformat(),
     })
     assert resp.status_code == 400

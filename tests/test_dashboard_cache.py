@@ -20,7 +20,7 @@ def test_a_new_edited_or_deleted_log_shows_at_once(client, factory, login, db):
     login(coordinator)
     assert _water_total(client, school_id) == 100  # now cached
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    form = {"category": "water", "unit": "L", "evidence": "metered",
+    form = {"category": "water", "unit": "L", "evidence": "self",
             "action_date": yesterday}
     client.post("/logs/new", data={**form, "quantity": "50"})
     assert _water_total(client, school_id) == 150

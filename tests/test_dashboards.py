@@ -14,7 +14,7 @@ from html import escape as html_escape
 import pytest
 
 from greenapp.models.impact import ImpactFactor, Tariff
-from tests.helpers import local_today
+from tests.helpers import local_today, meters_read
 
 XSS = "</script><script>alert(1)</script>"
 
@@ -41,7 +41,9 @@ def setup(factory, db):
     school = factory.school(name="Lyceum 7", pupils=200, targets={"water": "1000"})
     coordinator = factory.user("coordinator", school=school)
     m1, m2 = _month_back(3), _month_back(2)
-    factory.log(coordinator, category="water", quantity="100", action_date=m1 + timedelta(2))
+    meters_read(school)  # the 100 L are metered: readings cover the day
+    factory.log(coordinator, category="water", quantity="100", evidence="metered",
+                action_date=m1 + timedelta(2))
     factory.log(coordinator, category="water", quantity="250", evidence="self",
                 action_date=m1 + timedelta(9))
     factory.log(coordinator, category="water", quantity="0.04", unit="m3",

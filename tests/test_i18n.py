@@ -113,7 +113,7 @@ def test_the_plausibility_limit_is_written_the_local_way(client, factory, login)
     login(factory.user("coordinator"))
     client.post("/language", data={"language": "ru", "next": "/"})
     page = client.post("/logs/new", data={
-        "category": "water", "quantity": "5000", "unit": "m3", "evidence": "metered",
+        "category": "water", "quantity": "5000", "unit": "m3", "evidence": "self",
         "action_date": "2026-01-05",
     }).get_data(as_text=True)
     assert "1\xa0000\xa0000" in page

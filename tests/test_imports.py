@@ -22,6 +22,7 @@ from greenapp.services import bulk_write, quality, summary
 from greenapp.services import imports as import_service
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.units import CATEGORIES
+from tests.helpers import meters_read
 
 TODAY = date.today()
 
@@ -95,6 +96,7 @@ def _fill(template: bytes, broken: bool) -> bytes:
 def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, login, db):
     coordinator = factory.user("coordinator", locale="kk")
     school = coordinator.school
+    meters_read(school)  # the file's water rows are "metered": readings cover their days
     factory.log(coordinator, quantity="7", unit="L")  # typed in the form before the import
     before = _totals(db, school.id)
     login(coordinator)

@@ -231,7 +231,7 @@ def test_the_joined_the_programme_message_writes_the_date_the_local_way(client, 
     login(factory.user("coordinator", school=school))
     use_language(client, "be")
     text = visible(client.post("/logs/new", data={
-        "category": "water", "quantity": "1", "unit": "m3", "evidence": "metered",
+        "category": "water", "quantity": "1", "unit": "m3", "evidence": "self",
         "action_date": "2026-05-01"}).get_data(as_text=True))
     assert "5 мая 2026\u202fг." in text
     assert "2026-05-05" not in text

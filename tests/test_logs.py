@@ -18,7 +18,7 @@ def _form(**kw):
     data = {
         "category": "water", "fraction": "", "quantity": "1.5", "unit": "m3",
         "action_date": (date.today() - timedelta(days=1)).isoformat(),
-        "evidence": "metered", "note": "",
+        "evidence": "self", "note": "",
     }
     data.update(kw)
     return data

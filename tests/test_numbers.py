@@ -100,7 +100,7 @@ def test_formatted_numbers_read_back_exactly(locale, value):
 def _form(quantity: str, unit: str = "L") -> dict:
     return {"category": "water", "fraction": "", "quantity": quantity, "unit": unit,
             "action_date": (date.today() - timedelta(days=1)).isoformat(),
-            "evidence": "metered", "note": ""}
+            "evidence": "self", "note": ""}
 
 
 ECHOED = [

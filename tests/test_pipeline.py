@@ -52,7 +52,7 @@ def test_an_ordinary_edit_runs_each_step_once(factory, db):
     version = _version(db, school)
     log_service.update_log(coordinator, log, log_service.LogInput(
         category="water", quantity="12", unit="L", action_date=log.action_date,
-        evidence="metered"), log.version)
+        evidence="document"), log.version)
     db.session.commit()
     assert _actions(db, log.id) == ["create", "update"]
     assert _version(db, school) == version + 1

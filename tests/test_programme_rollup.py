@@ -16,7 +16,7 @@ from greenapp.models.school import School
 from greenapp.services import impact, schools, stats, summary
 from greenapp.services import logs as log_service
 from greenapp.services.stats import Scope
-from tests.helpers import MINSK, local_today
+from tests.helpers import MINSK, local_today, meters_read
 
 KEYS = ("period", "category", "fraction", "evidence", "city", "country", "segment")
 
@@ -72,12 +72,14 @@ def test_rollup_figures_equal_sql_over_raw_logs(app, factory, db):
     kz2 = factory.school(name="Kyzylorda 2", city="Kyzylorda", country="KZ")
     by = factory.school(name="Minsk 1", city="Minsk", country="BY", timezone=MINSK)
     owners = [factory.user("coordinator", school=s) for s in (kz1, kz2, by)]
+    for s in (kz1, kz2, by):
+        meters_read(s)  # "metered" water needs readings around its dates
     scientist = factory.user("scientist")
     logs = []
     for i, owner in enumerate(owners):
         for n, (cat, unit, frac, ev) in enumerate([
                 ("water", "L", "", "metered"), ("water", "L", "", "self"),
-                ("energy", "kWh", "", "document"), ("waste", "kg", "paper", "metered"),
+                ("energy", "kWh", "", "document"), ("waste", "kg", "paper", "document"),
                 ("waste", "kg", "glass", "self"), ("trees", "trees", "", "document")]):
             for back in (0, 1, 33, 70, 200, 400):
                 day = today - timedelta(days=back)
@@ -89,7 +91,7 @@ def test_rollup_figures_equal_sql_over_raw_logs(app, factory, db):
     edit = logs[3]  # moved to another month with another quantity
     log_service.update_log(owners[0], edit, log_service.LogInput(
         category="water", quantity="999", unit="L", action_date=today - timedelta(days=95),
-        evidence="metered"), edit.version)
+        evidence="document"), edit.version)
     log_service.delete_log(owners[1], logs[40])
     log_service.set_review(scientist, logs[50], REVIEW_REJECTED, "no evidence")
     db.session.commit()

@@ -64,7 +64,7 @@ def test_an_edit_to_an_implausible_value_is_flagged(client, factory, login, db):
     login(resident)
     client.post(f"/logs/{log.id}/edit", data={
         "category": "water", "fraction": "", "quantity": "900", "unit": "L",
-        "action_date": log.action_date.isoformat(), "evidence": "metered", "note": "",
+        "action_date": log.action_date.isoformat(), "evidence": "self", "note": "",
         "version": str(log.version)})
     db.session.refresh(log)
     assert log.quantity == Decimal("900") and log.review_status == "flagged"

@@ -66,7 +66,7 @@ def test_a_token_from_another_session_is_refused(csrf_app, factory, db):
     client = signed_in_client(csrf_app, coordinator)
     resp = client.post("/logs/new", data={
         "csrf_token": token, "category": "water", "quantity": "5", "unit": "L",
-        "evidence": "metered", "action_date": (date.today() - timedelta(days=1)).isoformat(),
+        "evidence": "self", "action_date": (date.today() - timedelta(days=1)).isoformat(),
     })
     assert resp.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(EcoLog)) == 0
@@ -208,7 +208,7 @@ BAD_QUANTITIES = [
 def _form(quantity: str) -> dict:
     return {"category": "water", "fraction": "", "quantity": quantity, "unit": "L",
             "action_date": (date.today() - timedelta(days=1)).isoformat(),
-            "evidence": "metered", "note": "probe"}
+            "evidence": "self", "note": "probe"}
 
 
 @pytest.mark.parametrize("quantity", BAD_QUANTITIES)

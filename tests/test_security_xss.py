@@ -7,7 +7,15 @@ tests/e2e/test_xss_browser.py.
 from __future__ import annotations
 
 from greenapp.models.user import ROLES, User
-from tests.helpers import FAST_HASH, PAYLOADS, REGISTERED, crawl, seed_embedded, seed_payloads
+from tests.helpers import (
+    FAST_HASH,
+    PAYLOADS,
+    REGISTERED,
+    crawl,
+    meters_read,
+    seed_embedded,
+    seed_payloads,
+)
 
 
 def make_world(factory, db) -> tuple[dict[str, User], dict]:
@@ -24,6 +32,8 @@ def make_world(factory, db) -> tuple[dict[str, User], dict]:
                   role="resident", password_hash=FAST_HASH)  # the admin's edit form changes it
     db.session.add(target)
     db.session.commit()
+    meters_read(school)  # forms pick the first evidence kind, "metered": give it readings
+    meters_read(users["resident"])
     log = factory.log(users["coordinator"], note="plain note")
     overrides = {"school_id": school.id, "log_id": log.id, "user_id": target.id}
     return users, overrides

@@ -61,6 +61,8 @@ class LogForm(FlaskForm):
         choices=[(e, EVIDENCE_LABELS[e]) for e in EVIDENCE_KINDS],
         default="self",
         validate_choice=False,
+        description=_l("“Metered reading”: water or energy with your meter's readings "
+                       "before and after the date (Meters page)."),
     )
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
     # Evidence files (greenapp/evidence): a phone opens its camera straight away.

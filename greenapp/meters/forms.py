@@ -2,7 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
+    FileField,
+    HiddenField,
     MultipleFileField,
     RadioField,
     SelectField,
@@ -85,3 +88,37 @@ class BaselineForm(FlaskForm):
         validators=[Optional(), Length(max=10)], render_kw={"inputmode": "numeric"},
         description=_l("Figures are compared per pupil: the baseline is scaled to today's "
                        "number of pupils."))
+    heat_degree_days = BooleanField(
+        _l("District heat: also scale the baseline by heating degree-days (the city's "
+           "outdoor temperatures)"))
+
+
+class MeterEditForm(FlaskForm):
+    """A meter's name and serial number (what it measures and its unit stay)."""
+
+    name = StringField(_l("Name"), validators=[
+        DataRequired(message=_l("Give the meter a name, e.g. 'Main water meter'.")),
+        Length(max=120)])
+    serial = StringField(_l("Serial number (optional)"),
+                         validators=[Optional(), Length(max=60)])
+
+
+class ReviewForm(FlaskForm):
+    """A scientist's verdict on a flagged reading (the buttons carry the verdict)."""
+
+    verdict = HiddenField()
+    next = HiddenField()
+
+
+class TemperatureForm(FlaskForm):
+    """A city's monthly mean outdoor temperatures, typed or pasted, or a CSV file."""
+
+    city_id = SelectField(_l("City"), coerce=int, validate_choice=False)
+    lines = TextAreaField(
+        _l("Months and mean outdoor temperature (°C)"),
+        validators=[Optional(), Length(max=20_000)], render_kw={"rows": 6},
+        description=_l("One month a line: 2025-01; -9.4. Or choose a CSV file with the "
+                       "same two columns."))
+    file = FileField(_l("CSV file (optional)"), render_kw={"accept": ".csv,text/csv"})
+    source = StringField(_l("Source (e.g. the weather service)"),
+                         validators=[Optional(), Length(max=200)])

@@ -10,7 +10,7 @@ from greenapp.models.glossary import GlossaryConcept  # noqa: F401
 from greenapp.models.impact import ImpactFactor, MonthlySummary, Tariff  # noqa: F401
 from greenapp.models.imports import ImportBatch, ImportMapping
 from greenapp.models.log import DailySummary, EcoLog
-from greenapp.models.meters import Meter, MeterBaseline, MeterReading
+from greenapp.models.meters import CityTemperature, Meter, MeterBaseline, MeterReading
 from greenapp.models.place import City
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User
@@ -19,4 +19,4 @@ __all__ = [
     "AuditRecord", "Badge", "City", "Challenge", "ChallengeParticipant", "Guide", "Notification",
     "Proposal", "ProposalEvent", "ProposalSupport",
     "DailySummary", "EcoLog", "ImportBatch", "ImportMapping", "School", "SchoolTarget", "User",
-    "EvidenceFile", "Meter", "MeterBaseline", "MeterReading"]
+    "CityTemperature", "EvidenceFile", "Meter", "MeterBaseline", "MeterReading"]

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from greenapp.extensions import db
@@ -34,14 +34,28 @@ BASELINE_YEAR_BEFORE = "year_before_joining"
 BASELINE_PREVIOUS_YEAR = "previous_year"
 BASELINE_MODES: tuple[str, ...] = (BASELINE_YEAR_BEFORE, BASELINE_PREVIOUS_YEAR)
 
+# A flagged reading's review by a scientist: "" (open), verified (it stands as read) or
+# dismissed (a misreading: it is left out of the derived use, kept in the record).
+REVIEW_OPEN = ""
+REVIEW_VERIFIED = "verified"
+REVIEW_DISMISSED = "dismissed"
+
 
 class Meter(TimestampMixin, db.Model):
-    """One meter of a school: what it measures and the unit its dial shows."""
+    """One meter of a school, or of a resident's household: what it measures and the
+    unit its dial shows."""
 
     __tablename__ = "meters"
+    __table_args__ = (
+        CheckConstraint("(school_id IS NULL) <> (resident_id IS NULL)", name="one_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True,
+                                                  default=None)
+    # A household meter: visible to its resident only (no baseline or ranking).
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True,
+                                                    default=None)
     kind: Mapped[str] = mapped_column(String(20))
     unit: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(120))
@@ -49,7 +63,7 @@ class Meter(TimestampMixin, db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     archived_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
 
-    school: Mapped[School] = relationship()
+    school: Mapped[School | None] = relationship()
 
 
 class MeterReading(TimestampMixin, db.Model):
@@ -72,11 +86,16 @@ class MeterReading(TimestampMixin, db.Model):
     new_serial: Mapped[str] = mapped_column(String(60), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     quality_flag: Mapped[str] = mapped_column(String(200), default="")
+    review_status: Mapped[str] = mapped_column(String(10), default=REVIEW_OPEN,
+                                               server_default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"),
+                                                       default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     deleted_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
 
     meter: Mapped[Meter] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
 
 class MeterBaseline(TimestampMixin, db.Model):
@@ -88,4 +107,21 @@ class MeterBaseline(TimestampMixin, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), unique=True)
     mode: Mapped[str] = mapped_column(String(30), default=BASELINE_YEAR_BEFORE)
     baseline_pupils: Mapped[int] = mapped_column(default=0)
+    # District heat: also scale the baseline by heating degree-days (city temperatures).
+    heat_degree_days: Mapped[bool] = mapped_column(default=False, server_default="0")
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class CityTemperature(TimestampMixin, db.Model):
+    """A city's mean outdoor temperature of a month (°C), entered or imported; heating
+    degree-days are derived from it (services/meters.py: degree_days)."""
+
+    __tablename__ = "city_temperatures"
+    __table_args__ = (UniqueConstraint("city_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
+    month: Mapped[date]  # the first day of the month
+    mean_c: Mapped[Decimal] = mapped_column(ScaledDecimal(2))
+    source: Mapped[str] = mapped_column(String(200), default="")
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

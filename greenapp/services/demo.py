@@ -132,9 +132,13 @@ def _school_logs(rng: random.Random, school: School, by: int, today: date, index
         scale = school.pupils / 4.3 * growth
         water_l = Decimal(round(PER_PUPIL_MONTH["water"] * scale * rng.uniform(0.6, 1.4)))
         m3 = (water_l / 1000).quantize(Decimal("0.001"))
-        yield _row(owner, "water", m3, "m3", m3 * 1000, day, "metered", by)
+        # "Metered" only where the demo meters' monthly readings cover the day (log_rules).
+        read = day < today.replace(day=1)
+        yield _row(owner, "water", m3, "m3", m3 * 1000, day, "metered" if read else "self", by)
         kwh = Decimal(str(round(PER_PUPIL_MONTH["energy"] * scale * season * rng.uniform(0.6, 1.4), 1)))
-        yield _row(owner, "energy", kwh, "kWh", kwh, day, rng.choice(["metered", "document"]), by)
+        ev = rng.choice(["metered", "document"])
+        yield _row(owner, "energy", kwh, "kWh", kwh, day,
+                   "self" if ev == "metered" and not read else ev, by)
         fraction = FRACTIONS[offset // 7 % len(FRACTIONS)]
         kg = Decimal(str(round(PER_PUPIL_MONTH["waste"] * scale * rng.uniform(0.5, 1.5), 1)))
         yield _row(owner, "waste", kg, "kg", kg, day, rng.choice(["document", "self"]), by,

@@ -216,7 +216,7 @@ def attach(actor: User, prepared: list[Prepared], *, log: EcoLog | None = None,
     if log is not None:
         school_id, resident_id = log.school_id, log.resident_id
     elif reading is not None:
-        school_id, resident_id = reading.meter.school_id, None
+        school_id, resident_id = reading.meter.school_id, reading.meter.resident_id
     else:
         raise ValueError("attach needs a log or a reading")
     quota = limit("EVIDENCE_QUOTA_BYTES", DEFAULT_QUOTA)
@@ -287,10 +287,10 @@ def can_view(user: User, f: EvidenceFile) -> bool:
         log = db.session.get(EcoLog, f.log_id)
         return log is not None and log_service.can_view(user, log)
     if f.reading_id is not None:
-        from greenapp.services.meters import can_view_school
+        from greenapp.services.meters import can_view_meter
 
         reading = db.session.get(MeterReading, f.reading_id)
-        return reading is not None and can_view_school(user, reading.meter.school_id)
+        return reading is not None and can_view_meter(user, reading.meter)
     return False
 
 

@@ -17,6 +17,7 @@ from greenapp import permissions
 from greenapp.models.log import EcoLog
 from greenapp.models.school import School
 from greenapp.models.user import COORDINATOR, RESIDENT, User
+from greenapp.services import meters
 from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.units import (
@@ -32,6 +33,7 @@ AUDITED_FIELDS = (
     "action_date", "evidence", "note",
 )
 NOTE_MAX = 1000
+METERED = "metered"
 # A resident may log what they did in the week before registering, nothing older.
 RESIDENT_GRACE_DAYS = 7
 
@@ -93,6 +95,8 @@ def validate(data: LogInput, school: School | None, resident: User | None = None
                "on can be logged.", day=format_date(earliest)),
             "action_date",
         )
+    if data.evidence == METERED:
+        _check_metered(data.category, data.action_date, school, resident)
     note = (data.note or "").strip()
     if len(note) > NOTE_MAX:
         raise ValidationFailed(_l("The note is too long (1000 characters at most)."), "note")
@@ -106,6 +110,29 @@ def validate(data: LogInput, school: School | None, resident: User | None = None
         "evidence": data.evidence,
         "note": note,
     }
+
+
+def _check_metered(category: str, day: date, school: School | None,
+                   resident: User | None) -> None:
+    """"Metered reading" is a claim that the figure comes from readings: the owner has a
+    meter measuring the category (water; electricity, heat or gas for energy) with
+    readings, or a bill, around the action date. A typed claim alone cannot be metered."""
+    if category not in meters.METERED_BY:
+        raise ValidationFailed(
+            _l("Only water and energy can be metered. Choose another kind of evidence."),
+            "evidence")
+    if school is None and resident is None:
+        return
+    if not meters.readings_cover(category, day,
+                                 school_id=school.id if school is not None else None,
+                                 resident_id=resident.id if school is None and resident
+                                 is not None else None):
+        raise ValidationFailed(
+            _l("“Metered reading” needs meter readings around the action date "
+               "(%(day)s): no meter of yours for this category has readings before and "
+               "after it. Enter the readings on the Meters page, or choose another kind "
+               "of evidence.",
+               day=format_date(day)), "evidence")
 
 
 def owner_for(actor: User) -> School | User:

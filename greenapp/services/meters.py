@@ -23,6 +23,7 @@ two side by side (see `reported_alongside`).
 from __future__ import annotations
 
 import calendar
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,13 +49,17 @@ from greenapp.models.meters import (
     READING_INDEX,
     READING_KINDS,
     READING_REPLACEMENT,
+    REVIEW_DISMISSED,
+    REVIEW_OPEN,
+    REVIEW_VERIFIED,
     WATER_METER,
+    CityTemperature,
     Meter,
     MeterBaseline,
     MeterReading,
 )
 from greenapp.models.school import School
-from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES, User
+from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST, STAFF_ROLES, User
 from greenapp.services import audit, cache, stats
 from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
@@ -77,9 +82,16 @@ METER_UNITS: dict[str, dict[str, Decimal]] = {
 CANONICAL = {WATER_METER: "L", ELECTRICITY_METER: "kWh", HEAT_METER: "kWh",
              GAS_METER: "m3"}
 UNIT_NAMES = {"m3": _l("m³"), "L": _l("L"), "kWh": _l("kWh"), "Gcal": _l("Gcal")}
-# The log category whose versioned CO2e factors and tariffs price a kind (heat and gas
-# have none in the factor tables yet: their CO2e and money are shown as not priced).
+# The log category whose reported (logged) figures stand beside a kind's measured ones.
 IMPACT_CATEGORY = {WATER_METER: "water", ELECTRICITY_METER: "energy"}
+# The versioned CO2e factor and tariff (category, sub-kind) that price a kind's measured
+# saving in its canonical unit: heat (kWh, from Gcal at exactly 1,163) and gas (m³) have
+# rows of their own under "energy"; a kind without a row is shown as not priced.
+IMPACT_KEY = {WATER_METER: ("water", ""), ELECTRICITY_METER: ("energy", ""),
+              HEAT_METER: ("energy", "heat"), GAS_METER: ("energy", "gas")}
+# What a log entry's category may be metered by (evidence "metered").
+METERED_BY = {"water": (WATER_METER,),
+              "energy": (ELECTRICITY_METER, HEAT_METER, GAS_METER)}
 READING_LABELS = {
     READING_INDEX: _l("Meter index"),
     READING_BILL: _l("Bill for a period"),
@@ -96,10 +108,12 @@ MAX_DIGITS = 12
 EDIT_ROLES = (COORDINATOR,)
 
 
-def _invalidate(school_id: int) -> None:
+def _invalidate(school_id: int | None) -> None:
     """Meter data feeds the school's measured section and the programme's ranking:
-    move those two cache scopes (the last write of the transaction)."""
-    cache.invalidate([cache.school_scope(school_id), cache.PROGRAMME])
+    move those two cache scopes (the last write of the transaction). A household
+    meter feeds no cached page."""
+    if school_id is not None:
+        cache.invalidate([cache.school_scope(school_id), cache.PROGRAMME])
 
 
 def parse_number(text: str, field_name: str) -> Decimal:
@@ -136,9 +150,33 @@ def can_edit_school(user: User, school_id: int) -> bool:
     return user.role == COORDINATOR and user.school_id == school_id
 
 
-def _require_edit(actor: User, school_id: int) -> None:
-    if not can_edit_school(actor, school_id):
+def _require_edit(actor: User, school_id: int | None) -> None:
+    if not can_edit_school(actor, school_id or 0):
         raise PermissionDenied(_l("Only this school's coordinator enters meter data."))
+
+
+def can_view_meter(user: User, meter: Meter) -> bool:
+    """A school meter: as its school. A household meter: its resident only."""
+    if meter.resident_id is not None:
+        return user.role == RESIDENT and user.id == meter.resident_id
+    return meter.school_id is not None and can_view_school(user, meter.school_id)
+
+
+def can_edit_meter(user: User, meter: Meter) -> bool:
+    """The school's coordinator, or the household's resident."""
+    if meter.resident_id is not None:
+        return user.role == RESIDENT and user.id == meter.resident_id
+    return meter.school_id is not None and can_edit_school(user, meter.school_id)
+
+
+def _require_meter_edit(actor: User, meter: Meter) -> None:
+    if not can_edit_meter(actor, meter):
+        raise PermissionDenied(_l("Only this school's coordinator enters meter data."))
+
+
+def meter_timezone(meter: Meter) -> str | None:
+    """The time zone a meter's dates are read in (its school's; the default at home)."""
+    return meter.school.timezone if meter.school is not None else None
 
 
 # --- meters and readings ------------------------------------------------------------
@@ -154,9 +192,14 @@ class MeterInput:
     serial: str = ""
 
 
-def add_meter(actor: User, school: School, data: MeterInput) -> Meter:
-    """Add a meter to a school (its own coordinator only)."""
-    _require_edit(actor, school.id)
+def add_meter(actor: User, school: School | None, data: MeterInput) -> Meter:
+    """Add a meter to a school (its own coordinator only), or with no school to the
+    resident's own household."""
+    if school is None:
+        if actor.role != RESIDENT:
+            raise PermissionDenied(_l("Only residents have household meters."))
+    else:
+        _require_edit(actor, school.id)
     if data.kind not in METER_KINDS:
         raise ValidationFailed(_l("Choose what the meter measures."), "kind")
     if data.unit not in METER_UNITS[data.kind]:
@@ -165,15 +208,44 @@ def add_meter(actor: User, school: School, data: MeterInput) -> Meter:
     if not name:
         raise ValidationFailed(_l("Give the meter a name, e.g. 'Main water meter'."),
                                "name")
-    meter = Meter(school_id=school.id, kind=data.kind, unit=data.unit, name=name[:120],
+    meter = Meter(school_id=school.id if school else None,
+                  resident_id=None if school else actor.id, kind=data.kind,
+                  unit=data.unit, name=name[:120],
                   serial=(data.serial or "").strip()[:60], created_by_id=actor.id)
     db.session.add(meter)
     db.session.flush()
     audit.record("meter", meter.id, "create", actor,
                  {"kind": [None, meter.kind], "unit": [None, meter.unit],
                   "name": [None, meter.name]})
-    _invalidate(school.id)
+    _invalidate(meter.school_id)
     return meter
+
+
+def edit_meter(actor: User, meter: Meter, name: str, serial: str) -> None:
+    """Rename a meter or correct its serial number (kind and unit stay: readings
+    depend on them)."""
+    _require_meter_edit(actor, meter)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_l("Give the meter a name, e.g. 'Main water meter'."),
+                               "name")
+    before = {"name": meter.name, "serial": meter.serial}
+    meter.name, meter.serial = name[:120], (serial or "").strip()[:60]
+    changes = audit.diff(before, {"name": meter.name, "serial": meter.serial})
+    if changes:
+        audit.record("meter", meter.id, "update", actor, changes)
+        _invalidate(meter.school_id)
+
+
+def set_archived(actor: User, meter: Meter, archived: bool) -> None:
+    """Archive a meter taken out of service (its readings stay, it leaves the
+    figures), or bring it back."""
+    _require_meter_edit(actor, meter)
+    if (meter.archived_at is not None) == archived:
+        return
+    meter.archived_at = utcnow() if archived else None
+    audit.record("meter", meter.id, "update", actor, {"archived": [not archived, archived]})
+    _invalidate(meter.school_id)
 
 
 @dataclass
@@ -192,9 +264,19 @@ class ReadingInput:
 def readings_of(meter_id: int) -> list[MeterReading]:
     """A meter's current readings in the order they were taken."""
     stmt = (select(MeterReading)
-            .where(MeterReading.meter_id == meter_id, MeterReading.deleted_at.is_(None))
+            .where(MeterReading.meter_id == meter_id, MeterReading.deleted_at.is_(None),
+                   MeterReading.review_status != REVIEW_DISMISSED)
             .order_by(MeterReading.reading_date, MeterReading.id))
     return list(db.session.scalars(stmt))
+
+
+def dismissed_readings(meter_id: int) -> list[MeterReading]:
+    """A meter's readings a scientist dismissed as misreadings (kept, not counted)."""
+    return list(db.session.scalars(
+        select(MeterReading)
+        .where(MeterReading.meter_id == meter_id, MeterReading.deleted_at.is_(None),
+               MeterReading.review_status == REVIEW_DISMISSED)
+        .order_by(MeterReading.reading_date, MeterReading.id)))
 
 
 def _last_index(readings: Sequence[MeterReading]) -> MeterReading | None:
@@ -209,12 +291,15 @@ def index_after(reading: MeterReading) -> Decimal:
 
 def add_reading(actor: User, meter: Meter, data: ReadingInput) -> MeterReading:
     """Validate and store a reading; implausible jumps are stored but flagged."""
-    _require_edit(actor, meter.school_id)
+    _require_meter_edit(actor, meter)
+    if meter.archived_at is not None:
+        raise ValidationFailed(_l("This meter is archived; bring it back into service "
+                                  "before entering readings."), "kind")
     if data.kind not in READING_KINDS:
         raise ValidationFailed(_l("Choose what kind of reading this is."), "kind")
     if data.reading_date is None:
         raise ValidationFailed(_l("Enter the date of the reading."), "reading_date")
-    today = today_in(meter.school.timezone)
+    today = today_in(meter_timezone(meter))
     if data.reading_date > today:
         raise ValidationFailed(_l("The date cannot be in the future."), "reading_date")
     existing = readings_of(meter.id)
@@ -338,7 +423,7 @@ def flag_message(flag: str, kind: str) -> str:
 
 def delete_reading(actor: User, reading: MeterReading) -> None:
     """Soft-delete a reading (it stays in the record); only the latest one of a meter."""
-    _require_edit(actor, reading.meter.school_id)
+    _require_meter_edit(actor, reading.meter)
     current = readings_of(reading.meter_id)
     if current and current[-1].id != reading.id and reading.kind != READING_BILL:
         raise ValidationFailed(
@@ -434,13 +519,14 @@ def spread(iv: Interval) -> list[tuple[date, Decimal, int]]:
     return [(m, q, d) for (m, d), q in zip(parts, rounded, strict=True)]
 
 
-def monthly_use(meters: Sequence[Meter], readings: dict[int, list[MeterReading]]
-                ) -> dict[date, MonthUse]:
+def monthly_use(meters: Sequence[Meter], readings: dict[int, list[Any]],
+                window: tuple[date, date] | None = None) -> dict[date, MonthUse]:
     """Derived use per month over several meters of one kind.
 
     A month is covered only as far as its least-read meter covers it (among the meters
     in service that month), so a month with one meter unread is never compared as if
-    it were complete.
+    it were complete. With a window [first, end), intervals wholly outside it are not
+    spread (their months are not asked for).
     """
     out: dict[date, MonthUse] = {}
     spans: list[tuple[date, date, dict[date, int]]] = []
@@ -448,6 +534,8 @@ def monthly_use(meters: Sequence[Meter], readings: dict[int, list[MeterReading]]
         days: dict[date, int] = defaultdict(int)
         ivs = _intervals(meter, readings.get(meter.id, []))
         for iv in ivs:
+            if window is not None and (iv.end <= window[0] or iv.start >= window[1]):
+                continue
             for month, qty, d in spread(iv):
                 out.setdefault(month, MonthUse()).quantity += qty
                 days[month] += d
@@ -461,22 +549,28 @@ def monthly_use(meters: Sequence[Meter], readings: dict[int, list[MeterReading]]
 
 
 def _school_readings(school_ids: Sequence[int] | None, kind: str
-                     ) -> tuple[dict[int, list[Meter]], dict[int, list[MeterReading]]]:
+                     ) -> tuple[dict[int, list[Meter]], dict[int, list[Any]]]:
     """Meters of a kind per school and their readings: two queries for any number."""
-    stmt = select(Meter).where(Meter.kind == kind, Meter.archived_at.is_(None))
+    stmt = select(Meter).where(Meter.kind == kind, Meter.archived_at.is_(None),
+                               Meter.school_id.is_not(None))
     if school_ids is not None:
         stmt = stmt.where(Meter.school_id.in_(school_ids))
     meters = list(db.session.scalars(stmt.order_by(Meter.id)))
     by_school: dict[int, list[Meter]] = defaultdict(list)
     for m in meters:
-        by_school[m.school_id].append(m)
-    readings: dict[int, list[MeterReading]] = defaultdict(list)
+        by_school[m.school_id or 0].append(m)
+    readings: dict[int, list[Any]] = defaultdict(list)
     if meters:
-        rstmt = (select(MeterReading)
+        # Plain rows with the columns the derivation reads (not ORM objects): the
+        # programme ranking reads every school's readings at once.
+        rstmt = (select(MeterReading.id, MeterReading.meter_id, MeterReading.kind,
+                        MeterReading.reading_date, MeterReading.value,
+                        MeterReading.period_start, MeterReading.old_final)
                  .where(MeterReading.meter_id.in_([m.id for m in meters]),
-                        MeterReading.deleted_at.is_(None))
+                        MeterReading.deleted_at.is_(None),
+                        MeterReading.review_status != REVIEW_DISMISSED)
                  .order_by(MeterReading.reading_date, MeterReading.id))
-        for r in db.session.scalars(rstmt):
+        for r in db.session.execute(rstmt):
             readings[r.meter_id].append(r)
     return dict(by_school), dict(readings)
 
@@ -490,6 +584,7 @@ class BaselineInput:
 
     mode: str
     baseline_pupils: str
+    heat_degree_days: bool = False
 
 
 def baseline_of(school_id: int) -> MeterBaseline | None:
@@ -509,13 +604,16 @@ def set_baseline(actor: User, school: School, data: BaselineInput) -> MeterBasel
         raise ValidationFailed(_l("Enter the number of pupils as a whole number."),
                                "baseline_pupils")
     row = baseline_of(school.id)
-    before = {"mode": row.mode, "baseline_pupils": row.baseline_pupils} if row else {}
+    before = {"mode": row.mode, "baseline_pupils": row.baseline_pupils,
+              "heat_degree_days": row.heat_degree_days} if row else {}
     if row is None:
         row = MeterBaseline(school_id=school.id, updated_by_id=actor.id)
         db.session.add(row)
     row.mode, row.baseline_pupils, row.updated_by_id = data.mode, int(pupils), actor.id
+    row.heat_degree_days = bool(data.heat_degree_days)
     db.session.flush()
-    changes = audit.diff(before, {"mode": row.mode, "baseline_pupils": row.baseline_pupils})
+    changes = audit.diff(before, {"mode": row.mode, "baseline_pupils": row.baseline_pupils,
+                                  "heat_degree_days": row.heat_degree_days})
     if changes:
         audit.record("meter_baseline", row.id, "update" if before else "create", actor,
                      changes)
@@ -568,6 +666,7 @@ class Measured:
     co2e: Decimal | None = None
     money: dict[str, Decimal] = field(default_factory=dict)
     priced: bool = False
+    degree_days: bool = False  # heat: the baseline is also scaled by degree-days
 
     @property
     def complete_months(self) -> int:
@@ -583,17 +682,28 @@ def normalise(baseline: Decimal, pupils_now: int, pupils_then: int) -> Decimal:
 
 
 def measured(school: School, kind: str, date_from: date, date_to: date,
-             data: tuple[dict[int, list[Meter]], dict[int, list[MeterReading]]]
-             | None = None) -> Measured | None:
-    """Measured use, baseline and saving per month; None without meters or baseline."""
-    base = baseline_of(school.id)
+             data: tuple[dict[int, list[Meter]], dict[int, list[Any]]] | None = None,
+             base: MeterBaseline | None = None, price: bool = True) -> Measured | None:
+    """Measured use, baseline and saving per month; None without meters or baseline.
+
+    The ranking passes every school's readings and baseline (read once) and needs no
+    CO2e or money (price=False)."""
+    base = base or baseline_of(school.id)
     if base is None:
         return None
     by_school, readings = data or _school_readings((school.id,), kind)
     meters = by_school.get(school.id, [])
     if not meters:
         return None
-    use = monthly_use(meters, readings)
+    wanted, month = [], month_start(date_from)
+    while month <= date_to:  # the months asked for and their baseline months
+        wanted += [month, baseline_month(base.mode, school.joined_on, month)]
+        month = add_months(month, 1)
+    if not wanted:
+        wanted = [month_start(date_from)]
+    use = monthly_use(meters, readings, (min(wanted), add_months(max(wanted), 1)))
+    by_degree_days = kind == HEAT_METER and base.heat_degree_days
+    temps = temperatures(school.city_id) if by_degree_days and school.city_id else {}
     months: list[MeasuredMonth] = []
     month = month_start(date_from)
     while month <= date_to:
@@ -601,12 +711,15 @@ def measured(school: School, kind: str, date_from: date, date_to: date,
         cur, ref = use.get(month), use.get(bm)
         actual = cur.quantity if cur and cur.covered >= days_in(month) else None
         raw = ref.quantity if ref and ref.covered >= days_in(bm) else None
-        months.append(MeasuredMonth(
-            month=month, actual=actual, baseline_raw=raw, baseline_month=bm,
-            baseline=None if raw is None else normalise(raw, school.pupils,
-                                                         base.baseline_pupils)))
+        scaled = None if raw is None else normalise(raw, school.pupils,
+                                                    base.baseline_pupils)
+        if by_degree_days and scaled is not None:
+            scaled = weather_adjusted(scaled, temps.get(month), temps.get(bm), month, bm)
+        months.append(MeasuredMonth(month=month, actual=actual, baseline_raw=raw,
+                                    baseline_month=bm, baseline=scaled))
         month = add_months(month, 1)
-    out = Measured(kind=kind, unit=CANONICAL[kind], mode=base.mode, months=months)
+    out = Measured(kind=kind, unit=CANONICAL[kind], mode=base.mode, months=months,
+                   degree_days=by_degree_days)
     for m in months:
         if m.complete:
             out.actual += m.actual  # type: ignore[operator]
@@ -615,15 +728,14 @@ def measured(school: School, kind: str, date_from: date, date_to: date,
     if out.baseline > 0:
         out.percent = (out.saving * 100 / out.baseline).quantize(Decimal("0.1"),
                                                                  ROUND_HALF_UP)
-    _price(school, out)
+    if price:
+        _price(school, out)
     return out
 
 
 def _price(school: School, out: Measured) -> None:
     """CO2e and money of the measured saving, each month at the rate valid on its 1st."""
-    category = IMPACT_CATEGORY.get(out.kind)
-    if category is None:
-        return
+    category, sub = IMPACT_KEY[out.kind]
     from greenapp.services import impact
 
     factors, tariffs = impact.factor_lookup(), impact.tariff_lookup()
@@ -632,8 +744,8 @@ def _price(school: School, out: Measured) -> None:
     for m in out.months:
         if not m.complete:
             continue
-        f = factors.at((school.country, category, ""), m.month)
-        t = tariffs.at((school.city_id, category, ""), m.month)
+        f = factors.at((school.country, category, sub), m.month)
+        t = tariffs.at((school.city_id, category, sub), m.month)
         if f is not None:
             co2e += m.saving * f[0]  # type: ignore[operator]
             priced = True
@@ -710,11 +822,15 @@ def programme_ranking(kind: str, date_from: date, date_to: date,
                       schools: Sequence[School]) -> list[MeasuredRank]:
     """Schools with a baseline and complete months, best measured % reduction first."""
     data = _school_readings([s.id for s in schools], kind)
+    with_meters = [s.id for s in schools if s.id in data[0]]
+    bases = {b.school_id: b for b in db.session.scalars(
+        select(MeterBaseline).where(MeterBaseline.school_id.in_(with_meters)))
+        } if with_meters else {}
     out = []
     for s in schools:
-        if s.id not in data[0]:
+        if s.id not in data[0] or s.id not in bases:
             continue
-        m = measured(s, kind, date_from, date_to, data)
+        m = measured(s, kind, date_from, date_to, data, base=bases[s.id], price=False)
         if m is not None and m.percent is not None:
             out.append(MeasuredRank(s.id, s.name, s.city_name, s.pupils, m))
     out.sort(key=lambda r: (-r.measured.percent, r.name))  # type: ignore[operator]
@@ -746,17 +862,23 @@ def measured_chart(m: Measured) -> Any:
         {"type": "bar", "name": _("Actual use"), "x": labels,
          "y": [None if x.actual is None else charts.num(x.actual) for x in m.months],
          "marker": {"color": KIND_COLORS[m.kind]}},
-        {"type": "scatter", "mode": "lines+markers", "name": _("Baseline (per pupil, "
-         "scaled to today's pupils)"), "x": labels,
+        # A short legend name: a long one (Kazakh above all) was clipped at 390 px;
+        # what the baseline is (per pupil, scaled) is said in the note under the chart.
+        {"type": "scatter", "mode": "lines+markers", "name": _("Baseline"), "x": labels,
          "y": [None if x.baseline is None else charts.num(x.baseline) for x in m.months],
          "line": {"color": "#555", "dash": "dash"}},
     ]
     title = _("%(kind)s: measured use against the baseline", kind=METER_LABELS[m.kind])
-    return charts.Chart(f"measured-{m.kind}", title, charts.figure(traces, unit,
-                                                                  barmode="group"),
+    fig = charts.figure(traces, unit, barmode="group")
+    # One legend entry per row, so neither can run past a phone's width.
+    fig["layout"]["legend"].update({"entrywidth": 1, "entrywidthmode": "fraction"})
+    return charts.Chart(f"measured-{m.kind}", title, fig,
                         _("Month"), f"{METER_LABELS[m.kind]} ({unit})",
-                        _("Only months fully covered by readings, and whose baseline month "
-                          "is too, enter the saving."))
+                        _("Baseline (per pupil, scaled to today's pupils)") + ". "
+                        + (_("The heat baseline is also scaled by heating degree-days.") + " "
+                           if m.degree_days else "")
+                        + _("Only months fully covered by readings, and whose baseline month "
+                            "is too, enter the saving."))
 
 
 KIND_COLORS = {WATER_METER: "#2f7fc1", ELECTRICITY_METER: "#e8a33d",
@@ -805,8 +927,186 @@ KIND_FOR_CATEGORY = {"water": WATER_METER, "energy": ELECTRICITY_METER}
 
 
 def flagged_readings(limit: int = 50) -> list[MeterReading]:
-    """Current readings flagged as implausible, newest first."""
-    stmt = (select(MeterReading).where(MeterReading.quality_flag != "",
-                                       MeterReading.deleted_at.is_(None))
+    """School readings flagged as implausible and not yet reviewed, newest first."""
+    stmt = (select(MeterReading).join(Meter)
+            .where(MeterReading.quality_flag != "", MeterReading.deleted_at.is_(None),
+                   MeterReading.review_status == REVIEW_OPEN,
+                   Meter.school_id.is_not(None))
             .order_by(MeterReading.reading_date.desc(), MeterReading.id.desc()).limit(limit))
     return list(db.session.scalars(stmt))
+
+
+REVIEW_VERDICTS = (REVIEW_VERIFIED, REVIEW_DISMISSED)
+
+
+def can_review(user: User) -> bool:
+    """Scientists (and admins) check flagged readings, as they check flagged entries."""
+    return user.role in (SCIENTIST, ADMIN)
+
+
+def review_reading(actor: User, reading: MeterReading, verdict: str) -> None:
+    """Close a flagged reading: verified (it stands as read) or dismissed (a misreading,
+    left out of the derived use; kept in the record and the change history)."""
+    if not can_review(actor):
+        raise PermissionDenied(_l("Only scientists check flagged readings."))
+    if verdict not in REVIEW_VERDICTS:
+        raise ValidationFailed(_l("Choose whether the reading stands or is dismissed."),
+                               "verdict")
+    if not reading.quality_flag or reading.review_status != REVIEW_OPEN \
+            or reading.deleted_at is not None:
+        raise ValidationFailed(_l("This reading has already been checked."), "verdict")
+    reading.review_status, reading.reviewed_by_id = verdict, actor.id
+    reading.reviewed_at = utcnow()
+    audit.record("meter_reading", reading.id, "review", actor,
+                 {"review_status": [REVIEW_OPEN, verdict]})
+    _invalidate(reading.meter.school_id)
+
+
+# --- the "metered" evidence kind ------------------------------------------------------
+
+
+def readings_cover(category: str, day: date, *, school_id: int | None = None,
+                   resident_id: int | None = None) -> bool:
+    """True when a meter of the owner that measures the category has readings around
+    the day: two readings (or a bill) whose period includes it.
+
+    This is what "metered" evidence means: the entry's figure can be read off meter
+    readings. Two small queries (the owner's meters, their readings); no loop over logs.
+    """
+    kinds = METERED_BY.get(category)
+    if not kinds or (school_id is None and resident_id is None):
+        return False
+    owner = (Meter.school_id == school_id) if school_id is not None \
+        else (Meter.resident_id == resident_id)
+    meters = list(db.session.scalars(select(Meter).where(
+        owner, Meter.kind.in_(kinds), Meter.archived_at.is_(None))))
+    if not meters:
+        return False
+    rstmt = (select(MeterReading)
+             .where(MeterReading.meter_id.in_([m.id for m in meters]),
+                    MeterReading.deleted_at.is_(None),
+                    MeterReading.review_status != REVIEW_DISMISSED)
+             .order_by(MeterReading.reading_date, MeterReading.id))
+    by_meter: dict[int, list[MeterReading]] = defaultdict(list)
+    for r in db.session.scalars(rstmt):
+        by_meter[r.meter_id].append(r)
+    for meter in meters:
+        for iv in _intervals(meter, by_meter.get(meter.id, [])):
+            last = iv.end - timedelta(days=1) if _is_bill_interval(iv, by_meter[meter.id]) \
+                else iv.end
+            if iv.start <= day <= last:
+                return True
+    return False
+
+
+def _is_bill_interval(iv: Interval, readings: Sequence[MeterReading]) -> bool:
+    return any(r.kind == READING_BILL and r.period_start == iv.start
+               and r.reading_date + timedelta(days=1) == iv.end for r in readings)
+
+
+def household_meters(resident: User) -> list[Meter]:
+    """A resident's own household meters."""
+    return list(db.session.scalars(select(Meter).where(
+        Meter.resident_id == resident.id).order_by(Meter.kind, Meter.id)))
+
+
+
+# --- heating degree-days ------------------------------------------------------------
+
+HDD_BASE_C = Decimal(18)  # indoor base temperature of heating degree-days (°C)
+
+
+def degree_days(mean_c: Decimal, month: date) -> Decimal:
+    """Heating degree-days of a month from its mean outdoor temperature:
+    days × max(0, 18 °C − mean), exact."""
+    return days_in(month) * max(Decimal(0), HDD_BASE_C - mean_c)
+
+
+def weather_adjusted(baseline: Decimal, now_c: Decimal | None, then_c: Decimal | None,
+                     month: date, then: date) -> Decimal | None:
+    """The heat baseline scaled by degree-days now ÷ degree-days in the baseline month.
+
+    None (the month is not compared) when a temperature is missing, or when the baseline
+    month needed no heating but this one did (no ratio to scale by).
+    """
+    if now_c is None or then_c is None:
+        return None
+    dd_now, dd_then = degree_days(now_c, month), degree_days(then_c, then)
+    if dd_then == 0:
+        return baseline if dd_now == 0 else None
+    return (baseline * dd_now / dd_then).quantize(STEP, ROUND_HALF_UP)
+
+
+def temperatures(city_id: int) -> dict[date, Decimal]:
+    """A city's monthly mean outdoor temperatures (°C), by first day of month."""
+    return {t.month: t.mean_c for t in db.session.scalars(
+        select(CityTemperature).where(CityTemperature.city_id == city_id))}
+
+
+def can_enter_weather(user: User) -> bool:
+    """Scientists and admins keep the cities' temperature series."""
+    return user.role in (SCIENTIST, ADMIN)
+
+
+def _temperature(text: str, field_name: str) -> Decimal:
+    value = parse_number(text, field_name)
+    if not Decimal(-70) <= value <= Decimal(50):
+        raise ValidationFailed(_l("A monthly mean outdoor temperature lies between -70 and "
+                                  "50 °C."), field_name)
+    if value != value.quantize(Decimal("0.01")):
+        raise ValidationFailed(_l("At most 2 decimal places."), field_name)
+    return value
+
+
+def set_temperatures(actor: User, city_id: int, rows: Sequence[tuple[date, Decimal]],
+                     source: str) -> int:
+    """Store (or replace) a city's monthly means; audited; returns how many changed."""
+    if not can_enter_weather(actor):
+        raise PermissionDenied(_l("Only scientists enter outdoor temperatures."))
+    existing = {t.month: t for t in db.session.scalars(
+        select(CityTemperature).where(CityTemperature.city_id == city_id))}
+    changed = 0
+    for month, mean in rows:
+        row = existing.get(month)
+        if row is not None and row.mean_c == mean:
+            continue
+        before = None if row is None else str(row.mean_c)
+        if row is None:
+            row = CityTemperature(city_id=city_id, month=month, updated_by_id=actor.id,
+                                  mean_c=mean)
+            db.session.add(row)
+            existing[month] = row
+        row.mean_c, row.source, row.updated_by_id = mean, source.strip()[:200], actor.id
+        db.session.flush()
+        audit.record("city_temperature", row.id, "update" if before else "create", actor,
+                     {"mean_c": [before, str(mean)], "month": [None, month.isoformat()]})
+        changed += 1
+    if changed:
+        cache.invalidate([cache.PROGRAMME, *(cache.school_scope(i) for i in db.session.scalars(
+            select(School.id).where(School.city_id == city_id)))])
+    return changed
+
+
+MONTH_LINE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*[;,\t ]\s*(\S+)\s*$")
+
+
+def parse_temperature_lines(text: str) -> list[tuple[date, Decimal]]:
+    """Pasted or imported lines "YYYY-MM; mean °C"; any bad line refuses all of them,
+    with its number."""
+    out: dict[date, Decimal] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        found = MONTH_LINE.match(line)
+        if not found or not 1 <= int(found.group(2)) <= 12:
+            raise ValidationFailed(_l("Line %(n)s: write the month and the mean "
+                                      "temperature, e.g. 2025-01; -9.4", n=number), "lines")
+        month = date(int(found.group(1)), int(found.group(2)), 1)
+        try:
+            out[month] = _temperature(found.group(3), "lines")
+        except ValidationFailed as exc:
+            raise ValidationFailed(_l("Line %(n)s: %(why)s", n=number, why=exc.message),
+                                   "lines") from None
+    if not out:
+        raise ValidationFailed(_l("Enter at least one month."), "lines")
+    return sorted(out.items())

@@ -24,7 +24,7 @@ def _log_form(page, *, category: str, quantity: str, unit: str, note: str,
     page.fill("input[name=quantity]", quantity)
     page.select_option("select[name=unit]", unit)
     page.fill("input[name=action_date]", YESTERDAY)
-    page.check("input[name=evidence][value=metered]")
+    page.check("input[name=evidence][value=self]")
     page.fill("textarea[name=note]", note)
     with page.expect_navigation():
         page.click("form.log-form button[type=submit]")

@@ -19,7 +19,7 @@ def test_logged_actions_show_on_the_dashboard_with_charts_drawn(
     page.fill("input[name=quantity]", "2.5")
     page.select_option("select[name=unit]", "m3")
     page.fill("input[name=action_date]", (date.today() - timedelta(days=1)).isoformat())
-    page.check("input[name=evidence][value=metered]")
+    page.check("input[name=evidence][value=self]")
     with page.expect_navigation():
         page.click("form.log-form button[type=submit]")
 
