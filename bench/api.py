@@ -158,7 +158,7 @@ def main() -> dict:
     secret = prepare(db)
     env = env_for(db)
     body = json.dumps({"category": "water", "quantity": "12.5", "unit": "L",
-                       "evidence": "metered", "note": NOTE,
+                       "evidence": "self", "note": NOTE,
                        "action_date": (date.today() - timedelta(days=2)).isoformat()})
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
     results: dict = {"seconds": SECONDS, "workers": 2, "database": "sqlite"}

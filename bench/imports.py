@@ -52,7 +52,7 @@ def make_csv(rows: int, seed: int = 2026) -> bytes:
         cat, frac, unit, lo, hi = kinds[n % len(kinds)]
         day = today - timedelta(days=1 + n % 700)
         qty = f"{rng.uniform(lo, hi):.2f}"
-        lines.append(f"{day.isoformat()};{cat};{frac};{qty};{unit};metered;bill {n % 97};"
+        lines.append(f"{day.isoformat()};{cat};{frac};{qty};{unit};self;bill {n % 97};"
                      f"R-{n:06d}")
     return ("\n".join(lines) + "\n").encode()
 

@@ -26,7 +26,7 @@ PROBLEM = "application/problem+json"
 
 
 def _entry(**kw) -> dict:
-    body = {"category": "water", "quantity": "1.5", "unit": "m3", "evidence": "metered",
+    body = {"category": "water", "quantity": "1.5", "unit": "m3", "evidence": "self",
             "action_date": YESTERDAY, "note": "from the script"}
     body.update(kw)
     return body

@@ -451,7 +451,7 @@ def test_bulk_path_without_a_batch_returns_ids_in_row_order(app, factory, db):
     school = coordinator.school
     with app.test_request_context():
         rows = [(validate(LogInput(category="water", quantity=str(q), unit="L",
-                                   action_date=TODAY - timedelta(days=q), evidence="metered"),
+                                   action_date=TODAY - timedelta(days=q), evidence="document"),
                           school), f"API-{q}") for q in (3, 1, 2)]
         ids = pipeline.create_logs_bulk(coordinator, school, rows)
         db.session.commit()

@@ -28,7 +28,7 @@ def _form(**kw) -> dict:
     data = {
         "category": "water", "fraction": "", "quantity": "1.5", "unit": "m3",
         "action_date": (date.today() - timedelta(days=1)).isoformat(),
-        "evidence": "metered", "note": "", "client_uuid": str(uuid.uuid4()),
+        "evidence": "self", "note": "", "client_uuid": str(uuid.uuid4()),
     }
     data.update(kw)
     return data
@@ -112,7 +112,7 @@ def test_the_uuid_is_per_author(client, factory, login, db):
 def test_pipeline_create_is_idempotent_on_the_client_uuid(app, factory, db):
     resident = factory.user("resident")
     data = log_service.LogInput(category="water", quantity="3", unit="L",
-                                action_date=date.today(), evidence="metered",
+                                action_date=date.today(), evidence="document",
                                 client_uuid=str(uuid.uuid4()))
     first = log_service.create_log(resident, data)
     db.session.commit()
@@ -122,7 +122,7 @@ def test_pipeline_create_is_idempotent_on_the_client_uuid(app, factory, db):
     assert _count(db, EcoLog) == 1
     # Without a UUID (the form without script, the import) every post is new.
     plain = log_service.LogInput(category="water", quantity="3", unit="L",
-                                 action_date=date.today(), evidence="metered")
+                                 action_date=date.today(), evidence="document")
     log_service.create_log(resident, plain)
     log_service.create_log(resident, plain)
     db.session.commit()
@@ -236,7 +236,7 @@ def test_two_sends_at_once_store_one_entry(client, factory, login, db, monkeypat
     data = _form()
     first = log_service.create_log(coordinator, log_service.LogInput(
         category="water", quantity="1.5", unit="m3",
-        action_date=date.today() - timedelta(days=1), evidence="metered",
+        action_date=date.today() - timedelta(days=1), evidence="document",
         client_uuid=data["client_uuid"]))
     db.session.commit()
     real = pipeline.stored_already

@@ -58,7 +58,7 @@ def _queue(page, quantity: str, note: str) -> None:
     page.fill("input[name=quantity]", quantity)
     page.select_option("select[name=unit]", "L")
     page.fill("input[name=action_date]", YESTERDAY)
-    page.check("input[name=evidence][value=metered]")
+    page.check("input[name=evidence][value=self]")
     page.fill("textarea[name=note]", note)
     page.click("form.log-form button[type=submit]")
     page.wait_for_function(
