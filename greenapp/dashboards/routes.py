@@ -21,6 +21,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
+from greenapp.dashboards import shell
 from greenapp.dashboards.forms import ProgrammeFilterForm, SchoolFilterForm
 from greenapp.extensions import db
 from greenapp.models.place import normalise
@@ -122,11 +123,15 @@ def school(school_id: int):
     facts = _school_for_view(school_id)
     query = request.query_string.decode()
     # Heading, filters and board: the same for every viewer of this school, query,
-    # language and local date (which decides the default range).
-    content_html = cache.cached(
-        "school-page", cache.school_scope(facts.id),
-        (today_in(facts.timezone), query), lambda: _school_content(facts, query))
-    return render_template("dashboards/school.html", school=facts, content_html=content_html)
+    # language and local date (which decides the default range). The page around them
+    # is cached with them, but for the viewer's corner (shell.py).
+    scope, key = cache.school_scope(facts.id), (today_in(facts.timezone), query)
+    content = cache.entry("school-page", scope, key,
+                          lambda: _school_content(facts, query))
+    page = shell.page("dashboards/school.html", "school-page", scope,
+                      (key, content.versions),
+                      lambda: {"school": facts, "content_html": content.value})
+    return page.value
 
 
 def _school_content(facts: SchoolFacts, query: str) -> Markup:
@@ -211,10 +216,14 @@ def _programme_content(query: str) -> Markup:
 def programme():
     """All schools ranked per pupil, totals over time, Kyzylorda and Minsk side by side."""
     query = request.query_string.decode()
-    entry = cache.entry("programme-page", cache.PROGRAMME, (today_in(), query),
-                        lambda: _programme_content(query), lag=cache.programme_lag())
-    return render_template("dashboards/programme.html",
-                           content_html=_with_as_of(entry.value, entry))
+    key, lag = (today_in(), query), cache.programme_lag()
+    entry = cache.entry("programme-page", cache.PROGRAMME, key,
+                        lambda: _programme_content(query), lag=lag)
+    # The page around the content, cached with it (shell.py); "as of" is the content's.
+    page = shell.page("dashboards/programme.html", "programme-page", cache.PROGRAMME,
+                      (key, entry.versions), lambda: {"content_html": entry.value},
+                      lag=lag)
+    return _with_as_of(Markup(page.value), entry)  # noqa: S704  # nosec B704
 
 
 @bp.route("/programme/<chart_id>.csv")

@@ -69,6 +69,11 @@ def school_scope(school_id: int) -> str:
     return f"school:{school_id}"
 
 
+def user_scope(user_id: int) -> str:
+    """The scope of one account: its row and its bell (see `track_user_changes`)."""
+    return f"user:{user_id}"
+
+
 @dataclass(frozen=True)
 class Entry(Generic[T]):
     """A cached value with the scope versions it was computed at and when that was."""
@@ -219,6 +224,28 @@ def cached_per_scope(what: str, scopes: Sequence[str], key: Hashable,
         _store.set_many({keys[s]: Entry(made[s], (current[s],), at) for s in stale})
         out.update(made)
     return out
+
+
+# --- process-local pieces -------------------------------------------------------------
+
+LOCAL_MAX = 2000
+
+
+def cached_local(what: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """compute() kept in this process per (what, locale, key): only for values that
+    follow from their key alone (nothing read from the database), such as the viewer's
+    corner of a page rendered for a given name, role, language and URL. Never stale;
+    kept per app, emptied when it grows past LOCAL_MAX entries."""
+    if not enabled():
+        return compute()
+    local: dict[str, Any] = current_app.extensions.setdefault("greenapp_local_cache", {})
+    full_key = _key(what, (), key)
+    found = local.get(full_key)
+    if found is None:
+        if len(local) >= LOCAL_MAX:
+            local.clear()
+        found = local[full_key] = compute()
+    return found
 
 
 def programme_lag() -> float:
