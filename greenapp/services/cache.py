@@ -141,6 +141,56 @@ def invalidate(scopes: Iterable[str]) -> None:
     forget_request()
 
 
+# --- users -----------------------------------------------------------------------------
+
+_USERS_CHANGED = "_greenapp_users_changed"
+_tracking = False
+
+
+def user_changed(session: Any, user_id: int | None) -> None:
+    """Note that a user's row or bell changed: `user:<id>` moves when the session commits.
+
+    Changes through ORM objects are noted by `track_user_changes`; bulk UPDATEs on
+    users or notifications call this themselves (notifications.mark_read)."""
+    if user_id is not None:
+        session.info.setdefault(_USERS_CHANGED, set()).add(int(user_id))
+
+
+def _note_flushed(session: Any, _context: Any) -> None:
+    from greenapp.models.community import Notification
+    from greenapp.models.user import User
+
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, User):
+            user_changed(session, obj.id)
+        elif isinstance(obj, Notification):
+            user_changed(session, obj.user_id)
+
+
+def _bump_users(session: Any) -> None:
+    session.flush()  # changes still pending are noted by _note_flushed first
+    changed = session.info.pop(_USERS_CHANGED, None)
+    if changed:
+        stamp = datetime.now(UTC)
+        for user_id in sorted(changed):  # one lock order for every writer
+            session.execute(_BUMP, {"scope": user_scope(user_id), "changed_at": stamp})
+
+
+def track_user_changes() -> None:
+    """Move `user:<id>` in the transaction of every change to that user's row or
+    notifications, so a worker's kept copy of the signed-in user (auth/loader.py)
+    is never used after the row changed (installed once per process)."""
+    global _tracking
+    if _tracking:
+        return
+    _tracking = True
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    event.listen(Session, "after_flush", _note_flushed)
+    event.listen(Session, "before_commit", _bump_users)
+
+
 def invalidate_everything() -> None:
     """Move every known scope and empty the cache (after a rebuild of the summaries)."""
     db.session.execute(update(CacheVersion).values(n=CacheVersion.n + 1))
