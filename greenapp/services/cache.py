@@ -44,11 +44,14 @@ from typing import Any, Generic, TypeVar
 
 from flask import current_app, g, has_request_context
 from flask_babel import get_locale
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, event, text, update
+from sqlalchemy.orm import Session
 
 from greenapp.extensions import cache as _store
 from greenapp.extensions import db
 from greenapp.models.cache import CacheVersion
+from greenapp.models.community import Notification
+from greenapp.models.user import User
 
 T = TypeVar("T")
 PROGRAMME = "programme"
@@ -157,9 +160,6 @@ def user_changed(session: Any, user_id: int | None) -> None:
 
 
 def _note_flushed(session: Any, _context: Any) -> None:
-    from greenapp.models.community import Notification
-    from greenapp.models.user import User
-
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, User):
             user_changed(session, obj.id)
@@ -184,9 +184,6 @@ def track_user_changes() -> None:
     if _tracking:
         return
     _tracking = True
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
     event.listen(Session, "after_flush", _note_flushed)
     event.listen(Session, "before_commit", _bump_users)
 
