@@ -327,7 +327,7 @@ class Browser:
         headers = {"User-Agent": USER_AGENT}
         if not keep_cookie:
             headers["Cookie"] = self.cookie()
-        req = urllib.request.Request(self.base + path, data=body, headers=headers)
+        req = urllib.request.Request(self.base + path, data=body, headers=headers)  # noqa: S310 - local http only
         try:
             with opener.open(req, timeout=60) as resp:
                 return resp.status
