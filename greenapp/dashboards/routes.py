@@ -44,6 +44,14 @@ def qty2(value) -> str:
     return fmt_quantity(Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
+@bp.app_template_global("cached_fragment")
+def cached_fragment(what: str, key, caller) -> Markup:
+    """`{% call cached_fragment(what, key) %}...{% endcall %}`: the block's HTML, rendered
+    once per process for this key and language (cache.cached_local). Only for blocks
+    whose output follows from `key` alone (a ranking row from its RankRow)."""
+    return cache.cached_local(what, key, lambda: Markup(caller()))  # noqa: S704  # nosec B704
+
+
 @bp.route("/ping")
 @public
 def ping():

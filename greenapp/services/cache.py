@@ -193,6 +193,7 @@ def invalidate_everything() -> None:
     db.session.execute(update(CacheVersion).values(n=CacheVersion.n + 1))
     forget_request()
     _store.clear()
+    _near().clear()
 
 
 def forget_request() -> None:
@@ -203,6 +204,45 @@ def forget_request() -> None:
 
 
 # --- entries -------------------------------------------------------------------------
+
+
+# Entries are immutable and always checked against the scope versions (or `lag`), so
+# each process also keeps the ones it last read or wrote, already decoded: a page view
+# or an overview that reads 200 schools' parts then unpickles nothing (the store
+# pickles every value, in-process SimpleCache included). Bounded; emptied when full.
+NEAR_MAX = 4000
+
+
+def _near() -> dict[str, Entry]:
+    return current_app.extensions.setdefault("greenapp_near_cache", {})
+
+
+def _set(key: str, value: Entry) -> None:
+    _set_many({key: value})
+
+
+def _set_many(items: dict[str, Entry]) -> None:
+    near = _near()
+    if len(near) + len(items) > NEAR_MAX:
+        near.clear()
+    near.update(items)
+    _store.set_many(items)
+
+
+def _get(key: str) -> Entry | None:
+    return _get_many([key])[0]
+
+
+def _get_many(keys: list[str]) -> list[Entry | None]:
+    near = _near()
+    found: list[Entry | None] = [near.get(k) for k in keys]
+    missing = [i for i, item in enumerate(found) if item is None]
+    if missing:
+        for i, item in zip(missing, _store.get_many(*(keys[i] for i in missing)),
+                           strict=True):
+            if item is not None:
+                found[i] = near[keys[i]] = item
+    return found
 
 
 def _key(what: str, scopes: tuple[str, ...], key: Hashable,
@@ -223,7 +263,7 @@ def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
     if not enabled():
         return Entry(compute(), (), now())
     full_key = _key(what, scope_t, key)
-    found: Entry[T] | None = _store.get(full_key)
+    found: Entry[T] | None = _get(full_key)
     at = now()
     if found is not None and lag > 0 and at - found.as_of < lag:
         return found
@@ -231,10 +271,10 @@ def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
     if found is not None and found.versions == current:
         if lag > 0:  # still current: say so from now on, and skip checks for `lag` s
             found = Entry(found.value, current, at)
-            _store.set(full_key, found)
+            _set(full_key, found)
         return found
     made = Entry(compute(), current, at)
-    _store.set(full_key, made)
+    _set(full_key, made)
     return made
 
 
@@ -257,7 +297,7 @@ def cached_per_scope(what: str, scopes: Sequence[str], key: Hashable,
         return compute(list(scopes))
     current = dict(zip(scopes, versions(*scopes), strict=True))
     keys = {s: _key(what, (s,), key, localized=False) for s in scopes}
-    found = _store.get_many(*keys.values()) if keys else []
+    found = _get_many(list(keys.values()))
     out: dict[str, T] = {}
     stale: list[str] = []
     for scope, item in zip(scopes, found, strict=True):
@@ -268,7 +308,7 @@ def cached_per_scope(what: str, scopes: Sequence[str], key: Hashable,
     if stale:
         made = compute(stale)
         at = now()
-        _store.set_many({keys[s]: Entry(made[s], (current[s],), at) for s in stale})
+        _set_many({keys[s]: Entry(made[s], (current[s],), at) for s in stale})
         out.update(made)
     return out
 
