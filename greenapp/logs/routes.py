@@ -136,12 +136,12 @@ def new():
             db.session.rollback()
             abort(403)
         else:
+            # The message is made before the commit, which expires the log: reading it
+            # back afterwards would cost a second transaction.
+            saved = _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity),
+                      unit=_unit(log.category))
             db.session.commit()
-            flash(
-                _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity),
-                  unit=_unit(log.category)),
-                "success",
-            )
+            flash(saved, "success")
             return redirect(url_for("logs.index"))
     return render_template("logs/form.html", form=form, log=None, files=[])
 
