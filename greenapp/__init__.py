@@ -67,18 +67,12 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.login_message = _l("Please sign in to open this page.")
 
-    @login_manager.user_loader
-    def load_user(token: str):
-        from greenapp.services import notifications
-        from greenapp.services.users import user_by_token_stmt
+    from greenapp.auth.loader import load_user
+    from greenapp.services.cache import track_user_changes
 
-        # The bell's unread count comes with the user's row: one query, not two.
-        row = db.session.execute(user_by_token_stmt(), {"token": token}).first()
-        if row is None:
-            return None
-        user, unread = row
-        notifications.remember_unread(user.id, unread or 0)
-        return user
+    # The user (and the bell's unread count) from the one cache when still current.
+    login_manager.user_loader(load_user)
+    track_user_changes()
 
 
 def register_blueprints(app: Flask) -> None:

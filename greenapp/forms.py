@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
+from babel import support
+from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField
+from wtforms.i18n import messages_path
 
 from greenapp.services.errors import ValidationFailed
 
@@ -31,6 +36,14 @@ class BaseForm(FlaskForm):
     sees a NUL byte: PostgreSQL refuses NUL in text, which used to surface as a 500.
     """
 
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):  # noqa: ANN001, ANN201 - wtforms' signature
+            """WTForms' own messages in the page's language, read once per process
+            (Flask-WTF reads the catalogue from disk on every request)."""
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations(str(get_locale() or "en"))
+
     def validate(self, extra_validators=None) -> bool:  # type: ignore[override]
         """Refuse control characters first; then the fields' own validators and dates."""
         bad = False
@@ -49,6 +62,11 @@ class BaseForm(FlaskForm):
                     start=MIN_DATE.year, end=MAX_DATE.year))]
                 ok = False
         return ok
+
+
+@lru_cache(maxsize=16)
+def _wtforms_translations(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 def show_error(form: FlaskForm, exc: ValidationFailed, fallback: str) -> None:

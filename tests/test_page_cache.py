@@ -118,3 +118,52 @@ def test_public_results_page_moves_with_a_new_log(factory, client, db, monkeypat
     assert len(calls) == 1, "the second visit was not served from the cache"
     factory.log(coordinator, category="water", quantity="1000", unit="L")
     assert "2,234" in client.get("/dashboards/public").get_data(as_text=True)
+
+
+def test_a_changed_account_is_seen_on_the_next_page(factory, login, client, db):
+    """The signed-in user is kept between requests (auth/loader.py); a change made
+    elsewhere (another worker, an admin) shows at once, and a deactivated account is
+    signed out on its next request."""
+    coordinator = factory.user("coordinator", display_name="Dana Before")
+    login(coordinator)
+    assert "Dana Before" in _page(client, coordinator.school_id)
+    assert "Dana Before" in _page(client, coordinator.school_id)  # the kept copy
+    coordinator.display_name = "Dana After"
+    db.session.commit()
+    page = _page(client, coordinator.school_id)
+    assert "Dana After" in page and "Dana Before" not in page
+    coordinator.active = False
+    db.session.commit()
+    assert client.get(f"/dashboards/school/{coordinator.school_id}").status_code == 302
+
+
+def test_a_read_notification_leaves_the_bell(factory, login, client, db):
+    coordinator = factory.user("coordinator")
+    notifications.notify(coordinator.id, notifications.CHALLENGE_COMPLETED, "/", title="x")
+    db.session.commit()
+    login(coordinator)
+    assert re.search(r'bell-count">1<', _page(client, coordinator.school_id))
+    notifications.mark_read(coordinator.id)
+    db.session.commit()
+    assert "bell-count" not in _page(client, coordinator.school_id)
+
+
+def test_the_cached_page_carries_a_working_token_for_each_session(app, factory, db):
+    """The page comes from the cache, but its language switch works for each viewer:
+    the CSRF token in it is their own session's."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    school = factory.school()
+    users = [factory.user("admin"), factory.user("admin")]
+    for user in users:
+        browser = app.test_client()
+        html = browser.get("/auth/login").get_data(as_text=True)
+        resp = browser.post("/auth/login", data={
+            "email": user.email, "password": PASSWORD,
+            "csrf_token": TOKEN.search(html).group(1)})
+        assert resp.status_code == 302
+        browser.get("/")
+        page = _page(browser, school.id)
+        resp = browser.post("/language", data={"language": "kk", "next": "/",
+                                               "csrf_token": TOKEN.search(page).group(1)})
+        assert resp.status_code == 302
+        assert 'lang="kk"' in _page(browser, school.id)

@@ -21,6 +21,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
+from greenapp.dashboards import shell
 from greenapp.dashboards.forms import ProgrammeFilterForm, SchoolFilterForm
 from greenapp.extensions import db
 from greenapp.models.place import normalise
@@ -41,6 +42,14 @@ bp = Blueprint("dashboards", __name__)
 def qty2(value) -> str:
     """Money and CO2e: grouped digits and at most 2 decimals, in the reader's locale."""
     return fmt_quantity(Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+@bp.app_template_global("cached_fragment")
+def cached_fragment(what: str, key, caller) -> Markup:
+    """`{% call cached_fragment(what, key) %}...{% endcall %}`: the block's HTML, rendered
+    once per process for this key and language (cache.cached_local). Only for blocks
+    whose output follows from `key` alone (a ranking row from its RankRow)."""
+    return cache.cached_local(what, key, lambda: Markup(caller()))  # noqa: S704  # nosec B704
 
 
 @bp.route("/ping")
@@ -122,11 +131,15 @@ def school(school_id: int):
     facts = _school_for_view(school_id)
     query = request.query_string.decode()
     # Heading, filters and board: the same for every viewer of this school, query,
-    # language and local date (which decides the default range).
-    content_html = cache.cached(
-        "school-page", cache.school_scope(facts.id),
-        (today_in(facts.timezone), query), lambda: _school_content(facts, query))
-    return render_template("dashboards/school.html", school=facts, content_html=content_html)
+    # language and local date (which decides the default range). The page around them
+    # is cached with them, but for the viewer's corner (shell.py).
+    scope, key = cache.school_scope(facts.id), (today_in(facts.timezone), query)
+    content = cache.entry("school-page", scope, key,
+                          lambda: _school_content(facts, query))
+    page = shell.page("dashboards/school.html", "school-page", scope,
+                      (key, content.versions),
+                      lambda: {"school": facts, "content_html": content.value})
+    return page.value
 
 
 def _school_content(facts: SchoolFacts, query: str) -> Markup:
@@ -211,10 +224,14 @@ def _programme_content(query: str) -> Markup:
 def programme():
     """All schools ranked per pupil, totals over time, Kyzylorda and Minsk side by side."""
     query = request.query_string.decode()
-    entry = cache.entry("programme-page", cache.PROGRAMME, (today_in(), query),
-                        lambda: _programme_content(query), lag=cache.programme_lag())
-    return render_template("dashboards/programme.html",
-                           content_html=_with_as_of(entry.value, entry))
+    key, lag = (today_in(), query), cache.programme_lag()
+    entry = cache.entry("programme-page", cache.PROGRAMME, key,
+                        lambda: _programme_content(query), lag=lag)
+    # The page around the content, cached with it (shell.py); "as of" is the content's.
+    page = shell.page("dashboards/programme.html", "programme-page", cache.PROGRAMME,
+                      (key, entry.versions), lambda: {"content_html": entry.value},
+                      lag=lag)
+    return _with_as_of(Markup(page.value), entry)  # noqa: S704  # nosec B704
 
 
 @bp.route("/programme/<chart_id>.csv")

@@ -146,7 +146,7 @@ def new():
     if form.validate_on_submit():
         first = stored_already(current_user, form.client_uuid.data or None)
         if first is not None:
-            return _saved(first, as_json, repeat=True)
+            return _saved(first.id, as_json, repeat=True)
         try:
             prepared = uploads.prepared_files()
             log = log_service.create_log(current_user, _input(form))
@@ -164,10 +164,15 @@ def new():
             first = stored_already(current_user, form.client_uuid.data or None)
             if first is None:
                 raise
-            return _saved(first, as_json, repeat=True)
+            return _saved(first.id, as_json, repeat=True)
         else:
+            # The message is made before the commit, which expires the log: reading it
+            # back afterwards would cost a second transaction.
+            saved = _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity),
+                      unit=_unit(log.category))
+            log_id = log.id
             db.session.commit()
-            return _saved(log, as_json, repeat=False)
+            return _saved(log_id, as_json, repeat=False, message=saved)
     if as_json and request.method == "POST":
         errors = {name: str(field.errors[0]) for name, field in form._fields.items()
                   if field.errors}
@@ -181,16 +186,19 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def _saved(log: EcoLog, as_json: bool, repeat: bool):
-    """The answer to a stored (or already stored) entry: JSON, or the list with a note."""
+def _saved(log_id: int, as_json: bool, repeat: bool, message: str = ""):
+    """The answer to a stored (or already stored) entry: JSON, or the list with a note.
+
+    `message` is made before the commit (which expires the entry): reading it back
+    afterwards would cost a second transaction.
+    """
     if as_json:
-        return jsonify(ok=True, id=log.id, repeat=repeat,
-                       url=url_for("logs.show", log_id=log.id)), 200 if repeat else 201
+        return jsonify(ok=True, id=log_id, repeat=repeat,
+                       url=url_for("logs.show", log_id=log_id)), 200 if repeat else 201
     if repeat:
         flash(_("This entry was already saved; nothing was added."), "info")
-        return redirect(url_for("logs.show", log_id=log.id))
-    flash(_("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category)),
-          "success")
+        return redirect(url_for("logs.show", log_id=log_id))
+    flash(message, "success")
     return redirect(url_for("logs.index"))
 
 

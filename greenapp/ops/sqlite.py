@@ -6,6 +6,8 @@
   lock is taken at the start of the transaction, so two workers never both read and
   then race to upgrade to a write lock (which SQLite answers with "database is locked"
   without waiting).
+- After such a request has committed, its further reads run outside a transaction
+  (no second write lock just to read the user back for the next page).
 - Elsewhere (GET requests, CLI, tests) reads run outside a transaction, as pysqlite
   does by default, so each read sees the latest committed data; a transaction starts
   (BEGIN IMMEDIATE) right before the first INSERT/UPDATE/DELETE.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -26,9 +28,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
+COMMITTED = "_greenapp_sqlite_committed"
+
+
 def wants_immediate() -> bool:
-    """True inside a request that may change data."""
-    return has_request_context() and request.method not in SAFE_METHODS
+    """True inside a request that may change data, until it has committed once: reads
+    after that (the page's user, a redirect's message) need no write lock, and a later
+    write still takes it (begin_before_first_write)."""
+    return (has_request_context() and request.method not in SAFE_METHODS
+            and not g.get(COMMITTED, False))
 
 
 def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> None:
@@ -53,6 +61,11 @@ def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> N
     def on_begin(conn: Any) -> None:
         if wants_immediate():
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    def on_commit(_conn: Any) -> None:
+        if has_request_context():
+            setattr(g, COMMITTED, True)
 
     @event.listens_for(engine, "before_cursor_execute")
     def begin_before_first_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:

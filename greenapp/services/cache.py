@@ -44,11 +44,14 @@ from typing import Any, Generic, TypeVar
 
 from flask import current_app, g, has_request_context
 from flask_babel import get_locale
-from sqlalchemy import bindparam, text, update
+from sqlalchemy import bindparam, event, text, update
+from sqlalchemy.orm import Session
 
 from greenapp.extensions import cache as _store
 from greenapp.extensions import db
 from greenapp.models.cache import CacheVersion
+from greenapp.models.community import Notification
+from greenapp.models.user import User
 
 T = TypeVar("T")
 PROGRAMME = "programme"
@@ -67,6 +70,11 @@ _BUMP = text(
 def school_scope(school_id: int) -> str:
     """The scope of one school's figures."""
     return f"school:{school_id}"
+
+
+def user_scope(user_id: int) -> str:
+    """The scope of one account: its row and its bell (see `track_user_changes`)."""
+    return f"user:{user_id}"
 
 
 @dataclass(frozen=True)
@@ -136,11 +144,56 @@ def invalidate(scopes: Iterable[str]) -> None:
     forget_request()
 
 
+# --- users -----------------------------------------------------------------------------
+
+_USERS_CHANGED = "_greenapp_users_changed"
+_tracking = False
+
+
+def user_changed(session: Any, user_id: int | None) -> None:
+    """Note that a user's row or bell changed: `user:<id>` moves when the session commits.
+
+    Changes through ORM objects are noted by `track_user_changes`; bulk UPDATEs on
+    users or notifications call this themselves (notifications.mark_read)."""
+    if user_id is not None:
+        session.info.setdefault(_USERS_CHANGED, set()).add(int(user_id))
+
+
+def _note_flushed(session: Any, _context: Any) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, User):
+            user_changed(session, obj.id)
+        elif isinstance(obj, Notification):
+            user_changed(session, obj.user_id)
+
+
+def _bump_users(session: Any) -> None:
+    session.flush()  # changes still pending are noted by _note_flushed first
+    changed = session.info.pop(_USERS_CHANGED, None)
+    if changed:
+        stamp = datetime.now(UTC)
+        for user_id in sorted(changed):  # one lock order for every writer
+            session.execute(_BUMP, {"scope": user_scope(user_id), "changed_at": stamp})
+
+
+def track_user_changes() -> None:
+    """Move `user:<id>` in the transaction of every change to that user's row or
+    notifications, so a worker's kept copy of the signed-in user (auth/loader.py)
+    is never used after the row changed (installed once per process)."""
+    global _tracking
+    if _tracking:
+        return
+    _tracking = True
+    event.listen(Session, "after_flush", _note_flushed)
+    event.listen(Session, "before_commit", _bump_users)
+
+
 def invalidate_everything() -> None:
     """Move every known scope and empty the cache (after a rebuild of the summaries)."""
     db.session.execute(update(CacheVersion).values(n=CacheVersion.n + 1))
     forget_request()
     _store.clear()
+    _near().clear()
 
 
 def forget_request() -> None:
@@ -151,6 +204,45 @@ def forget_request() -> None:
 
 
 # --- entries -------------------------------------------------------------------------
+
+
+# Entries are immutable and always checked against the scope versions (or `lag`), so
+# each process also keeps the ones it last read or wrote, already decoded: a page view
+# or an overview that reads 200 schools' parts then unpickles nothing (the store
+# pickles every value, in-process SimpleCache included). Bounded; emptied when full.
+NEAR_MAX = 4000
+
+
+def _near() -> dict[str, Entry]:
+    return current_app.extensions.setdefault("greenapp_near_cache", {})
+
+
+def _set(key: str, value: Entry) -> None:
+    _set_many({key: value})
+
+
+def _set_many(items: dict[str, Entry]) -> None:
+    near = _near()
+    if len(near) + len(items) > NEAR_MAX:
+        near.clear()
+    near.update(items)
+    _store.set_many(items)
+
+
+def _get(key: str) -> Entry | None:
+    return _get_many([key])[0]
+
+
+def _get_many(keys: list[str]) -> list[Entry | None]:
+    near = _near()
+    found: list[Entry | None] = [near.get(k) for k in keys]
+    missing = [i for i, item in enumerate(found) if item is None]
+    if missing:
+        for i, item in zip(missing, _store.get_many(*(keys[i] for i in missing)),
+                           strict=True):
+            if item is not None:
+                found[i] = near[keys[i]] = item
+    return found
 
 
 def _key(what: str, scopes: tuple[str, ...], key: Hashable,
@@ -171,7 +263,7 @@ def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
     if not enabled():
         return Entry(compute(), (), now())
     full_key = _key(what, scope_t, key)
-    found: Entry[T] | None = _store.get(full_key)
+    found: Entry[T] | None = _get(full_key)
     at = now()
     if found is not None and lag > 0 and at - found.as_of < lag:
         return found
@@ -179,10 +271,10 @@ def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
     if found is not None and found.versions == current:
         if lag > 0:  # still current: say so from now on, and skip checks for `lag` s
             found = Entry(found.value, current, at)
-            _store.set(full_key, found)
+            _set(full_key, found)
         return found
     made = Entry(compute(), current, at)
-    _store.set(full_key, made)
+    _set(full_key, made)
     return made
 
 
@@ -205,7 +297,7 @@ def cached_per_scope(what: str, scopes: Sequence[str], key: Hashable,
         return compute(list(scopes))
     current = dict(zip(scopes, versions(*scopes), strict=True))
     keys = {s: _key(what, (s,), key, localized=False) for s in scopes}
-    found = _store.get_many(*keys.values()) if keys else []
+    found = _get_many(list(keys.values()))
     out: dict[str, T] = {}
     stale: list[str] = []
     for scope, item in zip(scopes, found, strict=True):
@@ -216,9 +308,31 @@ def cached_per_scope(what: str, scopes: Sequence[str], key: Hashable,
     if stale:
         made = compute(stale)
         at = now()
-        _store.set_many({keys[s]: Entry(made[s], (current[s],), at) for s in stale})
+        _set_many({keys[s]: Entry(made[s], (current[s],), at) for s in stale})
         out.update(made)
     return out
+
+
+# --- process-local pieces -------------------------------------------------------------
+
+LOCAL_MAX = 2000
+
+
+def cached_local(what: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """compute() kept in this process per (what, locale, key): only for values that
+    follow from their key alone (nothing read from the database), such as the viewer's
+    corner of a page rendered for a given name, role, language and URL. Never stale;
+    kept per app, emptied when it grows past LOCAL_MAX entries."""
+    if not enabled():
+        return compute()
+    local: dict[str, Any] = current_app.extensions.setdefault("greenapp_local_cache", {})
+    full_key = _key(what, (), key)
+    found = local.get(full_key)
+    if found is None:
+        if len(local) >= LOCAL_MAX:
+            local.clear()
+        found = local[full_key] = compute()
+    return found
 
 
 def programme_lag() -> float:

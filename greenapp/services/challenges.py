@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, and_, delete, func, select
+from sqlalchemy import CursorResult, and_, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from greenapp.extensions import db
@@ -221,6 +222,22 @@ def _progress_stmt():
     )
 
 
+@cache
+def _owner_progress_stmt():
+    """_progress_stmt for one participant (bound: owner_type, owner_id), built once:
+    every saved entry runs it (see award_new_badges)."""
+    return _progress_stmt().where(
+        ChallengeParticipant.owner_type == bindparam("owner_type"),
+        ChallengeParticipant.owner_id == bindparam("owner_id"),
+    )
+
+
+@cache
+def _earned_stmt():
+    return select(Badge.challenge_id).where(Badge.owner_type == bindparam("owner_type"),
+                                            Badge.owner_id == bindparam("owner_id"))
+
+
 def _percent(value: Decimal, goal: Decimal) -> int:
     if goal <= 0:
         return 100
@@ -290,12 +307,8 @@ def state(challenge: Challenge, today: date) -> str:
 
 def progress_of(owner_type: str, owner_id: int) -> list[tuple[Challenge, Standing]]:
     """The challenges an owner takes part in, each with its standing, newest first."""
-    rows = db.session.execute(
-        _progress_stmt().where(
-            ChallengeParticipant.owner_type == owner_type,
-            ChallengeParticipant.owner_id == owner_id,
-        )
-    ).all()
+    rows = db.session.execute(_owner_progress_stmt(),
+                              {"owner_type": owner_type, "owner_id": owner_id}).all()
     if not rows:
         return []
     challenges = {
@@ -321,9 +334,8 @@ def award_completed(owner_type: str, owner_id: int) -> list[Badge]:
 def award_new_badges(owner_type: str, owner_id: int) -> list[tuple[Badge, Challenge]]:
     """Add a badge for every challenge the owner has just completed (no notification:
     the write pipeline sends those in its own step, see notify_badges)."""
-    earned = set(db.session.scalars(
-        select(Badge.challenge_id).where(Badge.owner_type == owner_type,
-                                         Badge.owner_id == owner_id)))
+    earned = set(db.session.scalars(_earned_stmt(),
+                                    {"owner_type": owner_type, "owner_id": owner_id}))
     new: list[tuple[Badge, Challenge]] = []
     for challenge, standing in progress_of(owner_type, owner_id):
         if not standing.completed or challenge.id in earned:

@@ -107,6 +107,9 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
     _forget_unread()
+    from greenapp.services.cache import user_changed
+
+    user_changed(db.session, user_id)  # the bell: kept copies of the user are stale
     result = cast(CursorResult, db.session.execute(stmt.values(read_at=utcnow())))
     return result.rowcount or 0
 

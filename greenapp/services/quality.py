@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from greenapp.extensions import db
 from greenapp.models.log import (
@@ -35,27 +36,46 @@ REASON_MAX = 500
 REVIEWERS = QUALITY_REVIEWERS  # kept for callers; defined in permissions.py
 
 
-def _peers(log: EcoLog) -> Select:
-    owner = EcoLog.school_id if log.school_id is not None else EcoLog.resident_id
+@cache
+def _peers(by_school: bool) -> Select:
+    """The quantities compared with (bound: owner, category, log id, date window).
+
+    Built once per kind of owner: every saved entry runs it, and SQLAlchemy then reuses
+    the compiled statement instead of building it and its cache key each time."""
+    owner = EcoLog.school_id if by_school else EcoLog.resident_id
     return select(EcoLog.quantity).where(
-        owner == log.owner_id,
-        EcoLog.category == log.category,
-        EcoLog.id != log.id,
+        owner == bindparam("owner"),
+        EcoLog.category == bindparam("category"),
+        EcoLog.id != bindparam("log_id"),
         EcoLog.deleted_at.is_(None),
         EcoLog.review_status != REVIEW_REJECTED,
-        EcoLog.action_date <= log.action_date,
-        EcoLog.action_date > log.action_date - timedelta(days=WINDOW_DAYS),
+        EcoLog.action_date <= bindparam("day"),
+        EcoLog.action_date > bindparam("since"),
     )
+
+
+@cache
+def _count(by_school: bool) -> Select:
+    return select(func.count()).select_from(_peers(by_school).subquery())
+
+
+@cache
+def _middle(by_school: bool) -> Select:
+    return (_peers(by_school).order_by(EcoLog.quantity)
+            .offset(bindparam("skip")).limit(bindparam("take")))
 
 
 def usual_value(log: EcoLog) -> tuple[int, Decimal | None]:
     """(number of earlier logs compared with, their median) for this log's owner."""
-    peers = _peers(log)
-    n = db.session.scalar(select(func.count()).select_from(peers.subquery())) or 0
+    by_school = log.school_id is not None
+    params = {"owner": log.owner_id, "category": log.category, "log_id": log.id,
+              "day": log.action_date,
+              "since": log.action_date - timedelta(days=WINDOW_DAYS)}
+    n = db.session.scalar(_count(by_school), params) or 0
     if n < MIN_PRIOR:
         return n, None
     middle = list(db.session.scalars(
-        peers.order_by(EcoLog.quantity).offset((n - 1) // 2).limit(2 - n % 2)))
+        _middle(by_school), {**params, "skip": (n - 1) // 2, "take": 2 - n % 2}))
     return n, sum(middle, Decimal(0)) / len(middle)
 
 

@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, String, bindparam, cast, literal, select
 
 from greenapp.extensions import db
 from greenapp.models.base import utcnow
@@ -29,9 +29,14 @@ def user_by_token_stmt() -> Select:
     Built once: every request runs it, and SQLAlchemy then reuses the compiled form
     without rebuilding the statement and its cache key each time.
     """
+    from greenapp.models.cache import CacheVersion
     from greenapp.services.notifications import unread_subquery
 
-    return (select(User, unread_subquery(User.id))
+    # The version of the user's cache scope, read with the row (greenapp/auth/loader.py).
+    version = (select(CacheVersion.n)
+               .where(CacheVersion.scope == literal("user:").concat(cast(User.id, String)))
+               .scalar_subquery())
+    return (select(User, unread_subquery(User.id), version)
             .where(User.session_token == bindparam("token")))
 
 
