@@ -357,7 +357,7 @@ class Browser:
 def log_form(browser: Browser, note: str) -> dict:
     """A valid log entry for the real form (water, yesterday: never in the future)."""
     return {"csrf_token": browser.token("/logs/new"), "category": "water",
-            "quantity": str(random.randint(5, 500)), "unit": "L", "evidence": "metered",
+            "quantity": str(random.randint(5, 500)), "unit": "L", "evidence": "self",
             "action_date": (date.today() - timedelta(days=1)).isoformat(), "note": note}
 
 
