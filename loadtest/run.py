@@ -292,7 +292,7 @@ def user_thread(base: str, account: Account, n_logs: int, run: str, stats: Stats
         except (OSError, RuntimeError):
             continue  # nothing was sent for this entry
         form = {"csrf_token": token, "category": category, "fraction": "", "unit": unit,
-                "quantity": str(qty), "action_date": day, "evidence": "metered",
+                "quantity": str(qty), "action_date": day, "evidence": "self",
                 "note": marker}
         outcome.sent += 1
         try:
@@ -340,7 +340,7 @@ def edit_conflicts(base: str, accounts: list[Account], stats: Stats, rounds: int
         token = first.token("/logs/new")
         status, _loc, _ = first.request("POST", "/logs/new", {
             "csrf_token": token, "category": "water", "unit": "L", "quantity": "10",
-            "action_date": day, "evidence": "metered", "note": note})
+            "action_date": day, "evidence": "self", "note": note})
         if status != 302:
             raise RuntimeError(f"could not create the entry to edit: {status}")
         _s, _l, html = first.request("GET", "/logs/?date_from=" + day + "&date_to=" + day)
@@ -353,7 +353,7 @@ def edit_conflicts(base: str, accounts: list[Account], stats: Stats, rounds: int
         version = re.search(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"',
                             html)
         return {"csrf_token": token, "category": "water", "unit": "L", "action_date": day,
-                "evidence": "metered", "fraction": "",
+                "evidence": "self", "fraction": "",
                 "version": version.group(1) or version.group(2)}
 
     result = {"sequential": None, "race_rounds": rounds, "race_one_winner": 0,
