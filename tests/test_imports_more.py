@@ -207,3 +207,148 @@ def test_an_empty_file_and_missing_columns_get_a_message(app, client, db, setup)
     assert resp.status_code == 400
     assert "missing" in resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+
+
+# --- admin imports: schools and accounts ------------------------------------------------
+
+@pytest.fixture
+def smtp(app):
+    from tests.smtp_helpers import run_smtp
+
+    yield from run_smtp(app)
+
+
+def _admin_upload(client, target: str, content: bytes):
+    return client.post(f"/imports/admin/{target}/",
+                       data={"file": (io.BytesIO(content), f"{target}.csv")},
+                       content_type="multipart/form-data")
+
+
+def _admin_batch(resp) -> int:
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:1500]
+    return int(re.search(r"/imports/admin/(\d+)", resp.headers["Location"]).group(1))
+
+
+@pytest.fixture
+def admin(factory, login):
+    user = factory.user("admin")
+    login(user)
+    return user
+
+
+def test_schools_dry_run_commit_reupload_and_undo(app, client, db, factory, admin):
+    from greenapp.models.school import School
+
+    factory.school(name="Existing School", city="Kyzylorda")
+    db.session.commit()
+    content = _csv([
+        ["School No. 7", "Қызылорда", "640", "2025-09-01", "Abay St 3"],  # 2 new (kk city)
+        ["Гимназия 12", "Минск", "820", "01.09.2025", ""],              # 3 new (ru city)
+        ["Existing School", "Kyzylorda", "500", "2025-01-01", ""],       # 4 duplicate
+        ["Nowhere School", "Atlantis", "100", "2025-01-01", ""],         # 5 unknown city
+        ["No Pupils", "Minsk", "", "2025-01-01", ""],                   # 6 no pupils
+        ["School No. 7", "Kyzylorda", "640", "2025-09-01", ""],          # 7 same as row 2
+    ], header=("School name", "City", "Pupils", "Joined the programme", "Address"))
+    batch_id = _admin_batch(_admin_upload(client, "schools", content))
+    page = client.get(f"/imports/admin/{batch_id}").get_data(as_text=True)
+    rows = _rows(page)
+    assert [rows[n][0] for n in "234567"] == ["new", "new", "duplicate", "invalid",
+                                               "invalid", "duplicate"]
+    assert "Atlantis" in rows["5"][1] and "pupils" in rows["6"][1]
+    assert "row 2" in rows["7"][1]
+    assert db.session.scalar(select(func.count()).select_from(School)) == 1  # dry run
+    # Fixed file: the two bad rows removed.
+    good = _csv([
+        ["School No. 7", "Қызылорда", "640", "2025-09-01", "Abay St 3"],
+        ["Гимназия 12", "Минск", "820", "01.09.2025", ""],
+    ], header=("Название школы", "Город", "Ученики", "Присоединилась к программе", "Адрес"))
+    batch_id = _admin_batch(_admin_upload(client, "schools", good))
+    client.post(f"/imports/admin/{batch_id}/commit")
+    school = db.session.scalar(select(School).where(School.name == "Гимназия 12"))
+    assert school is not None and school.city == "Minsk" and school.pupils == 820
+    assert school.joined_on == date(2025, 9, 1)
+    # The same file again adds nothing.
+    again = _admin_batch(_admin_upload(client, "schools", good))
+    assert db.session.get(ImportBatch, again).rows_duplicate == 2
+    # A school that already has a coordinator blocks the undo, with a clear message.
+    factory.user("coordinator", school=school)
+    db.session.commit()
+    resp = client.post(f"/imports/admin/{batch_id}/undo", follow_redirects=True)
+    assert "Nothing was undone" in resp.get_data(as_text=True)
+    assert "Гимназия 12" in resp.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(School)) == 3
+
+
+def test_schools_undo_deletes_unused_schools(app, client, db, admin):
+    from greenapp.models.school import School
+
+    content = _csv([["Lyceum 1", "Minsk", "300", "2025-02-01"]],
+                   header=("School name", "City", "Pupils", "Joined the programme"))
+    batch_id = _admin_batch(_admin_upload(client, "schools", content))
+    client.post(f"/imports/admin/{batch_id}/commit")
+    assert db.session.scalar(select(func.count()).select_from(School)) == 1
+    client.post(f"/imports/admin/{batch_id}/undo")
+    assert db.session.scalar(select(func.count()).select_from(School)) == 0
+    assert db.session.get(ImportBatch, batch_id).status == "undone"
+
+
+def test_accounts_get_the_confirmation_mail_and_undo_deactivates_unused(
+        app, client, db, factory, admin, smtp):
+    from greenapp.models.user import User
+
+    school = factory.school(name="Account School")
+    factory.user("resident", email="taken@example.org")
+    db.session.commit()
+    content = _csv([
+        ["aigerim@example.org", "Aigerim", "School coordinator", "Account School", "kk"],
+        ["ivan@example.org", "Ivan", "coordinator", "Account School", "Русский"],
+        ["taken@example.org", "Someone", "resident", "", ""],            # 4 duplicate
+        ["boss@example.org", "Boss", "admin", "", ""],                   # 5 refused
+        ["bad-address", "X", "resident", "", ""],                        # 6 invalid email
+        ["lost@example.org", "Lost", "coordinator", "No Such School", ""],  # 7 no school
+    ], header=("E-mail", "Name", "Role", "School", "Language"))
+    batch_id = _admin_batch(_admin_upload(client, "accounts", content))
+    rows = _rows(client.get(f"/imports/admin/{batch_id}").get_data(as_text=True))
+    assert [rows[n][0] for n in "234567"] == ["new", "new", "duplicate", "invalid",
+                                               "invalid", "invalid"]
+    assert "Accounts page" in rows["5"][1]
+    assert not smtp.messages
+    content = _csv([
+        ["aigerim@example.org", "Aigerim", "School coordinator", "Account School", "kk"],
+        ["ivan@example.org", "Ivan", "coordinator", "Account School", "Русский"],
+    ], header=("E-mail", "Name", "Role", "School", "Language"))
+    batch_id = _admin_batch(_admin_upload(client, "accounts", content))
+    client.post(f"/imports/admin/{batch_id}/commit")
+    aigerim = db.session.scalar(select(User).where(User.email == "aigerim@example.org"))
+    assert (aigerim.role, aigerim.school_id, aigerim.locale) == ("coordinator", school.id, "kk")
+    assert aigerim.email_confirmed_at is None
+    messages = smtp.wait(2)
+    assert sorted(m["X-Envelope-To"] for m in messages) == ["aigerim@example.org",
+                                                           "ivan@example.org"]
+    from tests.smtp_helpers import link_in, text_of
+
+    for m in messages:  # the confirmation mail, in the account's language, no password
+        assert link_in(m, "/auth/confirm")
+        assert m["Subject"] != "Confirm your e-mail address for greenapp"
+        assert "password" not in text_of(m).lower()
+    # Aigerim confirms her address (uses the account); Ivan does not.
+    kk_mail = next(m for m in messages if "aigerim" in m["X-Envelope-To"])
+    client.get(link_in(kk_mail, "/auth/confirm"))
+    resp = client.post(f"/imports/admin/{batch_id}/undo", follow_redirects=True)
+    assert "1 account was already used and is kept" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    ivan = db.session.scalar(select(User).where(User.email == "ivan@example.org"))
+    aigerim = db.session.scalar(select(User).where(User.email == "aigerim@example.org"))
+    assert (ivan.active, aigerim.active) == (False, True)
+
+
+def test_coordinators_cannot_import_schools_or_accounts(app, client, db, setup):
+    for path in ("/imports/admin/schools/", "/imports/admin/accounts/",
+                 "/imports/admin/schools/template.xlsx"):
+        assert client.get(path).status_code == 403
+    resp = client.post("/imports/admin/schools/",
+                       data={"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 403
+    page = client.get("/imports/").get_data(as_text=True)
+    assert "/imports/meters/" in page and "/imports/admin/" not in page

@@ -74,8 +74,6 @@ EXTRA_HEADERS = {
     "note": "note",
 }
 YES = {"1", "yes", "y", "true", "x", "+", "да", "иә", "ия", "так", "д"}
-KIND_LABELS = {READING_INDEX: _l("index"), READING_BILL: _l("bill"),
-               READING_REPLACEMENT: _l("replacement")}
 
 
 def recognised(header: list[str]) -> dict[str, int]:
