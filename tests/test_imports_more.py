@@ -188,6 +188,10 @@ def test_access_other_school_and_roles(app, client, db, factory, login, setup):
     batch_id = _batch_id(_upload(client, _csv([["T-1", D[0].isoformat(), "5"]])))
     assert db.session.get(ImportBatch, batch_id).rows_invalid == 1
     assert _live(db, theirs) == 0
+    # A meter batch is not an entries batch: not listed or opened as one.
+    assert client.get(f"/imports/{batch_id}").status_code == 404
+    assert "readings.csv" not in client.get("/imports/").get_data(as_text=True)
+    assert "readings.csv" in client.get("/imports/meters/").get_data(as_text=True)
     # The other coordinator cannot see or commit this school's batch.
     client.post("/auth/logout")
     login(outsider)
