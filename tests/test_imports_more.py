@@ -146,6 +146,24 @@ def test_commit_reupload_and_undo(app, client, db, setup):
     assert db.session.get(ImportBatch, batch_id).status == "undone"
 
 
+def test_reasons_in_the_readers_language_and_a_template_with_the_schools_meters(
+        app, client, db, setup):
+    _school, user, water, _power = setup
+    user.locale = "kk"
+    db.session.commit()
+    template = load_workbook(io.BytesIO(client.get("/imports/meters/template.xlsx").data))
+    assert [c.value for c in template["lists"]["A"]] == ["E-7", "W-100"]
+    content = _csv([["W-100", (TODAY + timedelta(days=3)).isoformat(), "1"],
+                    ["W-100", D[0].isoformat(), "1", "", "", "иә", "0"]],
+                   header=("Meter", "Date", "Index", "Consumption", "From", "Replaced",
+                           "New index"))
+    batch_id = _batch_id(_upload(client, content))
+    rows = _rows(client.get(f"/imports/meters/{batch_id}").get_data(as_text=True))
+    assert _kk(app, "The date cannot be in the future.") in rows["2"][1]
+    assert rows["3"][0] == _kk(app, "new"), rows["3"]  # «иә» marks a replacement
+    assert db.session.get(ImportBatch, batch_id).rows_invalid == 1
+
+
 def test_undo_refused_when_a_later_reading_was_typed(app, client, db, setup):
     school, user, water, _power = setup
     batch_id = _batch_id(_upload(client, _csv([["W-100", D[0].isoformat(), "100"]])))

@@ -51,7 +51,7 @@ def index():
 def template():
     """An empty XLSX of meter readings in the reader's language."""
     return Response(
-        service.template_xlsx(),
+        service.template_xlsx(current_user.school),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition":
                  'attachment; filename="greenapp-meter-readings.xlsx"'},

@@ -71,9 +71,15 @@ EXTRA_HEADERS = {
     "reading_date": "reading_date", "index": "index", "reading": "index",
     "consumption": "consumption", "from": "period_start", "period_start": "period_start",
     "replaced": "replaced", "replacement": "replaced", "new_index": "new_index",
+    "new index": "new_index", "reading date": "reading_date", "period start": "period_start",
     "note": "note",
 }
 YES = {"1", "yes", "y", "true", "x", "+", "да", "иә", "ия", "так", "д"}
+
+
+def _yes() -> set[str]:
+    """"yes" in every interface language, and the common short forms."""
+    return YES | set(base._translated({"yes": _l("yes")}))
 
 
 def recognised(header: list[str]) -> dict[str, int]:
@@ -113,8 +119,8 @@ def _meters(school: School) -> dict[str, Meter]:
     return found
 
 
-def _reading_input(cells: list[object], cols: dict[str, int],
-                   meters: dict[str, Meter]) -> tuple[Meter, meter_service.ReadingInput]:
+def _reading_input(cells: list[object], cols: dict[str, int], meters: dict[str, Meter],
+                   yes: set[str]) -> tuple[Meter, meter_service.ReadingInput]:
     width = len(cells)
 
     def cell(name: str) -> str:
@@ -137,7 +143,7 @@ def _reading_input(cells: list[object], cols: dict[str, int],
     if meter is None:
         raise ValidationFailed(_l("This school has no meter with this serial number or "
                                   "name."), "meter")
-    replaced = base._norm(cell("replaced")) in YES
+    replaced = base._norm(cell("replaced")) in yes
     index, consumption = cell("index"), cell("consumption")
     note = cell("note")
     if replaced:
@@ -182,6 +188,7 @@ def _run(actor: User, school: School, content: bytes) -> tuple[base.Analysis, li
     kind, header, data = base.read_table(content)
     cols = header_map(header)
     meters = _meters(school)
+    yes = _yes()
     keys = _existing_keys(school)
     seen: dict[tuple[int, date, str], int] = {}
     analysis = base.Analysis(kind=kind, header=header)
@@ -190,7 +197,7 @@ def _run(actor: User, school: School, content: bytes) -> tuple[base.Analysis, li
         row = base.RowResult(number=number, cells=[base._text(c) for c in cells])
         analysis.rows.append(row)
         try:
-            meter, reading_input = _reading_input(cells, cols, meters)
+            meter, reading_input = _reading_input(cells, cols, meters, yes)
             key = (meter.id, reading_input.reading_date, reading_input.kind)
             if reading_input.reading_date is not None and key in keys:
                 row.status = base.DUPLICATE
@@ -322,10 +329,12 @@ def stored_analysis(actor: User, batch: ImportBatch) -> base.Analysis | None:
         return None
 
 
-def template_xlsx() -> bytes:
-    """An empty readings sheet in the reader's language, with the school's meters."""
+def template_xlsx(school: School | None = None) -> bytes:
+    """An empty readings sheet in the reader's language, with the school's meters to
+    choose from (serial, else name) and a yes-list for the replacement flag."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
     sheet = book.active
@@ -334,6 +343,20 @@ def template_xlsx() -> bytes:
     sheet.append(columns)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    names = sorted({m.serial or m.name for m in _meters(school).values()}) if school else []
+    lists = book.create_sheet("lists")
+    lists.sheet_state = "hidden"
+    lists.cell(row=1, column=2, value=gettext("yes"))
+    for row, name in enumerate(names, start=1):
+        lists.cell(row=row, column=1, value=name)
+    for letter, source, count in (("A", "A", len(names)), ("F", "B", 1)):
+        if not count:
+            continue
+        check = DataValidation(type="list", formula1=f"lists!${source}$1:${source}${count}",
+                               allow_blank=True, showErrorMessage=letter == "A")
+        check.error = gettext("Choose a value from the list.")
+        sheet.add_data_validation(check)
+        check.add(f"{letter}2:{letter}{base.MAX_ROWS + 1}")
     for col in ("B", "E"):
         for row in range(2, 502):
             sheet[f"{col}{row}"].number_format = "yyyy-mm-dd"
