@@ -28,9 +28,15 @@ def _kk(app, text: str, **kw) -> str:
         return gettext(text, **kw)
 
 
-def _upload(client, content: bytes, name: str = "readings.csv"):
-    return client.post("/imports/meters/", data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+def _upload(client, content: bytes, name: str = "readings.csv", path: str = "/imports/meters/"):
+    # The body is built here (as in test_imports.py): werkzeug's test client spools a large
+    # generated body to a temporary file it never closes.
+    boundary = "----greenapp-import-test"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            .encode() + content + f"\r\n--{boundary}--\r\n".encode())
+    return client.post(path, data=body,
+                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def _batch_id(resp) -> int:
@@ -223,6 +229,8 @@ def test_access_other_school_and_roles(app, client, db, factory, login, setup):
 
 
 def test_an_empty_file_and_missing_columns_get_a_message(app, client, db, setup):
+    resp = _upload(client, b"x" * (17 * 1024 * 1024))
+    assert resp.status_code == 413 and "16 MB" in resp.get_data(as_text=True)
     resp = _upload(client, b"")
     assert resp.status_code == 400 and "The file is empty" in resp.get_data(as_text=True)
     resp = _upload(client, _csv([["W-100", "x"]], header=("Meter", "Something")))
@@ -241,9 +249,7 @@ def smtp(app):
 
 
 def _admin_upload(client, target: str, content: bytes):
-    return client.post(f"/imports/admin/{target}/",
-                       data={"file": (io.BytesIO(content), f"{target}.csv")},
-                       content_type="multipart/form-data")
+    return _upload(client, content, f"{target}.csv", f"/imports/admin/{target}/")
 
 
 def _admin_batch(resp) -> int:
