@@ -86,6 +86,8 @@ def register_blueprints(app: Flask) -> None:
     from greenapp.glossary.routes import bp as glossary_bp
     from greenapp.guides.routes import bp as guides_bp
     from greenapp.impact.routes import bp as impact_bp
+    from greenapp.imports.admin_routes import bp as imports_admin_bp
+    from greenapp.imports.meters_routes import bp as imports_meters_bp
     from greenapp.imports.routes import bp as imports_bp
     from greenapp.logs.routes import bp as logs_bp
     from greenapp.main.routes import bp as main_bp
@@ -111,6 +113,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(expert_bp, url_prefix="/experts")  # URLs kept from experts/
     app.register_blueprint(places_bp, url_prefix="/cities")
     app.register_blueprint(imports_bp, url_prefix="/imports")
+    app.register_blueprint(imports_meters_bp, url_prefix="/imports/meters")
+    app.register_blueprint(imports_admin_bp, url_prefix="/imports/admin")
     app.register_blueprint(glossary_bp, url_prefix="/glossary")  # + `flask glossary load`
     app.register_blueprint(meters_bp, url_prefix="/meters")
     app.register_blueprint(evidence_bp, url_prefix="/evidence")

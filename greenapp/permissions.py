@@ -8,7 +8,8 @@ compare role strings: they ask `can(...)`.
 Public API (stable: feature packages, services and the JSON API rely on it)
 
 Role groups -- tuples of role names, defined here and nowhere else:
-    STAFF, LOGGERS, SCHOOL_VIEWERS, IMPORTERS, EVIDENCE_VIEWERS, METER_VIEWERS,
+    STAFF, LOGGERS, SCHOOL_VIEWERS, IMPORTERS, METER_IMPORTERS,
+    ADMIN_IMPORTERS, EVIDENCE_VIEWERS, METER_VIEWERS,
     GUIDE_AUTHORS, QUALITY_VIEWERS, QUALITY_REVIEWERS, PROPOSAL_AUTHORS,
     PROPOSAL_REVIEWERS, SAVINGS_READERS, FACTOR_EDITORS, TARIFF_EDITORS,
     CHALLENGE_CREATORS, CHALLENGE_PARTICIPANTS, GLOSSARY_EDITORS, GLOSSARY_REVIEWERS.
@@ -76,6 +77,8 @@ STAFF: tuple[str, ...] = STAFF_ROLES  # university staff and the three expert ro
 LOGGERS: tuple[str, ...] = (COORDINATOR, RESIDENT)  # log eco-actions, upload evidence
 SCHOOL_VIEWERS: tuple[str, ...] = (*STAFF, COORDINATOR)  # (coordinators: their own)
 IMPORTERS: tuple[str, ...] = (COORDINATOR, ADMIN)
+METER_IMPORTERS: tuple[str, ...] = (COORDINATOR,)  # readings: the school's own coordinator
+ADMIN_IMPORTERS: tuple[str, ...] = (ADMIN,)  # spreadsheets of schools and accounts
 EVIDENCE_VIEWERS: tuple[str, ...] = (COORDINATOR, RESIDENT, *STAFF)
 METER_VIEWERS: tuple[str, ...] = (COORDINATOR, *STAFF)
 GUIDE_AUTHORS: tuple[str, ...] = (SCIENTIST, ADMIN)
@@ -103,6 +106,8 @@ ABILITIES: dict[str, tuple[str, ...]] = {
     "manage_accounts": (ADMIN,),
     "import": IMPORTERS,
     "import_for_any_school": (ADMIN,),
+    "import_meter_readings": METER_IMPORTERS,
+    "import_schools_and_accounts": ADMIN_IMPORTERS,
     "upload_evidence": LOGGERS,
     "see_meters": METER_VIEWERS,
     "use_workspace": STAFF,

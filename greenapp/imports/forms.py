@@ -28,3 +28,14 @@ for _name in FIELDS:
     setattr(ColumnsForm, _name, SelectField(
         FIELD_LABELS[_name], coerce=int, choices=[], validate_choice=False,
         description=_l("Required.") if _name in REQUIRED else ""))
+
+
+class MeterUploadForm(FlaskForm):
+    """A spreadsheet of meter readings (the coordinator's own school)."""
+
+    file = FileField(
+        _l("Spreadsheet (CSV, XLSX or ODS)"),
+        description=_l("At most %(mb)s MB and %(rows)s rows. Nothing is stored until you "
+                       "confirm.", mb=MAX_BYTES // (1024 * 1024),
+                       rows=f"{MAX_ROWS:,}".replace(",", "\u00a0")),
+    )

@@ -21,7 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from greenapp.extensions import db
 from greenapp.imports.forms import ColumnsForm, UploadForm
 from greenapp.main.errors import attempt
-from greenapp.models.imports import ImportBatch
+from greenapp.models.imports import TARGET_ENTRIES, ImportBatch
 from greenapp.models.school import School
 from greenapp.permissions import IMPORTERS, can, role_required
 from greenapp.services import imports as import_service
@@ -109,7 +109,8 @@ def template():
 
 def _batch(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not import_service.can_manage(current_user, batch):
+    if batch is None or batch.target != TARGET_ENTRIES \
+            or not import_service.can_manage(current_user, batch):
         abort(404)  # another school's import is not even confirmed to exist
     return batch
 

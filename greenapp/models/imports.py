@@ -19,6 +19,10 @@ BATCH_PREVIEW = "preview"      # uploaded and checked (dry run), nothing stored 
 BATCH_COMMITTED = "committed"  # its new rows are eco-action entries
 BATCH_UNDONE = "undone"        # its entries were soft-deleted together
 BATCH_STATES = (BATCH_PREVIEW, BATCH_COMMITTED, BATCH_UNDONE)
+TARGET_ENTRIES = "entries"          # eco-action entries (services/imports.py)
+TARGET_METER_READINGS = "meter_readings"  # meter readings (services/imports_meters.py)
+TARGET_SCHOOLS = "schools"          # an admin's schools (services/imports_admin.py)
+TARGET_ACCOUNTS = "accounts"        # an admin's accounts (services/imports_admin.py)
 
 
 class ImportBatch(TimestampMixin, db.Model):
@@ -28,13 +32,16 @@ class ImportBatch(TimestampMixin, db.Model):
     __table_args__ = (Index("ix_import_batches_school", "school_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    # None for an admin's import of schools or accounts (services/imports_admin.py).
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), nullable=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     filename: Mapped[str] = mapped_column(String(200))
     file_kind: Mapped[str] = mapped_column(String(10))  # csv, xlsx, ods
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     status: Mapped[str] = mapped_column(String(10), default=BATCH_PREVIEW)
+    target: Mapped[str] = mapped_column(String(20), default=TARGET_ENTRIES,
+                                        server_default=TARGET_ENTRIES)
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_new: Mapped[int] = mapped_column(default=0)
     rows_duplicate: Mapped[int] = mapped_column(default=0)

@@ -42,6 +42,7 @@ from greenapp.models.imports import (
     BATCH_COMMITTED,
     BATCH_PREVIEW,
     BATCH_UNDONE,
+    TARGET_ENTRIES,
     ImportBatch,
     ImportMapping,
 )
@@ -580,9 +581,10 @@ def can_manage(user: User, batch: ImportBatch) -> bool:
     return can_edit(batch, user)
 
 
-def visible_batches(user: User) -> Select[tuple[ImportBatch]]:
-    """select() of the batches this user may see, newest first."""
-    stmt = select(ImportBatch).order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
+def visible_batches(user: User, target: str = TARGET_ENTRIES) -> Select[tuple[ImportBatch]]:
+    """select() of the batches (of one target) this user may see, newest first."""
+    stmt = select(ImportBatch).where(ImportBatch.target == target).order_by(
+        ImportBatch.created_at.desc(), ImportBatch.id.desc())
     if user.role == COORDINATOR:
         return stmt.where(ImportBatch.school_id == user.school_id)
     if user.role == ADMIN:
