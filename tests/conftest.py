@@ -192,6 +192,42 @@ def _schema(database_url: str) -> str:
 VERSION_TABLES = {"cache_versions": "n"}
 
 
+def _wipe_postgresql(tables: list[str]) -> None:
+    """Empty the tables that have rows and restart every wiped table's id sequence.
+
+    TRUNCATE of every table cost about a second per test (new files for each table);
+    DELETE of the few tables a test filled costs milliseconds. As a superuser (the
+    suite's own database), triggers and foreign-key checks are off for these DELETEs,
+    as they are for TRUNCATE (no rollup trigger runs on a row that is being wiped);
+    otherwise it falls back to TRUNCATE.
+    """
+    if not tables:
+        return
+    session = _db.session
+    if not session.execute(sa.text("SELECT current_setting('is_superuser') = 'on'")).scalar():
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        return
+    probe = " UNION ALL ".join(
+        f"(SELECT '{t}' FROM \"{t}\" LIMIT 1)" for t in tables)  # noqa: S608
+    filled = set(session.execute(sa.text(probe)).scalars())
+    if filled:
+        session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            if table in filled:
+                session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608
+        session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+    # RESTART IDENTITY: every sequence owned by a wiped table starts again at 1.
+    session.execute(sa.text(
+        "SELECT setval(s.oid, 1, false) FROM pg_class s "
+        "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
+        "AND d.refclassid = 'pg_class'::regclass "
+        "JOIN pg_class t ON t.oid = d.refobjid "
+        "WHERE s.relkind = 'S' AND t.relname = ANY(:tables) "
+        "AND t.relnamespace = to_regnamespace(current_schema())::oid"
+    ), {"tables": tables})
+
+
 def _wipe() -> None:
     """Empty every table (but the version counters, bumped) so each test starts afresh."""
     # Tables without a migration yet are caught by test_migrations, not here.
@@ -199,8 +235,7 @@ def _wipe() -> None:
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)
               if t.name in existing and t.name not in VERSION_TABLES]
     if _db.engine.dialect.name == "postgresql":
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        _db.session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        _wipe_postgresql(tables)
     else:
         for table in tables:
             _db.session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608
