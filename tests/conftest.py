@@ -15,7 +15,7 @@ Speed without a different code path (``make test`` takes about 2 minutes on 2 co
   ``.venv/bin/python -m pytest tests/test_x.py``.
 - Every test still gets a fresh app, but what an app only derives from the code is built
   once per process and shared: compiled templates (``SharedTemplateCode``), one engine
-  per database and its statement cache (``SharedEngines``) and the URL builders
+  per SQLite file and its statement cache (``SharedEngines``) and the URL builders
   (``_share_url_builders``). Requests, sessions, ``g``, config and caches stay per app.
 - The SQLite database lives in /dev/shm (commits cost no fsync); the PostgreSQL wipe
   deletes only the tables a test filled (``_wipe_postgresql``).
@@ -93,9 +93,9 @@ class SharedEngines:
 
     Each test builds a fresh app, and Flask-SQLAlchemy would build a fresh engine for it,
     whose empty statement cache then compiles every query again (a fifth of a test's
-    time). Apps on the same database with the same options get the same engine instead;
-    its pool is still emptied after each test (the app fixture disposes it). In-memory
-    SQLite databases are never shared: each such app keeps its own private database.
+    time). Apps on the same SQLite file with the same options get the same engine
+    instead; its pool is still emptied after each test (the app fixture disposes it).
+    In-memory SQLite databases (each app's own) and PostgreSQL are never shared.
     """
 
     def __init__(self, make) -> None:
@@ -105,7 +105,10 @@ class SharedEngines:
     @staticmethod
     def _key(options: dict, app: Flask) -> tuple | None:
         url = sa.engine.make_url(options["url"])
-        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            # PostgreSQL keeps an engine per app: one app's dispose() (a test's second app,
+            # the live server) would orphan another's open connection, which psycopg
+            # reports as a ResourceWarning (an error here).
             return None
         rest = tuple(sorted((k, repr(v)) for k, v in options.items() if k != "url"))
         # the SQLite pragmas the app installs on its engine (greenapp/ops/sqlite.py)
