@@ -41,8 +41,12 @@ run: i18n seed
 	@echo ""
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# The whole suite, browser journeys included, spread over one pytest-xdist worker per core
+# (TEST_WORKERS=0 runs it in one process). Each worker has its own database (a SQLite file,
+# or its own PostgreSQL database), browser, live servers and free ports.
+TEST_WORKERS ?= auto
 test: $(DEV_STAMP) i18n
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The suite (without browser, load and backup tests) with the clock at 22:30 UTC on
 # 31 December: already the next day and year in Kyzylorda (UTC+5) and Minsk (UTC+3).

@@ -2,11 +2,31 @@
 
 Set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run the
 whole suite on PostgreSQL: a private database is created for the run and dropped after.
+
+Fixtures: ``database_url`` (session: this process's database), ``app`` (a fresh app per
+test on that database, emptied first; change its config freely), ``db``, ``client``
+(``FreshContextClient``), ``factory`` (``Factory``) and ``login``. Browser fixtures are
+in tests/e2e/conftest.py; shared helpers in tests/helpers.py.
+
+Speed without a different code path (``make test`` takes about 2 minutes on 2 cores):
+- ``make test`` runs pytest-xdist, one worker per core. Each worker is its own process
+  with its own database (SQLite file or PostgreSQL database), SimpleCache, live servers
+  and free ports; Redis tests use a fresh key prefix each. Run one file without it:
+  ``.venv/bin/python -m pytest tests/test_x.py``.
+- Every test still gets a fresh app, but what an app only derives from the code is built
+  once per process and shared: compiled templates (``SharedTemplateCode``), one engine
+  per SQLite file and its statement cache (``SharedEngines``) and the URL builders
+  (``_share_url_builders``). Requests, sessions, ``g``, config and caches stay per app.
+- The SQLite database lives in /dev/shm (commits cost no fsync); the PostgreSQL wipe
+  deletes only the tables a test filled (``_wipe_postgresql``).
+- Passwords are hashed with one PBKDF2 round (``TestingConfig.PASSWORD_HASH_METHOD``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -17,6 +37,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import settings
+from jinja2 import BytecodeCache
 
 from greenapp import create_app
 from greenapp.extensions import db as _db
@@ -26,10 +47,116 @@ from greenapp.models.user import User
 from greenapp.services import logs as log_service
 from tests.helpers import PASSWORD, REGISTERED
 
+
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates shared by every app this test process builds.
+
+    Each test gets a fresh app (and so a fresh Jinja environment), which would parse and
+    compile every template it renders again: most of a page test's time. This cache
+    hands the next app the code compiled by an earlier one. It is keyed by the template's
+    name, its source's checksum (an edited template is compiled afresh) and the
+    environment's compile-time options (an app with other Jinja options never shares
+    code). Rendering itself, filters, globals and translations stay per app.
+    """
+
+    def __init__(self) -> None:
+        self._code: dict[tuple, object] = {}
+
+    @staticmethod
+    def _options(env) -> tuple:
+        autoescape = getattr(env.autoescape, "__func__", env.autoescape)
+        return (
+            type(env), tuple(sorted(env.extensions)), env.block_start_string,
+            env.block_end_string, env.variable_start_string, env.variable_end_string,
+            env.comment_start_string, env.comment_end_string, env.line_statement_prefix,
+            env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks,
+            env.newline_sequence, env.keep_trailing_newline, env.optimized, env.is_async,
+            env.finalize is not None, getattr(env, "newstyle_gettext", None),
+            getattr(autoescape, "__qualname__", autoescape),
+        )
+
+    def _key(self, bucket) -> tuple:
+        return (self._options(bucket.environment), bucket.key, bucket.checksum)
+
+    def load_bytecode(self, bucket) -> None:
+        bucket.code = self._code.get(self._key(bucket))
+
+    def dump_bytecode(self, bucket) -> None:
+        self._code[self._key(bucket)] = bucket.code
+
+
+# Every Flask app of the run (the fixtures', the live server's, a test's own) uses it.
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": SharedTemplateCode()}
+
+class SharedEngines:
+    """One SQLAlchemy engine per database (and engine options) for the whole test process.
+
+    Each test builds a fresh app, and Flask-SQLAlchemy would build a fresh engine for it,
+    whose empty statement cache then compiles every query again (a fifth of a test's
+    time). Apps on the same SQLite file with the same options get the same engine
+    instead; its pool is still emptied after each test (the app fixture disposes it).
+    In-memory SQLite databases (each app's own) and PostgreSQL are never shared.
+    """
+
+    def __init__(self, make) -> None:
+        self._make = make
+        self._engines: dict[tuple, sa.engine.Engine] = {}
+
+    @staticmethod
+    def _key(options: dict, app: Flask) -> tuple | None:
+        url = sa.engine.make_url(options["url"])
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            # PostgreSQL keeps an engine per app: one app's dispose() (a test's second app,
+            # the live server) would orphan another's open connection, which psycopg
+            # reports as a ResourceWarning (an error here).
+            return None
+        rest = tuple(sorted((k, repr(v)) for k, v in options.items() if k != "url"))
+        # the SQLite pragmas the app installs on its engine (greenapp/ops/sqlite.py)
+        pragmas = (app.config.get("SQLITE_BUSY_TIMEOUT_MS"), app.config.get("SQLITE_WAL"))
+        return (url.render_as_string(hide_password=False), rest, pragmas)
+
+    def __call__(self, bind_key, options: dict, app: Flask) -> sa.engine.Engine:
+        key = self._key(options, app)
+        if key is None:
+            return self._make(bind_key, options, app)
+        if key not in self._engines:
+            self._engines[key] = self._make(bind_key, options, app)
+        return self._engines[key]
+
+
+_db._make_engine = SharedEngines(_db._make_engine)  # type: ignore[method-assign]
+
+def _share_url_builders() -> None:
+    """Werkzeug compiles two URL-builder functions per route, for each new app (a sixth
+    of a test's time). The function depends only on the rule's text, its parsed parts
+    and whether unknown arguments are appended; it reaches the rule's converters through
+    the rule it is bound to. Apps of this process reuse one compiled function per rule;
+    rules with defaults (resolved into the code) are compiled as before."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    built: dict[tuple, object] = {}
+
+    def shared(self, append_unknown: bool = True):
+        if self.defaults:
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), append_unknown)
+        if key not in built:
+            built[key] = compile_builder(self, append_unknown)
+        return built[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
 # No per-example deadline: on a busy shared machine a pure function can take 300 ms, and
 # speed is shown by the benchmark, never by a timed assertion.
 settings.register_profile("greenapp", deadline=None)
 settings.load_profile("greenapp")
+
+
+SHM = "/dev/shm"  # noqa: S108 - a private mkdtemp folder inside it
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +164,17 @@ def database_url(tmp_path_factory) -> Iterator[str]:
     """A database for this test run: a temp SQLite file, or a private PostgreSQL db."""
     base = os.environ.get("TEST_DATABASE_URL", "")
     if not base:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        # In memory-backed /dev/shm where there is one: the app's pragmas stay those of
+        # production (WAL, synchronous FULL), but a commit's fsync costs nothing there,
+        # and tests commit often. On a shared disk the fsyncs were most of the run's time.
+        if os.path.isdir(SHM) and os.access(SHM, os.W_OK):
+            folder = tempfile.mkdtemp(prefix="greenapp-test-", dir=SHM)
+            try:
+                yield f"sqlite:///{folder}/test.db"
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        else:
+            yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
     base = base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith(
         "postgresql://") else base
@@ -76,6 +213,42 @@ def _schema(database_url: str) -> str:
 VERSION_TABLES = {"cache_versions": "n"}
 
 
+def _wipe_postgresql(tables: list[str]) -> None:
+    """Empty the tables that have rows and restart every wiped table's id sequence.
+
+    TRUNCATE of every table cost about a second per test (new files for each table);
+    DELETE of the few tables a test filled costs milliseconds. As a superuser (the
+    suite's own database), triggers and foreign-key checks are off for these DELETEs,
+    as they are for TRUNCATE (no rollup trigger runs on a row that is being wiped);
+    otherwise it falls back to TRUNCATE.
+    """
+    if not tables:
+        return
+    session = _db.session
+    if not session.execute(sa.text("SELECT current_setting('is_superuser') = 'on'")).scalar():
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        return
+    probe = " UNION ALL ".join(
+        f"(SELECT '{t}' FROM \"{t}\" LIMIT 1)" for t in tables)  # noqa: S608
+    filled = set(session.execute(sa.text(probe)).scalars())
+    if filled:
+        session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            if table in filled:
+                session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608
+        session.execute(sa.text("SET LOCAL session_replication_role = origin"))
+    # RESTART IDENTITY: every sequence owned by a wiped table starts again at 1.
+    session.execute(sa.text(
+        "SELECT setval(s.oid, 1, false) FROM pg_class s "
+        "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
+        "AND d.refclassid = 'pg_class'::regclass "
+        "JOIN pg_class t ON t.oid = d.refobjid "
+        "WHERE s.relkind = 'S' AND t.relname = ANY(:tables) "
+        "AND t.relnamespace = to_regnamespace(current_schema())::oid"
+    ), {"tables": tables})
+
+
 def _wipe() -> None:
     """Empty every table (but the version counters, bumped) so each test starts afresh."""
     # Tables without a migration yet are caught by test_migrations, not here.
@@ -83,8 +256,7 @@ def _wipe() -> None:
     tables = [t.name for t in reversed(_db.metadata.sorted_tables)
               if t.name in existing and t.name not in VERSION_TABLES]
     if _db.engine.dialect.name == "postgresql":
-        quoted = ", ".join(f'"{t}"' for t in tables)
-        _db.session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        _wipe_postgresql(tables)
     else:
         for table in tables:
             _db.session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608

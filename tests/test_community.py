@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from greenapp.models.community import Badge, Challenge, ChallengeParticipant, Notification
 from greenapp.services import challenges as svc
 from greenapp.services.errors import Conflict
-from tests.helpers import local_today, make_challenge
+from tests.helpers import PASSWORD, local_today, make_challenge
 
 
 def _count(db, model):
@@ -184,7 +184,9 @@ def test_completing_awards_a_badge_once_and_rings_the_bell(client, factory, logi
     page = client.get("/community/notifications").get_data(as_text=True)
     assert "Challenge completed" in page
     note = db.session.scalar(select(Notification))
-    client.post("/community/notifications/read", data={"notification_id": note.id})
+    resp = client.post("/community/notifications/read", data={"notification_id": note.id})
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith("/community/notifications")
     assert "bell-count" not in client.get("/community/").get_data(as_text=True)
 
 
@@ -195,9 +197,20 @@ def test_a_user_cannot_mark_someone_elses_notification(client, factory, login, d
     db.session.commit()
     login(factory.user("resident"))
     note = db.session.scalar(select(Notification))
-    client.post("/community/notifications/read", data={"notification_id": note.id})
+    resp = client.post("/community/notifications/read", data={"notification_id": note.id})
+    # the request went through (a 400 would leave read_at unset without trying)
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith("/community/notifications")
     db.session.refresh(note)
     assert note.read_at is None
+    # the owner's own request does mark it read: the check above can fail
+    owner_client = client.application.test_client()
+    resp = owner_client.post("/auth/login", data={"email": owner.email, "password": PASSWORD})
+    assert resp.status_code == 302
+    assert owner_client.post("/community/notifications/read",
+                             data={"notification_id": note.id}).status_code == 302
+    db.session.refresh(note)
+    assert note.read_at is not None
 
 
 def test_coordinator_enters_the_school(client, factory, login, db):

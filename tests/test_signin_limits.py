@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from greenapp import create_app
+from greenapp.config import Config
 from greenapp.services import deploy, signin
 from tests.conftest import PASSWORD
 
@@ -130,7 +131,11 @@ def test_an_unknown_address_is_checked_against_a_dummy_hash(limited, factory, mo
     client = limited.test_client()
     unknown = _post_login(client, "ghost@example.org", "nope-nope-nope", "192.0.2.1")
     known = _post_login(client, user.email, "nope-nope-nope", "192.0.2.1")
-    assert checked == [signin.dummy_hash()]  # the unknown address paid a real scrypt check
+    assert checked == [signin.dummy_hash()]  # the unknown address paid a real hash check
+    # made like the real ones: the same method as the user's own hash
+    assert signin.dummy_hash().split("$")[0] == user.password_hash.split("$")[0]
+    # and so scrypt outside the testing config's cheap hashing
+    limited.config["PASSWORD_HASH_METHOD"] = Config.PASSWORD_HASH_METHOD
     assert signin.dummy_hash().startswith("scrypt:")
     assert unknown.status_code == known.status_code == 200
     body = _without_tokens(unknown)

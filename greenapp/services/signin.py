@@ -44,10 +44,15 @@ MAX_DEVICE_ENTRIES = 30  # accounts remembered on one shared classroom computer
 Rule = tuple[str, str, str]  # (limit string, namespace, key)
 
 
-@cache
 def dummy_hash() -> str:
-    """A hash of a random password, made like real ones, to check unknown addresses against."""
-    return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+    """A hash of a random password, made like real ones (User.set_password: the config's
+    PASSWORD_HASH_METHOD, scrypt by default), to check unknown addresses against."""
+    return _dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def check_password_or_dummy(user: User | None, password: str) -> bool:

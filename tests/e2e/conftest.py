@@ -5,7 +5,7 @@ Fixtures for every e2e test file (mark the tests with @pytest.mark.e2e):
 - ``live_server``: the app served by werkzeug in a thread on a free 127.0.0.1 port, on
   the same test database as the ``app`` fixture (so ``factory`` prepares its data) and
   with CSRF ENABLED, as a real browser submits tokens. ``live_server.url("/logs/")``.
-- ``browser``: one chromium for the whole run (session scope).
+- ``browser``: one chromium for the whole run (session scope; one per xdist worker).
 - ``page``: a fresh browser context and page per test. Any ``alert()`` that fires
   fails the test (XSS guard); ``confirm()`` dialogs are accepted. Console messages are
   in ``page.console_messages`` (CSP violations show up there).
@@ -29,13 +29,13 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from greenapp import create_app
+from tests.helpers import PASSWORD  # the factory's password
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-PASSWORD = "correct-horse-battery"  # the factory's password (tests/conftest.py)
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
