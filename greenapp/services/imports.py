@@ -613,7 +613,7 @@ def _preview(actor: User, school: School, filename: str, content: bytes) -> Impo
         _count(batch, analysis)
     db.session.add(batch)
     db.session.flush()
-    batch.analysis = analysis  # type: ignore[attr-defined]  # not stored: the API shows it
+    batch.analysis = analysis  # not stored: the API answers with it
     return batch
 
 
