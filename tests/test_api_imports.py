@@ -181,3 +181,16 @@ def test_a_retried_upload_with_an_idempotency_key_makes_one_batch(app, factory, 
     assert second.status_code == 201 and second.headers.get("Idempotency-Replayed") == "true"
     assert second.get_json()["id"] == first.get_json()["id"]
     assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 1
+
+
+def test_the_document_describes_the_import_operations(app):
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    upload = spec["paths"]["/api/v1/imports"]["post"]
+    form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["properties"]["file"]["format"] == "binary" and form["required"] == ["file"]
+    assert upload["x-scope"] == "import" and {"201", "422"} <= set(upload["responses"])
+    one = spec["paths"]["/api/v1/imports/{import_batch_id}"]["get"]
+    assert one["x-scope"] == "read | import"
+    for action in ("commit", "undo"):
+        op = spec["paths"][f"/api/v1/imports/{{import_batch_id}}/{action}"]["post"]
+        assert op["x-scope"] == "import" and "404" in op["responses"]

@@ -74,7 +74,7 @@ def allow(*roles: str, scope: str | tuple[str, ...]) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        scoped._scope = " or ".join(scopes)  # type: ignore[attr-defined]
+        scoped._scope = " | ".join(scopes)  # type: ignore[attr-defined]  # x-scope
         scoped._scopes = scopes  # type: ignore[attr-defined]
         return role_required(*roles)(scoped)  # type: ignore[return-value]
 
