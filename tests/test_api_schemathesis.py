@@ -1,10 +1,11 @@
 """schemathesis against the live OpenAPI document, in-process (WSGI): 0 failures.
 
 Every operation of /api/v1 is called with generated parameters and bodies (valid ones
-and, through the schema's own edges, odd ones), as a coordinator with a read+write token
-over a small world of entries. Checks: no 5xx, and every response conforms to the
-document (status code documented, content type, body schema, headers). Bounded
-(max_examples per operation) so the suite stays quick; runs on SQLite and PostgreSQL.
+and, through the schema's own edges, odd ones), as a coordinator with a read+write+import
+token over a small world of entries (uploads get generated multipart files: mostly refused,
+422). Checks: no 5xx, and every response conforms to the document (status code
+documented, content type, body schema, headers). Bounded (max_examples per operation)
+so the suite stays quick; runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def api_world(app, factory, db):
         kind="water", unit="m3", name="Main water meter"))
     db.session.commit()
     # identity: the in-process WSGI transport does not undo Flask-Compress's encoding
-    return {"headers": bearer(api_token(coordinator, ("read", "write")),
+    return {"headers": bearer(api_token(coordinator, ("read", "write", "import")),
                               **{"Accept-Encoding": "identity"})}
 
 

@@ -60,19 +60,22 @@ def current_token() -> ApiToken | None:
     return getattr(g, "api_token", None)
 
 
-def allow(*roles: str, scope: str) -> Callable[[F], F]:
-    """Route rule for the API: these roles (permissions.role_required) with this scope."""
+def allow(*roles: str, scope: str | tuple[str, ...]) -> Callable[[F], F]:
+    """Route rule for the API: these roles (permissions.role_required) with this scope
+    (a tuple: any one of these scopes)."""
+    scopes = (scope,) if isinstance(scope, str) else tuple(scope)
 
     def decorator(view: F) -> F:
         @wraps(view)
         def scoped(*args: Any, **kwargs: Any) -> Any:
             token = current_token()
-            if token is None or scope not in token.scope_set:
-                request.required_scope = scope  # type: ignore[attr-defined]
+            if token is None or not token.scope_set.intersection(scopes):
+                request.required_scope = scopes[0]  # type: ignore[attr-defined]
                 abort(403)
             return view(*args, **kwargs)
 
-        scoped._scope = scope  # type: ignore[attr-defined]
+        scoped._scope = " | ".join(scopes)  # type: ignore[attr-defined]  # x-scope
+        scoped._scopes = scopes  # type: ignore[attr-defined]
         return role_required(*roles)(scoped)  # type: ignore[return-value]
 
     return decorator

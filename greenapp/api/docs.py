@@ -70,6 +70,14 @@ def summaries() -> dict[tuple[str, str], str]:
                                          "dashboards count them."),
         ("GET", "/api/v1/challenges"): _("Challenges, running and upcoming first."),
         ("GET", "/api/v1/glossary/terms"): _("Terms of the approved glossary concepts."),
+        ("POST", "/api/v1/imports"): _("Upload a spreadsheet (multipart file): the dry run; "
+                                       "nothing is stored yet."),
+        ("GET", "/api/v1/imports/{import_batch_id}"): _(
+            "One upload: its status, counts and a page of its dry run's rows."),
+        ("POST", "/api/v1/imports/{import_batch_id}/commit"): _(
+            "Store every new row of the checked file, all or nothing."),
+        ("POST", "/api/v1/imports/{import_batch_id}/undo"): _(
+            "Delete every entry the import stored, together."),
     }
 
 
@@ -79,11 +87,13 @@ def _operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any
     for p in [*item.get("parameters", []), *op.get("parameters", [])]:
         params.append({"name": p.get("name"), "where": p.get("in"),
                        "type": _type(p.get("schema", {})), "required": p.get("required")})
-    body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    content = op.get("requestBody", {}).get("content", {})
+    where = "body" if "application/json" in content else "form"  # multipart: an upload
+    body = content.get("application/json") or content.get("multipart/form-data") or {}
     schema = _resolve(spec, body.get("schema", {}))
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
-        params.append({"name": name, "where": "body", "type": _type(prop),
+        params.append({"name": name, "where": where, "type": _type(prop),
                        "required": name in required})
     return {"id": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
             "method": method.upper(), "path": path,

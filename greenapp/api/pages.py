@@ -29,7 +29,7 @@ def scope_labels() -> dict[str, str]:
     return {
         "read": _("read: see entries, schools, readings, figures"),
         "write": _("write: log, edit and delete entries"),
-        "import": _("import: send spreadsheet-style batches (reserved)"),
+        "import": _("import: upload spreadsheets, import them and undo imports"),
     }
 
 

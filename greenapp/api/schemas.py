@@ -239,3 +239,89 @@ class TermArgs(Strict):
     lang = fields.String(validate=validate.OneOf(LANGS))
     q = fields.String(validate=validate.Length(max=100), metadata={
         "description": "Part of a term (case-insensitive)."})
+
+
+# --- spreadsheet imports (scope import) ------------------------------------------------
+
+IMPORT_STATUSES = ["preview", "committed", "undone"]
+ROW_STATUSES = ["invalid", "duplicate", "new"]
+
+
+class ImportRowSchema(Schema):
+    row = fields.Integer(required=True, metadata={
+        "description": "The row number as the spreadsheet shows it."})
+    status = fields.String(required=True, validate=validate.OneOf(ROW_STATUSES))
+    reason = fields.String(required=True, metadata={
+        "description": "Why the row is invalid or a duplicate, in the reader's language."})
+    cells = fields.List(fields.String(), required=True)
+
+
+class ImportRowPageSchema(Schema):
+    items = fields.List(fields.Nested(ImportRowSchema), required=True, metadata={
+        "description": "The dry run's rows: invalid first, then duplicates, then new."})
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+    next = fields.String(required=True, allow_none=True, metadata={
+        "description": "The address of the next page of rows (null on the last)."})
+
+
+class ImportCountsSchema(Schema):
+    total = fields.Integer(required=True)
+    new = fields.Integer(required=True)
+    duplicate = fields.Integer(required=True)
+    invalid = fields.Integer(required=True)
+    added = fields.Integer(required=True, metadata={
+        "description": "Entries stored by the commit (0 before it)."})
+
+
+class ImportBatchSchema(Schema):
+    """An uploaded file: its dry run, then its commit or undo."""
+
+    id = fields.Integer(required=True)
+    school_id = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    file_kind = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(IMPORT_STATUSES))
+    needs_columns = fields.Boolean(required=True, metadata={
+        "description": "True when the required columns were not recognised: map them on "
+                       "the import page (/imports/<id>/columns), then commit."})
+    created_at = fields.DateTime(required=True)
+    committed_at = fields.DateTime(required=True, allow_none=True)
+    undone_at = fields.DateTime(required=True, allow_none=True)
+    counts = fields.Nested(ImportCountsSchema, required=True)
+    rows = fields.Nested(ImportRowPageSchema, required=True, metadata={
+        "description": "The dry run's rows while the batch awaits its commit (empty after)."})
+
+
+class ImportRowArgs(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class ImportDoneSchema(Schema):
+    batch = fields.Nested(ImportBatchSchema, required=True)
+    count = fields.Integer(required=True, metadata={
+        "description": "Entries added (commit) or deleted (undo)."})
+
+
+IMPORT_UPLOAD_BODY = {
+    "required": True,
+    "content": {"multipart/form-data": {
+        "schema": {
+            "type": "object",
+            "properties": {
+                "file": {"type": "string", "format": "binary", "description":
+                         "The spreadsheet: CSV (UTF-8), XLSX or ODS, at most 16 MB and "
+                         "100,000 rows; the import page's template shows the columns."},
+                "school_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+                              "description": "Admins: the school. Coordinators: ignored "
+                                             "(always their own school)."},
+            },
+            "required": ["file"],
+        },
+        "encoding": {"file": {"contentType": "application/octet-stream"}},
+    }},
+}

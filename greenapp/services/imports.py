@@ -615,6 +615,7 @@ def _preview(actor: User, school: School, filename: str, content: bytes) -> Impo
         _count(batch, analysis)
     db.session.add(batch)
     db.session.flush()
+    batch.analysis = analysis  # not stored: the API answers with it
     return batch
 
 
