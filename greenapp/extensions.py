@@ -1,5 +1,7 @@
 """Flask extensions, created unbound; create_app() binds them to the app."""
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -82,7 +84,36 @@ def check_limits_only_where_declared(app: Flask) -> bool:
             check()
 
     funcs[funcs.index(check)] = check_declared_limits
+
+    # Its after-request (limit headers, conditional deductions) and teardown (context
+    # reset) hooks only act on the limiter's per-request context: a request that never
+    # made one (no limit checked, no limited view called) has nothing for them to do.
+    from flask.globals import request_ctx
+
+    def limiter_touched() -> bool:
+        return hasattr(request_ctx, "_limiter_request_context")  # as Limiter.context
+
+    after = app.after_request_funcs.get(None, [])
+    for i, fn in enumerate(after):
+        if isinstance(fn, partial) and fn.args == (limiter,):
+            after[i] = _only_if(limiter_touched, fn, passthrough=True)
+    teardown = app.teardown_request_funcs.get(None, [])
+    for i, fn in enumerate(teardown):
+        if getattr(fn, "__self__", None) is limiter:
+            teardown[i] = _only_if(limiter_touched, fn, passthrough=False)
     return True
+
+
+def _only_if(condition: Callable[[], bool], hook: Callable[[Any], Any], *,
+             passthrough: bool) -> Callable[[Any], Any]:
+    """`hook`, run only when condition(); else the response is passed through."""
+
+    def guarded(arg: Any) -> Any:
+        if condition():
+            return hook(arg)
+        return arg if passthrough else None
+
+    return guarded
 
 
 class SessionInterface(SecureCookieSessionInterface):
