@@ -8,7 +8,17 @@ from typing import Any
 from flask import Flask
 
 from greenapp.config import CONFIGS, check_production_secret
-from greenapp.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
+from greenapp.extensions import (
+    SessionInterface,
+    babel,
+    cache,
+    check_limits_only_where_declared,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+)
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -52,11 +62,14 @@ def register_extensions(app: Flask) -> None:
     from greenapp import models  # noqa: F401 - the whole schema for Alembic
     from greenapp.services.i18n import select_locale, select_timezone
 
+    app.session_interface = SessionInterface()  # the serializer built once per key
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    # Skip the limiter's per-request hook where no limit can apply (see the function).
+    check_limits_only_where_declared(app)
     cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

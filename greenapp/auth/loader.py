@@ -21,7 +21,7 @@ import hashlib
 from typing import Any
 
 from flask import current_app
-from sqlalchemy.orm import attributes, make_transient_to_detached
+from sqlalchemy.orm import make_transient_to_detached
 
 from greenapp.extensions import db
 from greenapp.models.user import User
@@ -46,8 +46,10 @@ def _rebuild(values: dict[str, Any]) -> User:
     if known is not None:
         return known  # type: ignore[return-value]
     user = mapper.class_manager.new_instance()
-    for key, value in values.items():
-        attributes.set_committed_value(user, key, value)
+    # A fresh instance has no history: its dict can take the kept values at once
+    # (what set_committed_value did per column, at a fraction of the cost);
+    # make_transient_to_detached then commits them as the loaded state.
+    user.__dict__.update(values)
     make_transient_to_detached(user)  # unset attributes load on first use
     db.session.add(user)
     return user

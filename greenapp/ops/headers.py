@@ -46,6 +46,10 @@ def register_security_headers(app: Flask) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        # As setdefault per header (a header the view set is kept), but the response's
+        # headers are scanned once instead of once per security header.
+        present = {key.lower() for key in response.headers.keys()}
         for name, value in headers.items():
-            response.headers.setdefault(name, value)
+            if name.lower() not in present:
+                response.headers.add(name, value)
         return response

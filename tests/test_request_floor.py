@@ -1,0 +1,67 @@
+"""What every request pays, made cheaper (issue 9), without changing what a user sees.
+
+The limiter's hooks run only where a limit can apply; the API's limit, its headers and
+its 429 are unchanged; a page keeps its security headers, and a header a view set
+itself is not overwritten.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import Response
+
+from greenapp import create_app
+from greenapp.ops.headers import CSP
+from greenapp.permissions import public
+from tests.helpers import api_token, bearer, dispose, signed_in_client
+
+
+@pytest.fixture
+def limited_app(app):
+    limited = create_app("testing", {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "RATELIMIT_ENABLED": True, "API_RATELIMIT": "2 per minute",
+        "RATELIMIT_KEY_PREFIX": f"greenapp-test-floor-{id(app)}"})
+    yield limited
+    dispose(limited)
+
+
+def test_the_api_keeps_its_limit_and_headers_while_pages_skip_the_limiter(limited_app,
+                                                                          factory):
+    resident = factory.user("resident")
+    token = bearer(api_token(resident, ("read",)))
+    api = limited_app.test_client()
+    first = api.get("/api/v1/challenges", headers=token)
+    assert first.status_code == 200 and first.headers["X-RateLimit-Limit"] == "2"
+    assert first.headers["X-RateLimit-Remaining"] == "1"
+    assert api.get("/api/v1/challenges", headers=token).status_code == 200
+    refused = api.get("/api/v1/challenges", headers=token)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+    browser = signed_in_client(limited_app, resident)
+    for _ in range(4):  # well past the API's 2 per minute: pages have no such limit
+        page = browser.get("/dashboards/ping")
+        assert page.status_code == 200 and "X-RateLimit-Limit" not in page.headers
+        assert page.headers["Content-Security-Policy"] == CSP
+        assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_a_header_the_view_set_is_kept_and_the_rest_are_added(app):
+    fresh = create_app("testing", {"SQLALCHEMY_DATABASE_URI":
+                                   app.config["SQLALCHEMY_DATABASE_URI"]})
+
+    @fresh.route("/_test/own-frame-header")
+    @public
+    def own_frame_header():
+        resp = Response("ok")
+        resp.headers["x-frame-options"] = "SAMEORIGIN"
+        return resp
+
+    try:
+        resp = fresh.test_client().get("/_test/own-frame-header")
+        assert resp.status_code == 200
+        assert resp.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Content-Security-Policy"] == CSP
+    finally:
+        dispose(fresh)
