@@ -65,6 +65,7 @@ test-clock: $(DEV_STAMP) i18n
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -r greenapp -ll
 	$(BIN)/mypy
 

@@ -39,9 +39,14 @@ CONNECTIONS = 4
 
 
 def env_for(db: Path) -> dict:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{db}", FLASK_APP="greenapp:create_app",
-               GREENAPP_ENV="development", API_RATELIMIT="1000000 per minute",
-               BENCH_BARE_DB=str(DATA / "api_bare.db"))
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{db}",
+        FLASK_APP="greenapp:create_app",
+        GREENAPP_ENV="development",
+        API_RATELIMIT="1000000 per minute",
+        BENCH_BARE_DB=str(DATA / "api_bare.db"),
+    )
     env.pop("REDIS_URL", None)
     return env
 
@@ -64,12 +69,21 @@ def prepare(db: Path) -> str:
     app = create_app("development")
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"), revision="heads")
-        school = School(name="Bench API School", city="Kyzylorda", country="KZ",
-                        pupils=600, joined_on=date.today() - timedelta(days=900),
-                        timezone="Asia/Qyzylorda")
-        user = User(email="bench-api@example.org", display_name="Bench API",
-                    role="coordinator", school=school,
-                    password_hash="!")  # noqa: S106 - no password: it signs in by token
+        school = School(
+            name="Bench API School",
+            city="Kyzylorda",
+            country="KZ",
+            pupils=600,
+            joined_on=date.today() - timedelta(days=900),
+            timezone="Asia/Qyzylorda",
+        )
+        user = User(
+            email="bench-api@example.org",
+            display_name="Bench API",
+            role="coordinator",
+            school=school,
+            password_hash="!",  # noqa: S106 - no password: it signs in by token
+        )
         _db.session.add_all([school, user])
         _db.session.commit()
         secret = tokens.create_token(user, "bench", ["read", "write"], 30).secret
@@ -88,11 +102,24 @@ class Server:
 
     def __init__(self, app: str, port: int, env: dict, ping: str) -> None:
         self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-             # its own control socket: not the one other gunicorns on the machine share
-             "--control-socket", str(DATA / f"gunicorn-{port}.ctl"),
-             "--log-level", "warning", app], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=(DATA / f"gunicorn-{port}.log").open("w"))
+            [
+                str(BIN / "gunicorn"),
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                # its own control socket: not the one other gunicorns on the machine share
+                "--control-socket",
+                str(DATA / f"gunicorn-{port}.ctl"),
+                "--log-level",
+                "warning",
+                app,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(DATA / f"gunicorn-{port}.log").open("w"),
+        )
         for _ in range(150):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{ping}", timeout=1).read()
@@ -113,17 +140,19 @@ def lua(name: str, body: str, headers: dict[str, str], fresh_key: bool = False) 
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}"]
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
     if fresh_key:  # a new Idempotency-Key per request: thread number + its own counter
-        lines += ["local threads = 0",
-                  "function setup(thread)",
-                  '  thread:set("tid", threads)',
-                  "  threads = threads + 1",
-                  "end",
-                  "local n = 0",
-                  "request = function()",
-                  "  n = n + 1",
-                  '  wrk.headers["Idempotency-Key"] = "bench-" .. tid .. "-" .. n',
-                  "  return wrk.format()",
-                  "end"]
+        lines += [
+            "local threads = 0",
+            "function setup(thread)",
+            '  thread:set("tid", threads)',
+            "  threads = threads + 1",
+            "end",
+            "local n = 0",
+            "request = function()",
+            "  n = n + 1",
+            '  wrk.headers["Idempotency-Key"] = "bench-" .. tid .. "-" .. n',
+            "  return wrk.format()",
+            "end",
+        ]
     path = DATA / name
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -131,14 +160,26 @@ def lua(name: str, body: str, headers: dict[str, str], fresh_key: bool = False) 
 
 def wrk(url: str, script: Path, seconds: int = SECONDS) -> tuple[float, int, int]:
     """(requests/s, requests, error responses) of a wrk run (2 threads, 4 connections)."""
-    out = subprocess.run(["/usr/bin/wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s",
-                          "-s", str(script), url], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [
+            "/usr/bin/wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                     out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
     return rps, total, errors
 
@@ -146,8 +187,9 @@ def wrk(url: str, script: Path, seconds: int = SECONDS) -> tuple[float, int, int
 def stored(db: Path) -> int:
     con = sqlite3.connect(db)
     try:
-        return con.execute("SELECT count(*) FROM eco_logs WHERE note = ? AND deleted_at IS "
-                           "NULL", (NOTE,)).fetchone()[0]
+        return con.execute(
+            "SELECT count(*) FROM eco_logs WHERE note = ? AND deleted_at IS NULL", (NOTE,)
+        ).fetchone()[0]
     finally:
         con.close()
 
@@ -157,9 +199,16 @@ def main() -> dict:
     db = DATA / "api.db"
     secret = prepare(db)
     env = env_for(db)
-    body = json.dumps({"category": "water", "quantity": "12.5", "unit": "L",
-                       "evidence": "self", "note": NOTE,
-                       "action_date": (date.today() - timedelta(days=2)).isoformat()})
+    body = json.dumps(
+        {
+            "category": "water",
+            "quantity": "12.5",
+            "unit": "L",
+            "evidence": "self",
+            "note": NOTE,
+            "action_date": (date.today() - timedelta(days=2)).isoformat(),
+        }
+    )
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
     results: dict = {"seconds": SECONDS, "workers": 2, "database": "sqlite"}
     app = Server("wsgi:app", PORT, env, "/healthz")
@@ -167,41 +216,56 @@ def main() -> dict:
         wrk(f"http://127.0.0.1:{PORT}/api/v1/entries", lua("warm.lua", body, headers), 2)
         time.sleep(1)
         before = stored(db)
-        rps, total, errors = wrk(f"http://127.0.0.1:{PORT}/api/v1/entries",
-                                 lua("api.lua", body, headers))
+        rps, total, errors = wrk(
+            f"http://127.0.0.1:{PORT}/api/v1/entries", lua("api.lua", body, headers)
+        )
         time.sleep(1)  # the last in-flight requests finish
         results["api_create_rps"] = rps
         results["api_create_errors"] = errors
         results["api_counts"] = [stored(db) - before, total, errors]
         # wrk stops with up to 4 requests in flight: the server may store those too
-        results["api_stored_matches"] = (
-            0 <= stored(db) - before - (total - errors) <= CONNECTIONS)
+        results["api_stored_matches"] = 0 <= stored(db) - before - (total - errors) <= CONNECTIONS
         before = stored(db)
-        rps, total, errors = wrk(f"http://127.0.0.1:{PORT}/api/v1/entries",
-                                 lua("api_idem.lua", body, headers, fresh_key=True))
+        rps, total, errors = wrk(
+            f"http://127.0.0.1:{PORT}/api/v1/entries",
+            lua("api_idem.lua", body, headers, fresh_key=True),
+        )
         results["api_create_idempotency_key_rps"] = rps
         results["api_create_idempotency_key_errors"] = errors
         time.sleep(1)
         results["api_idem_counts"] = [stored(db) - before, total, errors]
         results["api_idem_stored_matches"] = (
-            0 <= stored(db) - before - (total - errors) <= CONNECTIONS)
+            0 <= stored(db) - before - (total - errors) <= CONNECTIONS
+        )
     finally:
         app.stop()
     bare = Server("bench.bare_app:create('insert')", PORT + 2, env, "/")
     try:
-        wrk(f"http://127.0.0.1:{PORT + 2}/", lua("bare_warm.lua", "note=warm&quantity=1", {
-            "Content-Type": "application/x-www-form-urlencoded"}), 2)
-        rps, _total, errors = wrk(f"http://127.0.0.1:{PORT + 2}/",
-                                  lua("bare.lua", "note=bench&quantity=12", {
-                                      "Content-Type": "application/x-www-form-urlencoded"}))
+        wrk(
+            f"http://127.0.0.1:{PORT + 2}/",
+            lua(
+                "bare_warm.lua",
+                "note=warm&quantity=1",
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+            2,
+        )
+        rps, _total, errors = wrk(
+            f"http://127.0.0.1:{PORT + 2}/",
+            lua(
+                "bare.lua",
+                "note=bench&quantity=12",
+                {"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+        )
         results["bare_insert_rps"] = rps
         results["bare_insert_errors"] = errors
     finally:
         bare.stop()
-    results["api_vs_bare_insert"] = round(results["api_create_rps"]
-                                          / results["bare_insert_rps"], 3)
-    results["api_idem_vs_bare_insert"] = round(results["api_create_idempotency_key_rps"]
-                                               / results["bare_insert_rps"], 3)
+    results["api_vs_bare_insert"] = round(results["api_create_rps"] / results["bare_insert_rps"], 3)
+    results["api_idem_vs_bare_insert"] = round(
+        results["api_create_idempotency_key_rps"] / results["bare_insert_rps"], 3
+    )
     return results
 
 

@@ -55,9 +55,13 @@ def create(kind: str = "bare") -> Flask:
 
         @app.route("/", methods=["POST"])
         def insert():
-            db.session.add(Entry(note=request.form.get("note", ""),
-                                 quantity=int(request.form.get("quantity", "0")),
-                                 created_at=datetime.now(UTC)))
+            db.session.add(
+                Entry(
+                    note=request.form.get("note", ""),
+                    quantity=int(request.form.get("quantity", "0")),
+                    created_at=datetime.now(UTC),
+                )
+            )
             db.session.commit()
             return Response("", status=302, headers={"Location": "/"})
 

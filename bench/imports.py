@@ -46,27 +46,39 @@ def make_csv(rows: int, seed: int = 2026) -> bytes:
     rng = random.Random(seed)
     today = date.today()
     lines = ["date;category;fraction;quantity;unit;evidence;note;reference"]
-    kinds = [("water", "", "L", 50, 400), ("energy", "", "kWh", 5, 60),
-             ("waste", "paper", "kg", 1, 30), ("waste", "plastic", "kg", 1, 20)]
+    kinds = [
+        ("water", "", "L", 50, 400),
+        ("energy", "", "kWh", 5, 60),
+        ("waste", "paper", "kg", 1, 30),
+        ("waste", "plastic", "kg", 1, 20),
+    ]
     for n in range(rows):
         cat, frac, unit, lo, hi = kinds[n % len(kinds)]
         day = today - timedelta(days=1 + n % 700)
         qty = f"{rng.uniform(lo, hi):.2f}"
-        lines.append(f"{day.isoformat()};{cat};{frac};{qty};{unit};self;bill {n % 97};"
-                     f"R-{n:06d}")
+        lines.append(f"{day.isoformat()};{cat};{frac};{qty};{unit};self;bill {n % 97};R-{n:06d}")
     return ("\n".join(lines) + "\n").encode()
 
 
 def setup(env: dict) -> None:
-    subprocess.run([str(BIN / "flask"), "db", "upgrade", "heads"], env=env, check=True,
-                   cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [str(BIN / "flask"), "db", "upgrade", "heads"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
 
 
 def main() -> int:
     tmp = tempfile.mkdtemp(prefix="greenapp-bench-import-")
     url = os.environ.get("BENCH_IMPORT_DB") or f"sqlite:///{tmp}/bench.db"
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "greenapp:create_app",
-           "GREENAPP_ENV": os.environ.get("GREENAPP_ENV", "development")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FLASK_APP": "greenapp:create_app",
+        "GREENAPP_ENV": os.environ.get("GREENAPP_ENV", "development"),
+    }
     env.pop("REDIS_URL", None)
     os.environ.update({k: v for k, v in env.items() if k in ("DATABASE_URL", "GREENAPP_ENV")})
     os.environ.pop("REDIS_URL", None)
@@ -90,9 +102,16 @@ def main() -> int:
     result: dict = {"rows": ROWS, "file_mb": round(len(content) / 2**20, 2)}
     with app.test_request_context():
         result["database"] = db.engine.dialect.name
+
         def new_school(name: str) -> School:
-            s = School(name=name, city="Kyzylorda", country="KZ", pupils=800,
-                       joined_on=date.today() - timedelta(days=800), timezone="Asia/Qyzylorda")
+            s = School(
+                name=name,
+                city="Kyzylorda",
+                country="KZ",
+                pupils=800,
+                joined_on=date.today() - timedelta(days=800),
+                timezone="Asia/Qyzylorda",
+            )
             db.session.add(s)
             return s
 
@@ -108,14 +127,18 @@ def main() -> int:
         analysis = import_service.analyse(content, school)
         assert analysis.count(import_service.NEW) == ROWS, analysis.rows[0].reason
         stamp = utcnow()
-        varying = {name: [r.values[name] for r in analysis.rows]
-                   for name in bulk_write.CHECKED}
+        varying = {name: [r.values[name] for r in analysis.rows] for name in bulk_write.CHECKED}
         varying["external_ref"] = [r.external_ref for r in analysis.rows]
-        audit_cols, audit_rows = bulk_write.bound_rows(AuditRecord.__table__, {
-            "entity_id": [0] * ROWS,
-            "changes": [{f: [None, str(r.values[f])] for f in AUDITED_FIELDS}
-                        for r in analysis.rows]},
-            {"entity_type": "log", "action": "create", "actor_id": user.id, "at": stamp})
+        audit_cols, audit_rows = bulk_write.bound_rows(
+            AuditRecord.__table__,
+            {
+                "entity_id": [0] * ROWS,
+                "changes": [
+                    {f: [None, str(r.values[f])] for f in AUDITED_FIELDS} for r in analysis.rows
+                ],
+            },
+            {"entity_type": "log", "action": "create", "actor_id": user.id, "at": stamp},
+        )
         dialect = db.engine.dialect.name
         mark = "?" if dialect == "sqlite" else "%s"
         times: dict[str, list[float]] = {"raw": [], "dry_run": [], "commit": [], "undo": []}
@@ -124,12 +147,25 @@ def main() -> int:
             raw_school = new_school(f"Bench raw school {_round}")
             school = new_school(f"Bench import school {_round}")
             db.session.commit()
-            log_cols, log_rows = bulk_write.bound_rows(EcoLog.__table__, varying, {
-                "school_id": raw_school.id, "resident_id": None, "created_by_id": user.id,
-                "version": 1, "deleted_at": None, "deleted_by_id": None,
-                "review_status": "ok", "review_reason": "", "reviewed_by_id": None,
-                "reviewed_at": None, "import_batch_id": None, "created_at": stamp,
-                "updated_at": stamp})
+            log_cols, log_rows = bulk_write.bound_rows(
+                EcoLog.__table__,
+                varying,
+                {
+                    "school_id": raw_school.id,
+                    "resident_id": None,
+                    "created_by_id": user.id,
+                    "version": 1,
+                    "deleted_at": None,
+                    "deleted_by_id": None,
+                    "review_status": "ok",
+                    "review_reason": "",
+                    "reviewed_by_id": None,
+                    "reviewed_at": None,
+                    "import_batch_id": None,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                },
+            )
             db.session.commit()  # no open read transaction while the raw writer writes
             # raw: bare executemany into eco_logs and audit_records, then commit.
             conn = db.engine.raw_connection()
@@ -140,15 +176,22 @@ def main() -> int:
                     cur.execute("BEGIN IMMEDIATE")
                 cur.executemany(
                     f"INSERT INTO eco_logs ({', '.join(log_cols)}) VALUES "
-                    f"({', '.join([mark] * len(log_cols))})", log_rows)
-                cur.execute(f"SELECT id FROM eco_logs WHERE school_id = {mark} ORDER BY id",
-                            (raw_school.id,))
+                    f"({', '.join([mark] * len(log_cols))})",
+                    log_rows,
+                )
+                cur.execute(
+                    f"SELECT id FROM eco_logs WHERE school_id = {mark} ORDER BY id",
+                    (raw_school.id,),
+                )
                 ids = [row[0] for row in cur.fetchall()]
                 cur.executemany(
                     f"INSERT INTO audit_records ({', '.join(audit_cols)}) VALUES "
                     f"({', '.join([mark] * len(audit_cols))})",
-                    [(log_id, *rest) for (_zero, *rest), log_id
-                     in zip(audit_rows, ids, strict=True)])
+                    [
+                        (log_id, *rest)
+                        for (_zero, *rest), log_id in zip(audit_rows, ids, strict=True)
+                    ],
+                )
                 conn.commit()
                 times["raw"].append(time.perf_counter() - t0)
             finally:
@@ -170,15 +213,22 @@ def main() -> int:
             db.session.commit()
             times["undo"].append(time.perf_counter() - t0)
             assert removed == ROWS
-            assert db.session.scalar(select(func.count()).select_from(EcoLog).where(
-                EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None))) == 0
+            assert (
+                db.session.scalar(
+                    select(func.count())
+                    .select_from(EcoLog)
+                    .where(EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None))
+                )
+                == 0
+            )
 
     for name, values in times.items():
         key = "raw_executemany_s" if name == "raw" else f"{name}_s"
         result[key] = round(statistics.median(values), 3)
     result["rounds"] = ROUNDS
     result["commit_vs_raw_each_round"] = [
-        round(c / r, 2) for c, r in zip(times["commit"], times["raw"], strict=True)]
+        round(c / r, 2) for c, r in zip(times["commit"], times["raw"], strict=True)
+    ]
     raw = result["raw_executemany_s"]
     result["commit_vs_raw"] = round(result["commit_s"] / raw, 2)
     result["dry_run_vs_raw"] = round(result["dry_run_s"] / raw, 2)

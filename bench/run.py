@@ -50,9 +50,13 @@ SCHOOLS = 200
 DAYS = 3 * 365
 WRK_SECONDS = int(os.environ.get("BENCH_SECONDS", "8"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # warm measures: median of this many
-CATS = [("water", "L", "", 300_000), ("energy", "kWh", "", 800),
-        ("waste", "kg", None, 400), ("trees", "trees", "", 20),
-        ("outreach", "people", "", 200)]
+CATS = [
+    ("water", "L", "", 300_000),
+    ("energy", "kWh", "", 800),
+    ("waste", "kg", None, 400),
+    ("trees", "trees", "", 20),
+    ("outreach", "people", "", 200),
+]
 FRACTIONS = ("paper", "plastic", "glass", "metal", "organic", "ewaste")
 EVIDENCE = ("metered", "document", "self")
 LAG = 5.0  # PROGRAMME_CACHE_LAG_SECONDS, the default the servers run with
@@ -60,8 +64,9 @@ LAG = 5.0  # PROGRAMME_CACHE_LAG_SECONDS, the default the servers run with
 
 def env_for(db_path: Path | str, cache: bool = True) -> dict:
     url = db_path if isinstance(db_path, str) else f"sqlite:///{db_path}"
-    env = dict(os.environ, DATABASE_URL=url, FLASK_APP="greenapp:create_app",
-               GREENAPP_ENV="development")
+    env = dict(
+        os.environ, DATABASE_URL=url, FLASK_APP="greenapp:create_app", GREENAPP_ENV="development"
+    )
     env.pop("REDIS_URL", None)  # SQLite runs: the in-process cache, like `make run`
     env["GREENAPP_STATS_CACHE"] = "1" if cache else "0"
     return env
@@ -74,8 +79,10 @@ def build(label: str, n_logs: int) -> Path:
     if path.exists():
         con = sqlite3.connect(path)
         try:
-            if con.execute("SELECT count(*) FROM eco_logs").fetchone()[0] == n_logs and \
-                    con.execute("SELECT count(*) FROM programme_rollup").fetchone()[0]:
+            if (
+                con.execute("SELECT count(*) FROM eco_logs").fetchone()[0] == n_logs
+                and con.execute("SELECT count(*) FROM programme_rollup").fetchone()[0]
+            ):
                 return path
         except sqlite3.Error:
             pass
@@ -83,8 +90,13 @@ def build(label: str, n_logs: int) -> Path:
             con.close()
         path.unlink()
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "flask"), "db", "upgrade", "heads"], cwd=ROOT,
-                   env=env_for(path), check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "flask"), "db", "upgrade", "heads"],
+        cwd=ROOT,
+        env=env_for(path),
+        check=True,
+        capture_output=True,
+    )
     from werkzeug.security import generate_password_hash
 
     pw = generate_password_hash(PASSWORD, method="scrypt")
@@ -98,28 +110,50 @@ def build(label: str, n_logs: int) -> Path:
     schools = []
     for i in range(1, SCHOOLS + 1):
         kz = i <= SCHOOLS // 2
-        schools.append((i, f"{'Kyzylorda' if kz else 'Minsk'} School No. {i}",
-                        "Kyzylorda" if kz else "Minsk", "KZ" if kz else "BY", "",
-                        rng.randint(300, 1500), (start - timedelta(days=30)).isoformat(),
-                        "Asia/Qyzylorda" if kz else "Europe/Minsk", now, now))
-    con.executemany("INSERT INTO schools (id, name, city, country, address, pupils, "
-                    "joined_on, timezone, created_at, updated_at) VALUES "
-                    "(?,?,?,?,?,?,?,?,?,?)", schools)
+        schools.append(
+            (
+                i,
+                f"{'Kyzylorda' if kz else 'Minsk'} School No. {i}",
+                "Kyzylorda" if kz else "Minsk",
+                "KZ" if kz else "BY",
+                "",
+                rng.randint(300, 1500),
+                (start - timedelta(days=30)).isoformat(),
+                "Asia/Qyzylorda" if kz else "Europe/Minsk",
+                now,
+                now,
+            )
+        )
+    con.executemany(
+        "INSERT INTO schools (id, name, city, country, address, pupils, "
+        "joined_on, timezone, created_at, updated_at) VALUES "
+        "(?,?,?,?,?,?,?,?,?,?)",
+        schools,
+    )
     # Schools refer to their city row (the migration seeds Kyzylorda and Minsk).
-    con.execute("UPDATE schools SET city_id = "
-                "(SELECT id FROM cities WHERE cities.name_en = schools.city)")
+    con.execute(
+        "UPDATE schools SET city_id = (SELECT id FROM cities WHERE cities.name_en = schools.city)"
+    )
     con.executemany(
         "INSERT INTO school_targets (school_id, category, quantity) VALUES (?,?,?)",
-        [(s[0], c, q * 1000) for s in schools for c, q in
-         (("water", s[5] * 500), ("energy", s[5] * 15), ("waste", s[5] * 8))])
-    users = [(1, "admin@bench.local", "Bench Admin", pw, "admin", None),
-             (2, "coordinator@bench.local", "Bench Coordinator", pw, "coordinator", 1),
-             (3, "writer@bench.local", "Bench Writer", pw, "coordinator", 2)]
+        [
+            (s[0], c, q * 1000)
+            for s in schools
+            for c, q in (("water", s[5] * 500), ("energy", s[5] * 15), ("waste", s[5] * 8))
+        ],
+    )
+    users = [
+        (1, "admin@bench.local", "Bench Admin", pw, "admin", None),
+        (2, "coordinator@bench.local", "Bench Coordinator", pw, "coordinator", 1),
+        (3, "writer@bench.local", "Bench Writer", pw, "coordinator", 2),
+    ]
     con.executemany(
         "INSERT INTO users (id, email, display_name, password_hash, role, school_id, "
         "active, public_listing, session_token, created_at, updated_at, "
         "email_confirmed_at) VALUES "
-        f"(?,?,?,?,?,?,1,1,hex(randomblob(16)),'{now}','{now}','{now}')", users)
+        f"(?,?,?,?,?,?,1,1,hex(randomblob(16)),'{now}','{now}','{now}')",
+        users,
+    )
 
     def rows():
         for i in range(n_logs):
@@ -128,44 +162,60 @@ def build(label: str, n_logs: int) -> Path:
             fraction = FRACTIONS[rng.randrange(6)] if frac is None else ""
             qty = rng.randint(1, top)
             day = (start + timedelta(days=rng.randrange(DAYS))).isoformat()
-            yield (school, cat, fraction, qty * 1_000_000, unit, qty * 1000, day,
-                   EVIDENCE[i % 3], 2, now, now)
+            yield (
+                school,
+                cat,
+                fraction,
+                qty * 1_000_000,
+                unit,
+                qty * 1000,
+                day,
+                EVIDENCE[i % 3],
+                2,
+                now,
+                now,
+            )
 
     con.executemany(
         "INSERT INTO eco_logs (school_id, category, fraction, quantity_entered, "
         "unit_entered, quantity, action_date, evidence, note, created_by_id, version, "
         "review_status, review_reason, created_at, updated_at) VALUES "
-        "(?,?,?,?,?,?,?,?,'',?,1,'ok','',?,?)", rows())
+        "(?,?,?,?,?,?,?,?,'',?,1,'ok','',?,?)",
+        rows(),
+    )
     # The daily summary in one bulk statement (the monthly rollup follows by trigger).
     con.execute(
         "INSERT INTO daily_summaries (owner_type, owner_id, day, category, fraction, "
         "evidence, quantity, log_count) SELECT 'school', school_id, action_date, "
         "category, fraction, evidence, SUM(quantity), COUNT(*) FROM eco_logs "
         "WHERE deleted_at IS NULL AND review_status != 'rejected' "
-        "GROUP BY school_id, action_date, category, fraction, evidence")
+        "GROUP BY school_id, action_date, category, fraction, evidence"
+    )
     # The programme rollup, as the migration fills it from the monthly rollup.
     con.execute(
         "INSERT INTO programme_rollup (month, city, country, category, fraction, "
         "evidence, quantity, log_count) SELECT m.month, s.city_id, s.country, m.category, "
         "m.fraction, m.evidence, SUM(m.quantity), SUM(m.log_count) FROM "
         "monthly_summaries m JOIN schools s ON s.id = m.owner_id "
-        "WHERE m.owner_type = 'school' GROUP BY 1, 2, 3, 4, 5, 6")
+        "WHERE m.owner_type = 'school' GROUP BY 1, 2, 3, 4, 5, 6"
+    )
     con.commit()
     con.execute("ANALYZE")
     con.close()
-    print(f"  built {label}: {n_logs:,} logs in {time.perf_counter() - t0:.1f}s",
-          flush=True)
+    print(f"  built {label}: {n_logs:,} logs in {time.perf_counter() - t0:.1f}s", flush=True)
     return path
 
 
 def naive_sql_ms(path: Path) -> float:
     """The overview computed the naive way: GROUP BY over every raw log."""
     con = sqlite3.connect(path)
-    sql = ("SELECT s.city, l.school_id, l.category, l.fraction, "
-           "strftime('%Y-%m', l.action_date), SUM(l.quantity), COUNT(*) "
-           "FROM eco_logs l JOIN schools s ON s.id = l.school_id "
-           "WHERE l.deleted_at IS NULL AND l.review_status != 'rejected' "
-           "GROUP BY 1, 2, 3, 4, 5")
+    sql = (
+        "SELECT s.city, l.school_id, l.category, l.fraction, "
+        "strftime('%Y-%m', l.action_date), SUM(l.quantity), COUNT(*) "
+        "FROM eco_logs l JOIN schools s ON s.id = l.school_id "
+        "WHERE l.deleted_at IS NULL AND l.review_status != 'rejected' "
+        "GROUP BY 1, 2, 3, 4, 5"
+    )
     times = []
     for _ in range(3):
         t0 = time.perf_counter()
@@ -178,19 +228,35 @@ def naive_sql_ms(path: Path) -> float:
 class Server:
     """gunicorn with 2 sync workers on 127.0.0.1 (greenapp, or a baseline app)."""
 
-    def __init__(self, path: Path | str | None, cache: bool = True, port: int = PORT,
-                 app: str = "wsgi:app", ping: str = "/dashboards/ping",
-                 env: dict | None = None) -> None:
+    def __init__(
+        self,
+        path: Path | str | None,
+        cache: bool = True,
+        port: int = PORT,
+        app: str = "wsgi:app",
+        ping: str = "/dashboards/ping",
+        env: dict | None = None,
+    ) -> None:
         self.port = port
         self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-             "--log-level", "warning", app],
-            cwd=ROOT, env=env or env_for(path, cache), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL)
+            [
+                str(BIN / "gunicorn"),
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                app,
+            ],
+            cwd=ROOT,
+            env=env or env_for(path, cache),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(150):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{ping}",
-                                       timeout=1).read()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{ping}", timeout=1).read()
                 return
             except OSError:
                 time.sleep(0.2)
@@ -211,38 +277,49 @@ def login(email: str, port: int = PORT) -> str:
     opener.addheaders = [("User-Agent", USER_AGENT)]
     base = f"http://127.0.0.1:{port}"
     html = opener.open(base + "/auth/login").read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'name="csrf_token" value="([^"]+)"', html)
-    data = urllib.parse.urlencode({"email": email, "password": PASSWORD,
-                                   "csrf_token": token.group(1) if token else ""}).encode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    data = urllib.parse.urlencode(
+        {"email": email, "password": PASSWORD, "csrf_token": token.group(1) if token else ""}
+    ).encode()
     opener.open(base + "/auth/login", data=data).read()
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     assert "session=" in cookie, "login failed"
     return cookie
 
 
-def wrk(path: str, cookie: str = "", port: int = PORT, script: Path | None = None,
-        errors: list | None = None, totals: list | None = None) -> tuple[float, float]:
+def wrk(
+    path: str,
+    cookie: str = "",
+    port: int = PORT,
+    script: Path | None = None,
+    errors: list | None = None,
+    totals: list | None = None,
+) -> tuple[float, float]:
     """Run wrk (2 threads, 4 connections); return (p50 ms, requests/s).
 
     Error responses (not 2xx/3xx) and socket errors raise, unless `errors` is given:
     their count is then appended to it.
     """
-    cmd = ["/usr/bin/wrk", "-t2", "-c4", f"-d{WRK_SECONDS}s", "--timeout", "30s",
-           "--latency"]
+    cmd = ["/usr/bin/wrk", "-t2", "-c4", f"-d{WRK_SECONDS}s", "--timeout", "30s", "--latency"]
     cmd += ["-H", f"User-Agent: {USER_AGENT}"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     if script:
         cmd += ["-s", str(script)]
-    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
     p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     value = float(p50.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p50.group(2)]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
-                     r"timeout (\d+)", out)
+    sock = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+        r"timeout (\d+)",
+        out,
+    )
     if totals is not None:
         totals.append(int(re.search(r"(\d+) requests in", out).group(1)))
     bad = int(non2xx.group(1)) if non2xx else 0
@@ -256,14 +333,14 @@ def wrk(path: str, cookie: str = "", port: int = PORT, script: Path | None = Non
 
 def wire_bytes(url: str, cookie: str, port: int = PORT) -> tuple[int, str]:
     """Bytes on the wire for one GET with Accept-Encoding: gzip (body + headers)."""
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{url}",
-                                 headers={"Accept-Encoding": "gzip", "Cookie": cookie,
-                                          "User-Agent": USER_AGENT})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{url}",
+        headers={"Accept-Encoding": "gzip", "Cookie": cookie, "User-Agent": USER_AGENT},
+    )
     with urllib.request.urlopen(req) as resp:  # noqa: S310 - local http only
         body = resp.read()
         header_bytes = len(str(resp.headers).encode())
-        text = gzip.decompress(body) if resp.headers.get("Content-Encoding") == "gzip" \
-            else body
+        text = gzip.decompress(body) if resp.headers.get("Content-Encoding") == "gzip" else body
     return len(body) + header_bytes, text.decode("utf-8", "replace")
 
 
@@ -281,8 +358,10 @@ def measure(logins: dict, cache: bool, rounds: int) -> dict[str, float]:
     suffix = "" if cache else "_nocache"
     for _round in range(rounds):
         for label, (port, coord, admin) in logins.items():
-            runs = [("school_dashboard_p50_ms", "dashboard_rps", "/dashboards/school/1", coord),
-                    ("overview_p50_ms", "overview_rps", "/dashboards/programme", admin)]
+            runs = [
+                ("school_dashboard_p50_ms", "dashboard_rps", "/dashboards/school/1", coord),
+                ("overview_p50_ms", "overview_rps", "/dashboards/programme", admin),
+            ]
             if cache:
                 runs.insert(0, ("bare_p50_ms", "bare_rps", "/dashboards/ping", ""))
             for p50_key, rps_key, path, cookie in runs:
@@ -307,7 +386,8 @@ class Browser:
         self.base = f"http://127.0.0.1:{port}"
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect)
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
+        )
         self.opener.addheaders = [("User-Agent", USER_AGENT)]
 
     def get(self, path: str) -> tuple[int, str]:
@@ -341,8 +421,10 @@ class Browser:
         return found.group(1)
 
     def login(self, email: str) -> Browser:
-        status = self.post("/auth/login", {"email": email, "password": PASSWORD,
-                                           "csrf_token": self.token("/auth/login")})
+        status = self.post(
+            "/auth/login",
+            {"email": email, "password": PASSWORD, "csrf_token": self.token("/auth/login")},
+        )
         assert status == 302, f"login failed: {status}"
         # A browser follows the redirect: the page it lands on shows (and so clears)
         # the welcome message. Without this every later request would carry it in the
@@ -356,9 +438,15 @@ class Browser:
 
 def log_form(browser: Browser, note: str) -> dict:
     """A valid log entry for the real form (water, yesterday: never in the future)."""
-    return {"csrf_token": browser.token("/logs/new"), "category": "water",
-            "quantity": str(random.randint(5, 500)), "unit": "L", "evidence": "self",
-            "action_date": (date.today() - timedelta(days=1)).isoformat(), "note": note}
+    return {
+        "csrf_token": browser.token("/logs/new"),
+        "category": "water",
+        "quantity": str(random.randint(5, 500)),
+        "unit": "L",
+        "evidence": "self",
+        "action_date": (date.today() - timedelta(days=1)).isoformat(),
+        "note": note,
+    }
 
 
 class Writer(threading.Thread):
@@ -392,15 +480,15 @@ def post_script(form: dict) -> Path:
     path.write_text(
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(body)}\n"
-        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n')
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+    )
     return path
 
 
 def stored_logs(db_path: Path, note: str) -> int:
     con = sqlite3.connect(db_path)
     try:
-        return con.execute("SELECT count(*) FROM eco_logs WHERE note = ?",
-                           (note,)).fetchone()[0]
+        return con.execute("SELECT count(*) FROM eco_logs WHERE note = ?", (note,)).fetchone()[0]
     finally:
         con.close()
 
@@ -409,12 +497,14 @@ def repeat_visit_requests(url: str, cookie: str, port: int) -> int:
     """Requests a browser makes to view the page again: the page itself plus every
     CSS/JS/image it links that is not cached as immutable (it would be revalidated)."""
     _bytes, html = wire_bytes(url, cookie, port)
-    assets = dict.fromkeys(re.findall(
-        r'(?:src|href)="(/[^"]+\.(?:js|css|svg|png|woff2?)[^"]*)"', html))
+    assets = dict.fromkeys(
+        re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css|svg|png|woff2?)[^"]*)"', html)
+    )
     count = 1
     for asset in assets:
-        req = urllib.request.Request(f"http://127.0.0.1:{port}{asset}",
-                                     headers={"Cookie": cookie, "User-Agent": USER_AGENT})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}{asset}", headers={"Cookie": cookie, "User-Agent": USER_AGENT}
+        )
         with urllib.request.urlopen(req) as resp:  # noqa: S310 - local http only
             control = resp.headers.get("Cache-Control", "")
         if "immutable" not in control:
@@ -434,19 +524,23 @@ def truth(path_1m: Path, lag: float) -> dict:
         Path(f"{bare_db}{suffix}").unlink(missing_ok=True)
     bare_env = dict(os.environ, BENCH_BARE_DB=str(bare_db))
     servers = {
-        "bare": Server(None, port=PORT + 10, app="bench.bare_app:create('bare')",
-                       ping="/", env=bare_env),
-        "insert": Server(None, port=PORT + 11, app="bench.bare_app:create('insert')",
-                         ping="/", env=bare_env),
+        "bare": Server(
+            None, port=PORT + 10, app="bench.bare_app:create('bare')", ping="/", env=bare_env
+        ),
+        "insert": Server(
+            None, port=PORT + 11, app="bench.bare_app:create('insert')", ping="/", env=bare_env
+        ),
         "app": Server(work, True, PORT + 12),
     }
     port = PORT + 12
     try:
-        coord = Browser(port).login("coordinator@bench.local")   # school 1
+        coord = Browser(port).login("coordinator@bench.local")  # school 1
         admin = Browser(port).login("admin@bench.local")
-        writer = Browser(port).login("writer@bench.local")       # school 2
-        pages = {"school_dashboard": ("/dashboards/school/1", coord.cookie()),
-                 "overview": ("/dashboards/programme", admin.cookie())}
+        writer = Browser(port).login("writer@bench.local")  # school 2
+        pages = {
+            "school_dashboard": ("/dashboards/school/1", coord.cookie()),
+            "overview": ("/dashboards/programme", admin.cookie()),
+        }
         samples: dict[str, list[float]] = {}
         errors: list[int] = []
         sent = ok = write_errors = 0
@@ -471,8 +565,10 @@ def truth(path_1m: Path, lag: float) -> dict:
             # The dashboard of the very school being written to, 10 entries a second.
             w = Writer(coord)
             w.start()
-            keep("school_dashboard_rps_1m_mixed_same_school",
-                 wrk(pages["school_dashboard"][0], coord.cookie(), port, errors=errors)[1])
+            keep(
+                "school_dashboard_rps_1m_mixed_same_school",
+                wrk(pages["school_dashboard"][0], coord.cookie(), port, errors=errors)[1],
+            )
             w.stop.set()
             w.join()
             sent, ok, write_errors = sent + w.sent, ok + w.ok, write_errors + w.errors
@@ -498,19 +594,22 @@ def truth(path_1m: Path, lag: float) -> dict:
         form = log_form(writer, note)
         errs: list[int] = []
         total: list[int] = []
-        p50, rps = wrk("/logs/new", writer.cookie(), port, post_script(form), errors=errs,
-                       totals=total)
+        p50, rps = wrk(
+            "/logs/new", writer.cookie(), port, post_script(form), errors=errs, totals=total
+        )
         r["log_write_rps"], r["log_write_p50_ms"] = rps, p50
         r["log_write_errors"] = errs[0]
         r["log_write_acknowledged"] = total[0] - errs[0]
         r["log_write_stored"] = stored_logs(work, note)
         ins: list[int] = []
-        r["bare_insert_rps"] = wrk("/", port=PORT + 11, script=post_script(
-            {"note": "bare", "quantity": "5"}), errors=ins)[1]
+        r["bare_insert_rps"] = wrk(
+            "/", port=PORT + 11, script=post_script({"note": "bare", "quantity": "5"}), errors=ins
+        )[1]
         r["bare_insert_errors"] = ins[0]
         print("  writes measured", flush=True)
-        r["repeat_visit_requests"] = repeat_visit_requests("/dashboards/school/1",
-                                                           coord.cookie(), port)
+        r["repeat_visit_requests"] = repeat_visit_requests(
+            "/dashboards/school/1", coord.cookie(), port
+        )
     finally:
         for srv in servers.values():
             srv.stop()
@@ -521,9 +620,11 @@ def main() -> int:
     if os.environ.get("BENCH_ONLY") == "truth":  # while working on it: no results file
         print(json.dumps(truth(build("1m", SIZES["1m"]), LAG), indent=2))
         return 0
-    results: dict = {"machine": "2 cores, 24 GiB RAM, SQLite file database, "
-                                "gunicorn 2 sync workers, wrk -t2 -c4, "
-                                f"median of {ROUNDS} alternating rounds"}
+    results: dict = {
+        "machine": "2 cores, 24 GiB RAM, SQLite file database, "
+        "gunicorn 2 sync workers, wrk -t2 -c4, "
+        f"median of {ROUNDS} alternating rounds"
+    }
     paths = {}
     for label, n in SIZES.items():
         print(f"[{label}] data", flush=True)
@@ -533,12 +634,18 @@ def main() -> int:
     for cache in (True, False):
         # Both sizes are served at once and measured in alternating rounds (median
         # kept), so a slow moment of the machine does not land on one size only.
-        servers = {label: Server(path, cache, PORT + i)
-                   for i, (label, path) in enumerate(paths.items())}
+        servers = {
+            label: Server(path, cache, PORT + i) for i, (label, path) in enumerate(paths.items())
+        }
         try:
-            logins = {label: (srv.port, login("coordinator@bench.local", srv.port),
-                              login("admin@bench.local", srv.port))
-                      for label, srv in servers.items()}
+            logins = {
+                label: (
+                    srv.port,
+                    login("coordinator@bench.local", srv.port),
+                    login("admin@bench.local", srv.port),
+                )
+                for label, srv in servers.items()
+            }
             results.update(measure(logins, cache, ROUNDS if cache else 1))
             if cache:
                 port, coord, _admin = logins["1m"]
@@ -565,8 +672,7 @@ def main() -> int:
         "repeat visit <= 100 KB": r["repeat_visit_bytes"] <= 100_000,
         "dashboard warm >= 25% of bare Flask": r["school_dashboard_rps_1m"]
         >= 0.25 * r["bare_flask_rps"],
-        "overview warm >= 25% of bare Flask": r["overview_rps_1m"]
-        >= 0.25 * r["bare_flask_rps"],
+        "overview warm >= 25% of bare Flask": r["overview_rps_1m"] >= 0.25 * r["bare_flask_rps"],
         "dashboard with 10 writes/s >= 90% of read-only": r["school_dashboard_rps_1m_mixed"]
         >= 0.9 * r["school_dashboard_rps_1m"],
         "overview with 10 writes/s >= 90% of read-only": r["overview_rps_1m_mixed"]
@@ -584,33 +690,34 @@ def main() -> int:
     (ROOT / "bench" / "results.json").write_text(json.dumps(r, indent=2) + "\n")
     print()
     print(f"{'measure':<44}{'10k':>12}{'1M':>12}")
-    for name, key in (("school dashboard p50 ms (warm)", "school_dashboard_p50_ms"),
-                      ("school dashboard p50 ms (no cache)",
-                       "school_dashboard_p50_ms_{}_nocache"),
-                      ("overview p50 ms (warm)", "overview_p50_ms"),
-                      ("overview p50 ms (no cache)", "overview_p50_ms_{}_nocache"),
-                      ("dashboard requests/s (warm)", "dashboard_rps"),
-                      ("dashboard requests/s (no cache)", "dashboard_rps_{}_nocache"),
-                      ("bare route requests/s", "bare_rps"),
-                      ("naive GROUP BY over raw logs, ms", "naive_overview_sql_ms")):
+    for name, key in (
+        ("school dashboard p50 ms (warm)", "school_dashboard_p50_ms"),
+        ("school dashboard p50 ms (no cache)", "school_dashboard_p50_ms_{}_nocache"),
+        ("overview p50 ms (warm)", "overview_p50_ms"),
+        ("overview p50 ms (no cache)", "overview_p50_ms_{}_nocache"),
+        ("dashboard requests/s (warm)", "dashboard_rps"),
+        ("dashboard requests/s (no cache)", "dashboard_rps_{}_nocache"),
+        ("bare route requests/s", "bare_rps"),
+        ("naive GROUP BY over raw logs, ms", "naive_overview_sql_ms"),
+    ):
         vals = [r.get(key.format(s) if "{}" in key else f"{key}_{s}") for s in SIZES]
         print(f"{name:<44}" + "".join(f"{v:>12}" for v in vals))
     print(f"{'first visit bytes (HTML+CSS+JS, gzip)':<44}{r['first_visit_bytes']:>24,}")
     print(f"{'repeat visit bytes (HTML only)':<44}{r['repeat_visit_bytes']:>24,}")
     print()
-    for name, key in (("bare Flask req/s", "bare_flask_rps"),
-                      ("greenapp bare route, signed in, req/s", "app_ping_signed_in_rps"),
-                      ("bare Flask + SQLAlchemy insert req/s", "bare_insert_rps"),
-                      ("school dashboard req/s, warm", "school_dashboard_rps_1m"),
-                      ("  with 10 writes/s (another school)",
-                       "school_dashboard_rps_1m_mixed"),
-                      ("  with 10 writes/s (this school)",
-                       "school_dashboard_rps_1m_mixed_same_school"),
-                      ("programme overview req/s, warm", "overview_rps_1m"),
-                      ("  with 10 writes/s", "overview_rps_1m_mixed"),
-                      ("first overview after a write, p50 ms", "overview_cold_p50_ms_1m"),
-                      ("log entry through the form req/s", "log_write_rps"),
-                      ("requests on a repeat visit", "repeat_visit_requests")):
+    for name, key in (
+        ("bare Flask req/s", "bare_flask_rps"),
+        ("greenapp bare route, signed in, req/s", "app_ping_signed_in_rps"),
+        ("bare Flask + SQLAlchemy insert req/s", "bare_insert_rps"),
+        ("school dashboard req/s, warm", "school_dashboard_rps_1m"),
+        ("  with 10 writes/s (another school)", "school_dashboard_rps_1m_mixed"),
+        ("  with 10 writes/s (this school)", "school_dashboard_rps_1m_mixed_same_school"),
+        ("programme overview req/s, warm", "overview_rps_1m"),
+        ("  with 10 writes/s", "overview_rps_1m_mixed"),
+        ("first overview after a write, p50 ms", "overview_cold_p50_ms_1m"),
+        ("log entry through the form req/s", "log_write_rps"),
+        ("requests on a repeat visit", "repeat_visit_requests"),
+    ):
         print(f"{name:<44}{r[key]:>24}")
     for name, ok in checks.items():
         print(f"  [{'met' if ok else 'MISSED'}] {name}")

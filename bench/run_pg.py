@@ -40,8 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402 - the SQLite benchmark's servers, browsers and wrk
 
 ROOT = run.ROOT
-BASE_URL = os.environ.get("BENCH_PG_URL",
-                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BASE_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 SIZES = {"1m": 1_000_000, "10m": 10_000_000}
 WANTED = [s for s in os.environ.get("BENCH_PG_SIZES", "1m,10m").split(",") if s]
 PORT = int(os.environ.get("BENCH_PG_PORT", run.PORT + 20))
@@ -56,8 +55,11 @@ def db_name(label: str) -> str:
 
 def db_url(label: str) -> str:
     """The SQLAlchemy URL of one size's database."""
-    return sa.engine.make_url(BASE_URL).set(database=db_name(label)) \
+    return (
+        sa.engine.make_url(BASE_URL)
+        .set(database=db_name(label))
         .render_as_string(hide_password=False)
+    )
 
 
 def _plain(url: str) -> str:
@@ -67,9 +69,11 @@ def _plain(url: str) -> str:
 def _count(url: str) -> int | None:
     try:
         with psycopg.connect(_plain(url)) as con:
-            return con.execute("SELECT count(*) FROM eco_logs").fetchone()[0] if \
-                con.execute("SELECT to_regclass('programme_rollup')").fetchone()[0] \
+            return (
+                con.execute("SELECT count(*) FROM eco_logs").fetchone()[0]
+                if con.execute("SELECT to_regclass('programme_rollup')").fetchone()[0]
                 else None
+            )
     except psycopg.Error:
         return None
 
@@ -85,8 +89,13 @@ def build(label: str, n_logs: int) -> str:
         conn.execute(sa.text(f'CREATE DATABASE "{db_name(label)}"'))
     admin.dispose()
     t0 = time.perf_counter()
-    subprocess.run([str(run.BIN / "flask"), "db", "upgrade", "heads"], cwd=ROOT,
-                   env=run.env_for(url), check=True, capture_output=True)
+    subprocess.run(
+        [str(run.BIN / "flask"), "db", "upgrade", "heads"],
+        cwd=ROOT,
+        env=run.env_for(url),
+        check=True,
+        capture_output=True,
+    )
     from werkzeug.security import generate_password_hash
 
     pw = generate_password_hash(run.PASSWORD, method="scrypt")
@@ -97,36 +106,65 @@ def build(label: str, n_logs: int) -> str:
         schools = []
         for i in range(1, run.SCHOOLS + 1):
             kz = i <= run.SCHOOLS // 2
-            schools.append((i, f"{'Kyzylorda' if kz else 'Minsk'} School No. {i}",
-                            "Kyzylorda" if kz else "Minsk", "KZ" if kz else "BY", "",
-                            rng.randint(300, 1500), start - timedelta(days=30),
-                            "Asia/Qyzylorda" if kz else "Europe/Minsk", now, now))
+            schools.append(
+                (
+                    i,
+                    f"{'Kyzylorda' if kz else 'Minsk'} School No. {i}",
+                    "Kyzylorda" if kz else "Minsk",
+                    "KZ" if kz else "BY",
+                    "",
+                    rng.randint(300, 1500),
+                    start - timedelta(days=30),
+                    "Asia/Qyzylorda" if kz else "Europe/Minsk",
+                    now,
+                    now,
+                )
+            )
         with con.cursor() as cur:
             cur.executemany(
                 "INSERT INTO schools (id, name, city, country, address, pupils, joined_on,"
                 " timezone, created_at, updated_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                schools)
+                schools,
+            )
             # Schools refer to their city row (the migration seeds Kyzylorda and Minsk).
-            cur.execute("UPDATE schools SET city_id = "
-                        "(SELECT id FROM cities WHERE cities.name_en = schools.city)")
+            cur.execute(
+                "UPDATE schools SET city_id = "
+                "(SELECT id FROM cities WHERE cities.name_en = schools.city)"
+            )
             cur.executemany(
-                "INSERT INTO school_targets (school_id, category, quantity) "
-                "VALUES (%s,%s,%s)",
-                [(s[0], c, q * 1000) for s in schools for c, q in
-                 (("water", s[5] * 500), ("energy", s[5] * 15), ("waste", s[5] * 8))])
+                "INSERT INTO school_targets (school_id, category, quantity) VALUES (%s,%s,%s)",
+                [
+                    (s[0], c, q * 1000)
+                    for s in schools
+                    for c, q in (("water", s[5] * 500), ("energy", s[5] * 15), ("waste", s[5] * 8))
+                ],
+            )
             cur.executemany(
                 "INSERT INTO users (id, email, display_name, password_hash, role, "
                 "school_id, active, public_listing, session_token, created_at, "
                 "updated_at, email_confirmed_at) VALUES "
                 "(%s,%s,%s,%s,%s,%s,true,true,md5(random()::text),%s,%s,%s)",
-                [(1, "admin@bench.local", "Bench Admin", pw, "admin", None, now, now, now),
-                 (2, "coordinator@bench.local", "Bench Coordinator", pw, "coordinator", 1,
-                  now, now, now),
-                 (3, "writer@bench.local", "Bench Writer", pw, "coordinator", 2, now,
-                  now, now)])
+                [
+                    (1, "admin@bench.local", "Bench Admin", pw, "admin", None, now, now, now),
+                    (
+                        2,
+                        "coordinator@bench.local",
+                        "Bench Coordinator",
+                        pw,
+                        "coordinator",
+                        1,
+                        now,
+                        now,
+                        now,
+                    ),
+                    (3, "writer@bench.local", "Bench Writer", pw, "coordinator", 2, now, now, now),
+                ],
+            )
             for table in ("schools", "users"):
-                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                            f"(SELECT max(id) FROM {table}))")
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
             # Secondary indexes are built once after the load (much faster than per
             # row); the ones backing a constraint stay.
             indexes = cur.execute(
@@ -169,14 +207,26 @@ def build(label: str, n_logs: int) -> str:
                     "FROM generate_series(%(first)s, %(last)s) AS g OFFSET 0) AS x, "
                     "LATERAL (SELECT 1 + floor(r * (%(tops)s::int[])[cat])::bigint "
                     "AS qty) AS q",
-                    {"cats": cats, "units": units, "tops": tops, "waste": waste,
-                     "fractions": list(run.FRACTIONS), "evidence": list(run.EVIDENCE),
-                     "start": start, "now": now, "schools": run.SCHOOLS,
-                     "days": run.DAYS, "first": first,
-                     "last": min(first + step, n_logs) - 1})
+                    {
+                        "cats": cats,
+                        "units": units,
+                        "tops": tops,
+                        "waste": waste,
+                        "fractions": list(run.FRACTIONS),
+                        "evidence": list(run.EVIDENCE),
+                        "start": start,
+                        "now": now,
+                        "schools": run.SCHOOLS,
+                        "days": run.DAYS,
+                        "first": first,
+                        "last": min(first + step, n_logs) - 1,
+                    },
+                )
                 con.commit()
-                print(f"  {min(first + step, n_logs):,} logs "
-                      f"({time.perf_counter() - t0:.0f}s)", flush=True)
+                print(
+                    f"  {min(first + step, n_logs):,} logs ({time.perf_counter() - t0:.0f}s)",
+                    flush=True,
+                )
             cur.execute("ALTER TABLE eco_logs ENABLE TRIGGER ALL")
             t1 = time.perf_counter()
             for _name, definition in indexes:
@@ -190,20 +240,23 @@ def build(label: str, n_logs: int) -> str:
                 "fraction, evidence, quantity, log_count) SELECT 'school', school_id, "
                 "action_date, category, fraction, evidence, SUM(quantity), COUNT(*) "
                 "FROM eco_logs WHERE deleted_at IS NULL AND review_status <> 'rejected' "
-                "GROUP BY 2, 3, 4, 5, 6")
+                "GROUP BY 2, 3, 4, 5, 6"
+            )
             cur.execute("ALTER TABLE daily_summaries ENABLE TRIGGER USER")
             cur.execute(
                 "INSERT INTO monthly_summaries (owner_type, owner_id, month, category, "
                 "fraction, evidence, quantity, log_count) SELECT owner_type, owner_id, "
                 "date_trunc('month', day)::date, category, fraction, evidence, "
                 "SUM(quantity), SUM(log_count) FROM daily_summaries GROUP BY 1, 2, 3, 4, "
-                "5, 6")
+                "5, 6"
+            )
             cur.execute(
                 "INSERT INTO programme_rollup (month, city, country, category, fraction, "
                 "evidence, quantity, log_count) SELECT m.month, s.city_id, s.country, "
                 "m.category, m.fraction, m.evidence, SUM(m.quantity), SUM(m.log_count) "
                 "FROM monthly_summaries m JOIN schools s ON s.id = m.owner_id "
-                "WHERE m.owner_type = 'school' GROUP BY 1, 2, 3, 4, 5, 6")
+                "WHERE m.owner_type = 'school' GROUP BY 1, 2, 3, 4, 5, 6"
+            )
         con.commit()
         con.autocommit = True
         con.execute("VACUUM ANALYZE")
@@ -213,11 +266,13 @@ def build(label: str, n_logs: int) -> str:
 
 def naive_sql_ms(url: str) -> float:
     """The overview the naive way: GROUP BY over every raw log (median of 3)."""
-    sql = ("SELECT s.city, l.school_id, l.category, l.fraction, "
-           "date_trunc('month', l.action_date), SUM(l.quantity), COUNT(*) "
-           "FROM eco_logs l JOIN schools s ON s.id = l.school_id "
-           "WHERE l.deleted_at IS NULL AND l.review_status <> 'rejected' "
-           "GROUP BY 1, 2, 3, 4, 5")
+    sql = (
+        "SELECT s.city, l.school_id, l.category, l.fraction, "
+        "date_trunc('month', l.action_date), SUM(l.quantity), COUNT(*) "
+        "FROM eco_logs l JOIN schools s ON s.id = l.school_id "
+        "WHERE l.deleted_at IS NULL AND l.review_status <> 'rejected' "
+        "GROUP BY 1, 2, 3, 4, 5"
+    )
     times = []
     with psycopg.connect(_plain(url)) as con:
         for _ in range(3):
@@ -266,12 +321,12 @@ class Site:
             self.posts.append((t2 - t1) * 1000)
 
     def results(self) -> dict:
-        return {f"school_dashboard_p50_ms_pg_{self.label}": round(
-                    statistics.median(self.p50s), 2),
-                f"overview_cold_p50_ms_pg_{self.label}": round(
-                    statistics.median(self.cold), 1),
-                f"log_write_ms_pg_{self.label}": round(statistics.median(self.writes), 1),
-                f"log_post_ms_pg_{self.label}": round(statistics.median(self.posts), 1)}
+        return {
+            f"school_dashboard_p50_ms_pg_{self.label}": round(statistics.median(self.p50s), 2),
+            f"overview_cold_p50_ms_pg_{self.label}": round(statistics.median(self.cold), 1),
+            f"log_write_ms_pg_{self.label}": round(statistics.median(self.writes), 1),
+            f"log_post_ms_pg_{self.label}": round(statistics.median(self.posts), 1),
+        }
 
 
 DASHBOARD = "/dashboards/school/1"
@@ -308,8 +363,10 @@ def measure(urls: dict[str, str]) -> dict:
 
 
 def main() -> int:
-    results: dict = {"machine": "2 cores shared, PostgreSQL 15 default settings, gunicorn "
-                                "2 sync workers, wrk -t2 -c4; logs generated in the server"}
+    results: dict = {
+        "machine": "2 cores shared, PostgreSQL 15 default settings, gunicorn "
+        "2 sync workers, wrk -t2 -c4; logs generated in the server"
+    }
     out = ROOT / "bench" / "results-pg.json"
     if out.exists():
         results.update(json.loads(out.read_text()))
@@ -326,8 +383,7 @@ def main() -> int:
     print(f"[pg {', '.join(urls)}] measuring side by side", flush=True)
     results.update(measure(urls))
     r = results
-    for what in ("school_dashboard_p50_ms", "overview_cold_p50_ms", "log_write_ms",
-                 "log_post_ms"):
+    for what in ("school_dashboard_p50_ms", "overview_cold_p50_ms", "log_write_ms", "log_post_ms"):
         if f"{what}_pg_1m" in r and f"{what}_pg_10m" in r:
             r[f"{what}_pg_10m_over_1m"] = round(r[f"{what}_pg_10m"] / r[f"{what}_pg_1m"], 2)
     out.write_text(json.dumps(r, indent=2) + "\n")

@@ -50,8 +50,13 @@ def photo_5mb() -> bytes:
 
 def setup(db: Path, env: dict) -> None:
     """Schema, one school with a coordinator (joined two years ago)."""
-    subprocess.run([str(BIN / "flask"), "db", "upgrade", "heads"], env=env, check=True,
-                   cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [str(BIN / "flask"), "db", "upgrade", "heads"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     code = f"""
 from datetime import date, timedelta
 from greenapp import create_app
@@ -108,9 +113,21 @@ with app.app_context():
 def serve(env: dict) -> subprocess.Popen:
     """gunicorn with 2 sync workers on 127.0.0.1."""
     proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{PORT}", "--timeout", "120",
-         "wsgi:app"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--timeout",
+            "120",
+            "wsgi:app",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)  # noqa: S310
@@ -137,9 +154,9 @@ def token(op, path: str) -> str:
 
 
 def login(op) -> None:
-    data = urllib.parse.urlencode({"csrf_token": token(op, "/auth/login"),
-                                   "email": "bench@example.org",
-                                   "password": PASSWORD}).encode()
+    data = urllib.parse.urlencode(
+        {"csrf_token": token(op, "/auth/login"), "email": "bench@example.org", "password": PASSWORD}
+    ).encode()
     try:
         op.open(f"http://127.0.0.1:{PORT}/auth/login", data)
     except urllib.error.HTTPError as exc:
@@ -148,11 +165,16 @@ def login(op) -> None:
 
 def multipart(fields: dict, photo: bytes) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-             .encode() for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
-                 f'filename="IMG_0001.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
-                 + photo + f"\r\n--{boundary}--\r\n".encode())
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        f'filename="IMG_0001.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'.encode()
+        + photo
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
@@ -160,12 +182,20 @@ def upload_times(op, photo: bytes) -> list[float]:
     out = []
     day = (date.today() - timedelta(days=1)).isoformat()
     for i in range(RUNS):
-        fields = {"csrf_token": token(op, "/logs/new"), "category": "water",
-                  "quantity": str(10 + i), "unit": "L", "action_date": day,
-                  "evidence": "document", "fraction": "", "note": f"bench {i}"}
+        fields = {
+            "csrf_token": token(op, "/logs/new"),
+            "category": "water",
+            "quantity": str(10 + i),
+            "unit": "L",
+            "action_date": day,
+            "evidence": "document",
+            "fraction": "",
+            "note": f"bench {i}",
+        }
         body, ctype = multipart(fields, photo)
-        req = urllib.request.Request(f"http://127.0.0.1:{PORT}/logs/new", data=body,
-                                     headers={"Content-Type": ctype})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{PORT}/logs/new", data=body, headers={"Content-Type": ctype}
+        )
         start = time.perf_counter()
         try:
             op.open(req)
@@ -191,9 +221,15 @@ def main() -> int:
     photo = photo_5mb()
     with tempfile.TemporaryDirectory(prefix="greenapp-bench-upload-") as tmp:
         db = Path(tmp) / "bench.db"
-        env = dict(os.environ, DATABASE_URL=f"sqlite:///{db}", FLASK_APP="greenapp:create_app",
-                   GREENAPP_ENV="development", EVIDENCE_DIR=str(Path(tmp) / "evidence"),
-                   GREENAPP_STATS_CACHE="0", PYTHONPATH=str(ROOT))
+        env = dict(
+            os.environ,
+            DATABASE_URL=f"sqlite:///{db}",
+            FLASK_APP="greenapp:create_app",
+            GREENAPP_ENV="development",
+            EVIDENCE_DIR=str(Path(tmp) / "evidence"),
+            GREENAPP_STATS_CACHE="0",
+            PYTHONPATH=str(ROOT),
+        )
         setup(db, env)
         proc = serve(env)
         try:

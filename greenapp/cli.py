@@ -22,7 +22,8 @@ def register_cli(app: Flask) -> None:
         if app.config["ENV_NAME"] == "production":
             raise click.ClickException(
                 "seed-demo refuses to run in production: it creates accounts with the "
-                "public demo password.")
+                "public demo password."
+            )
         created = demo.seed(today_in())
         from greenapp.services.demo_meters import seed_meters
 
@@ -34,8 +35,13 @@ def register_cli(app: Flask) -> None:
         )
 
     @app.cli.command("send-digest")
-    @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 366),
-                  help="Notifications of the last DAYS days.")
+    @click.option(
+        "--days",
+        default=7,
+        show_default=True,
+        type=click.IntRange(1, 366),
+        help="Notifications of the last DAYS days.",
+    )
     def send_digest(days: int) -> None:
         """Mail each user who wants it the week's notifications, in their language."""
         from greenapp.services import notifications
@@ -65,8 +71,9 @@ def register_cli(app: Flask) -> None:
     @click.option("--role", type=click.Choice(ROLES), required=True)
     @click.option("--school", "school_name", default=None, help="School name (coordinators)")
     @click.password_option()
-    def create_user(email: str, name: str, role: str, school_name: str | None,
-                    password: str) -> None:
+    def create_user(
+        email: str, name: str, role: str, school_name: str | None, password: str
+    ) -> None:
         """Create an account of any role."""
         _create(email, name, password, role, school_name)
 
@@ -97,8 +104,10 @@ def register_cli(app: Flask) -> None:
         except backup.BackupError as exc:
             raise click.ClickException(str(exc)) from None
         rows = sum(result.tables.values())
-        click.echo(f"backup written to {result.path}: {len(result.tables)} tables, "
-                   f"{rows} rows, integrity ok")
+        click.echo(
+            f"backup written to {result.path}: {len(result.tables)} tables, "
+            f"{rows} rows, integrity ok"
+        )
 
 
 def _create(email: str, name: str, password: str, role: str, school_name: str | None) -> None:
@@ -108,8 +117,9 @@ def _create(email: str, name: str, password: str, role: str, school_name: str | 
         if school is None:
             raise click.ClickException(f"no school named {school_name!r}")
     try:
-        user = users.create_user(email=email, display_name=name, password=password,
-                                 role=role, school=school)
+        user = users.create_user(
+            email=email, display_name=name, password=password, role=role, school=school
+        )
     except ValidationFailed as exc:
         raise click.ClickException(str(exc.message)) from None
     db.session.commit()

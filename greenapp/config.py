@@ -53,12 +53,21 @@ class Config:
     REQUEST_LOG = True
     PROXY_COUNT = int(os.environ.get("PROXY_COUNT", 0))  # reverse proxies in front of the app
     # Sign-in and account limits (README "Sign-in limits"); sign-in limits count failures only.
-    LOGIN_RATELIMIT = os.environ.get("LOGIN_RATELIMIT", "10 per 15 minutes")  # per account, unknown devices
+    LOGIN_RATELIMIT = os.environ.get(
+        "LOGIN_RATELIMIT", "10 per 15 minutes"
+    )  # per account, unknown devices
     LOGIN_CLIENT_LIMITS = os.environ.get(
-        "LOGIN_CLIENT_LIMITS", "5 per minute; 10 per 15 minutes; 20 per hour")  # per account+client
-    LOGIN_IP_LIMIT = os.environ.get("LOGIN_IP_LIMIT", "100 per 5 minutes")  # per address, all accounts
-    ACCOUNT_IP_LIMIT = os.environ.get("ACCOUNT_IP_LIMIT", "60 per 10 minutes")  # register/reset per address
-    ACCOUNT_EMAIL_LIMIT = os.environ.get("ACCOUNT_EMAIL_LIMIT", "3 per hour")  # mails to one address
+        "LOGIN_CLIENT_LIMITS", "5 per minute; 10 per 15 minutes; 20 per hour"
+    )  # per account+client
+    LOGIN_IP_LIMIT = os.environ.get(
+        "LOGIN_IP_LIMIT", "100 per 5 minutes"
+    )  # per address, all accounts
+    ACCOUNT_IP_LIMIT = os.environ.get(
+        "ACCOUNT_IP_LIMIT", "60 per 10 minutes"
+    )  # register/reset per address
+    ACCOUNT_EMAIL_LIMIT = os.environ.get(
+        "ACCOUNT_EMAIL_LIMIT", "3 per hour"
+    )  # mails to one address
     PASSWORD_CHANGE_LIMIT = os.environ.get("PASSWORD_CHANGE_LIMIT", "5 per 15 minutes")
     DEVICE_COOKIE_DAYS = int(os.environ.get("DEVICE_COOKIE_DAYS", 180))
     # E-mail (README "E-mail"): smtp, console (printed) or memory (kept for tests).
@@ -72,7 +81,9 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "greenapp <no-reply@localhost>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 10))
     MAIL_BACKGROUND = os.environ.get("MAIL_BACKGROUND", "1") == "1"  # send after the response
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")  # links in mails, e.g. https://green.example.kz
+    PUBLIC_BASE_URL = os.environ.get(
+        "PUBLIC_BASE_URL", ""
+    )  # links in mails, e.g. https://green.example.kz
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", 3600))
     EMAIL_CONFIRM_MAX_AGE = int(os.environ.get("EMAIL_CONFIRM_MAX_AGE", 7 * 24 * 3600))
     # The one cache (greenapp/services/cache.py): Redis when REDIS_URL is set, so every
@@ -105,8 +116,7 @@ class Config:
     EVIDENCE_S3_REGION = os.environ.get("EVIDENCE_S3_REGION", "")
     EVIDENCE_S3_PREFIX = os.environ.get("EVIDENCE_S3_PREFIX", "evidence/")
     EVIDENCE_MAX_FILE_BYTES = int(os.environ.get("EVIDENCE_MAX_FILE_BYTES", 15 * 1024 * 1024))
-    EVIDENCE_MAX_REQUEST_BYTES = int(os.environ.get("EVIDENCE_MAX_REQUEST_BYTES",
-                                                    40 * 1024 * 1024))
+    EVIDENCE_MAX_REQUEST_BYTES = int(os.environ.get("EVIDENCE_MAX_REQUEST_BYTES", 40 * 1024 * 1024))
     EVIDENCE_MAX_FILES = int(os.environ.get("EVIDENCE_MAX_FILES", 5))
     EVIDENCE_QUOTA_BYTES = int(os.environ.get("EVIDENCE_QUOTA_BYTES", 500 * 1024 * 1024))
     EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", 40_000_000))
@@ -135,8 +145,7 @@ class TestingConfig(Config):
     # Hashing is not under test in most tests: one PBKDF2 round instead of scrypt.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"  # noqa: S105 - a hash method
     # Evidence files of test runs go to a private temp directory, never instance/.
-    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or tempfile.mkdtemp(
-        prefix="greenapp-evidence-")
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR") or tempfile.mkdtemp(prefix="greenapp-evidence-")
     MAIL_BACKEND = "memory"
     MAIL_BACKGROUND = False
 

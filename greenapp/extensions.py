@@ -64,8 +64,12 @@ def check_limits_only_where_declared(app: Flask) -> bool:
 
     manager = limiter.limit_manager
     try:
-        app_wide = (manager._application_limits, manager._default_limits,  # noqa: SLF001
-                    limiter._meta_limits, limiter._in_memory_fallback)  # noqa: SLF001
+        app_wide = (
+            manager._application_limits,
+            manager._default_limits,  # noqa: SLF001
+            limiter._meta_limits,
+            limiter._in_memory_fallback,
+        )  # noqa: SLF001
         blueprint_limits = manager._blueprint_limits  # noqa: SLF001
         hints = manager._endpoint_hints  # noqa: SLF001
     except AttributeError:
@@ -79,8 +83,9 @@ def check_limits_only_where_declared(app: Flask) -> bool:
 
     def check_declared_limits() -> None:
         blueprint = request.blueprint
-        if (blueprint and any(part in blueprint_limits for part in blueprint.split(".")))\
-                or hints.get(request.endpoint or ""):
+        if (
+            blueprint and any(part in blueprint_limits for part in blueprint.split("."))
+        ) or hints.get(request.endpoint or ""):
             check()
 
     funcs[funcs.index(check)] = check_declared_limits
@@ -104,8 +109,9 @@ def check_limits_only_where_declared(app: Flask) -> bool:
     return True
 
 
-def _only_if(condition: Callable[[], bool], hook: Callable[[Any], Any], *,
-             passthrough: bool) -> Callable[[Any], Any]:
+def _only_if(
+    condition: Callable[[], bool], hook: Callable[[Any], Any], *, passthrough: bool
+) -> Callable[[Any], Any]:
     """`hook`, run only when condition(); else the response is passed through."""
 
     def guarded(arg: Any) -> Any:

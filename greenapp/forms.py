@@ -25,8 +25,7 @@ ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 def has_control_characters(text: str) -> bool:
     """True if text holds NUL or another control character (tab and newlines allowed)."""
-    return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS
-               for ch in text)
+    return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in text)
 
 
 class BaseForm(FlaskForm):
@@ -50,16 +49,27 @@ class BaseForm(FlaskForm):
         for field in self:
             values = field.raw_data or []
             if any(isinstance(v, str) and has_control_characters(v) for v in values):
-                field.errors = [str(_l("Remove the control characters (such as NUL) "
-                                       "from this field."))]
+                field.errors = [
+                    str(_l("Remove the control characters (such as NUL) from this field."))
+                ]
                 bad = True
         ok = False if bad else super().validate(extra_validators)
         for field in self:
-            if isinstance(field, DateField) and isinstance(field.data, date) and not (
-                    MIN_DATE <= field.data <= MAX_DATE):
-                field.errors = [*field.errors, str(_l(
-                    "Enter a date between %(start)s and %(end)s.",
-                    start=MIN_DATE.year, end=MAX_DATE.year))]
+            if (
+                isinstance(field, DateField)
+                and isinstance(field.data, date)
+                and not (MIN_DATE <= field.data <= MAX_DATE)
+            ):
+                field.errors = [
+                    *field.errors,
+                    str(
+                        _l(
+                            "Enter a date between %(start)s and %(end)s.",
+                            start=MIN_DATE.year,
+                            end=MAX_DATE.year,
+                        )
+                    ),
+                ]
                 ok = False
         return ok
 

@@ -129,6 +129,7 @@ ABILITIES: dict[str, tuple[str, ...]] = {
 
 # ---- route rules -------------------------------------------------------------------
 
+
 def access_rule(view: Callable[..., Any]) -> Any:
     """Return the declared access rule of a view function, or None."""
     return getattr(view, "_access", None)
@@ -187,6 +188,7 @@ def enforce_declared_access() -> None:
 
 # ---- object checks -----------------------------------------------------------------
 
+
 def _user(user: Any) -> Any:
     """The user asked about: the one given, else the current one (maybe anonymous)."""
     return current_user if user is None else user
@@ -194,13 +196,11 @@ def _user(user: Any) -> Any:
 
 def has_role(user: Any, *roles: str) -> bool:
     """True if a signed-in user has one of the roles (anonymous users have none)."""
-    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) \
-        in roles
+    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in roles
 
 
 def _own_school(user: Any, school_id: int | None) -> bool:
-    return has_role(user, COORDINATOR) and school_id is not None \
-        and user.school_id == school_id
+    return has_role(user, COORDINATOR) and school_id is not None and user.school_id == school_id
 
 
 def _edit_log(user: Any, log: EcoLog) -> bool:
@@ -235,37 +235,49 @@ def _edit_evidence(user: Any, f: EvidenceFile) -> bool:
 def _view_meter(user: Any, meter: Meter) -> bool:
     from greenapp.services.meters import can_view_school
 
-    return bool(getattr(user, "is_authenticated", False)) \
-        and can_view_school(user, meter.school_id)
+    return bool(getattr(user, "is_authenticated", False)) and can_view_school(user, meter.school_id)
 
 
 def _edit_meter(user: Any, meter: Meter) -> bool:
     from greenapp.services.meters import can_edit_school
 
-    return bool(getattr(user, "is_authenticated", False)) \
-        and can_edit_school(user, meter.school_id)
+    return bool(getattr(user, "is_authenticated", False)) and can_edit_school(user, meter.school_id)
 
 
 # (kind, may view, may edit); the first matching kind decides.
-_OBJECT_RULES: tuple[tuple[type, Callable[[Any, Any], bool], Callable[[Any, Any], bool]],
-                     ...] = (
-    (EcoLog,  # owners see and edit; staff see every entry
-     lambda u, o: has_role(u, *STAFF) or _edit_log(u, o), _edit_log),
-    (Proposal,  # any signed-in user reads; the author edits while it is submitted
-     lambda u, o: bool(getattr(u, "is_authenticated", False)),
-     lambda u, o: has_role(u, *PROPOSAL_AUTHORS) and u.id == o.author_id
-     and o.status == SUBMITTED),
-    (Guide,  # published guides are public; drafts for their authors' roles
-     lambda u, o: bool(o.languages) or has_role(u, *GUIDE_AUTHORS),
-     lambda u, o: has_role(u, *GUIDE_AUTHORS)),
-    (ImportBatch,  # admins, and the coordinators of the batch's school
-     lambda u, o: has_role(u, ADMIN) or _own_school(u, o.school_id),
-     lambda u, o: has_role(u, ADMIN) or _own_school(u, o.school_id)),
-    (School,  # staff and the school's coordinator see it; admins change it
-     lambda u, o: has_role(u, *STAFF) or _own_school(u, o.id),
-     lambda u, o: has_role(u, ADMIN)),
-    (Challenge,  # public; admins and scientists change it
-     lambda u, o: True, lambda u, o: has_role(u, *CHALLENGE_CREATORS)),
+_OBJECT_RULES: tuple[tuple[type, Callable[[Any, Any], bool], Callable[[Any, Any], bool]], ...] = (
+    (
+        EcoLog,  # owners see and edit; staff see every entry
+        lambda u, o: has_role(u, *STAFF) or _edit_log(u, o),
+        _edit_log,
+    ),
+    (
+        Proposal,  # any signed-in user reads; the author edits while it is submitted
+        lambda u, o: bool(getattr(u, "is_authenticated", False)),
+        lambda u, o: (
+            has_role(u, *PROPOSAL_AUTHORS) and u.id == o.author_id and o.status == SUBMITTED
+        ),
+    ),
+    (
+        Guide,  # published guides are public; drafts for their authors' roles
+        lambda u, o: bool(o.languages) or has_role(u, *GUIDE_AUTHORS),
+        lambda u, o: has_role(u, *GUIDE_AUTHORS),
+    ),
+    (
+        ImportBatch,  # admins, and the coordinators of the batch's school
+        lambda u, o: has_role(u, ADMIN) or _own_school(u, o.school_id),
+        lambda u, o: has_role(u, ADMIN) or _own_school(u, o.school_id),
+    ),
+    (
+        School,  # staff and the school's coordinator see it; admins change it
+        lambda u, o: has_role(u, *STAFF) or _own_school(u, o.id),
+        lambda u, o: has_role(u, ADMIN),
+    ),
+    (
+        Challenge,  # public; admins and scientists change it
+        lambda u, o: True,
+        lambda u, o: has_role(u, *CHALLENGE_CREATORS),
+    ),
     (Meter, _view_meter, _edit_meter),  # the school's coordinator; staff read
     (EvidenceFile, _view_evidence, _edit_evidence),  # follows its entry or reading
 )

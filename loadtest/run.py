@@ -58,6 +58,7 @@ CONFLICT_TEXT = "Someone else changed this entry"
 
 # --- a tiny HTTP client (stdlib only): cookies, no redirects followed -------------------
 
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
         return None
@@ -126,6 +127,7 @@ class Browser:
 
 # --- database and server ---------------------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -178,9 +180,15 @@ def prepare(url: str, n_users: int) -> list[Account]:
         n_schools = max(1, n_coord // 2)
         schools = []
         for i in range(n_schools):
-            school = School(name=f"Load School {i}", city="Kyzylorda", country="KZ",
-                            address="Load St", pupils=500, timezone="Asia/Qyzylorda",
-                            joined_on=date.today() - timedelta(days=400))
+            school = School(
+                name=f"Load School {i}",
+                city="Kyzylorda",
+                country="KZ",
+                address="Load St",
+                pupils=500,
+                timezone="Asia/Qyzylorda",
+                joined_on=date.today() - timedelta(days=400),
+            )
             db.session.add(school)
             schools.append(school)
         db.session.flush()
@@ -188,8 +196,12 @@ def prepare(url: str, n_users: int) -> list[Account]:
             coordinator = i < n_coord
             role = "coordinator" if coordinator else "resident"
             school_index = i % n_schools if coordinator else None
-            user = User(email=f"load{i}@example.org", display_name=f"Load {i}", role=role,
-                        school=schools[school_index] if coordinator else None)
+            user = User(
+                email=f"load{i}@example.org",
+                display_name=f"Load {i}",
+                role=role,
+                school=schools[school_index] if coordinator else None,
+            )
             user.set_password(PASSWORD)
             db.session.add(user)
             accounts.append(Account(user.email, role, school_index))
@@ -200,17 +212,30 @@ def prepare(url: str, n_users: int) -> list[Account]:
 
 def start_gunicorn(url: str, port: int, workers: int, logfile: Path) -> subprocess.Popen:
     env = dict(os.environ)
-    env.update({
-        "GREENAPP_ENV": "development",
-        "SECRET_KEY": secrets.token_hex(32),
-        "DATABASE_URL": url,
-        "LOGIN_RATELIMIT": "100000 per minute",  # every simulated user shares 127.0.0.1
-        "REDIS_URL": "",
-        "RATELIMIT_KEY_PREFIX": f"greenapp-load-{uuid.uuid4().hex}",
-    })
-    cmd = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-           "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--graceful-timeout", "5",
-           "greenapp:create_app()"]
+    env.update(
+        {
+            "GREENAPP_ENV": "development",
+            "SECRET_KEY": secrets.token_hex(32),
+            "DATABASE_URL": url,
+            "LOGIN_RATELIMIT": "100000 per minute",  # every simulated user shares 127.0.0.1
+            "REDIS_URL": "",
+            "RATELIMIT_KEY_PREFIX": f"greenapp-load-{uuid.uuid4().hex}",
+        }
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "120",
+        "--graceful-timeout",
+        "5",
+        "greenapp:create_app()",
+    ]
     out = open(logfile, "wb")  # noqa: SIM115 - closed when the server stops
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
     proc._logfile = out  # type: ignore[attr-defined]
@@ -257,6 +282,7 @@ def stop_gunicorn(proc: subprocess.Popen) -> None:
 
 # --- the run ----------------------------------------------------------------------------
 
+
 @dataclass
 class Outcome:
     """What one user thread saw."""
@@ -271,9 +297,18 @@ class Outcome:
 CATEGORIES = [("water", "L"), ("energy", "kWh")]
 
 
-def user_thread(base: str, account: Account, n_logs: int, run: str, stats: Stats,
-                start: threading.Barrier, outcome: Outcome, progress: Counter,
-                lock: threading.Lock, rng: random.Random) -> None:
+def user_thread(
+    base: str,
+    account: Account,
+    n_logs: int,
+    run: str,
+    stats: Stats,
+    start: threading.Barrier,
+    outcome: Outcome,
+    progress: Counter,
+    lock: threading.Lock,
+    rng: random.Random,
+) -> None:
     client = Browser(base, stats)
     day = (date.today() - timedelta(days=1)).isoformat()
     try:
@@ -291,9 +326,16 @@ def user_thread(base: str, account: Account, n_logs: int, run: str, stats: Stats
             token = client.token("/logs/new")
         except (OSError, RuntimeError):
             continue  # nothing was sent for this entry
-        form = {"csrf_token": token, "category": category, "fraction": "", "unit": unit,
-                "quantity": str(qty), "action_date": day, "evidence": "self",
-                "note": marker}
+        form = {
+            "csrf_token": token,
+            "category": category,
+            "fraction": "",
+            "unit": unit,
+            "quantity": str(qty),
+            "action_date": day,
+            "evidence": "self",
+            "note": marker,
+        }
         outcome.sent += 1
         try:
             status, loc, body = client.request("POST", "/logs/new", form)
@@ -311,8 +353,14 @@ def user_thread(base: str, account: Account, n_logs: int, run: str, stats: Stats
             outcome.unknown[marker] = (category, qty)
 
 
-def killer(master: int, target: int, progress: Counter, lock: threading.Lock,
-           done: threading.Event, report: dict) -> None:
+def killer(
+    master: int,
+    target: int,
+    progress: Counter,
+    lock: threading.Lock,
+    done: threading.Event,
+    report: dict,
+) -> None:
     """SIGKILL one worker once `target` entries have been acknowledged."""
     while not done.is_set():
         with lock:
@@ -338,9 +386,19 @@ def edit_conflicts(base: str, accounts: list[Account], stats: Stats, rounds: int
 
     def make_log(note: str) -> int:
         token = first.token("/logs/new")
-        status, _loc, _ = first.request("POST", "/logs/new", {
-            "csrf_token": token, "category": "water", "unit": "L", "quantity": "10",
-            "action_date": day, "evidence": "self", "note": note})
+        status, _loc, _ = first.request(
+            "POST",
+            "/logs/new",
+            {
+                "csrf_token": token,
+                "category": "water",
+                "unit": "L",
+                "quantity": "10",
+                "action_date": day,
+                "evidence": "self",
+                "note": note,
+            },
+        )
         if status != 302:
             raise RuntimeError(f"could not create the entry to edit: {status}")
         _s, _l, html = first.request("GET", "/logs/?date_from=" + day + "&date_to=" + day)
@@ -350,37 +408,60 @@ def edit_conflicts(base: str, accounts: list[Account], stats: Stats, rounds: int
     def edit_form(client: Browser, log_id: int) -> dict:
         _s, _l, html = client.request("GET", f"/logs/{log_id}/edit")
         token = VALUE_RE.search(TOKEN_RE.search(html).group(0)).group(1)
-        version = re.search(r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"',
-                            html)
-        return {"csrf_token": token, "category": "water", "unit": "L", "action_date": day,
-                "evidence": "self", "fraction": "",
-                "version": version.group(1) or version.group(2)}
+        version = re.search(
+            r'name="version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="version"', html
+        )
+        return {
+            "csrf_token": token,
+            "category": "water",
+            "unit": "L",
+            "action_date": day,
+            "evidence": "self",
+            "fraction": "",
+            "version": version.group(1) or version.group(2),
+        }
 
-    result = {"sequential": None, "race_rounds": rounds, "race_one_winner": 0,
-              "race_lost_updates": 0, "race_other": []}
+    result = {
+        "sequential": None,
+        "race_rounds": rounds,
+        "race_one_winner": 0,
+        "race_lost_updates": 0,
+        "race_other": [],
+    }
     log_id = make_log("conflict-sequential")
     form_a, form_b = edit_form(first, log_id), edit_form(second, log_id)
-    s1, _l, _ = first.request("POST", f"/logs/{log_id}/edit",
-                              {**form_a, "quantity": "11", "note": "by A"})
-    s2, _l, body = second.request("POST", f"/logs/{log_id}/edit",
-                                  {**form_b, "quantity": "22", "note": "by B"})
-    result["sequential"] = {"first": s1, "second": s2,
-                            "message_shown": CONFLICT_TEXT in body}
+    s1, _l, _ = first.request(
+        "POST", f"/logs/{log_id}/edit", {**form_a, "quantity": "11", "note": "by A"}
+    )
+    s2, _l, body = second.request(
+        "POST", f"/logs/{log_id}/edit", {**form_b, "quantity": "22", "note": "by B"}
+    )
+    result["sequential"] = {"first": s1, "second": s2, "message_shown": CONFLICT_TEXT in body}
     for r in range(rounds):
         log_id = make_log(f"conflict-race-{r}")
         forms = [edit_form(first, log_id), edit_form(second, log_id)]
         barrier = threading.Barrier(2)
         statuses: list[int] = [0, 0]
 
-        def go(i: int, client: Browser, form: dict, log_id: int = log_id,
-               barrier: threading.Barrier = barrier, statuses: list[int] = statuses) -> None:
+        def go(
+            i: int,
+            client: Browser,
+            form: dict,
+            log_id: int = log_id,
+            barrier: threading.Barrier = barrier,
+            statuses: list[int] = statuses,
+        ) -> None:
             barrier.wait()
             statuses[i], _loc, _b = client.request(
-                "POST", f"/logs/{log_id}/edit", {**form, "quantity": str(30 + i),
-                                                 "note": f"racer {i}"})
+                "POST",
+                f"/logs/{log_id}/edit",
+                {**form, "quantity": str(30 + i), "note": f"racer {i}"},
+            )
 
-        threads = [threading.Thread(target=go, args=(i, c, f))
-                   for i, (c, f) in enumerate(zip((first, second), forms, strict=True))]
+        threads = [
+            threading.Thread(target=go, args=(i, c, f))
+            for i, (c, f) in enumerate(zip((first, second), forms, strict=True))
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -411,14 +492,17 @@ def verify(url: str, run: str, outcomes: list[Outcome]) -> dict:
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         rows = db.session.execute(
-            sa.select(EcoLog.note, EcoLog.category, EcoLog.quantity)
-            .where(EcoLog.note.like(f"{run}-%"))
+            sa.select(EcoLog.note, EcoLog.category, EcoLog.quantity).where(
+                EcoLog.note.like(f"{run}-%")
+            )
         ).all()
-        sums = dict(db.session.execute(
-            sa.select(EcoLog.category, sa.func.sum(EcoLog.quantity))
-            .where(EcoLog.note.like(f"{run}-%"), EcoLog.deleted_at.is_(None))
-            .group_by(EcoLog.category)
-        ).all())
+        sums = dict(
+            db.session.execute(
+                sa.select(EcoLog.category, sa.func.sum(EcoLog.quantity))
+                .where(EcoLog.note.like(f"{run}-%"), EcoLog.deleted_at.is_(None))
+                .group_by(EcoLog.category)
+            ).all()
+        )
         summary_ok = summary.recompute_rows() == summary.stored_rows()
         db.engine.dispose()
     stored = Counter(note for note, _c, _q in rows)
@@ -452,8 +536,12 @@ def verify(url: str, run: str, outcomes: list[Outcome]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--pg-url", default=os.environ.get(
-        "LOAD_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "LOAD_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--logs", type=int, default=25, help="logs per user")
     parser.add_argument("--workers", type=int, default=4)
@@ -467,8 +555,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="greenapp-load-"))
     url, drop = make_database(args.db, args.pg_url, workdir)
-    report: dict = {"db": args.db, "workers": args.workers, "users": args.users,
-                    "logs_per_user": args.logs}
+    report: dict = {
+        "db": args.db,
+        "workers": args.workers,
+        "users": args.users,
+        "logs_per_user": args.logs,
+    }
     proc = None
     try:
         accounts = prepare(url, args.users)
@@ -484,9 +576,21 @@ def main(argv: list[str] | None = None) -> int:
         done = threading.Event()
         rng = random.Random(args.seed)  # noqa: S311 - quantities, not secrets
         threads = [
-            threading.Thread(target=user_thread, args=(
-                base, acc, args.logs, run, stats, barrier, outcomes[i], progress, lock,
-                random.Random(rng.random())))  # noqa: S311
+            threading.Thread(
+                target=user_thread,
+                args=(
+                    base,
+                    acc,
+                    args.logs,
+                    run,
+                    stats,
+                    barrier,
+                    outcomes[i],
+                    progress,
+                    lock,
+                    random.Random(rng.random()),  # noqa: S311
+                ),
+            )
             for i, acc in enumerate(accounts)
         ]
         for t in threads:
@@ -495,8 +599,9 @@ def main(argv: list[str] | None = None) -> int:
         kill_thread = None
         if not args.no_kill:
             target = max(1, (len(accounts) * args.logs) // 3)
-            kill_thread = threading.Thread(target=killer, args=(
-                proc.pid, target, progress, lock, done, report))
+            kill_thread = threading.Thread(
+                target=killer, args=(proc.pid, target, progress, lock, done, report)
+            )
             kill_thread.start()
         for t in threads:
             t.join()
@@ -527,9 +632,13 @@ def main(argv: list[str] | None = None) -> int:
     report["seconds"] = round(time.monotonic() - started, 1)
     conflicts = report["conflicts"]
     ok = (
-        report["lost"] == 0 and report["duplicates"] == 0 and report["http_5xx"] == 0
-        and report["unexpected_rows"] == 0 and report["sums_match"]
-        and report["daily_summary_matches_logs"] and report["rejected_by_form"] == 0
+        report["lost"] == 0
+        and report["duplicates"] == 0
+        and report["http_5xx"] == 0
+        and report["unexpected_rows"] == 0
+        and report["sums_match"]
+        and report["daily_summary_matches_logs"]
+        and report["rejected_by_form"] == 0
         and not report["failures"]
         and conflicts["sequential"] == {"first": 302, "second": 409, "message_shown": True}
         and conflicts["race_lost_updates"] == 0

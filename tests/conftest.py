@@ -66,12 +66,24 @@ class SharedTemplateCode(BytecodeCache):
     def _options(env) -> tuple:
         autoescape = getattr(env.autoescape, "__func__", env.autoescape)
         return (
-            type(env), tuple(sorted(env.extensions)), env.block_start_string,
-            env.block_end_string, env.variable_start_string, env.variable_end_string,
-            env.comment_start_string, env.comment_end_string, env.line_statement_prefix,
-            env.line_comment_prefix, env.trim_blocks, env.lstrip_blocks,
-            env.newline_sequence, env.keep_trailing_newline, env.optimized, env.is_async,
-            env.finalize is not None, getattr(env, "newstyle_gettext", None),
+            type(env),
+            tuple(sorted(env.extensions)),
+            env.block_start_string,
+            env.block_end_string,
+            env.variable_start_string,
+            env.variable_end_string,
+            env.comment_start_string,
+            env.comment_end_string,
+            env.line_statement_prefix,
+            env.line_comment_prefix,
+            env.trim_blocks,
+            env.lstrip_blocks,
+            env.newline_sequence,
+            env.keep_trailing_newline,
+            env.optimized,
+            env.is_async,
+            env.finalize is not None,
+            getattr(env, "newstyle_gettext", None),
             getattr(autoescape, "__qualname__", autoescape),
         )
 
@@ -87,6 +99,7 @@ class SharedTemplateCode(BytecodeCache):
 
 # Every Flask app of the run (the fixtures', the live server's, a test's own) uses it.
 Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": SharedTemplateCode()}
+
 
 class SharedEngines:
     """One SQLAlchemy engine per database (and engine options) for the whole test process.
@@ -125,6 +138,7 @@ class SharedEngines:
 
 
 _db._make_engine = SharedEngines(_db._make_engine)  # type: ignore[method-assign]
+
 
 def _share_url_builders() -> None:
     """Werkzeug compiles two URL-builder functions per route, for each new app (a sixth
@@ -176,8 +190,11 @@ def database_url(tmp_path_factory) -> Iterator[str]:
         else:
             yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1) if base.startswith(
-        "postgresql://") else base
+    base = (
+        base.replace("postgresql://", "postgresql+psycopg://", 1)
+        if base.startswith("postgresql://")
+        else base
+    )
     name = f"greenapp_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -199,8 +216,9 @@ def _schema(database_url: str) -> str:
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
-                revision="heads")
+        upgrade(
+            directory=os.path.join(os.path.dirname(__file__), "..", "migrations"), revision="heads"
+        )
         _db.engine.dispose()
     return database_url
 
@@ -229,8 +247,7 @@ def _wipe_postgresql(tables: list[str]) -> None:
         quoted = ", ".join(f'"{t}"' for t in tables)
         session.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         return
-    probe = " UNION ALL ".join(
-        f"(SELECT '{t}' FROM \"{t}\" LIMIT 1)" for t in tables)  # noqa: S608
+    probe = " UNION ALL ".join(f"(SELECT '{t}' FROM \"{t}\" LIMIT 1)" for t in tables)  # noqa: S608
     filled = set(session.execute(sa.text(probe)).scalars())
     if filled:
         session.execute(sa.text("SET LOCAL session_replication_role = replica"))
@@ -239,22 +256,28 @@ def _wipe_postgresql(tables: list[str]) -> None:
                 session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608
         session.execute(sa.text("SET LOCAL session_replication_role = origin"))
     # RESTART IDENTITY: every sequence owned by a wiped table starts again at 1.
-    session.execute(sa.text(
-        "SELECT setval(s.oid, 1, false) FROM pg_class s "
-        "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
-        "AND d.refclassid = 'pg_class'::regclass "
-        "JOIN pg_class t ON t.oid = d.refobjid "
-        "WHERE s.relkind = 'S' AND t.relname = ANY(:tables) "
-        "AND t.relnamespace = to_regnamespace(current_schema())::oid"
-    ), {"tables": tables})
+    session.execute(
+        sa.text(
+            "SELECT setval(s.oid, 1, false) FROM pg_class s "
+            "JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass "
+            "AND d.refclassid = 'pg_class'::regclass "
+            "JOIN pg_class t ON t.oid = d.refobjid "
+            "WHERE s.relkind = 'S' AND t.relname = ANY(:tables) "
+            "AND t.relnamespace = to_regnamespace(current_schema())::oid"
+        ),
+        {"tables": tables},
+    )
 
 
 def _wipe() -> None:
     """Empty every table (but the version counters, bumped) so each test starts afresh."""
     # Tables without a migration yet are caught by test_migrations, not here.
     existing = set(sa.inspect(_db.engine).get_table_names())
-    tables = [t.name for t in reversed(_db.metadata.sorted_tables)
-              if t.name in existing and t.name not in VERSION_TABLES]
+    tables = [
+        t.name
+        for t in reversed(_db.metadata.sorted_tables)
+        if t.name in existing and t.name not in VERSION_TABLES
+    ]
     if _db.engine.dialect.name == "postgresql":
         _wipe_postgresql(tables)
     else:
@@ -262,8 +285,7 @@ def _wipe() -> None:
             _db.session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608
     for table, column in VERSION_TABLES.items():
         if table in existing:
-            _db.session.execute(sa.text(
-                f'UPDATE "{table}" SET "{column}" = "{column}" + 1'))  # noqa: S608
+            _db.session.execute(sa.text(f'UPDATE "{table}" SET "{column}" = "{column}" + 1'))  # noqa: S608
     _db.session.commit()
 
 
@@ -321,8 +343,13 @@ class Factory:
     def school(self, **kw) -> School:
         self.n += 1
         defaults = dict(
-            name=f"School {self.n}", city="Kyzylorda", country="KZ", address="Main St",
-            pupils=500, joined_on=date.today() - timedelta(days=800), timezone="Asia/Qyzylorda",
+            name=f"School {self.n}",
+            city="Kyzylorda",
+            country="KZ",
+            address="Main St",
+            pupils=500,
+            joined_on=date.today() - timedelta(days=800),
+            timezone="Asia/Qyzylorda",
         )
         defaults.update(kw)
         targets = defaults.pop("targets", {})
@@ -341,7 +368,9 @@ class Factory:
         user = User(
             email=kw.pop("email", f"{role}{self.n}@example.org"),
             display_name=kw.pop("display_name", f"{role.title()} {self.n}"),
-            role=role, school=school, **kw,
+            role=role,
+            school=school,
+            **kw,
         )
         user.set_password(PASSWORD)
         self.db.session.add(user)

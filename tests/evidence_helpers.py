@@ -11,8 +11,9 @@ GPS_IFD = 0x8825
 ORIENTATION = 0x0112
 
 
-def photo_with_gps(width: int = 64, height: int = 32, fmt: str = "JPEG",
-                   orientation: int | None = 6) -> bytes:
+def photo_with_gps(
+    width: int = 64, height: int = 32, fmt: str = "JPEG", orientation: int | None = 6
+) -> bytes:
     """A small photo whose EXIF carries a GPS position (and a rotation, by default)."""
     img = Image.new("RGB", (width, height), (30, 140, 60))
     for x in range(width // 2):  # a visible mark in the top-left corner
@@ -50,9 +51,11 @@ def heic_photo() -> bytes:
 
 def small_pdf() -> bytes:
     """A minimal but complete PDF."""
-    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-            b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )
 
 
 def windows_exe() -> bytes:
@@ -110,8 +113,7 @@ def s3_bucket(s3_server):
     import boto3
 
     name = f"{S3_BUCKET}-{uuid.uuid4().hex[:8]}"
-    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(
-        Bucket=name)
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=name)
     return name
 
 
@@ -123,7 +125,11 @@ def evidence_backend(request, app, tmp_path):
     else:
         server = request.getfixturevalue("s3_server")
         bucket = request.getfixturevalue("s3_bucket")
-        app.config.update(EVIDENCE_STORAGE="s3", EVIDENCE_S3_BUCKET=bucket,
-                          EVIDENCE_S3_ENDPOINT_URL=server, EVIDENCE_S3_REGION="us-east-1")
+        app.config.update(
+            EVIDENCE_STORAGE="s3",
+            EVIDENCE_S3_BUCKET=bucket,
+            EVIDENCE_S3_ENDPOINT_URL=server,
+            EVIDENCE_S3_REGION="us-east-1",
+        )
     app.extensions.pop("greenapp_storage", None)
     return request.param

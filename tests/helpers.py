@@ -51,11 +51,14 @@ def local_today(tz_name: str = KYZYLORDA) -> date:
 
 # --- accounts, routes, data ---------------------------------------------------------
 
+
 def routes(app: Flask, method: str) -> list[tuple[str, str]]:
     """(rule, endpoint) of every non-static route that accepts this method."""
     return sorted(
-        (r.rule, r.endpoint) for r in app.url_map.iter_rules()
-        if r.endpoint != "static" and not r.endpoint.endswith(".static")
+        (r.rule, r.endpoint)
+        for r in app.url_map.iter_rules()
+        if r.endpoint != "static"
+        and not r.endpoint.endswith(".static")
         and method in (r.methods or set())
     )
 
@@ -82,13 +85,13 @@ def signed_in_client(app: Flask, user: User | None) -> FlaskClient:
     return client
 
 
-def api_token(user: User, scopes: tuple[str, ...] = ("read", "write"), days: int = 30
-              ) -> str:
+def api_token(user: User, scopes: tuple[str, ...] = ("read", "write"), days: int = 30) -> str:
     """A personal access token for the user (committed); returns the secret."""
     from greenapp.services import tokens
 
-    made = tokens.create_token(user, f"test token {len(tokens.tokens_of(user)) + 1}",
-                               list(scopes), days)
+    made = tokens.create_token(
+        user, f"test token {len(tokens.tokens_of(user)) + 1}", list(scopes), days
+    )
     _db.session.commit()
     return made.secret
 
@@ -119,6 +122,7 @@ def db_digest() -> str:
 
 
 # --- community ----------------------------------------------------------------------
+
 
 def make_challenge(db, creator, **kw):
     """A running water challenge (yesterday .. +10 days) unless told otherwise."""
@@ -158,7 +162,7 @@ PAYLOADS = [
     '</textarea><script>alert("xss-4")</script>',
     '</script><script>alert("xss-5")</script>',
     '<a href="javascript:alert(\'xss-6\')">link</a> [md](javascript:alert("xss-6b"))',
-    '<iframe src="javascript:alert(\'xss-7\')"></iframe>{{7*7}}xss-8',
+    "<iframe src=\"javascript:alert('xss-7')\"></iframe>{{7*7}}xss-8",
     '<b onmouseover=alert("xss-9")>bold</b><style>body{display:none}</style>',
 ]
 LIVE_MARKUP = [
@@ -214,8 +218,9 @@ class _FormParser(HTMLParser):
                 f = self._form.setdefault(name, Field(name, "radio"))
                 f.options.append(a.get("value", ""))
             else:
-                self._form[name] = Field(name, kind, a.get("value") or "",
-                                         decimal=a.get("inputmode") == "decimal")
+                self._form[name] = Field(
+                    name, kind, a.get("value") or "", decimal=a.get("inputmode") == "decimal"
+                )
         elif tag == "textarea" and name:
             self._textarea = self._form[name] = Field(name, "textarea")
         elif tag == "select" and name:
@@ -273,11 +278,13 @@ def fill_form(fields: dict[str, Field], payload: str, plain: set[str]) -> dict[s
 def errored_fields(html: str) -> set[str]:
     """Names of the fields a re-rendered form marks with an error."""
     found = set(re.findall(r'class="field[^"]*has-error[^"]*" id="field-([\w-]+)"', html))
-    found |= set(re.findall(r'class="field field-radio[^"]*has-error[^"]*" id="([\w-]+)"',
-                            html))
-    found |= set(re.findall(
-        r'class="field field-check[^"]*has-error[^"]*">\s*<label><input[^>]*name="([\w-]+)"',
-        html))
+    found |= set(re.findall(r'class="field field-radio[^"]*has-error[^"]*" id="([\w-]+)"', html))
+    found |= set(
+        re.findall(
+            r'class="field field-check[^"]*has-error[^"]*">\s*<label><input[^>]*name="([\w-]+)"',
+            html,
+        )
+    )
     return {n for n in found if n}
 
 
@@ -322,8 +329,11 @@ class SeedReport:
 def seed_payloads(app: Flask, users: dict[str, User], overrides: dict) -> SeedReport:
     """Submit every GET+POST form of the app once per payload, as a role it allows."""
     report = SeedReport()
-    rules = [r for r in app.url_map.iter_rules()
-             if {"GET", "POST"} <= (r.methods or set()) and r.endpoint not in SKIP_FORMS]
+    rules = [
+        r
+        for r in app.url_map.iter_rules()
+        if {"GET", "POST"} <= (r.methods or set()) and r.endpoint not in SKIP_FORMS
+    ]
     rules.sort(key=lambda r: (len(r.arguments), r.rule))  # "new" forms before "edit" forms
     for rule in rules:
         declared = access_rule(app.view_functions[rule.endpoint])
@@ -384,20 +394,27 @@ def embedded_forms(html: str) -> list[tuple[str, dict[str, Field]]]:
     parser.feed(html)
     found = []
     for action, form in zip(parser.actions, parser.forms, strict=True):
-        if action and "language" not in form and any(
-                f.kind in ("text", "textarea") for f in form.values()):
+        if (
+            action
+            and "language" not in form
+            and any(f.kind in ("text", "textarea") for f in form.values())
+        ):
             found.append((action, form))
     return found
 
 
-def seed_embedded(app: Flask, users: dict[str, User], overrides: dict,
-                  report: SeedReport) -> None:
+def seed_embedded(app: Flask, users: dict[str, User], overrides: dict, report: SeedReport) -> None:
     """Submit payloads through the POST-only forms shown on pages (e.g. a lawyer's review)."""
     for role, user in users.items():
         client = signed_in_client(app, user)
         for rule in app.url_map.iter_rules():
             if "GET" not in (rule.methods or set()) or rule.arguments - {
-                    "log_id", "proposal_id", "challenge_id", "guide_id", "school_id"}:
+                "log_id",
+                "proposal_id",
+                "challenge_id",
+                "guide_id",
+                "school_id",
+            }:
                 continue
             page = client.get(url_for_rule(app, rule, overrides))
             if page.status_code != 200 or page.mimetype != "text/html":
@@ -405,8 +422,9 @@ def seed_embedded(app: Flask, users: dict[str, User], overrides: dict,
                 continue
             for action, form in embedded_forms(page.get_data(as_text=True)):
                 target = app.url_map.bind("localhost").match(action, method="POST")[0]
-                if {"GET", "POST"} <= next(r.methods for r in app.url_map.iter_rules()
-                                           if r.endpoint == target):
+                if {"GET", "POST"} <= next(
+                    r.methods for r in app.url_map.iter_rules() if r.endpoint == target
+                ):
                     continue  # a full form page, done by seed_payloads
                 resp = client.post(action, data=fill_form(form, PAYLOADS[0], set()))
                 report.submissions += 1
@@ -428,13 +446,21 @@ def meters_read(owner: object, days_back: int = 800) -> None:
     by = _db.session.scalar(sa.select(User.id).order_by(User.id)) if school else owner.id
     today = date.today()
     for kind, unit in (("water", "L"), ("electricity", "kWh")):
-        meter = Meter(school_id=school.id if school else None,
-                      resident_id=None if school else owner.id, kind=kind, unit=unit,
-                      name=f"{kind} (test)", created_by_id=by)
+        meter = Meter(
+            school_id=school.id if school else None,
+            resident_id=None if school else owner.id,
+            kind=kind,
+            unit=unit,
+            name=f"{kind} (test)",
+            created_by_id=by,
+        )
         _db.session.add(meter)
         _db.session.flush()
-        for day, value in ((today - timedelta(days=days_back), 0),
-                           (today + timedelta(days=1), 10_000_000)):
-            _db.session.add(MeterReading(meter_id=meter.id, reading_date=day,
-                                         value=value, created_by_id=by))
+        for day, value in (
+            (today - timedelta(days=days_back), 0),
+            (today + timedelta(days=1), 10_000_000),
+        ):
+            _db.session.add(
+                MeterReading(meter_id=meter.id, reading_date=day, value=value, created_by_id=by)
+            )
     _db.session.commit()

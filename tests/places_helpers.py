@@ -13,8 +13,7 @@ from greenapp.extensions import db as _db
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 
 
-def migrated(url: str, before_h3: Callable[[sa.Connection], None] | None = None
-             ) -> sa.Engine:
+def migrated(url: str, before_h3: Callable[[sa.Connection], None] | None = None) -> sa.Engine:
     """Upgrade a fresh database to 0004_merge, run before_h3, then upgrade to heads."""
     from flask_migrate import upgrade
 

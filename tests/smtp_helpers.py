@@ -62,10 +62,16 @@ def run_smtp(app):
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                      MAIL_USE_TLS=False, MAIL_USE_SSL=False, MAIL_USERNAME="",
-                      MAIL_DEFAULT_SENDER="greenapp <no-reply@greenapp.test>",
-                      PUBLIC_BASE_URL="https://green.example.kz")
+    app.config.update(
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_USE_TLS=False,
+        MAIL_USE_SSL=False,
+        MAIL_USERNAME="",
+        MAIL_DEFAULT_SENDER="greenapp <no-reply@greenapp.test>",
+        PUBLIC_BASE_URL="https://green.example.kz",
+    )
     try:
         yield inbox
     finally:

@@ -28,8 +28,14 @@ PAGES = {
 
 
 # Where each role lands after signing in (auth.routes.home_for).
-HOME = {"admin": "/schools/", "coordinator": "/logs/", "resident": "/logs/",
-        "scientist": "/experts/", "economist": "/experts/", "lawyer": "/experts/"}
+HOME = {
+    "admin": "/schools/",
+    "coordinator": "/logs/",
+    "resident": "/logs/",
+    "scientist": "/experts/",
+    "economist": "/experts/",
+    "lawyer": "/experts/",
+}
 
 
 def expected(rule, role):

@@ -68,9 +68,14 @@ class World:
         from greenapp.services import imports as import_service
 
         day = self.school_log.action_date  # a checked file of the own school (API and pages)
-        self.extra["import_batch_id"] = {"*": import_service.preview(
-            self.users["coordinator"], self.school, "matrix.csv",
-            f"date,category,quantity,unit\n{day},water,1,L\n".encode()).id}
+        self.extra["import_batch_id"] = {
+            "*": import_service.preview(
+                self.users["coordinator"],
+                self.school,
+                "matrix.csv",
+                f"date,category,quantity,unit\n{day},water,1,L\n".encode(),
+            ).id
+        }
         db.session.commit()
         try:  # other features' objects, when those features are present
             from tests.helpers import make_challenge
@@ -79,14 +84,21 @@ class World:
             self.extra["challenge_id"] = {"*": challenge.id}
             self.extra["proposal_id"] = {
                 role: _proposal(self.users[role], f"Proposal by {role}").id
-                for role in ("resident", "coordinator")}
+                for role in ("resident", "coordinator")
+            }
             self.extra["proposal_id"]["*"] = self.extra["proposal_id"]["resident"]
         except ImportError:
             pass
 
     def _user(self, role: str, school, tag: str = "") -> User:
-        user = User(email=f"{tag or role}@matrix.example.org", display_name=f"{role} {tag}",
-                    role=role, school=school, password_hash=FAST_HASH, created_at=REGISTERED)
+        user = User(
+            email=f"{tag or role}@matrix.example.org",
+            display_name=f"{role} {tag}",
+            role=role,
+            school=school,
+            password_hash=FAST_HASH,
+            created_at=REGISTERED,
+        )
         self.db.session.add(user)
         self.db.session.commit()
         return user
@@ -134,8 +146,11 @@ def _fill(rule: str, world: World, role: str) -> str:
     values = {}
     for arg in app_rule.arguments:
         conv = app_rule._converters[arg]
-        values[arg] = (world.param(arg, role) if isinstance(conv, IntegerConverter)
-                       else TEXT_PARAMS[(app_rule.endpoint, arg)])
+        values[arg] = (
+            world.param(arg, role)
+            if isinstance(conv, IntegerConverter)
+            else TEXT_PARAMS[(app_rule.endpoint, arg)]
+        )
     with _APP.test_request_context():
         return _APP.url_for(app_rule.endpoint, **values)
 
@@ -153,8 +168,14 @@ def _is_api(endpoint: str) -> bool:
     return endpoint.startswith("api_v1.")
 
 
-def _api_call(app, world: World, role: str, method: str, path: str,
-              scopes: tuple[str, ...] = ("read", "write", "import")):
+def _api_call(
+    app,
+    world: World,
+    role: str,
+    method: str,
+    path: str,
+    scopes: tuple[str, ...] = ("read", "write", "import"),
+):
     headers = {} if role == ANONYMOUS else bearer(api_token(world.users[role], scopes))
     body = {} if method in ("POST", "PATCH", "PUT") else None
     return app.test_client().open(path, method=method, json=body, headers=headers)
@@ -173,16 +194,20 @@ def _expected(rule, role: str) -> str:
 def _outcome(resp) -> str:
     if resp.status_code >= 500:
         return f"{resp.status_code} (server error)"
-    if resp.status_code == 302 and "/auth/login" in resp.headers.get("Location", "") \
-            and "/auth/login" not in resp.request.path:
+    if (
+        resp.status_code == 302
+        and "/auth/login" in resp.headers.get("Location", "")
+        and "/auth/login" not in resp.request.path
+    ):
         return "login"
     if resp.status_code in (401, 403):
         return str(resp.status_code)
     return "in"
 
 
-@pytest.mark.parametrize(("rule", "endpoint", "method"), ROUTES,
-                         ids=[f"{m} {r}" for r, _e, m in ROUTES])
+@pytest.mark.parametrize(
+    ("rule", "endpoint", "method"), ROUTES, ids=[f"{m} {r}" for r, _e, m in ROUTES]
+)
 def test_route_answers_every_role_as_its_declared_rule_says(
     app, factory, db, rule, endpoint, method
 ):
@@ -212,9 +237,12 @@ def test_route_answers_every_role_as_its_declared_rule_says(
 
 def test_the_matrix_covers_every_route(app):
     """The parametrisation above is built from the same URL map the app serves."""
-    live = {(r.rule, m) for r in app.url_map.iter_rules()
-            if r.endpoint != "static" and not r.endpoint.endswith(".static")
-            for m in (r.methods or set()) - SKIP_METHODS}
+    live = {
+        (r.rule, m)
+        for r in app.url_map.iter_rules()
+        if r.endpoint != "static" and not r.endpoint.endswith(".static")
+        for m in (r.methods or set()) - SKIP_METHODS
+    }
     assert live == {(r, m) for r, _e, m in ROUTES}
     assert len(ROUTES) >= 20
 
@@ -222,16 +250,17 @@ def test_the_matrix_covers_every_route(app):
 API_ROUTES = [r for r in ROUTES if _is_api(r[1]) and r[1] != "api_v1.static"]
 
 
-@pytest.mark.parametrize(("rule", "endpoint", "method"), API_ROUTES,
-                         ids=[f"{m} {r}" for r, _e, m in API_ROUTES])
-def test_an_api_route_refuses_a_token_without_its_scope(app, factory, db, rule, endpoint,
-                                                        method):
+@pytest.mark.parametrize(
+    ("rule", "endpoint", "method"), API_ROUTES, ids=[f"{m} {r}" for r, _e, m in API_ROUTES]
+)
+def test_an_api_route_refuses_a_token_without_its_scope(app, factory, db, rule, endpoint, method):
     """Every API route x every role it lets in: the same token minus the route's scope
     gets 403, whatever the role (a read token cannot write, a write token cannot read)."""
     view = app.view_functions[endpoint]
     needed = getattr(view, "_scopes", ())  # any one of them lets the token in
     assert needed and set(needed) <= {"read", "write", "import"}, (
-        f"{endpoint} declares no token scope")
+        f"{endpoint} declares no token scope"
+    )
     world = World(factory, db)
     others = tuple(s for s in ("read", "write", "import") if s not in needed)
     for role in ROLES:
@@ -252,17 +281,27 @@ def _as(app, world: World, who: str):
 
 
 def _edit_form(**kw) -> dict:
-    data = {"category": "water", "quantity": "999", "unit": "L", "evidence": "self",
-            "action_date": (date.today() - timedelta(days=1)).isoformat(),
-            "fraction": "", "note": "HIJACKED", "version": "1"}
+    data = {
+        "category": "water",
+        "quantity": "999",
+        "unit": "L",
+        "evidence": "self",
+        "action_date": (date.today() - timedelta(days=1)).isoformat(),
+        "fraction": "",
+        "note": "HIJACKED",
+        "version": "1",
+    }
     data.update(kw)
     return data
 
 
-@pytest.mark.parametrize(("target", "outsiders"), [
-    ("school_log", OUTSIDERS_FOR_SCHOOL_LOG),
-    ("resident_log", OUTSIDERS_FOR_RESIDENT_LOG),
-])
+@pytest.mark.parametrize(
+    ("target", "outsiders"),
+    [
+        ("school_log", OUTSIDERS_FOR_SCHOOL_LOG),
+        ("resident_log", OUTSIDERS_FOR_RESIDENT_LOG),
+    ],
+)
 def test_someone_elses_log_is_hidden_and_untouchable(app, factory, db, target, outsiders):
     world = World(factory, db)
     log: EcoLog = getattr(world, target)
@@ -304,8 +343,7 @@ def test_a_coordinator_cannot_open_or_log_for_another_school(app, factory, db):
     client = _as(app, world, "coordinator")
     assert client.get(f"/schools/{world.other_school.id}").status_code == 403
     # a school_id smuggled into the form is ignored: the log lands on the own school
-    client.post("/logs/new", data=_edit_form(school_id=str(world.other_school.id),
-                                             note="SMUGGLED"))
+    client.post("/logs/new", data=_edit_form(school_id=str(world.other_school.id), note="SMUGGLED"))
     smuggled = db.session.scalar(sa.select(EcoLog).where(EcoLog.note == "SMUGGLED"))
     assert smuggled is None or smuggled.school_id == world.school.id
 
@@ -313,9 +351,16 @@ def test_a_coordinator_cannot_open_or_log_for_another_school(app, factory, db):
 def _proposal(author, title="Bins for Shugyla district"):
     from greenapp.services import proposals as proposal_service
 
-    proposal = proposal_service.submit(author, proposal_service.ProposalInput(
-        kind="proposal", title=title, text="Put sorting bins at every school gate, please.",
-        category="waste", district="Shugyla"))
+    proposal = proposal_service.submit(
+        author,
+        proposal_service.ProposalInput(
+            kind="proposal",
+            title=title,
+            text="Put sorting bins at every school gate, please.",
+            category="waste",
+            district="Shugyla",
+        ),
+    )
     _db.session.commit()
     return proposal
 
@@ -323,14 +368,29 @@ def _proposal(author, title="Bins for Shugyla district"):
 def test_only_the_author_may_edit_a_proposal(app, factory, db):
     world = World(factory, db)
     proposal = _proposal(world.other_resident)
-    form = {"kind": "proposal", "title": "HIJACKED", "category": "waste",
-            "text": "Somebody else rewrote this proposal text.", "district": "X"}
-    for who in ("resident", "coordinator", "other_coordinator", "admin", "lawyer",
-                "scientist", "economist"):
+    form = {
+        "kind": "proposal",
+        "title": "HIJACKED",
+        "category": "waste",
+        "text": "Somebody else rewrote this proposal text.",
+        "district": "X",
+    }
+    for who in (
+        "resident",
+        "coordinator",
+        "other_coordinator",
+        "admin",
+        "lawyer",
+        "scientist",
+        "economist",
+    ):
         client = _as(app, world, who)
         for method in ("GET", "POST"):
-            resp = client.open(f"/experts/proposals/{proposal.id}/edit", method=method,
-                               data=form if method == "POST" else None)
+            resp = client.open(
+                f"/experts/proposals/{proposal.id}/edit",
+                method=method,
+                data=form if method == "POST" else None,
+            )
             assert resp.status_code in (403, 404), (who, method, resp.status_code)
     db.session.refresh(proposal)
     assert proposal.title == "Bins for Shugyla district"
@@ -341,15 +401,15 @@ def test_notifications_are_private_to_their_reader(app, factory, db):
     from greenapp.services import notifications
 
     world = World(factory, db)
-    note = notifications.notify(world.other_resident.id, notifications.LOG_VERIFIED,
-                                link="/logs/", day="2026-01-01")
+    note = notifications.notify(
+        world.other_resident.id, notifications.LOG_VERIFIED, link="/logs/", day="2026-01-01"
+    )
     db.session.commit()
     for who in ("resident", "coordinator", "admin", "lawyer", "scientist", "economist"):
         client = _as(app, world, who)
         page = client.get("/community/notifications").get_data(as_text=True)
         assert f'value="{note.id}"' not in page, who
-        resp = client.post("/community/notifications/read",
-                           data={"notification_id": note.id})
+        resp = client.post("/community/notifications/read", data={"notification_id": note.id})
         # the request itself went through (not refused by a 400 before it could try)
         assert resp.status_code == 302, (who, resp.status_code)
         assert resp.headers["Location"].endswith("/community/notifications"), who
@@ -357,7 +417,8 @@ def test_notifications_are_private_to_their_reader(app, factory, db):
     assert db.session.get(Notification, note.id).read_at is None
     # the same request from the reader does mark it read
     resp = _as(app, world, "other_resident").post(
-        "/community/notifications/read", data={"notification_id": note.id})
+        "/community/notifications/read", data={"notification_id": note.id}
+    )
     assert resp.status_code == 302
     db.session.expire_all()
     assert db.session.get(Notification, note.id).read_at is not None
@@ -369,10 +430,12 @@ def test_object_checks_agree_with_what_each_person_gets(app, factory, db):
 
     world = World(factory, db)
     proposal = _proposal(world.users["resident"])
-    people = {**world.users, "other_coordinator": world.other_coordinator,
-              "other_resident": world.other_resident}
-    logs = (world.school_log, world.resident_log, world.other_school_log,
-            world.other_resident_log)
+    people = {
+        **world.users,
+        "other_coordinator": world.other_coordinator,
+        "other_resident": world.other_resident,
+    }
+    logs = (world.school_log, world.resident_log, world.other_school_log, world.other_resident_log)
     for name, user in people.items():
         client = signed_in_client(app, user)
         for log in logs:

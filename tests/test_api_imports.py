@@ -25,28 +25,43 @@ def _csv(*lines: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-GOOD = _csv("date,category,quantity,unit,reference",
-            f"{DAYS[0]},water,5,L,R-1", f"{DAYS[1]},water,6,L,R-2", f"{DAYS[2]},water,7,L,")
+GOOD = _csv(
+    "date,category,quantity,unit,reference",
+    f"{DAYS[0]},water,5,L,R-1",
+    f"{DAYS[1]},water,6,L,R-2",
+    f"{DAYS[2]},water,7,L,",
+)
 
 
 def _upload(api, headers, content: bytes, name: str = "entries.csv", **form):
     # The body is built here (as in test_imports.py): werkzeug's test client spools a
     # large generated body to a temporary file it never closes.
     boundary = "----greenapp-api-import-test"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-             .encode() for k, v in form.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                 f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-                 .encode() + content + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in form.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + content
+        + b"\r\n"
+    )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    return api.post("/api/v1/imports", data=body, headers=headers,
-                    content_type=f"multipart/form-data; boundary={boundary}")
+    return api.post(
+        "/api/v1/imports",
+        data=body,
+        headers=headers,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def _live(db, school_id: int) -> tuple[int, object]:
     return db.session.execute(
         select(func.count(), func.coalesce(func.sum(EcoLog.quantity), 0)).where(
-            EcoLog.school_id == school_id, EcoLog.deleted_at.is_(None))).one()
+            EcoLog.school_id == school_id, EcoLog.deleted_at.is_(None)
+        )
+    ).one()
 
 
 def test_a_script_uploads_commits_reuploads_and_undoes(app, factory, db):
@@ -58,8 +73,7 @@ def test_a_script_uploads_commits_reuploads_and_undoes(app, factory, db):
     assert sent.status_code == 201, sent.get_data(as_text=True)
     batch = sent.get_json()
     assert batch["status"] == "preview" and batch["school_id"] == coordinator.school_id
-    assert batch["counts"] == {"total": 3, "new": 3, "duplicate": 0, "invalid": 0,
-                               "added": 0}
+    assert batch["counts"] == {"total": 3, "new": 3, "duplicate": 0, "invalid": 0, "added": 0}
     assert len(batch["sha256"]) == 64 and not batch["needs_columns"]
     assert [r["row"] for r in batch["rows"]["items"]] == [2, 3, 4]
     assert _live(db, coordinator.school_id) == before  # a dry run stores nothing
@@ -93,17 +107,24 @@ def test_a_script_uploads_commits_reuploads_and_undoes(app, factory, db):
 
 def test_invalid_rows_are_listed_first_and_block_the_commit(app, factory, db):
     coordinator = factory.user("coordinator")
-    api, auth = app.test_client(), bearer(api_token(coordinator, ("import",)),
-                                          **{"Accept-Language": "ru"})
+    api, auth = (
+        app.test_client(),
+        bearer(api_token(coordinator, ("import",)), **{"Accept-Language": "ru"}),
+    )
     future = date.today() + timedelta(days=5)
-    sent = _upload(api, auth, _csv("date,category,quantity,unit", f"{DAYS[0]},water,5,L",
-                                   f"{future},water,6,L")).get_json()
+    sent = _upload(
+        api,
+        auth,
+        _csv("date,category,quantity,unit", f"{DAYS[0]},water,5,L", f"{future},water,6,L"),
+    ).get_json()
     assert sent["counts"]["invalid"] == 1 and sent["counts"]["new"] == 1
     first = sent["rows"]["items"][0]
     assert first["row"] == 3 and first["status"] == "invalid" and "будущ" in first["reason"], first
     refused = api.post(f"/api/v1/imports/{sent['id']}/commit", headers=auth)
-    assert refused.status_code == 422 and "ничего не импортировано" in refused.get_json()[
-        "detail"].lower()
+    assert (
+        refused.status_code == 422
+        and "ничего не импортировано" in refused.get_json()["detail"].lower()
+    )
     assert _live(db, coordinator.school_id)[0] == 0
 
 
@@ -118,13 +139,11 @@ def test_scopes_roles_and_other_schools(app, factory, db):
     assert denied.status_code == 403 and denied.content_type == PROBLEM
     assert _upload(api, reader, GOOD).status_code == 403
     writer = bearer(api_token(coordinator, ("read", "write")))
-    assert api.post(f"/api/v1/imports/{batch['id']}/commit", headers=writer
-                    ).status_code == 403
+    assert api.post(f"/api/v1/imports/{batch['id']}/commit", headers=writer).status_code == 403
 
     outsider = bearer(api_token(factory.user("coordinator"), ("read", "import")))
     for method, path in (("GET", ""), ("POST", "/commit"), ("POST", "/undo")):
-        resp = api.open(f"/api/v1/imports/{batch['id']}{path}", method=method,
-                        headers=outsider)
+        resp = api.open(f"/api/v1/imports/{batch['id']}{path}", method=method, headers=outsider)
         assert resp.status_code == 404 and resp.content_type == PROBLEM, (method, path)
     resident = bearer(api_token(factory.user("resident"), ("read", "import")))
     assert _upload(api, resident, GOOD).status_code == 403
@@ -154,16 +173,17 @@ def test_refused_files_get_the_pages_reason_in_the_readers_language(app, factory
         (b"", "The file is empty."),
         ("Дата;Категория;Количество;Единица\n".encode("cp1251"), "Windows-1251"),
         (bomb.getvalue(), "unpacks to far more data"),
-        (b"date,category,quantity,unit\n" + b"2020-01-01,water,1,L\n" * 900_000,
-         "larger than 16 MB"),
+        (
+            b"date,category,quantity,unit\n" + b"2020-01-01,water,1,L\n" * 900_000,
+            "larger than 16 MB",
+        ),
     ]
     for content, reason in cases:
         resp = _upload(api, en, content)
         assert resp.status_code == 422 and resp.content_type == PROBLEM, reason
         assert reason in resp.get_json()["detail"], resp.get_json()
         assert reason in resp.get_json()["errors"]["file"][0]
-    missing = api.post("/api/v1/imports", data={}, headers=en,
-                       content_type="multipart/form-data")
+    missing = api.post("/api/v1/imports", data={}, headers=en, content_type="multipart/form-data")
     assert missing.status_code == 422 and missing.get_json()["errors"]["file"]
     kk = bearer(api_token(coordinator, ("import",)), **{"Accept-Language": "kk"})
     resp = _upload(api, kk, b"")

@@ -27,8 +27,13 @@ from greenapp import create_app
 from tests.helpers import api_token, bearer
 
 MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "20"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance, response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 @pytest.fixture
@@ -40,12 +45,18 @@ def api_world(app, factory, db):
     factory.log(resident)
     from greenapp.services import meters
 
-    meters.add_meter(coordinator, coordinator.school, meters.MeterInput(
-        kind="water", unit="m3", name="Main water meter"))
+    meters.add_meter(
+        coordinator,
+        coordinator.school,
+        meters.MeterInput(kind="water", unit="m3", name="Main water meter"),
+    )
     db.session.commit()
     # identity: the in-process WSGI transport does not undo Flask-Compress's encoding
-    return {"headers": bearer(api_token(coordinator, ("read", "write", "import")),
-                              **{"Accept-Encoding": "identity"})}
+    return {
+        "headers": bearer(
+            api_token(coordinator, ("read", "write", "import")), **{"Accept-Encoding": "identity"}
+        )
+    }
 
 
 def _live_document() -> dict:

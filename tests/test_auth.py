@@ -8,11 +8,19 @@ from tests.helpers import PASSWORD
 
 
 def test_resident_registers_and_confirms_their_address(client, db, app):
-    resp = client.post("/auth/register", data={
-        "email": "Aliya@Example.org", "display_name": "Aliya", "district": "Shieli",
-        "password": "long-enough-pass", "confirm": "long-enough-pass", "role": "admin",
-        "school_id": "1",
-    }, follow_redirects=True)
+    resp = client.post(
+        "/auth/register",
+        data={
+            "email": "Aliya@Example.org",
+            "display_name": "Aliya",
+            "district": "Shieli",
+            "password": "long-enough-pass",
+            "confirm": "long-enough-pass",
+            "role": "admin",
+            "school_id": "1",
+        },
+        follow_redirects=True,
+    )
     assert resp.status_code == 200
     assert "Check your e-mail" in resp.get_data(as_text=True)
     user = db.session.scalar(select(User))
@@ -20,25 +28,34 @@ def test_resident_registers_and_confirms_their_address(client, db, app):
     assert user.role == "resident" and user.school_id is None  # posted role is ignored
     assert user.district == "Shieli"
     assert user.password_hash.startswith(
-        app.config["PASSWORD_HASH_METHOD"].split(":")[0] + ":")  # scrypt outside tests
+        app.config["PASSWORD_HASH_METHOD"].split(":")[0] + ":"
+    )  # scrypt outside tests
     assert user.email_confirmed_at is None
     # not signed in until the address is confirmed (details: tests/test_mail.py)
-    blocked = client.post("/auth/login", data={"email": user.email,
-                                               "password": "long-enough-pass"})
+    blocked = client.post("/auth/login", data={"email": user.email, "password": "long-enough-pass"})
     assert "Please confirm your e-mail address first" in blocked.get_data(as_text=True)
     from greenapp.services.users import confirm_token
 
     client.get(f"/auth/confirm/{confirm_token(user)}")
-    resp = client.post("/auth/login", data={"email": user.email, "password": "long-enough-pass"},
-                       follow_redirects=True)
+    resp = client.post(
+        "/auth/login",
+        data={"email": user.email, "password": "long-enough-pass"},
+        follow_redirects=True,
+    )
     assert "Welcome, Aliya." in resp.get_data(as_text=True)
 
 
 def test_registration_errors_keep_input_and_create_nothing(client, factory, db):
     factory.user("resident", email="taken@example.org")
-    short = client.post("/auth/register", data={
-        "email": "new@example.org", "display_name": "New", "password": "short", "confirm": "short",
-    }).get_data(as_text=True)
+    short = client.post(
+        "/auth/register",
+        data={
+            "email": "new@example.org",
+            "display_name": "New",
+            "password": "short",
+            "confirm": "short",
+        },
+    ).get_data(as_text=True)
     assert "Use at least 10 characters." in short
     assert 'value="New"' in short
     assert len(db.session.scalars(select(User)).all()) == 1
@@ -74,13 +91,22 @@ def test_session_is_cleared_at_login(client, factory):
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example", "/\\evil.example", "https://evil.example", "http:evil.example",
-     "\\\\evil.example", "/%2F%2Fevil.example/../", " //evil.example", "javascript:alert(1)"],
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "http:evil.example",
+        "\\\\evil.example",
+        "/%2F%2Fevil.example/../",
+        " //evil.example",
+        "javascript:alert(1)",
+    ],
 )
 def test_next_never_leaves_the_site(client, factory, target):
     user = factory.user("resident")
-    resp = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                            "next": target})
+    resp = client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD, "next": target}
+    )
     assert resp.status_code == 302
     location = resp.headers["Location"]
     assert location.startswith("/") and not location.startswith("//")
@@ -89,8 +115,9 @@ def test_next_never_leaves_the_site(client, factory, target):
 
 def test_next_to_a_local_page_is_followed(client, factory):
     user = factory.user("coordinator")
-    resp = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                            "next": "/logs/new"})
+    resp = client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD, "next": "/logs/new"}
+    )
     assert resp.headers["Location"] == "/logs/new"
 
 
@@ -126,10 +153,14 @@ def test_password_change_signs_out_other_devices(client, factory, login, app, db
     other_device.post("/auth/login", data={"email": user.email, "password": PASSWORD})
     assert other_device.get("/logs/").status_code == 200
     login(user)
-    resp = client.post("/auth/password", data={
-        "current_password": PASSWORD, "new_password": "a-brand-new-pass",
-        "confirm": "a-brand-new-pass",
-    })
+    resp = client.post(
+        "/auth/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "a-brand-new-pass",
+            "confirm": "a-brand-new-pass",
+        },
+    )
     assert resp.status_code == 302
     assert client.get("/logs/").status_code == 200  # this device stays signed in
     assert other_device.get("/logs/").status_code == 302
@@ -140,10 +171,14 @@ def test_password_change_signs_out_other_devices(client, factory, login, app, db
 def test_password_change_with_wrong_current_password_changes_nothing(client, factory, login, db):
     user = factory.user("resident")
     login(user)
-    page = client.post("/auth/password", data={
-        "current_password": "wrong-wrong-wrong", "new_password": "a-brand-new-pass",
-        "confirm": "a-brand-new-pass",
-    }).get_data(as_text=True)
+    page = client.post(
+        "/auth/password",
+        data={
+            "current_password": "wrong-wrong-wrong",
+            "new_password": "a-brand-new-pass",
+            "confirm": "a-brand-new-pass",
+        },
+    ).get_data(as_text=True)
     assert "The current password is not right." in page
     db.session.refresh(user)
     assert user.check_password(PASSWORD)
@@ -152,10 +187,16 @@ def test_password_change_with_wrong_current_password_changes_nothing(client, fac
 def test_admin_creates_a_coordinator_for_a_school(client, factory, login, db):
     school = factory.school(name="Kyzylorda School No. 7")
     login(factory.user("admin"))
-    resp = client.post("/auth/users/new", data={
-        "email": "coord@example.org", "display_name": "New Coordinator", "role": "coordinator",
-        "school_id": str(school.id), "password": "initial-password",
-    })
+    resp = client.post(
+        "/auth/users/new",
+        data={
+            "email": "coord@example.org",
+            "display_name": "New Coordinator",
+            "role": "coordinator",
+            "school_id": str(school.id),
+            "password": "initial-password",
+        },
+    )
     assert resp.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "coord@example.org"))
     assert user.role == "coordinator" and user.school_id == school.id
@@ -164,10 +205,16 @@ def test_admin_creates_a_coordinator_for_a_school(client, factory, login, db):
 
 def test_a_coordinator_needs_a_school(client, factory, login, db):
     login(factory.user("admin"))
-    page = client.post("/auth/users/new", data={
-        "email": "c2@example.org", "display_name": "No School", "role": "coordinator",
-        "school_id": "0", "password": "initial-password",
-    }).get_data(as_text=True)
+    page = client.post(
+        "/auth/users/new",
+        data={
+            "email": "c2@example.org",
+            "display_name": "No School",
+            "role": "coordinator",
+            "school_id": "0",
+            "password": "initial-password",
+        },
+    ).get_data(as_text=True)
     assert "A coordinator must belong to a school." in page
     assert db.session.scalar(select(User).where(User.email == "c2@example.org")) is None
 
@@ -175,9 +222,15 @@ def test_a_coordinator_needs_a_school(client, factory, login, db):
 def test_admin_cannot_demote_themself(client, factory, login, db):
     admin = factory.user("admin")
     login(admin)
-    page = client.post(f"/auth/users/{admin.id}/edit", data={
-        "display_name": admin.display_name, "role": "resident", "school_id": "0", "active": "y",
-    }).get_data(as_text=True)
+    page = client.post(
+        f"/auth/users/{admin.id}/edit",
+        data={
+            "display_name": admin.display_name,
+            "role": "resident",
+            "school_id": "0",
+            "active": "y",
+        },
+    ).get_data(as_text=True)
     assert "You cannot change your own role" in page
     db.session.refresh(admin)
     assert admin.role == "admin"
@@ -188,9 +241,15 @@ def test_role_change_by_admin_signs_the_user_out(client, factory, login, app, db
     device = app.test_client()
     device.post("/auth/login", data={"email": victim.email, "password": PASSWORD})
     login(factory.user("admin"))
-    client.post(f"/auth/users/{victim.id}/edit", data={
-        "display_name": victim.display_name, "role": "resident", "school_id": "0", "active": "y",
-    })
+    client.post(
+        f"/auth/users/{victim.id}/edit",
+        data={
+            "display_name": victim.display_name,
+            "role": "resident",
+            "school_id": "0",
+            "active": "y",
+        },
+    )
     db.session.refresh(victim)
     assert victim.role == "resident"
     assert device.get("/schools/").status_code == 302

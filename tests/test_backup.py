@@ -37,10 +37,16 @@ def _sample(factory, n: int = 12):
 def _sqlite_tables(path: Path) -> dict[str, list[str]]:
     conn = sqlite3.connect(path)
     try:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
-        return {n: sorted(repr(r) for r in conn.execute(f'SELECT * FROM "{n}"'))  # noqa: S608
-                for n in sorted(names)}
+        names = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {
+            n: sorted(repr(r) for r in conn.execute(f'SELECT * FROM "{n}"'))  # noqa: S608
+            for n in sorted(names)
+        }
     finally:
         conn.close()
 
@@ -51,8 +57,10 @@ def _sa_tables(url: str) -> dict[str, list[str]]:
         meta = sa.MetaData()
         meta.reflect(engine)
         with engine.connect() as conn:
-            return {t.name: sorted(repr(tuple(r)) for r in conn.execute(sa.select(t)))
-                    for t in meta.sorted_tables}
+            return {
+                t.name: sorted(repr(tuple(r)) for r in conn.execute(sa.select(t)))
+                for t in meta.sorted_tables
+            }
     finally:
         engine.dispose()
 
@@ -95,9 +103,17 @@ def test_backup_while_the_app_is_writing_is_a_consistent_snapshot(app, factory, 
             actor = _db.session.get(User, coordinator.id)
             try:
                 while not stop.is_set():
-                    log_service.create_log(actor, log_service.LogInput(
-                        category="water", quantity="1.5", unit="L", evidence="document",
-                        action_date=date.today() - timedelta(days=1), note="during backup"))
+                    log_service.create_log(
+                        actor,
+                        log_service.LogInput(
+                            category="water",
+                            quantity="1.5",
+                            unit="L",
+                            evidence="document",
+                            action_date=date.today() - timedelta(days=1),
+                            note="during backup",
+                        ),
+                    )
                     _db.session.commit()
                     written.append(1)
             except BaseException as exc:  # noqa: BLE001 - reported by the test below
@@ -161,18 +177,38 @@ def test_postgresql_backup_prints_pg_dump_and_pg_restore_and_they_round_trip(
         pytest.skip("pg_dump/pg_restore are not installed here")
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     plain = sa.engine.make_url(url).set(drivername="postgresql")
-    subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--file", str(target),
-                    plain.render_as_string(hide_password=False)], check=True, timeout=120)
+    subprocess.run(
+        [
+            "pg_dump",
+            "--format=custom",
+            "--no-owner",
+            "--file",
+            str(target),
+            plain.render_as_string(hide_password=False),
+        ],
+        check=True,
+        timeout=120,
+    )
     name = f"greenapp_restore_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(sa.engine.make_url(url).set(database="postgres"),
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        sa.engine.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     restored = sa.engine.make_url(url).set(database=name)
     try:
-        subprocess.run(["pg_restore", "--no-owner", "--single-transaction", "--dbname",
-                        restored.set(drivername="postgresql").render_as_string(
-                            hide_password=False), str(target)], check=True, timeout=120)
+        subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--single-transaction",
+                "--dbname",
+                restored.set(drivername="postgresql").render_as_string(hide_password=False),
+                str(target),
+            ],
+            check=True,
+            timeout=120,
+        )
         _db.session.commit()
         original = _sa_tables(url)
         copy = _sa_tables(restored.render_as_string(hide_password=False))

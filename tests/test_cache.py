@@ -44,7 +44,8 @@ def _water(client, school_id: int) -> float:
 
 
 def test_a_write_to_one_school_leaves_another_schools_board_cached(
-        client, factory, login, db, boards):
+    client, factory, login, db, boards
+):
     coord_a = factory.user("coordinator")
     coord_b = factory.user("coordinator")
     factory.log(coord_a, quantity="100", unit="L")
@@ -67,28 +68,45 @@ def test_a_coordinator_sees_their_new_entry_at_once(client, factory, login, db):
     login(coordinator)
     assert _water(client, coordinator.school_id) == 100
     day = (local_today() - timedelta(days=1)).isoformat()
-    resp = client.post("/logs/new", data={"category": "water", "unit": "L", "quantity": "7",
-                                          "evidence": "self", "action_date": day})
+    resp = client.post(
+        "/logs/new",
+        data={
+            "category": "water",
+            "unit": "L",
+            "quantity": "7",
+            "evidence": "self",
+            "action_date": day,
+        },
+    )
     assert resp.status_code == 302
     assert _water(client, coordinator.school_id) == 107
 
 
-def test_a_factor_change_invalidates_only_the_schools_it_prices(
-        client, factory, login, db, boards):
+def test_a_factor_change_invalidates_only_the_schools_it_prices(client, factory, login, db, boards):
     from greenapp.services import impact
 
     kz = factory.user("coordinator")
-    by = factory.user("coordinator", school=factory.school(
-        name="Minsk 1", city="Minsk", country="BY", timezone="Europe/Minsk"))
+    by = factory.user(
+        "coordinator",
+        school=factory.school(name="Minsk 1", city="Minsk", country="BY", timezone="Europe/Minsk"),
+    )
     factory.log(kz, quantity="100", unit="L")
     factory.log(by, quantity="100", unit="L")
     admin = factory.user("admin")
     login(admin)
     _water(client, kz.school_id)
     _water(client, by.school_id)
-    impact.save_factor(admin, impact.FactorInput(
-        country="BY", category="water", fraction="", value="0.001", source="test",
-        valid_from=local_today() - timedelta(days=400)))
+    impact.save_factor(
+        admin,
+        impact.FactorInput(
+            country="BY",
+            category="water",
+            fraction="",
+            value="0.001",
+            source="test",
+            valid_from=local_today() - timedelta(days=400),
+        ),
+    )
     db.session.commit()
     _water(client, kz.school_id)
     _water(client, by.school_id)
@@ -107,8 +125,7 @@ def test_the_overview_says_as_of_when(client, factory, login, db):
     assert "Figures as of" not in page  # said in the viewer's language
 
 
-def test_the_overview_lags_a_few_seconds_at_most(app, client, factory, login, db,
-                                                 monkeypatch):
+def test_the_overview_lags_a_few_seconds_at_most(app, client, factory, login, db, monkeypatch):
     app.config["PROGRAMME_CACHE_LAG_SECONDS"] = 5
     clock = [cache.now()]
     monkeypatch.setattr(cache, "now", lambda: clock[0])
@@ -135,22 +152,26 @@ def test_csrf_tokens_expire_again(app: Flask, factory, db, monkeypatch):
     from greenapp.config import Config
 
     assert not hasattr(Config, "WTF_CSRF_TIME_LIMIT") or Config.WTF_CSRF_TIME_LIMIT == 3600
-    secured = create_app("testing", {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "WTF_CSRF_ENABLED": True})
+    secured = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": True,
+        },
+    )
     assert secured.config.get("WTF_CSRF_TIME_LIMIT", 3600) == 3600  # Flask-WTF's default
     user = factory.user("coordinator")
     browser = secured.test_client()
     token = TOKEN.search(browser.get("/auth/login").get_data(as_text=True)).group(1)
-    ok = browser.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                           "csrf_token": token})
+    ok = browser.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert ok.status_code == 302
     page = browser.get(f"/dashboards/school/{user.school_id}").get_data(as_text=True)
     token = TOKEN.search(page).group(1)
     real_time = itsdangerous.timed.time.time
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 3700)
-    late = browser.post("/language", data={"language": "kk", "next": "/",
-                                           "csrf_token": token})
+    late = browser.post("/language", data={"language": "kk", "next": "/", "csrf_token": token})
     assert late.status_code == 400  # the token from over an hour ago is refused
     with secured.app_context():
         _db.session.remove()
@@ -173,16 +194,18 @@ def test_workers_share_one_redis_cache(app: Flask, factory, db, monkeypatch):
     if url is None:
         pytest.skip("Redis is not running")
     prefix = f"greenapp-test-{uuid.uuid4().hex[:8]}:"
-    config = {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-              "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
-              "CACHE_KEY_PREFIX": prefix}
+    config = {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": url,
+        "CACHE_KEY_PREFIX": prefix,
+    }
     workers = [create_app("testing", config), create_app("testing", config)]
     monkeypatch.setattr(cache, "versions", lambda *scopes: (7,) * len(scopes))
     computed = []
     for worker in workers:  # the versions come from the database, as tested above
         with worker.test_request_context("/"):
-            cache.cached("test", cache.school_scope(1), "k",
-                         lambda: computed.append(1) or "value")
+            cache.cached("test", cache.school_scope(1), "k", lambda: computed.append(1) or "value")
     with workers[0].app_context():
         store.clear()  # this run's keys only (its own prefix)
     assert computed == [1], "the second worker did not find the first one's entry"

@@ -18,9 +18,14 @@ def _count(db, model):
 
 def _form(**kw):
     data = {
-        "title": "Water week", "description": "Less water", "category": "water",
-        "fraction": "", "target": "500", "start_date": local_today().isoformat(),
-        "end_date": (local_today() + timedelta(days=7)).isoformat(), "audience": "both",
+        "title": "Water week",
+        "description": "Less water",
+        "category": "water",
+        "fraction": "",
+        "target": "500",
+        "start_date": local_today().isoformat(),
+        "end_date": (local_today() + timedelta(days=7)).isoformat(),
+        "audience": "both",
     }
     data.update(kw)
     return data
@@ -48,7 +53,8 @@ def test_end_before_start_is_refused_and_keeps_input(client, factory, login, db)
 def test_bad_target_is_refused(client, factory, login, db, target):
     login(factory.user("admin"))
     page = client.post("/community/challenges/new", data=_form(target=target)).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert 'class="error"' in page
     assert _count(db, Challenge) == 0
 
@@ -71,8 +77,12 @@ def test_resident_joins_logs_and_progress_moves(client, factory, login, db):
 
 
 def test_logs_outside_window_or_category_or_without_evidence_do_not_count(factory, db):
-    challenge = make_challenge(db, factory.user("scientist"), evidence_required=True,
-                               start_date=date.today() - timedelta(days=3))
+    challenge = make_challenge(
+        db,
+        factory.user("scientist"),
+        evidence_required=True,
+        start_date=date.today() - timedelta(days=3),
+    )
     resident = factory.user("resident")
     svc.join(resident, challenge, date.today())
     db.session.commit()
@@ -86,16 +96,22 @@ def test_logs_outside_window_or_category_or_without_evidence_do_not_count(factor
 
 def test_joining_twice_or_a_finished_challenge_changes_nothing(client, factory, login, db):
     running = make_challenge(db, factory.user("scientist"))
-    finished = make_challenge(db, factory.user("admin"), title="Old",
-                              start_date=date.today() - timedelta(days=30),
-                              end_date=date.today() - timedelta(days=1))
+    finished = make_challenge(
+        db,
+        factory.user("admin"),
+        title="Old",
+        start_date=date.today() - timedelta(days=30),
+        end_date=date.today() - timedelta(days=1),
+    )
     login(factory.user("resident"))
     client.post(f"/community/challenges/{running.id}/join")
-    page = client.post(f"/community/challenges/{running.id}/join",
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/community/challenges/{running.id}/join", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "You are already taking part in this challenge." in page
-    page = client.post(f"/community/challenges/{finished.id}/join",
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/community/challenges/{finished.id}/join", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "This challenge has finished" in page
     assert _count(db, ChallengeParticipant) == 1
 
@@ -104,8 +120,14 @@ def test_simultaneous_joins_make_one_membership(factory, db):
     challenge = make_challenge(db, factory.user("scientist"))
     resident = factory.user("resident")
     # The other request inserted its row between our check and our insert.
-    db.session.add(ChallengeParticipant(challenge_id=challenge.id, owner_type="resident",
-                                        owner_id=resident.id, joined_by_id=resident.id))
+    db.session.add(
+        ChallengeParticipant(
+            challenge_id=challenge.id,
+            owner_type="resident",
+            owner_id=resident.id,
+            joined_by_id=resident.id,
+        )
+    )
     db.session.commit()
     original = svc.membership
     svc.membership = lambda *a: None  # the check saw nothing yet
@@ -121,8 +143,9 @@ def test_simultaneous_joins_make_one_membership(factory, db):
 def test_audience_is_enforced(client, factory, login, db):
     challenge = make_challenge(db, factory.user("scientist"), audience="schools")
     login(factory.user("resident"))
-    page = client.post(f"/community/challenges/{challenge.id}/join",
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        f"/community/challenges/{challenge.id}/join", follow_redirects=True
+    ).get_data(as_text=True)
     assert "This challenge is for schools only." in page
     assert _count(db, ChallengeParticipant) == 0
 
@@ -131,8 +154,9 @@ def test_leave(client, factory, login, db):
     challenge = make_challenge(db, factory.user("scientist"))
     login(factory.user("resident"))
     client.post(f"/community/challenges/{challenge.id}/join")
-    page = client.post(f"/community/challenges/{challenge.id}/leave",
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        f"/community/challenges/{challenge.id}/leave", follow_redirects=True
+    ).get_data(as_text=True)
     assert "You left the challenge." in page
     assert _count(db, ChallengeParticipant) == 0
 
@@ -192,8 +216,9 @@ def test_completing_awards_a_badge_once_and_rings_the_bell(client, factory, logi
 
 def test_a_user_cannot_mark_someone_elses_notification(client, factory, login, db):
     owner = factory.user("resident")
-    db.session.add(Notification(user_id=owner.id, kind="challenge_completed",
-                                params={"title": "x"}))
+    db.session.add(
+        Notification(user_id=owner.id, kind="challenge_completed", params={"title": "x"})
+    )
     db.session.commit()
     login(factory.user("resident"))
     note = db.session.scalar(select(Notification))
@@ -207,8 +232,12 @@ def test_a_user_cannot_mark_someone_elses_notification(client, factory, login, d
     owner_client = client.application.test_client()
     resp = owner_client.post("/auth/login", data={"email": owner.email, "password": PASSWORD})
     assert resp.status_code == 302
-    assert owner_client.post("/community/notifications/read",
-                             data={"notification_id": note.id}).status_code == 302
+    assert (
+        owner_client.post(
+            "/community/notifications/read", data={"notification_id": note.id}
+        ).status_code
+        == 302
+    )
     db.session.refresh(note)
     assert note.read_at is not None
 
@@ -225,7 +254,6 @@ def test_coordinator_enters_the_school(client, factory, login, db):
 
 
 def test_challenge_script_in_title_is_escaped(client, factory, db):
-    challenge = make_challenge(db, factory.user("scientist"),
-                               title="<script>alert(1)</script>")
+    challenge = make_challenge(db, factory.user("scientist"), title="<script>alert(1)</script>")
     page = client.get(f"/community/challenges/{challenge.id}").get_data(as_text=True)
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page

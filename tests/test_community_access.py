@@ -43,27 +43,43 @@ class World:
         school = factory.school(name="Access School")
         self.users: dict[str, User] = {}
         for role in ROLES:
-            user = User(email=f"{role}@access.example.org", display_name=role, role=role,
-                        school=school if role == "coordinator" else None,
-                        password_hash=FAST_HASH, created_at=REGISTERED)
+            user = User(
+                email=f"{role}@access.example.org",
+                display_name=role,
+                role=role,
+                school=school if role == "coordinator" else None,
+                password_hash=FAST_HASH,
+                created_at=REGISTERED,
+            )
             db.session.add(user)
             self.users[role] = user
         db.session.commit()
         self.challenge = make_challenge(db, self.users["scientist"])
-        self.guide = Guide(kind="tip", category="water", title="Fix the tap", body="Do it.",
-                           languages="en", author_id=self.users["scientist"].id)
+        self.guide = Guide(
+            kind="tip",
+            category="water",
+            title="Fix the tap",
+            body="Do it.",
+            languages="en",
+            author_id=self.users["scientist"].id,
+        )
         db.session.add(self.guide)
         resident = self.users["resident"]
         for i in range(5):
-            factory.log(resident, quantity="10",
-                        action_date=date.today() - timedelta(days=10 - i))
+            factory.log(resident, quantity="10", action_date=date.today() - timedelta(days=10 - i))
         self.flagged = factory.log(resident, quantity="900")
         self.proposals = {}
         for role in ("resident", "coordinator"):
             self.proposals[role] = proposal_service.submit(
-                self.users[role], proposal_service.ProposalInput(
-                    kind="proposal", title=f"By {role}", text="A long enough proposal text.",
-                    category="water", district="Central"))
+                self.users[role],
+                proposal_service.ProposalInput(
+                    kind="proposal",
+                    title=f"By {role}",
+                    text="A long enough proposal text.",
+                    category="water",
+                    district="Central",
+                ),
+            )
         db.session.commit()
         self.proposal = self.proposals["resident"]
 
@@ -71,10 +87,14 @@ class World:
         return self.proposals.get(role, self.proposal).id
 
 
-CHALLENGE_FORM = {"title": "T", "category": "water", "target": "5",
-                  "start_date": date.today().isoformat(),
-                  "end_date": (date.today() + timedelta(days=3)).isoformat(),
-                  "audience": "both"}
+CHALLENGE_FORM = {
+    "title": "T",
+    "category": "water",
+    "target": "5",
+    "start_date": date.today().isoformat(),
+    "end_date": (date.today() + timedelta(days=3)).isoformat(),
+    "audience": "both",
+}
 
 # action -> requests: (method, path(world, role), form data)
 REQUESTS = {
@@ -130,8 +150,11 @@ REQUESTS = {
         ("POST", lambda w, r: f"/experts/proposals/{w.proposal.id}/support", {}),
     ],
     "review a proposal (start review, decide)": [
-        ("POST", lambda w, r: f"/experts/proposals/{w.proposal.id}/review",
-         {"status": "under_review"}),
+        (
+            "POST",
+            lambda w, r: f"/experts/proposals/{w.proposal.id}/review",
+            {"status": "under_review"},
+        ),
     ],
 }
 
@@ -160,8 +183,11 @@ def test_cell(app, factory, db, action):
     wrong = {}
     for column, cell in zip(COLUMNS, TABLE[action], strict=True):
         client = signed_in_client(app, None if column == "anonymous" else world.users[column])
-        want = "in" if cell in ("yes", "own", "own school") else (
-            "login" if column == "anonymous" else "403")
+        want = (
+            "in"
+            if cell in ("yes", "own", "own school")
+            else ("login" if column == "anonymous" else "403")
+        )
         for method, path, data in REQUESTS[action]:
             url = path(world, column)
             got = _outcome(client.open(url, method=method, data=data))

@@ -57,9 +57,18 @@ def test_chart_csv_speaks_the_readers_language_and_has_a_unit_column(app, factor
 
 
 def test_savings_csv_rows_add_up_to_the_printed_total(app, factory, db):
-    db.session.add(Tariff(city="Kyzylorda", country="KZ", category="water", fraction="",
-                          currency="KZT", price_per_unit=Decimal("0.333333"),
-                          valid_from=date(2000, 1, 1), source="test"))
+    db.session.add(
+        Tariff(
+            city="Kyzylorda",
+            country="KZ",
+            category="water",
+            fraction="",
+            currency="KZT",
+            price_per_unit=Decimal("0.333333"),
+            valid_from=date(2000, 1, 1),
+            source="test",
+        )
+    )
     db.session.commit()
     school = factory.school(name="=cmd|' /C calc'!A0", pupils=3)
     coordinator = factory.user("coordinator", school=school)
@@ -95,9 +104,7 @@ def test_entries_list_downloads_as_csv_and_xlsx_in_the_readers_language(app, fac
     assert values[0] == tuple(rows[0])
 
 
-def test_entries_list_totals_leave_rejected_entries_out_and_name_the_period(
-    app, factory, db
-):
+def test_entries_list_totals_leave_rejected_entries_out_and_name_the_period(app, factory, db):
     coordinator = factory.user("coordinator")
     factory.log(coordinator, quantity="100")
     wrong = factory.log(coordinator, quantity="900")

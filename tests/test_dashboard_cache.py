@@ -20,8 +20,7 @@ def test_a_new_edited_or_deleted_log_shows_at_once(client, factory, login, db):
     login(coordinator)
     assert _water_total(client, school_id) == 100  # now cached
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    form = {"category": "water", "unit": "L", "evidence": "self",
-            "action_date": yesterday}
+    form = {"category": "water", "unit": "L", "evidence": "self", "action_date": yesterday}
     client.post("/logs/new", data={**form, "quantity": "50"})
     assert _water_total(client, school_id) == 150
     client.post(f"/logs/{first.id}/edit", data={**form, "quantity": "30", "version": "1"})
@@ -54,8 +53,15 @@ def test_a_target_edit_shows_at_once(client, factory, login, db):
     login(factory.user("admin"))
     url = f"/dashboards/school/{school.id}?category=water"
     assert "/ 1,000 (" not in client.get(url).get_data(as_text=True)  # no target yet
-    same = _data(name=school.name, city=school.city, address=school.address,
-                 pupils=str(school.pupils), joined_on=school.joined_on.isoformat(),
-                 target_water="1000", target_energy="", target_trees="")
+    same = _data(
+        name=school.name,
+        city=school.city,
+        address=school.address,
+        pupils=str(school.pupils),
+        joined_on=school.joined_on.isoformat(),
+        target_water="1000",
+        target_energy="",
+        target_trees="",
+    )
     assert client.post(f"/schools/{school.id}/edit", data=same).status_code == 302
     assert "/ 1,000 (" in client.get(url).get_data(as_text=True)

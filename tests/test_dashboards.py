@@ -27,8 +27,9 @@ def _month_back(n: int) -> date:
 
 
 def _figures(html: str) -> dict[str, dict]:
-    found = re.findall(r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>',
-                       html, re.S)
+    found = re.findall(
+        r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>', html, re.S
+    )
     return {name: json.loads(body) for name, body in found}
 
 
@@ -42,22 +43,61 @@ def setup(factory, db):
     coordinator = factory.user("coordinator", school=school)
     m1, m2 = _month_back(3), _month_back(2)
     meters_read(school)  # the 100 L are metered: readings cover the day
-    factory.log(coordinator, category="water", quantity="100", evidence="metered",
-                action_date=m1 + timedelta(2))
-    factory.log(coordinator, category="water", quantity="250", evidence="self",
-                action_date=m1 + timedelta(9))
-    factory.log(coordinator, category="water", quantity="0.04", unit="m3",
-                evidence="document", action_date=m2 + timedelta(4))
-    factory.log(coordinator, category="energy", quantity="10", unit="kWh", action_date=m2 + timedelta(4))
-    factory.log(coordinator, category="waste", fraction="paper", quantity="3.5", unit="kg",
-                action_date=m2 + timedelta(5))
-    db.session.add_all([
-        ImpactFactor(country="KZ", category="energy", fraction="", source="test",
-                     kg_co2e_per_unit=Decimal("0.5"), valid_from=date(2000, 1, 1)),
-        Tariff(city="Kyzylorda", country="KZ", currency="KZT", category="energy",
-               fraction="", price_per_unit=Decimal("30"), source="test",
-               valid_from=date(2000, 1, 1)),
-    ])
+    factory.log(
+        coordinator,
+        category="water",
+        quantity="100",
+        evidence="metered",
+        action_date=m1 + timedelta(2),
+    )
+    factory.log(
+        coordinator,
+        category="water",
+        quantity="250",
+        evidence="self",
+        action_date=m1 + timedelta(9),
+    )
+    factory.log(
+        coordinator,
+        category="water",
+        quantity="0.04",
+        unit="m3",
+        evidence="document",
+        action_date=m2 + timedelta(4),
+    )
+    factory.log(
+        coordinator, category="energy", quantity="10", unit="kWh", action_date=m2 + timedelta(4)
+    )
+    factory.log(
+        coordinator,
+        category="waste",
+        fraction="paper",
+        quantity="3.5",
+        unit="kg",
+        action_date=m2 + timedelta(5),
+    )
+    db.session.add_all(
+        [
+            ImpactFactor(
+                country="KZ",
+                category="energy",
+                fraction="",
+                source="test",
+                kg_co2e_per_unit=Decimal("0.5"),
+                valid_from=date(2000, 1, 1),
+            ),
+            Tariff(
+                city="Kyzylorda",
+                country="KZ",
+                currency="KZT",
+                category="energy",
+                fraction="",
+                price_per_unit=Decimal("30"),
+                source="test",
+                valid_from=date(2000, 1, 1),
+            ),
+        ]
+    )
     db.session.commit()
     return school, coordinator, m1, m2
 
@@ -91,8 +131,10 @@ def test_partial_range_reads_days_exactly(client, login, setup):
     school, coordinator, m1, _m2 = setup
     login(coordinator)
     # From the 5th of m1: the 100 L on the 3rd is outside, the 250 L on the 10th inside.
-    url = (f"/dashboards/school/{school.id}?date_from={m1 + timedelta(4)}"
-           f"&date_to={local_today()}&category=water")
+    url = (
+        f"/dashboards/school/{school.id}?date_from={m1 + timedelta(4)}"
+        f"&date_to={local_today()}&category=water"
+    )
     figs = _figures(client.get(url).get_data(as_text=True))
     assert set(figs) >= {"cat-water", "targets"}  # no water factor: no CO2e bars
     assert "cat-energy" not in figs
@@ -115,8 +157,7 @@ def test_csv_download_matches_chart(client, login, setup):
     school, coordinator, m1, _m2 = setup
     login(coordinator)
     query = f"date_from={m1}&date_to={local_today()}"
-    figs = _figures(client.get(f"/dashboards/school/{school.id}?{query}")
-                    .get_data(as_text=True))
+    figs = _figures(client.get(f"/dashboards/school/{school.id}?{query}").get_data(as_text=True))
     for chart_id in ("cat-water", "waste-fractions", "co2e", "targets"):
         resp = client.get(f"/dashboards/school/{school.id}/{chart_id}.csv?{query}")
         assert resp.status_code == 200
@@ -126,8 +167,10 @@ def test_csv_download_matches_chart(client, login, setup):
         for t in figs[chart_id]["data"]:
             xs, ys = (t["y"], t["x"]) if t.get("orientation") == "h" else (t["x"], t["y"])
             # figure labels are HTML-escaped for Plotly; the CSV holds the plain text
-            expected += [[html.unescape(t["name"]), html.unescape(str(x)), str(y)]
-                         for x, y in zip(xs, ys, strict=True)]
+            expected += [
+                [html.unescape(t["name"]), html.unescape(str(x)), str(y)]
+                for x, y in zip(xs, ys, strict=True)
+            ]
         assert [r[:3] for r in rows] == expected  # then a unit column
 
 
@@ -139,11 +182,16 @@ def test_target_progress_is_cumulative_percent(client, login, factory):
     coordinator = factory.user("coordinator", school=school)
     factory.log(coordinator, category="water", quantity="100", action_date=new_year)
     factory.log(coordinator, category="water", quantity="290", action_date=today)
-    factory.log(coordinator, category="water", quantity="500",  # last year: not counted
-                action_date=new_year - timedelta(days=1))
+    factory.log(
+        coordinator,
+        category="water",
+        quantity="500",  # last year: not counted
+        action_date=new_year - timedelta(days=1),
+    )
     login(coordinator)
-    figs = _figures(client.get(f"/dashboards/school/{school.id}?date_from={new_year}")
-                    .get_data(as_text=True))
+    figs = _figures(
+        client.get(f"/dashboards/school/{school.id}?date_from={new_year}").get_data(as_text=True)
+    )
     assert _trace(figs["targets"], "Water saved")["y"][-1] == 39.0  # 390 L of 1000 L
 
 
@@ -169,8 +217,11 @@ def test_school_dashboard_access(client, login, factory, setup, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_programme_access(client, login, factory, setup, role):
-    user = setup[1] if role == "coordinator" else factory.user(
-        "coordinator" if role == "other" else role)
+    user = (
+        setup[1]
+        if role == "coordinator"
+        else factory.user("coordinator" if role == "other" else role)
+    )
     login(user)
     expected = 200 if role in ("admin", "scientist", "economist", "lawyer") else 403
     assert client.get("/dashboards/programme").status_code == expected
@@ -195,18 +246,28 @@ def test_programme_ranks_per_pupil_with_co2e_and_money(client, login, factory, d
     big = factory.school(name="Big School", pupils=1000)
     big_coord = factory.user("coordinator", school=big)
     factory.log(big_coord, category="water", quantity="500", action_date=m1 + timedelta(2))
-    minsk = factory.school(name="Minsk Gymnasium", city="Minsk", country="BY", pupils=100,
-                           timezone="Europe/Minsk")
+    minsk = factory.school(
+        name="Minsk Gymnasium", city="Minsk", country="BY", pupils=100, timezone="Europe/Minsk"
+    )
     minsk_coord = factory.user("coordinator", school=minsk)
-    factory.log(minsk_coord, category="energy", quantity="20", unit="kWh",
-                 action_date=m1 + timedelta(3))
-    db.session.add(Tariff(city="Minsk", country="BY", currency="BYN", category="energy",
-                          fraction="", price_per_unit=Decimal("0.3"), source="t",
-                          valid_from=date(2000, 1, 1)))
+    factory.log(
+        minsk_coord, category="energy", quantity="20", unit="kWh", action_date=m1 + timedelta(3)
+    )
+    db.session.add(
+        Tariff(
+            city="Minsk",
+            country="BY",
+            currency="BYN",
+            category="energy",
+            fraction="",
+            price_per_unit=Decimal("0.3"),
+            source="t",
+            valid_from=date(2000, 1, 1),
+        )
+    )
     db.session.commit()
     login(factory.user("admin"))
-    html = client.get(f"/dashboards/programme?date_from={m1}&category=water"
-                      ).get_data(as_text=True)
+    html = client.get(f"/dashboards/programme?date_from={m1}&category=water").get_data(as_text=True)
     ranking = _figures(html)["ranking"]["data"][0]
     # Lyceum 7: 390 L / 200 = 1.95; Big School: 500 / 1000 = 0.5; Minsk: 0
     assert ranking["y"] == ["Lyceum 7", "Big School", "Minsk Gymnasium"]
@@ -219,8 +280,12 @@ def test_programme_ranks_per_pupil_with_co2e_and_money(client, login, factory, d
 def test_label_with_script_is_inert(client, login, factory, setup):
     school, _coord, m1, _m2 = setup
     evil = factory.school(name=XSS, pupils=10)
-    factory.log(factory.user("coordinator", school=evil), category="water", quantity="5",
-                action_date=m1 + timedelta(1))
+    factory.log(
+        factory.user("coordinator", school=evil),
+        category="water",
+        quantity="5",
+        action_date=m1 + timedelta(1),
+    )
     login(factory.user("admin"))
     html = client.get(f"/dashboards/programme?date_from={m1}").get_data(as_text=True)
     assert XSS not in html

@@ -31,8 +31,15 @@ YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 
 
 def _form(**kw) -> dict:
-    data = {"category": "water", "quantity": "120", "unit": "L", "action_date": YESTERDAY,
-            "evidence": "document", "fraction": "", "note": "rain barrel"}
+    data = {
+        "category": "water",
+        "quantity": "120",
+        "unit": "L",
+        "action_date": YESTERDAY,
+        "evidence": "document",
+        "fraction": "",
+        "note": "rain barrel",
+    }
     data.update(kw)
     return data
 
@@ -56,14 +63,12 @@ def coordinator(factory, login):
 
 def _signed_in(app, user):
     c = app.test_client()
-    resp = c.post("/auth/login", data={"email": user.email,
-                                       "password": "correct-horse-battery"})
+    resp = c.post("/auth/login", data={"email": user.email, "password": "correct-horse-battery"})
     assert resp.status_code == 302
     return c
 
 
-def test_a_phone_photo_is_stored_without_exif_or_gps_and_upright(
-        app, client, coordinator, db):
+def test_a_phone_photo_is_stored_without_exif_or_gps_and_upright(app, client, coordinator, db):
     original = photo_with_gps(64, 32, orientation=6)
     assert "gps:2" in exif_of(original)
     resp = _post_log(client, [(original, "IMG_0001.jpg")])
@@ -86,7 +91,8 @@ def test_a_phone_photo_is_stored_without_exif_or_gps_and_upright(
 
 
 def test_another_schools_coordinator_gets_404_and_staff_see_it(
-        app, client, coordinator, factory, db):
+    app, client, coordinator, factory, db
+):
     assert _post_log(client, [(photo_with_gps(), "a.jpg")]).status_code == 302
     f = db.session.scalars(db.select(EvidenceFile)).one()
     outsider = factory.user("coordinator", school=factory.school(name="Other School"))
@@ -102,7 +108,8 @@ def test_another_schools_coordinator_gets_404_and_staff_see_it(
 
 
 def test_the_scientist_sees_the_thumbnail_in_the_quality_queue_and_on_the_entry(
-        app, client, coordinator, factory, db):
+    app, client, coordinator, factory, db
+):
     assert _post_log(client, [(photo_with_gps(), "meter.jpg")]).status_code == 302
     log = db.session.scalars(db.select(EcoLog)).one()
     log.review_status = "flagged"
@@ -157,17 +164,21 @@ def test_a_decompression_bomb_is_refused(client, coordinator, db):
     assert db.session.scalar(db.select(db.func.count(EvidenceFile.id))) == 0
 
 
-def test_a_50_mb_upload_gets_a_message_in_the_page_not_a_bare_413(
-        client, coordinator, db):
+def test_a_50_mb_upload_gets_a_message_in_the_page_not_a_bare_413(client, coordinator, db):
     # The body is built by hand: werkzeug's test client would spool 50 MB to a temp file.
     boundary = "greenappBoundary"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-             for k, v in _form().items()]
-    body = ("".join(parts) + f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
-            'filename="huge.jpg"\r\nContent-Type: image/jpeg\r\n\r\n').encode()
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in _form().items()
+    ]
+    body = (
+        "".join(parts) + f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+        'filename="huge.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+    ).encode()
     body += b"\xff\xd8\xff" + b"\x00" * (50 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
-    resp = client.post("/logs/new", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    resp = client.post(
+        "/logs/new", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
     assert resp.status_code == 413
     page = resp.get_data(as_text=True)
     assert "too large to receive" in page
@@ -175,8 +186,7 @@ def test_a_50_mb_upload_gets_a_message_in_the_page_not_a_bare_413(
     assert db.session.scalar(db.select(db.func.count(EcoLog.id))) == 0
 
 
-def test_the_per_file_limit_and_the_school_quota_have_clear_messages(
-        app, client, coordinator, db):
+def test_the_per_file_limit_and_the_school_quota_have_clear_messages(app, client, coordinator, db):
     app.config["EVIDENCE_MAX_FILE_BYTES"] = 500
     resp = _post_log(client, [(photo_with_gps(400, 300), "big.jpg")])
     assert any("larger than" in e for e in _errors(resp))
@@ -203,22 +213,33 @@ def test_editing_an_entry_adds_files_and_records_it(client, coordinator, db):
     data["files"] = [(io.BytesIO(photo_with_gps()), "later.jpg")]
     resp = client.post(f"/logs/{log.id}/edit", data=data, content_type="multipart/form-data")
     assert resp.status_code == 302, _errors(resp)
-    assert db.session.scalar(db.select(db.func.count(EvidenceFile.id)).where(
-        EvidenceFile.log_id == log.id)) == 1
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(EvidenceFile.id)).where(EvidenceFile.log_id == log.id)
+        )
+        == 1
+    )
     history = client.get(f"/logs/{log.id}").get_data(as_text=True)
     assert "later.jpg" in history
 
 
 def test_a_meter_reading_can_carry_a_photo(client, coordinator, db):
     school = coordinator.school
-    client.post(f"/meters/school/{school.id}/meters",
-                data={"kind": "water", "unit": "m3", "name": "Main"})
+    client.post(
+        f"/meters/school/{school.id}/meters", data={"kind": "water", "unit": "m3", "name": "Main"}
+    )
     meter_id = client.get(f"/meters/school/{school.id}").get_data(as_text=True)
     meter_id = int(re.search(r'href="/meters/(\d+)"', meter_id).group(1))
-    resp = client.post(f"/meters/{meter_id}", data={
-        "kind": "index", "reading_date": YESTERDAY, "value": "123.4",
-        "files": [(io.BytesIO(photo_with_gps()), "dial.jpg")]},
-        content_type="multipart/form-data")
+    resp = client.post(
+        f"/meters/{meter_id}",
+        data={
+            "kind": "index",
+            "reading_date": YESTERDAY,
+            "value": "123.4",
+            "files": [(io.BytesIO(photo_with_gps()), "dial.jpg")],
+        },
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302
     f = db.session.scalars(db.select(EvidenceFile)).one()
     assert f.reading_id is not None and f.school_id == school.id

@@ -14,18 +14,25 @@ from greenapp.models.experts import Guide
 from greenapp.models.impact import ImpactFactor, Tariff
 from greenapp.services.guides import render
 
-GUIDE = {"kind": "tip", "category": "water", "title": "Fix dripping taps",
-         "body": "A dripping tap wastes **30 L** a day.\n\n- check washers\n",
-         "languages": ["en", "ru"]}
+GUIDE = {
+    "kind": "tip",
+    "category": "water",
+    "title": "Fix dripping taps",
+    "body": "A dripping tap wastes **30 L** a day.\n\n- check washers\n",
+    "languages": ["en", "ru"],
+}
 
 
-@pytest.mark.parametrize("evil", [
-    "<script>alert(1)</script>",
-    '<img src=x onerror="alert(1)">',
-    "[click](javascript:alert(1))",
-    '<a href="javascript:alert(1)" onclick="alert(1)">x</a>',
-    "[x](JaVaScRiPt:alert(1))",
-])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="javascript:alert(1)" onclick="alert(1)">x</a>',
+        "[x](JaVaScRiPt:alert(1))",
+    ],
+)
 def test_markdown_never_lets_script_through(evil):
     html = str(render(f"Hello\n\n{evil}\n\n**bold**"))
     assert "<strong>bold</strong>" in html
@@ -34,11 +41,13 @@ def test_markdown_never_lets_script_through(evil):
     assert not re.search(r"<a[^>]*href=\"?javascript", html, re.IGNORECASE)
 
 
-def test_scientist_publishes_a_tip_residents_see_it_for_what_they_log(
-        client, factory, login, db):
+def test_scientist_publishes_a_tip_residents_see_it_for_what_they_log(client, factory, login, db):
     login(factory.user("scientist"))
-    resp = client.post("/experts/guides/new", data={**GUIDE, "body": GUIDE["body"] +
-                       "\n<script>alert(1)</script>"}, follow_redirects=True)
+    resp = client.post(
+        "/experts/guides/new",
+        data={**GUIDE, "body": GUIDE["body"] + "\n<script>alert(1)</script>"},
+        follow_redirects=True,
+    )
     page = resp.get_data(as_text=True)
     assert "<strong>30 L</strong>" in page and "<script>alert(1)" not in page
     guide = db.session.scalar(select(Guide))
@@ -63,22 +72,38 @@ def test_drafts_are_hidden_from_the_public(client, factory, login, db):
 
 def test_guide_needs_title_and_text(client, factory, login, db):
     login(factory.user("scientist"))
-    page = client.post("/experts/guides/new", data={**GUIDE, "title": "", "body": "x"}
-                       ).get_data(as_text=True)
+    page = client.post("/experts/guides/new", data={**GUIDE, "title": "", "body": "x"}).get_data(
+        as_text=True
+    )
     assert "Give it a title." in page
     assert db.session.scalar(select(Guide)) is None
 
 
 def _tariffs(db):
     start = date.today() - timedelta(days=800)
-    db.session.add_all([
-        Tariff(city="Kyzylorda", country="KZ", currency="KZT", category="water",
-               price_per_unit=Decimal("0.25"), valid_from=start),
-        Tariff(city="Minsk", country="BY", currency="BYN", category="water",
-               price_per_unit=Decimal("0.002"), valid_from=start),
-        ImpactFactor(country="KZ", category="water", kg_co2e_per_unit=Decimal("0.001"),
-                     valid_from=start),
-    ])
+    db.session.add_all(
+        [
+            Tariff(
+                city="Kyzylorda",
+                country="KZ",
+                currency="KZT",
+                category="water",
+                price_per_unit=Decimal("0.25"),
+                valid_from=start,
+            ),
+            Tariff(
+                city="Minsk",
+                country="BY",
+                currency="BYN",
+                category="water",
+                price_per_unit=Decimal("0.002"),
+                valid_from=start,
+            ),
+            ImpactFactor(
+                country="KZ", category="water", kg_co2e_per_unit=Decimal("0.001"), valid_from=start
+            ),
+        ]
+    )
     db.session.commit()
 
 
@@ -117,22 +142,34 @@ def test_what_if_at_todays_tariff(client, factory, login, db):
     factory.school(city="Kyzylorda", pupils=500)
     factory.school(city="Minsk", country="BY", pupils=700)
     login(factory.user("economist"))
-    page = client.get("/experts/what-if?city=Kyzylorda&category=water&percent=10"
-                      "&use_per_pupil=12000").get_data(as_text=True)
+    page = client.get(
+        "/experts/what-if?city=Kyzylorda&category=water&percent=10&use_per_pupil=12000"
+    ).get_data(as_text=True)
     # 1500 pupils x 12000 L x 10% = 1,800,000 L at 0.25 KZT/L = 450,000 KZT
     assert "1,800,000 L" in page and "450,000 KZT" in page
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("city=Kyzylorda&category=water&percent=150&use_per_pupil=100",
-     "Enter a percentage between 0 and 100."),
-    ("city=Kyzylorda&category=water&percent=abc&use_per_pupil=100",
-     "Enter a percentage between 0 and 100."),
-    ("city=Atlantis&category=water&percent=10&use_per_pupil=100",
-     "Choose a city from the list."),
-    ("city=Kyzylorda&category=water&percent=10&use_per_pupil=-4",
-     "Enter the yearly use per pupil"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "city=Kyzylorda&category=water&percent=150&use_per_pupil=100",
+            "Enter a percentage between 0 and 100.",
+        ),
+        (
+            "city=Kyzylorda&category=water&percent=abc&use_per_pupil=100",
+            "Enter a percentage between 0 and 100.",
+        ),
+        (
+            "city=Atlantis&category=water&percent=10&use_per_pupil=100",
+            "Choose a city from the list.",
+        ),
+        (
+            "city=Kyzylorda&category=water&percent=10&use_per_pupil=-4",
+            "Enter the yearly use per pupil",
+        ),
+    ],
+)
 def test_what_if_refuses_bad_input_and_keeps_it(client, factory, login, db, query, message):
     factory.school(city="Kyzylorda")
     login(factory.user("economist"))
@@ -144,8 +181,9 @@ def test_what_if_refuses_bad_input_and_keeps_it(client, factory, login, db, quer
 def test_guides_are_listed_in_the_readers_language(client, factory, login, db):
     scientist = factory.user("scientist")
     login(scientist)
-    client.post("/experts/guides/new", data={**GUIDE, "title": "Только по-русски",
-                                             "languages": ["ru"]})
+    client.post(
+        "/experts/guides/new", data={**GUIDE, "title": "Только по-русски", "languages": ["ru"]}
+    )
     client.post("/experts/guides/new", data={**GUIDE, "title": "Everyone", "languages": ["en"]})
     client.post("/auth/logout")
     page = client.get("/experts/guides").get_data(as_text=True)

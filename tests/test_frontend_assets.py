@@ -26,8 +26,9 @@ def _digest(rel: str) -> str:
 def _dashboard(client, factory, login) -> tuple[str, int]:
     school = factory.school(name="Lyceum 7", targets={"water": "1000"})
     coordinator = factory.user("coordinator", school=school)
-    factory.log(coordinator, category="water", quantity="120",
-                action_date=local_today() - timedelta(days=3))
+    factory.log(
+        coordinator, category="water", quantity="120", action_date=local_today() - timedelta(days=3)
+    )
     login(coordinator)
     resp = client.get(f"/dashboards/school/{school.id}")
     assert resp.status_code == 200
@@ -66,8 +67,11 @@ def test_missing_and_escaping_paths_are_404(client):
 
 
 def test_templates_name_static_files_only_through_static_url():
-    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html")
-                 if "url_for('static'" in p.read_text() or 'url_for("static"' in p.read_text()]
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "templates").rglob("*.html")
+        if "url_for('static'" in p.read_text() or 'url_for("static"' in p.read_text()
+    ]
     assert offenders == []
 
 
@@ -92,8 +96,9 @@ def test_dashboard_page_is_light_and_its_files_are_immutable(client, factory, lo
 def test_each_chart_box_reserves_its_figures_height(client, factory, login):
     html, _id = _dashboard(client, factory, login)
     cards = re.findall(r'<figure class="chart-card chart-h(\d+)" id="chart-([\w-]+)">', html)
-    figures = dict(re.findall(
-        r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>', html, re.S))
+    figures = dict(
+        re.findall(r'<script type="application/json" id="fig-([\w-]+)">(.*?)</script>', html, re.S)
+    )
     drawn = [(cid, int(h)) for h, cid in cards if cid in figures]
     assert len(drawn) >= 3
     css = (STATIC / "css" / "dashboards.css").read_text()
@@ -121,11 +126,13 @@ def test_html_is_compressed_for_browsers_that_accept_it(client, factory, login):
 def test_csv_download_is_intact_with_compression_offered(client, factory, login):
     _html, school_id = _dashboard(client, factory, login)
     plain = client.get(f"/dashboards/school/{school_id}/targets.csv")
-    resp = client.get(f"/dashboards/school/{school_id}/targets.csv",
-                      headers={"Accept-Encoding": "gzip"})
+    resp = client.get(
+        f"/dashboards/school/{school_id}/targets.csv", headers={"Accept-Encoding": "gzip"}
+    )
     assert resp.status_code == 200
-    body = gzip.decompress(resp.data) if resp.headers.get("Content-Encoding") == "gzip" \
-        else resp.data
+    body = (
+        gzip.decompress(resp.data) if resp.headers.get("Content-Encoding") == "gzip" else resp.data
+    )
     assert plain.status_code == 200 and body == plain.data
     assert "attachment" in resp.headers["Content-Disposition"]
     assert body.decode("utf-8-sig").splitlines()[0].count(",") >= 2
@@ -136,6 +143,7 @@ def test_vendored_plotly_is_the_recorded_bundle_at_the_python_packages_version()
     bundled = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
     assert f"plotly.js v{vendor_plotly.VERSION}\n".encode() in bundled[:200], (
         "the Python plotly package now bundles another plotly.js: re-vendor "
-        "(python tools/vendor_plotly.py fetch)")
+        "(python tools/vendor_plotly.py fetch)"
+    )
     size = (STATIC / "vendor" / "plotly-basic.min.js").stat().st_size
     assert size < 1_300_000  # the basic bundle, not the 4.7 MB full one

@@ -16,9 +16,17 @@ def test_data_file_loads_200_plus_concepts_in_four_languages_honestly(db):
     assert result.ok and result.created >= 200
     concepts = svc.load_concepts()
     assert len(concepts) >= 200
-    assert {c.subject for c in concepts} == {"water", "energy", "waste", "biodiversity",
-                                             "air", "climate", "law", "economics",
-                                             "education"}
+    assert {c.subject for c in concepts} == {
+        "water",
+        "energy",
+        "waste",
+        "biodiversity",
+        "air",
+        "climate",
+        "law",
+        "economics",
+        "education",
+    }
     for c in concepts:
         assert {t.lang for t in c.terms} >= {"kk", "ru", "be", "en"}, c.key
         langs = {d.lang for d in c.definitions}
@@ -26,8 +34,7 @@ def test_data_file_loads_200_plus_concepts_in_four_languages_honestly(db):
         assert all(d.source_title for d in c.definitions), c.key
         assert c.status == "draft"  # nobody has reviewed it yet
     # Unchecked Kazakh and Belarusian terms are never "preferred".
-    statuses = db.session.execute(select(GlossaryTerm.lang, GlossaryTerm.status)
-                                  .distinct()).all()
+    statuses = db.session.execute(select(GlossaryTerm.lang, GlossaryTerm.status).distinct()).all()
     assert ("kk", "preferred") not in statuses and ("be", "preferred") not in statuses
     # Loading again changes nothing and adds no history.
     again = load_full(db)
@@ -48,8 +55,7 @@ def test_cli_load_command(app, db, tmp_path):
 
 def test_four_spellings_find_the_same_concept_in_the_full_base(db):
     load_full(db)
-    for query in ("sortirovka", "сортировка", "сартаванне", "сұрыптау", "suryptau",
-                  "sortirovca"):
+    for query in ("sortirovka", "сортировка", "сартаванне", "сұрыптау", "suryptau", "sortirovca"):
         hits = svc.search(query)
         assert hits and hits[0].concept.key == "waste-sorting", query
 
@@ -74,8 +80,14 @@ def test_concept_page_shows_four_languages_side_by_side(client, db):
     load_small(db)
     c = _concept(db, "waste-sorting")
     page = client.get(f"/glossary/c/{c.id}").get_data(as_text=True)
-    for text in ("қалдықтарды сұрыптау", "сортировка отходов", "сартаванне адходаў",
-                 "waste sorting", "Разделение отходов по видам.", "Art. 320"):
+    for text in (
+        "қалдықтарды сұрыптау",
+        "сортировка отходов",
+        "сартаванне адходаў",
+        "waste sorting",
+        "Разделение отходов по видам.",
+        "Art. 320",
+    ):
         assert text in page
     assert page.index('lang="kk"') < page.index('lang="ru"') < page.index('lang="be"')
 
@@ -87,9 +99,10 @@ def test_alphabet_page_is_in_kazakh_and_belarusian_order(client, db):
 
     load_full(db)
     # Code-point order would put Қ Ө Ұ Ү after Я, and Belarusian І before А.
-    for lang, must in (("kk", ["А", "Б", "Ж", "К", "Қ", "Л", "О", "Ө", "Т", "Ұ", "Ү",
-                               "Ш", "Э"]),
-                       ("be", ["А", "Б", "Ж", "З", "І", "К", "Л", "У", "Ц"])):
+    for lang, must in (
+        ("kk", ["А", "Б", "Ж", "К", "Қ", "Л", "О", "Ө", "Т", "Ұ", "Ү", "Ш", "Э"]),
+        ("be", ["А", "Б", "Ж", "З", "І", "К", "Л", "У", "Ц"]),
+    ):
         page = client.get(f"/glossary/a-z/{lang}").get_data(as_text=True)
         letters = re.findall(r'<h2 class="gl-letter"[^>]*>(.)</h2>', page)
         # Terms in Latin letters (CO2-...) come after the alphabet, as with CLDR's
@@ -104,8 +117,7 @@ def test_alphabet_page_is_in_kazakh_and_belarusian_order(client, db):
 def test_printable_pair_list(client, db):
     load_small(db)
     page = client.get("/glossary/print/kk-be").get_data(as_text=True)
-    assert page.index("қайта өңдеу") < page.index("қалдықтарды сұрыптау") < page.index(
-        ">су<")
+    assert page.index("қайта өңдеу") < page.index("қалдықтарды сұрыптау") < page.index(">су<")
     assert "сартаванне адходаў" in page
     assert client.get("/glossary/print/kk-xx").status_code == 404
 
@@ -115,10 +127,20 @@ def test_kz_and_by_approval_needed_and_history_shows_both(client, db, factory, l
     by = factory.user(role="scientist", country="BY", display_name="Alesia BY")
     kz2 = factory.user(role="scientist", country="KZ", display_name="Bolat KZ")
     login(kz)
-    client.post("/glossary/new", data={
-        "subject": "waste", "term_kk": "компост", "status_kk": "proposed", "pos_kk": "noun",
-        "term_en": "compost", "status_en": "admitted", "pos_en": "noun",
-        "definition_en": "Decomposed organic matter.", "source_en": "UNEP"})
+    client.post(
+        "/glossary/new",
+        data={
+            "subject": "waste",
+            "term_kk": "компост",
+            "status_kk": "proposed",
+            "pos_kk": "noun",
+            "term_en": "compost",
+            "status_en": "admitted",
+            "pos_en": "noun",
+            "definition_en": "Decomposed organic matter.",
+            "source_en": "UNEP",
+        },
+    )
     c = _concept(db, "compost")
     assert c is not None and c.status == "proposed" and c.created_by_id == kz.id
     client.post(f"/glossary/c/{c.id}/approve")
@@ -140,11 +162,23 @@ def test_kz_and_by_approval_needed_and_history_shows_both(client, db, factory, l
     assert "Aigerim KZ" in history and "Alesia BY" in history
     assert "Belarusian term missing" in history
     # An edit after approval sends the concept back to review, also in the history.
-    client.post(f"/glossary/c/{c.id}/edit", data={
-        "subject": "waste", "term_en": "compost", "status_en": "admitted", "pos_en": "noun",
-        "term_be": "кампост", "status_be": "proposed", "pos_be": "noun",
-        "term_kk": "компост", "status_kk": "proposed", "pos_kk": "noun",
-        "definition_en": "Decomposed organic matter.", "source_en": "UNEP"})
+    client.post(
+        f"/glossary/c/{c.id}/edit",
+        data={
+            "subject": "waste",
+            "term_en": "compost",
+            "status_en": "admitted",
+            "pos_en": "noun",
+            "term_be": "кампост",
+            "status_be": "proposed",
+            "pos_be": "noun",
+            "term_kk": "компост",
+            "status_kk": "proposed",
+            "pos_kk": "noun",
+            "definition_en": "Decomposed organic matter.",
+            "source_en": "UNEP",
+        },
+    )
     db.session.refresh(c)
     assert c.status == "proposed" and not c.approvals
     assert {t.text for t in c.terms} == {"компост", "compost", "кампост"}
@@ -174,15 +208,30 @@ def test_admin_sets_reviewer_country(client, db, factory, login):
 
 def test_bad_proposal_keeps_input_and_shows_error(client, db, factory, login):
     login(factory.user(role="scientist", country="KZ"))
-    resp = client.post("/glossary/new", data={
-        "subject": "waste", "term_en": "", "definition_en": "Something",
-        "url_en": "javascript:alert(1)", "status_en": "admitted", "pos_en": "noun"})
+    resp = client.post(
+        "/glossary/new",
+        data={
+            "subject": "waste",
+            "term_en": "",
+            "definition_en": "Something",
+            "url_en": "javascript:alert(1)",
+            "status_en": "admitted",
+            "pos_en": "noun",
+        },
+    )
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "at least one term" in page and "Something" in page
-    resp = client.post("/glossary/new", data={
-        "subject": "waste", "term_en": "thing", "status_en": "admitted", "pos_en": "noun",
-        "url_en": "javascript:alert(1)"})
+    resp = client.post(
+        "/glossary/new",
+        data={
+            "subject": "waste",
+            "term_en": "thing",
+            "status_en": "admitted",
+            "pos_en": "noun",
+            "url_en": "javascript:alert(1)",
+        },
+    )
     assert "https://" in resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count(GlossaryConcept.id))) == 0
 
@@ -190,9 +239,14 @@ def test_bad_proposal_keeps_input_and_shows_error(client, db, factory, login):
 def test_reading_is_public_proposing_needs_a_scientist(client, db, factory, login):
     load_small(db)
     c = _concept(db, "water")
-    for url in ("/glossary/", "/glossary/a-z/be", f"/glossary/c/{c.id}",
-                f"/glossary/c/{c.id}/history", "/glossary/print/be-kk",
-                "/glossary/export.csv"):
+    for url in (
+        "/glossary/",
+        "/glossary/a-z/be",
+        f"/glossary/c/{c.id}",
+        f"/glossary/c/{c.id}/history",
+        "/glossary/print/be-kk",
+        "/glossary/export.csv",
+    ):
         assert client.get(url).status_code == 200, url
     assert client.get("/glossary/new").status_code == 302  # to sign in
     assert client.post(f"/glossary/c/{c.id}/approve").status_code == 302
@@ -216,18 +270,20 @@ def test_pages_in_kazakh(client, db):
     assert "Eco glossary" not in page
 
 
-def test_edit_other_terms_keeps_known_ones_and_adds_new_as_proposed(client, db, factory,
-                                                                      login):
+def test_edit_other_terms_keeps_known_ones_and_adds_new_as_proposed(client, db, factory, login):
     load_small(db)
     c = _concept(db, "waste-sorting")
     login(factory.user(role="scientist", country="KZ"))
     form = client.get(f"/glossary/c/{c.id}/edit").get_data(as_text=True)
     assert "sorting</textarea>" in form  # the English short form is listed
     data = {"subject": "waste"}
-    for lang, head in (("kk", "қалдықтарды сұрыптау"), ("ru", "сортировка отходов"),
-                       ("be", "сартаванне адходаў"), ("en", "waste sorting")):
-        data.update({f"term_{lang}": head, f"status_{lang}": "proposed",
-                     f"pos_{lang}": "noun"})
+    for lang, head in (
+        ("kk", "қалдықтарды сұрыптау"),
+        ("ru", "сортировка отходов"),
+        ("be", "сартаванне адходаў"),
+        ("en", "waste sorting"),
+    ):
+        data.update({f"term_{lang}": head, f"status_{lang}": "proposed", f"pos_{lang}": "noun"})
     data["status_en"] = data["status_ru"] = "admitted"
     data["definition_ru"], data["source_ru"] = "Разделение отходов по видам.", "ЭК РК"
     data["definition_en"], data["source_en"] = "Separating waste by type.", "EC RK"
@@ -238,8 +294,11 @@ def test_edit_other_terms_keeps_known_ones_and_adds_new_as_proposed(client, db, 
     assert resp.status_code == 302
     db.session.refresh(c)
     en = {t.text: t.status for t in c.terms if t.lang == "en"}
-    assert en == {"waste sorting": "admitted", "sorting": "deprecated",
-                  "waste separation": "proposed"}
+    assert en == {
+        "waste sorting": "admitted",
+        "sorting": "deprecated",
+        "waste separation": "proposed",
+    }
     assert [t.text for t in c.terms if t.lang == "ru"] == ["сортировка отходов"]
     history = client.get(f"/glossary/c/{c.id}/history").get_data(as_text=True)
     assert "waste separation" in history

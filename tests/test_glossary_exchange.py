@@ -16,17 +16,36 @@ def _shape(concepts):
     out = {}
     for c in concepts:
         d = svc.to_data(c)
-        out[d.key] = (d.subject, d.status, d.note, tuple(sorted(d.related)),
-                      tuple(sorted((t.lang, t.script, t.text, t.pos, t.status, t.context,
-                                    t.context_source, t.note) for t in d.terms)),
-                      tuple(sorted((x.lang, x.text, x.source_title, x.source_ref,
-                                    x.source_url) for x in d.definitions)))
+        out[d.key] = (
+            d.subject,
+            d.status,
+            d.note,
+            tuple(sorted(d.related)),
+            tuple(
+                sorted(
+                    (t.lang, t.script, t.text, t.pos, t.status, t.context, t.context_source, t.note)
+                    for t in d.terms
+                )
+            ),
+            tuple(
+                sorted(
+                    (x.lang, x.text, x.source_title, x.source_ref, x.source_url)
+                    for x in d.definitions
+                )
+            ),
+        )
     return out
 
 
 def _empty_glossary(db):
-    for table in ("glossary_relations", "glossary_terms", "glossary_definitions",
-                  "glossary_approvals", "glossary_comments", "glossary_concepts"):
+    for table in (
+        "glossary_relations",
+        "glossary_terms",
+        "glossary_definitions",
+        "glossary_approvals",
+        "glossary_comments",
+        "glossary_concepts",
+    ):
         db.session.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
     db.session.commit()
 
@@ -42,10 +61,14 @@ def test_tbx_export_is_well_formed_tbx_basic(client, db):
     assert {e.get("id") for e in entries} == {"waste-sorting", "recycling", "water"}
     rec = next(e for e in entries if e.get("id") == "recycling")
     assert rec.find(f"{ns}descrip[@type='subjectField']").text == "waste"
-    en = [s for s in rec.findall(f"{ns}langSec")
-          if s.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"][0]
-    assert en.find(f".//{ns}termNote[@type='administrativeStatus']").text == \
-        "preferredTerm-admn-sts"
+    en = [
+        s
+        for s in rec.findall(f"{ns}langSec")
+        if s.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    ][0]
+    assert (
+        en.find(f".//{ns}termNote[@type='administrativeStatus']").text == "preferredTerm-admn-sts"
+    )
     assert en.find(f".//{ns}descrip[@type='context']").text == "Paper goes to recycling."
 
 
@@ -111,7 +134,7 @@ def test_subject_export_and_spreadsheet_formats(client, db):
 def test_formula_like_cells_are_neutralised(db):
     load_small(db)
     c = svc.by_key("water")
-    c.note = "=HYPERLINK(\"http://evil\")"
+    c.note = '=HYPERLINK("http://evil")'
     db.session.commit()
     text = ex.to_csv(svc.load_concepts())
     assert "'=HYPERLINK" in text
@@ -124,22 +147,28 @@ def _scientist_client(client, factory, login):
     return client
 
 
-CSV_OK = ("concept,subject,lang,term,usage_status,definition,definition_source\n"
-          "bicycle,climate,en,bicycle,admitted,A two-wheeled vehicle.,UNEP\n"
-          "bicycle,climate,be,ровар,proposed,,\n")
+CSV_OK = (
+    "concept,subject,lang,term,usage_status,definition,definition_source\n"
+    "bicycle,climate,en,bicycle,admitted,A two-wheeled vehicle.,UNEP\n"
+    "bicycle,climate,be,ровар,proposed,,\n"
+)
 
 
 def test_csv_import_dry_run_changes_nothing_then_imports(client, db, factory, login):
     _scientist_client(client, factory, login)
-    resp = client.post("/glossary/import", data={
-        "file": (io.BytesIO(CSV_OK.encode()), "terms.csv"), "dry_run": "y"},
-        content_type="multipart/form-data")
+    resp = client.post(
+        "/glossary/import",
+        data={"file": (io.BytesIO(CSV_OK.encode()), "terms.csv"), "dry_run": "y"},
+        content_type="multipart/form-data",
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Nothing was saved" in page
     assert svc.by_key("bicycle") is None
-    resp = client.post("/glossary/import", data={
-        "file": (io.BytesIO(CSV_OK.encode()), "terms.csv")},
-        content_type="multipart/form-data")
+    resp = client.post(
+        "/glossary/import",
+        data={"file": (io.BytesIO(CSV_OK.encode()), "terms.csv")},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302
     c = svc.by_key("bicycle")
     assert c is not None and c.status == "draft"
@@ -150,15 +179,19 @@ def test_csv_import_dry_run_changes_nothing_then_imports(client, db, factory, lo
 
 def test_csv_import_reports_each_bad_row_and_imports_nothing(client, db, factory, login):
     _scientist_client(client, factory, login)
-    bad = ("concept,subject,lang,term,usage_status\n"
-           "good,water,en,good term,admitted\n"
-           "bad,space,en,x,admitted\n"
-           "bad2,water,xx,y,admitted\n"
-           "bad3,water,en,z,preferredish\n"
-           "good,water,be,другі радок,preferredish\n")
-    resp = client.post("/glossary/import", data={
-        "file": (io.BytesIO(bad.encode()), "terms.csv")},
-        content_type="multipart/form-data")
+    bad = (
+        "concept,subject,lang,term,usage_status\n"
+        "good,water,en,good term,admitted\n"
+        "bad,space,en,x,admitted\n"
+        "bad2,water,xx,y,admitted\n"
+        "bad3,water,en,z,preferredish\n"
+        "good,water,be,другі радок,preferredish\n"
+    )
+    resp = client.post(
+        "/glossary/import",
+        data={"file": (io.BytesIO(bad.encode()), "terms.csv")},
+        content_type="multipart/form-data",
+    )
     page = resp.get_data(as_text=True)
     assert "nothing was imported" in page
     assert "space" in page and "xx" in page and "preferredish" in page
@@ -169,18 +202,26 @@ def test_csv_import_reports_each_bad_row_and_imports_nothing(client, db, factory
 
 def test_tbx_import_refuses_entity_tricks(client, db, factory, login):
     _scientist_client(client, factory, login)
-    evil = (b'<?xml version="1.0"?><!DOCTYPE tbx [<!ENTITY a "aaaa">]>'
-            b'<tbx><text><body><conceptEntry id="x"><descrip type="subjectField">water'
-            b'</descrip><langSec xml:lang="en"><termSec><term>&a;</term></termSec>'
-            b'</langSec></conceptEntry></body></text></tbx>')
-    resp = client.post("/glossary/import", data={
-        "file": (io.BytesIO(evil), "evil.tbx")}, content_type="multipart/form-data")
+    evil = (
+        b'<?xml version="1.0"?><!DOCTYPE tbx [<!ENTITY a "aaaa">]>'
+        b'<tbx><text><body><conceptEntry id="x"><descrip type="subjectField">water'
+        b'</descrip><langSec xml:lang="en"><termSec><term>&a;</term></termSec>'
+        b"</langSec></conceptEntry></body></text></tbx>"
+    )
+    resp = client.post(
+        "/glossary/import",
+        data={"file": (io.BytesIO(evil), "evil.tbx")},
+        content_type="multipart/form-data",
+    )
     assert "cannot be read" in resp.get_data(as_text=True)
     assert svc.by_key("x") is None
 
 
 def test_import_rejects_other_files(client, db, factory, login):
     _scientist_client(client, factory, login)
-    resp = client.post("/glossary/import", data={
-        "file": (io.BytesIO(b"hello"), "notes.txt")}, content_type="multipart/form-data")
+    resp = client.post(
+        "/glossary/import",
+        data={"file": (io.BytesIO(b"hello"), "notes.txt")},
+        content_type="multipart/form-data",
+    )
     assert ".csv or .tbx" in resp.get_data(as_text=True)

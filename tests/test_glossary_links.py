@@ -7,8 +7,14 @@ from tests.glossary_helpers import load_small
 
 
 def _guide(db, author, body, languages="kk"):
-    g = Guide(kind="guide", category="waste", title="Сұрыптау туралы", body=body,
-              languages=languages, author_id=author.id)
+    g = Guide(
+        kind="guide",
+        category="waste",
+        title="Сұрыптау туралы",
+        body=body,
+        languages=languages,
+        author_id=author.id,
+    )
     db.session.add(g)
     db.session.commit()
     return g
@@ -39,8 +45,10 @@ def test_longest_match_first_and_once(app, db, factory):
 
 def test_never_inside_links_or_code(app, db, factory):
     load_small(db)
-    html = ('<p><a href="https://example.org">сортировка</a> <code>сортировка</code></p>'
-            "<pre>сортировка</pre><p>сортировки отходов</p>")
+    html = (
+        '<p><a href="https://example.org">сортировка</a> <code>сортировка</code></p>'
+        "<pre>сортировка</pre><p>сортировки отходов</p>"
+    )
     with app.test_request_context("/"):
         out = str(link_html(html, ["ru"]))
     assert '<a href="https://example.org">сортировка</a>' in out

@@ -4,8 +4,12 @@ from greenapp.services import guides
 
 
 def _tip(scientist, category, lang, title):
-    guides.save(scientist, guides.GuideInput(kind="tip", category=category, title=title,
-                                             body="text", languages=[lang]))
+    guides.save(
+        scientist,
+        guides.GuideInput(
+            kind="tip", category=category, title=title, body="text", languages=[lang]
+        ),
+    )
 
 
 def test_own_language_first_english_only_for_missing_categories(factory, db):
@@ -24,7 +28,9 @@ def test_own_language_first_english_only_for_missing_categories(factory, db):
 
 def test_drafts_are_never_suggested(factory, db):
     scientist = factory.user("scientist")
-    guides.save(scientist, guides.GuideInput(kind="tip", category="water", title="Draft",
-                                             body="text", languages=[]))
+    guides.save(
+        scientist,
+        guides.GuideInput(kind="tip", category="water", title="Draft", body="text", languages=[]),
+    )
     db.session.commit()
     assert guides.tips_for(["water"], "kk") == []

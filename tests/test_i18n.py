@@ -41,13 +41,15 @@ class VisibleText(HTMLParser):
 def english_left(html: str) -> list[str]:
     parser = VisibleText()
     parser.feed(html)
-    return [c for c in parser.chunks
-            if any(w not in ALLOWED_LATIN for w in LATIN_WORD.findall(c))]
+    return [c for c in parser.chunks if any(w not in ALLOWED_LATIN for w in LATIN_WORD.findall(c))]
 
 
 def test_every_string_is_translated_in_every_language():
     result = subprocess.run(
-        [sys.executable, "tools/i18n.py", "check"], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "tools/i18n.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
@@ -112,8 +114,14 @@ def test_language_chosen_before_signing_in_is_kept(client, factory, login, db):
 def test_the_plausibility_limit_is_written_the_local_way(client, factory, login):
     login(factory.user("coordinator"))
     client.post("/language", data={"language": "ru", "next": "/"})
-    page = client.post("/logs/new", data={
-        "category": "water", "quantity": "5000", "unit": "m3", "evidence": "self",
-        "action_date": "2026-01-05",
-    }).get_data(as_text=True)
+    page = client.post(
+        "/logs/new",
+        data={
+            "category": "water",
+            "quantity": "5000",
+            "unit": "m3",
+            "evidence": "self",
+            "action_date": "2026-01-05",
+        },
+    ).get_data(as_text=True)
     assert "1\xa0000\xa0000" in page

@@ -34,11 +34,16 @@ def _kk(app, text: str) -> str:
 
 def _totals(db, school_id: int) -> tuple[Decimal, int]:
     """What the dashboards read: the daily summary, and the live entries."""
-    summary = db.session.scalar(select(func.coalesce(func.sum(DailySummary.quantity), 0))
-                                .where(DailySummary.owner_type == "school",
-                                       DailySummary.owner_id == school_id))
-    live = db.session.scalar(select(func.count()).select_from(EcoLog).where(
-        EcoLog.school_id == school_id, EcoLog.deleted_at.is_(None)))
+    summary = db.session.scalar(
+        select(func.coalesce(func.sum(DailySummary.quantity), 0)).where(
+            DailySummary.owner_type == "school", DailySummary.owner_id == school_id
+        )
+    )
+    live = db.session.scalar(
+        select(func.count())
+        .select_from(EcoLog)
+        .where(EcoLog.school_id == school_id, EcoLog.deleted_at.is_(None))
+    )
     return Decimal(summary), live
 
 
@@ -46,14 +51,20 @@ def _upload(client, content: bytes, name: str = "entries.xlsx", **extra):
     # The body is built here: werkzeug's test client spools a large generated body to a
     # temporary file it never closes (a ResourceWarning, an error in this suite).
     boundary = "----greenapp-import-test"
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
-             .encode() for k, v in extra.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-                 f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-                 .encode() + content + b"\r\n")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in extra.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + content
+        + b"\r\n"
+    )
     body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-    return client.post("/imports/", data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    return client.post(
+        "/imports/", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
 
 
 def _batch_id(resp) -> int:
@@ -68,9 +79,9 @@ def _fill(template: bytes, broken: bool) -> bytes:
     """500 rows in the template's own (Kazakh) words; 7 of them broken when asked."""
     book = load_workbook(io.BytesIO(template))
     sheet, lists = book.worksheets[0], book["lists"]
-    cat = [c.value for c in lists["A"] if c.value]     # water energy waste trees outreach
+    cat = [c.value for c in lists["A"] if c.value]  # water energy waste trees outreach
     frac = [c.value for c in lists["B"] if c.value]
-    unit = [c.value for c in lists["C"] if c.value]     # L m3 kWh Wh MWh kg g t trees people
+    unit = [c.value for c in lists["C"] if c.value]  # L m3 kWh Wh MWh kg g t trees people
     ev = [c.value for c in lists["D"] if c.value]
     for i in range(ROWS):
         day = TODAY - timedelta(days=i + 1)
@@ -81,13 +92,13 @@ def _fill(template: bytes, broken: bool) -> bytes:
         for col, value in enumerate(row, start=1):
             sheet.cell(row=i + 2, column=col, value=value)
     if broken:
-        sheet["A3"] = TODAY + timedelta(days=3)           # future date
-        sheet["D4"] = -5                                   # negative quantity
-        sheet["B5"] = "жасыл сиқыр"                        # unknown category
-        sheet["E6"] = unit[2]                              # kWh for water
-        sheet["C10"] = None                                # waste without a fraction
-        sheet["A8"] = "вчера"                              # not a date
-        sheet["D9"] = "12,,5"                              # not a number
+        sheet["A3"] = TODAY + timedelta(days=3)  # future date
+        sheet["D4"] = -5  # negative quantity
+        sheet["B5"] = "жасыл сиқыр"  # unknown category
+        sheet["E6"] = unit[2]  # kWh for water
+        sheet["C10"] = None  # waste without a fraction
+        sheet["A8"] = "вчера"  # not a date
+        sheet["D9"] = "12,,5"  # not a number
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -111,8 +122,9 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     rules = book.worksheets[0].data_validations.dataValidation
     assert len(rules) == 4 and all(r.type == "list" for r in rules)
     with app.test_request_context(), force_locale("kk"):
-        assert book["lists"]["A1"].value == str(CATEGORIES and
-                                                 import_service.CATEGORY_LABELS["water"])
+        assert book["lists"]["A1"].value == str(
+            CATEGORIES and import_service.CATEGORY_LABELS["water"]
+        )
 
     # Dry run: 7 broken rows, each with its reason in Kazakh; nothing stored.
     batch_id = _batch_id(_upload(client, _fill(template, broken=True)))
@@ -120,12 +132,14 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     batch = db.session.get(ImportBatch, batch_id)
     assert (batch.rows_total, batch.rows_invalid, batch.rows_new) == (ROWS, 7, ROWS - 7)
     assert page.count('class="row-invalid"') == 7
-    for reason in ("The date cannot be in the future.",
-                   "The quantity must be greater than zero.",
-                   "Unknown category; choose one from the template's list.",
-                   "This unit does not fit the category.",
-                   "Choose which waste fraction was sorted.",
-                   "Enter the date as YYYY-MM-DD or DD.MM.YYYY."):
+    for reason in (
+        "The date cannot be in the future.",
+        "The quantity must be greater than zero.",
+        "Unknown category; choose one from the template's list.",
+        "This unit does not fit the category.",
+        "Choose which waste fraction was sorted.",
+        "Enter the date as YYYY-MM-DD or DD.MM.YYYY.",
+    ):
         assert _kk(app, reason) != reason, f"not translated: {reason}"
         assert _kk(app, reason) in page
     # "12,,5": the one number parser (services/numbers.py) names the problem in Kazakh
@@ -150,14 +164,31 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     assert (batch.status, batch.rows_added) == ("committed", ROWS)
     quantity, live = _totals(db, school.id)
     expected = sum(Decimal(10 + i) for i in range(1, ROWS, 2)) + sum(
-        Decimal("1.5") + i for i in range(0, ROWS, 2))
+        Decimal("1.5") + i for i in range(0, ROWS, 2)
+    )
     assert live == before[1] + ROWS and quantity == before[0] + expected
-    assert db.session.scalar(select(func.count()).select_from(EcoLog).where(
-        EcoLog.import_batch_id == batch_id)) == ROWS
-    assert db.session.scalar(select(EcoLog.external_ref).where(
-        EcoLog.import_batch_id == batch_id, EcoLog.external_ref == "SLIP-0")) == "SLIP-0"
-    assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "log", AuditRecord.action == "create")) == ROWS + 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(EcoLog).where(EcoLog.import_batch_id == batch_id)
+        )
+        == ROWS
+    )
+    assert (
+        db.session.scalar(
+            select(EcoLog.external_ref).where(
+                EcoLog.import_batch_id == batch_id, EcoLog.external_ref == "SLIP-0"
+            )
+        )
+        == "SLIP-0"
+    )
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.entity_type == "log", AuditRecord.action == "create")
+        )
+        == ROWS + 1
+    )
     # The summaries the dashboards read agree with the entries (set-based upserts).
     assert summary.stored_rows() == summary.recompute_rows()
     assert summary.programme_rows()  # the programme rollup moved too
@@ -174,8 +205,14 @@ def test_kazakh_template_dry_run_commit_reupload_and_undo(app, client, factory, 
     assert resp.status_code == 200
     assert _totals(db, school.id) == before
     assert db.session.get(ImportBatch, batch_id).status == "undone"
-    assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "log", AuditRecord.action == "delete")) == ROWS
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.entity_type == "log", AuditRecord.action == "delete")
+        )
+        == ROWS
+    )
     assert summary.stored_rows() == summary.recompute_rows()
 
 
@@ -237,7 +274,8 @@ def test_bad_files_get_a_message_on_the_page(client, factory, login, db):
     assert resp.status_code == 413
     assert "larger than 16 MB" in resp.get_data(as_text=True)
     many = "date,category,quantity,unit\n" + "".join(
-        f"{TODAY - timedelta(days=1)},water,{n},L\n" for n in range(1, 100_002))
+        f"{TODAY - timedelta(days=1)},water,{n},L\n" for n in range(1, 100_002)
+    )
     resp = _upload(client, many.encode(), "many.csv")
     assert resp.status_code == 400
     assert "more than 100" in resp.get_data(as_text=True)
@@ -248,8 +286,9 @@ def test_commit_is_all_or_nothing(app, client, factory, login, db, monkeypatch):
     coordinator = factory.user("coordinator")
     login(coordinator)
     rows = [f"{TODAY - timedelta(days=n)},water,{n},L" for n in range(1, 6)]
-    batch = _batch_id(_upload(client, _csv("date,category,quantity,unit", *rows).encode(),
-                              "five.csv"))
+    batch = _batch_id(
+        _upload(client, _csv("date,category,quantity,unit", *rows).encode(), "five.csv")
+    )
     stored = {}
 
     def fail_after_storing(school, ids, values):
@@ -263,8 +302,12 @@ def test_commit_is_all_or_nothing(app, client, factory, login, db, monkeypatch):
     assert stored["logs"] == 5
     db.session.expire_all()
     assert _totals(db, coordinator.school_id) == (Decimal(0), 0)
-    assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "log")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditRecord).where(AuditRecord.entity_type == "log")
+        )
+        == 0
+    )
     assert db.session.get(ImportBatch, batch).status == "preview"
 
 
@@ -311,7 +354,7 @@ def test_formulas_read_as_saved_values_and_merged_cells_refused(app, client, fac
     assert "Quantity: " in page and "Enter a number." in page, page[:200]
     # The file holds 0.3 for 0.1 + 0.2 (openpyxl writes 15 digits); read through
     # Decimal(repr(x)) it stays 0.3, with no binary-float tail.
-    assert "<td data-label=\"quantity\">0.3</td>" in page
+    assert '<td data-label="quantity">0.3</td>' in page
     client.post(f"/imports/{batch.id}/commit")
     assert db.session.get(ImportBatch, batch.id).status == "preview"  # invalid row: refused
     sheet.merge_cells("A2:A3")
@@ -331,29 +374,42 @@ def test_unrecognised_columns_are_mapped_once_and_remembered(client, factory, lo
     # The dry run cannot read the rows yet: it sends the user to the mapping form.
     resp = client.get(f"/imports/{batch_id}")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(
-        f"/imports/{batch_id}/columns")
+        f"/imports/{batch_id}/columns"
+    )
     page = client.get(f"/imports/{batch_id}/columns").get_data(as_text=True)
     assert "Some column names were not recognised" in page and "Шот №" in page
     # A required field left out: a message next to it, nothing remembered.
-    resp = client.post(f"/imports/{batch_id}/columns", data={
-        "action_date": 0, "category": 1, "quantity": -1, "unit": 3})
+    resp = client.post(
+        f"/imports/{batch_id}/columns",
+        data={"action_date": 0, "category": 1, "quantity": -1, "unit": 3},
+    )
     assert resp.status_code == 400
     assert "Choose the column that holds this." in resp.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ImportMapping)) == 0
     # Two fields from one column: refused.
-    resp = client.post(f"/imports/{batch_id}/columns", data={
-        "action_date": 0, "category": 1, "quantity": 2, "unit": 2})
+    resp = client.post(
+        f"/imports/{batch_id}/columns",
+        data={"action_date": 0, "category": 1, "quantity": 2, "unit": 2},
+    )
     assert "Each column can be used for one field only." in resp.get_data(as_text=True)
-    resp = client.post(f"/imports/{batch_id}/columns", data={
-        "action_date": 0, "category": 1, "quantity": 2, "unit": 3, "external_ref": 4})
+    resp = client.post(
+        f"/imports/{batch_id}/columns",
+        data={"action_date": 0, "category": 1, "quantity": 2, "unit": 3, "external_ref": 4},
+    )
     assert resp.status_code == 302
     batch = db.session.get(ImportBatch, batch_id)
     assert (batch.rows_new, batch.rows_invalid) == (2, 0)
     page = client.get(f"/imports/{batch_id}").get_data(as_text=True)
     assert page.count('class="row-new"') == 2
     client.post(f"/imports/{batch_id}/commit")
-    assert db.session.scalar(select(EcoLog.external_ref).where(
-        EcoLog.import_batch_id == batch_id, EcoLog.quantity_entered == 13)) == "B-2"
+    assert (
+        db.session.scalar(
+            select(EcoLog.external_ref).where(
+                EcoLog.import_batch_id == batch_id, EcoLog.quantity_entered == 13
+            )
+        )
+        == "B-2"
+    )
 
     # Next month's file with the same headers: the school's mapping is used at once,
     # and the form opens pre-filled with it.
@@ -373,24 +429,31 @@ def test_unrecognised_columns_are_mapped_once_and_remembered(client, factory, lo
 def test_bulk_quality_check_flags_like_the_form(client, factory, login, db):
     coordinator = factory.user("coordinator")
     for n in range(6):  # the school's usual value: 10 L a day
-        factory.log(coordinator, quantity="10", unit="L",
-                    action_date=TODAY - timedelta(days=20 + n))
+        factory.log(
+            coordinator, quantity="10", unit="L", action_date=TODAY - timedelta(days=20 + n)
+        )
     login(coordinator)
     day = TODAY - timedelta(days=5)
-    body = _csv("date,category,quantity,unit,reference", f"{day},water,200,L,BIG",
-                f"{day},water,20,L,SMALL")
+    body = _csv(
+        "date,category,quantity,unit,reference", f"{day},water,200,L,BIG", f"{day},water,20,L,SMALL"
+    )
     batch = _batch_id(_upload(client, body.encode(), "q.csv"))
     client.post(f"/imports/{batch}/commit")
-    status = dict(db.session.execute(select(EcoLog.external_ref, EcoLog.review_status).where(
-        EcoLog.import_batch_id == batch)).all())
+    status = dict(
+        db.session.execute(
+            select(EcoLog.external_ref, EcoLog.review_status).where(EcoLog.import_batch_id == batch)
+        ).all()
+    )
     assert status == {"BIG": "flagged", "SMALL": "ok"}
     big = db.session.scalar(select(EcoLog).where(EcoLog.external_ref == "BIG"))
     # The same rule as the form: more than 5 x the median of the 7 peers (10 L x 6, 20 L).
     assert quality.usual_value(big) == (7, Decimal(10))
-    reviews = db.session.scalars(select(AuditRecord).where(
-        AuditRecord.entity_type == "log", AuditRecord.action == "review")).all()
+    reviews = db.session.scalars(
+        select(AuditRecord).where(AuditRecord.entity_type == "log", AuditRecord.action == "review")
+    ).all()
     assert [(r.entity_id, r.changes) for r in reviews] == [
-        (big.id, {"review_status": ["ok", "flagged"]})]
+        (big.id, {"review_status": ["ok", "flagged"]})
+    ]
     assert summary.stored_rows() == summary.recompute_rows()
 
 
@@ -398,8 +461,9 @@ def test_commit_checks_again_what_changed_since_the_dry_run(client, factory, log
     coordinator = factory.user("coordinator")
     login(coordinator)
     d1, d2 = TODAY - timedelta(days=40), TODAY - timedelta(days=3)
-    first = _batch_id(_upload(client, _csv("date,category,quantity,unit",
-                                           f"{d2},water,4,L").encode(), "a.csv"))
+    first = _batch_id(
+        _upload(client, _csv("date,category,quantity,unit", f"{d2},water,4,L").encode(), "a.csv")
+    )
     client.post(f"/imports/{first}/commit")
     body = _csv("date,category,quantity,unit", f"{d1},water,5,L", f"{d2},water,4,L")
     batch = _batch_id(_upload(client, body.encode(), "b.csv"))
@@ -429,8 +493,10 @@ def test_hundred_thousand_rows_commit_and_undo_as_one_batch(client, factory, log
     before = _totals(db, coordinator.school_id)
     login(coordinator)
     kinds = ["water,,{q},L", "energy,,{q},kWh", "waste,paper,{q},kg"]
-    rows = [f"{TODAY - timedelta(days=1 + n % 700)}," + kinds[n % 3].format(q=1 + n % 50)
-            + f",R{n}" for n in range(100_000)]
+    rows = [
+        f"{TODAY - timedelta(days=1 + n % 700)}," + kinds[n % 3].format(q=1 + n % 50) + f",R{n}"
+        for n in range(100_000)
+    ]
     body = _csv("date,category,fraction,quantity,unit,reference", *rows).encode()
     batch = _batch_id(_upload(client, body, "year.csv"))
     assert db.session.get(ImportBatch, batch).rows_new == 100_000
@@ -450,9 +516,22 @@ def test_bulk_path_without_a_batch_returns_ids_in_row_order(app, factory, db):
     coordinator = factory.user("coordinator")
     school = coordinator.school
     with app.test_request_context():
-        rows = [(validate(LogInput(category="water", quantity=str(q), unit="L",
-                                   action_date=TODAY - timedelta(days=q), evidence="document"),
-                          school), f"API-{q}") for q in (3, 1, 2)]
+        rows = [
+            (
+                validate(
+                    LogInput(
+                        category="water",
+                        quantity=str(q),
+                        unit="L",
+                        action_date=TODAY - timedelta(days=q),
+                        evidence="document",
+                    ),
+                    school,
+                ),
+                f"API-{q}",
+            )
+            for q in (3, 1, 2)
+        ]
         ids = pipeline.create_logs_bulk(coordinator, school, rows)
         db.session.commit()
     refs = [db.session.get(EcoLog, i).external_ref for i in ids]

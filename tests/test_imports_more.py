@@ -32,11 +32,13 @@ def _upload(client, content: bytes, name: str = "readings.csv", path: str = "/im
     # The body is built here (as in test_imports.py): werkzeug's test client spools a large
     # generated body to a temporary file it never closes.
     boundary = "----greenapp-import-test"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-            .encode() + content + f"\r\n--{boundary}--\r\n".encode())
-    return client.post(path, data=body,
-                       content_type=f"multipart/form-data; boundary={boundary}")
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{name}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def _batch_id(resp) -> int:
@@ -54,25 +56,37 @@ def _csv(rows: list[list[object]], header=("Meter", "Date", "Index")) -> bytes:
 
 def _rows(page: str) -> dict[str, tuple[str, str]]:
     """{row number: (status, reason)} from the dry-run page."""
-    found = re.findall(r'<td class="num" data-label="[^"]*">(\d+)</td>\s*<td[^>]*><span '
-                       r'class="badge[^"]*">([^<]*)</span></td>\s*<td[^>]*class="reason">'
-                       r'([^<]*)</td>', page)
+    found = re.findall(
+        r'<td class="num" data-label="[^"]*">(\d+)</td>\s*<td[^>]*><span '
+        r'class="badge[^"]*">([^<]*)</span></td>\s*<td[^>]*class="reason">'
+        r"([^<]*)</td>",
+        page,
+    )
     return {n: (s, r) for n, s, r in found}
 
 
 def _live(db, meter) -> int:
-    return db.session.scalar(select(func.count()).select_from(MeterReading).where(
-        MeterReading.meter_id == meter.id, MeterReading.deleted_at.is_(None)))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(MeterReading)
+        .where(MeterReading.meter_id == meter.id, MeterReading.deleted_at.is_(None))
+    )
 
 
 @pytest.fixture
 def setup(factory, login, db):
     school = factory.school(name="Meter Import School", joined_on=TODAY - timedelta(days=900))
     user = factory.user("coordinator", school=school)
-    water = meter_service.add_meter(user, school, meter_service.MeterInput(
-        kind="water", unit="m3", name="Main water meter", serial="W-100"))
-    power = meter_service.add_meter(user, school, meter_service.MeterInput(
-        kind="electricity", unit="kWh", name="Power", serial="E-7"))
+    water = meter_service.add_meter(
+        user,
+        school,
+        meter_service.MeterInput(kind="water", unit="m3", name="Main water meter", serial="W-100"),
+    )
+    power = meter_service.add_meter(
+        user,
+        school,
+        meter_service.MeterInput(kind="electricity", unit="kWh", name="Power", serial="E-7"),
+    )
     db.session.commit()
     login(user)
     return school, user, water, power
@@ -80,17 +94,20 @@ def setup(factory, login, db):
 
 def test_dry_run_marks_every_bad_row_with_the_meters_own_reason(app, client, db, setup):
     school, user, water, _power = setup
-    meter_service.add_reading(user, water, meter_service.ReadingInput(
-        kind="index", reading_date=D[0], value="100"))
+    meter_service.add_reading(
+        user, water, meter_service.ReadingInput(kind="index", reading_date=D[0], value="100")
+    )
     db.session.commit()
-    content = _csv([
-        ["W-100", D[1].isoformat(), "110"],             # 2 new
-        ["W-100", D[2].isoformat(), "105"],             # 3 lower than the last (110)
-        ["Main water meter", D[0].isoformat(), "90"],   # 4 already stored (same day, index)
-        ["NOPE-1", D[3].isoformat(), "5"],              # 5 not a meter of this school
-        ["W-100", (TODAY + timedelta(days=3)).isoformat(), "130"],  # 6 future date
-        ["W-100", D[3].isoformat(), "abc"],             # 7 not a number
-    ])
+    content = _csv(
+        [
+            ["W-100", D[1].isoformat(), "110"],  # 2 new
+            ["W-100", D[2].isoformat(), "105"],  # 3 lower than the last (110)
+            ["Main water meter", D[0].isoformat(), "90"],  # 4 already stored (same day, index)
+            ["NOPE-1", D[3].isoformat(), "5"],  # 5 not a meter of this school
+            ["W-100", (TODAY + timedelta(days=3)).isoformat(), "130"],  # 6 future date
+            ["W-100", D[3].isoformat(), "abc"],  # 7 not a number
+        ]
+    )
     batch_id = _batch_id(_upload(client, content))
     page = client.get(f"/imports/meters/{batch_id}").get_data(as_text=True)
     rows = _rows(page)
@@ -114,31 +131,51 @@ def test_dry_run_marks_every_bad_row_with_the_meters_own_reason(app, client, db,
 
 def test_commit_reupload_and_undo(app, client, db, setup):
     school, user, water, power = setup
-    content = _csv([
-        ["W-100", D[0].isoformat(), "100", "", "", "", ""],
-        ["W-100", D[1].isoformat(), "112.5", "", "", "", ""],
-        # the meter was replaced: old one showed 120, the new one starts at 3
-        ["W-100", D[2].isoformat(), "120", "", "", "yes", "3"],
-        ["W-100", D[3].isoformat(), "10", "", "", "", ""],
-        ["E-7", D[1].isoformat(), "", "350", D[0].isoformat(), "", ""],  # a bill
-    ], header=("Meter", "Date", "Index", "Consumption from the bill", "Bill from",
-               "Meter replaced", "New meter's starting index"))
+    content = _csv(
+        [
+            ["W-100", D[0].isoformat(), "100", "", "", "", ""],
+            ["W-100", D[1].isoformat(), "112.5", "", "", "", ""],
+            # the meter was replaced: old one showed 120, the new one starts at 3
+            ["W-100", D[2].isoformat(), "120", "", "", "yes", "3"],
+            ["W-100", D[3].isoformat(), "10", "", "", "", ""],
+            ["E-7", D[1].isoformat(), "", "350", D[0].isoformat(), "", ""],  # a bill
+        ],
+        header=(
+            "Meter",
+            "Date",
+            "Index",
+            "Consumption from the bill",
+            "Bill from",
+            "Meter replaced",
+            "New meter's starting index",
+        ),
+    )
     batch_id = _batch_id(_upload(client, content))
     batch = db.session.get(ImportBatch, batch_id)
     assert (batch.rows_new, batch.rows_invalid) == (5, 0), _rows(
-        client.get(f"/imports/meters/{batch_id}").get_data(as_text=True))
+        client.get(f"/imports/meters/{batch_id}").get_data(as_text=True)
+    )
     resp = client.post(f"/imports/meters/{batch_id}/commit", follow_redirects=True)
     assert "Imported 5 readings" in resp.get_data(as_text=True)
     readings = meter_service.readings_of(water.id)
     assert [(r.kind, r.value, r.old_final) for r in readings] == [
-        ("index", Decimal("100"), None), ("index", Decimal("112.5"), None),
-        ("replacement", Decimal("3"), Decimal("120")), ("index", Decimal("10"), None)]
+        ("index", Decimal("100"), None),
+        ("index", Decimal("112.5"), None),
+        ("replacement", Decimal("3"), Decimal("120")),
+        ("index", Decimal("10"), None),
+    ]
     bill = meter_service.readings_of(power.id)[0]
     assert (bill.kind, bill.value, bill.period_start) == ("bill", Decimal("350"), D[0])
     used = sum(iv.quantity for iv in meter_service.intervals(water))
     assert used == Decimal("27000")  # 12.5 + 7.5 + 7 m³, in litres
-    assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "meter_reading")) >= 5
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.entity_type == "meter_reading")
+        )
+        >= 5
+    )
     # The same file again: everything a duplicate, nothing to import.
     again = _batch_id(_upload(client, content))
     page = client.get(f"/imports/meters/{again}").get_data(as_text=True)
@@ -153,16 +190,20 @@ def test_commit_reupload_and_undo(app, client, db, setup):
 
 
 def test_reasons_in_the_readers_language_and_a_template_with_the_schools_meters(
-        app, client, db, setup):
+    app, client, db, setup
+):
     _school, user, water, _power = setup
     user.locale = "kk"
     db.session.commit()
     template = load_workbook(io.BytesIO(client.get("/imports/meters/template.xlsx").data))
     assert [c.value for c in template["lists"]["A"]] == ["E-7", "W-100"]
-    content = _csv([["W-100", (TODAY + timedelta(days=3)).isoformat(), "1"],
-                    ["W-100", D[0].isoformat(), "1", "", "", "иә", "0"]],
-                   header=("Meter", "Date", "Index", "Consumption", "From", "Replaced",
-                           "New index"))
+    content = _csv(
+        [
+            ["W-100", (TODAY + timedelta(days=3)).isoformat(), "1"],
+            ["W-100", D[0].isoformat(), "1", "", "", "иә", "0"],
+        ],
+        header=("Meter", "Date", "Index", "Consumption", "From", "Replaced", "New index"),
+    )
     batch_id = _batch_id(_upload(client, content))
     rows = _rows(client.get(f"/imports/meters/{batch_id}").get_data(as_text=True))
     assert _kk(app, "The date cannot be in the future.") in rows["2"][1]
@@ -174,8 +215,9 @@ def test_undo_refused_when_a_later_reading_was_typed(app, client, db, setup):
     school, user, water, _power = setup
     batch_id = _batch_id(_upload(client, _csv([["W-100", D[0].isoformat(), "100"]])))
     client.post(f"/imports/meters/{batch_id}/commit")
-    meter_service.add_reading(user, water, meter_service.ReadingInput(
-        kind="index", reading_date=D[2], value="150"))
+    meter_service.add_reading(
+        user, water, meter_service.ReadingInput(kind="index", reading_date=D[2], value="150")
+    )
     db.session.commit()
     resp = client.post(f"/imports/meters/{batch_id}/undo", follow_redirects=True)
     assert "remove it first" in resp.get_data(as_text=True)
@@ -187,6 +229,7 @@ def test_kazakh_template_headers_are_understood(app, client, db, setup):
     _school, _user, water, _power = setup
     with app.test_request_context(), force_locale("kk"):
         from greenapp.services import imports_meters
+
         content = imports_meters.template_xlsx()
         header = [str(imports_meters.FIELD_LABELS[f]) for f in imports_meters.FIELDS]
     book = load_workbook(io.BytesIO(content))
@@ -205,8 +248,11 @@ def test_access_other_school_and_roles(app, client, db, factory, login, setup):
     school, _user, water, _power = setup
     other = factory.school(name="Other")
     outsider = factory.user("coordinator", school=other)
-    theirs = meter_service.add_meter(outsider, other, meter_service.MeterInput(
-        kind="water", unit="m3", name="Their meter", serial="T-1"))
+    theirs = meter_service.add_meter(
+        outsider,
+        other,
+        meter_service.MeterInput(kind="water", unit="m3", name="Their meter", serial="T-1"),
+    )
     db.session.commit()
     # Another school's meter is not found in this school's file.
     batch_id = _batch_id(_upload(client, _csv([["T-1", D[0].isoformat(), "5"]])))
@@ -241,6 +287,7 @@ def test_an_empty_file_and_missing_columns_get_a_message(app, client, db, setup)
 
 # --- admin imports: schools and accounts ------------------------------------------------
 
+
 @pytest.fixture
 def smtp(app):
     from tests.smtp_helpers import run_smtp
@@ -269,27 +316,39 @@ def test_schools_dry_run_commit_reupload_and_undo(app, client, db, factory, admi
 
     factory.school(name="Existing School", city="Kyzylorda")
     db.session.commit()
-    content = _csv([
-        ["School No. 7", "Қызылорда", "640", "2025-09-01", "Abay St 3"],  # 2 new (kk city)
-        ["Гимназия 12", "Минск", "820", "01.09.2025", ""],              # 3 new (ru city)
-        ["Existing School", "Kyzylorda", "500", "2025-01-01", ""],       # 4 duplicate
-        ["Nowhere School", "Atlantis", "100", "2025-01-01", ""],         # 5 unknown city
-        ["No Pupils", "Minsk", "", "2025-01-01", ""],                   # 6 no pupils
-        ["School No. 7", "Kyzylorda", "640", "2025-09-01", ""],          # 7 same as row 2
-    ], header=("School name", "City", "Pupils", "Joined the programme", "Address"))
+    content = _csv(
+        [
+            ["School No. 7", "Қызылорда", "640", "2025-09-01", "Abay St 3"],  # 2 new (kk city)
+            ["Гимназия 12", "Минск", "820", "01.09.2025", ""],  # 3 new (ru city)
+            ["Existing School", "Kyzylorda", "500", "2025-01-01", ""],  # 4 duplicate
+            ["Nowhere School", "Atlantis", "100", "2025-01-01", ""],  # 5 unknown city
+            ["No Pupils", "Minsk", "", "2025-01-01", ""],  # 6 no pupils
+            ["School No. 7", "Kyzylorda", "640", "2025-09-01", ""],  # 7 same as row 2
+        ],
+        header=("School name", "City", "Pupils", "Joined the programme", "Address"),
+    )
     batch_id = _admin_batch(_admin_upload(client, "schools", content))
     page = client.get(f"/imports/admin/{batch_id}").get_data(as_text=True)
     rows = _rows(page)
-    assert [rows[n][0] for n in "234567"] == ["new", "new", "duplicate", "invalid",
-                                               "invalid", "duplicate"]
+    assert [rows[n][0] for n in "234567"] == [
+        "new",
+        "new",
+        "duplicate",
+        "invalid",
+        "invalid",
+        "duplicate",
+    ]
     assert "Atlantis" in rows["5"][1] and "pupils" in rows["6"][1]
     assert "row 2" in rows["7"][1]
     assert db.session.scalar(select(func.count()).select_from(School)) == 1  # dry run
     # Fixed file: the two bad rows removed.
-    good = _csv([
-        ["School No. 7", "Қызылорда", "640", "2025-09-01", "Abay St 3"],
-        ["Гимназия 12", "Минск", "820", "01.09.2025", ""],
-    ], header=("Название школы", "Город", "Ученики", "Присоединилась к программе", "Адрес"))
+    good = _csv(
+        [
+            ["School No. 7", "Қызылорда", "640", "2025-09-01", "Abay St 3"],
+            ["Гимназия 12", "Минск", "820", "01.09.2025", ""],
+        ],
+        header=("Название школы", "Город", "Ученики", "Присоединилась к программе", "Адрес"),
+    )
     batch_id = _admin_batch(_admin_upload(client, "schools", good))
     client.post(f"/imports/admin/{batch_id}/commit")
     school = db.session.scalar(select(School).where(School.name == "Гимназия 12"))
@@ -310,8 +369,10 @@ def test_schools_dry_run_commit_reupload_and_undo(app, client, db, factory, admi
 def test_schools_undo_deletes_unused_schools(app, client, db, admin):
     from greenapp.models.school import School
 
-    content = _csv([["Lyceum 1", "Minsk", "300", "2025-02-01"]],
-                   header=("School name", "City", "Pupils", "Joined the programme"))
+    content = _csv(
+        [["Lyceum 1", "Minsk", "300", "2025-02-01"]],
+        header=("School name", "City", "Pupils", "Joined the programme"),
+    )
     batch_id = _admin_batch(_admin_upload(client, "schools", content))
     client.post(f"/imports/admin/{batch_id}/commit")
     assert db.session.scalar(select(func.count()).select_from(School)) == 1
@@ -321,38 +382,53 @@ def test_schools_undo_deletes_unused_schools(app, client, db, admin):
 
 
 def test_accounts_get_the_confirmation_mail_and_undo_deactivates_unused(
-        app, client, db, factory, admin, smtp):
+    app, client, db, factory, admin, smtp
+):
     from greenapp.models.user import User
 
     school = factory.school(name="Account School")
     factory.user("resident", email="taken@example.org")
     db.session.commit()
-    content = _csv([
-        ["aigerim@example.org", "Aigerim", "School coordinator", "Account School", "kk"],
-        ["ivan@example.org", "Ivan", "coordinator", "Account School", "Русский"],
-        ["taken@example.org", "Someone", "resident", "", ""],            # 4 duplicate
-        ["boss@example.org", "Boss", "admin", "", ""],                   # 5 refused
-        ["bad-address", "X", "resident", "", ""],                        # 6 invalid email
-        ["lost@example.org", "Lost", "coordinator", "No Such School", ""],  # 7 no school
-    ], header=("E-mail", "Name", "Role", "School", "Language"))
+    content = _csv(
+        [
+            ["aigerim@example.org", "Aigerim", "School coordinator", "Account School", "kk"],
+            ["ivan@example.org", "Ivan", "coordinator", "Account School", "Русский"],
+            ["taken@example.org", "Someone", "resident", "", ""],  # 4 duplicate
+            ["boss@example.org", "Boss", "admin", "", ""],  # 5 refused
+            ["bad-address", "X", "resident", "", ""],  # 6 invalid email
+            ["lost@example.org", "Lost", "coordinator", "No Such School", ""],  # 7 no school
+        ],
+        header=("E-mail", "Name", "Role", "School", "Language"),
+    )
     batch_id = _admin_batch(_admin_upload(client, "accounts", content))
     rows = _rows(client.get(f"/imports/admin/{batch_id}").get_data(as_text=True))
-    assert [rows[n][0] for n in "234567"] == ["new", "new", "duplicate", "invalid",
-                                               "invalid", "invalid"]
+    assert [rows[n][0] for n in "234567"] == [
+        "new",
+        "new",
+        "duplicate",
+        "invalid",
+        "invalid",
+        "invalid",
+    ]
     assert "Accounts page" in rows["5"][1]
     assert not smtp.messages
-    content = _csv([
-        ["aigerim@example.org", "Aigerim", "School coordinator", "Account School", "kk"],
-        ["ivan@example.org", "Ivan", "coordinator", "Account School", "Русский"],
-    ], header=("E-mail", "Name", "Role", "School", "Language"))
+    content = _csv(
+        [
+            ["aigerim@example.org", "Aigerim", "School coordinator", "Account School", "kk"],
+            ["ivan@example.org", "Ivan", "coordinator", "Account School", "Русский"],
+        ],
+        header=("E-mail", "Name", "Role", "School", "Language"),
+    )
     batch_id = _admin_batch(_admin_upload(client, "accounts", content))
     client.post(f"/imports/admin/{batch_id}/commit")
     aigerim = db.session.scalar(select(User).where(User.email == "aigerim@example.org"))
     assert (aigerim.role, aigerim.school_id, aigerim.locale) == ("coordinator", school.id, "kk")
     assert aigerim.email_confirmed_at is None
     messages = smtp.wait(2)
-    assert sorted(m["X-Envelope-To"] for m in messages) == ["aigerim@example.org",
-                                                           "ivan@example.org"]
+    assert sorted(m["X-Envelope-To"] for m in messages) == [
+        "aigerim@example.org",
+        "ivan@example.org",
+    ]
     from tests.smtp_helpers import link_in, text_of
 
     for m in messages:  # the confirmation mail, in the account's language, no password
@@ -371,12 +447,17 @@ def test_accounts_get_the_confirmation_mail_and_undo_deactivates_unused(
 
 
 def test_coordinators_cannot_import_schools_or_accounts(app, client, db, setup):
-    for path in ("/imports/admin/schools/", "/imports/admin/accounts/",
-                 "/imports/admin/schools/template.xlsx"):
+    for path in (
+        "/imports/admin/schools/",
+        "/imports/admin/accounts/",
+        "/imports/admin/schools/template.xlsx",
+    ):
         assert client.get(path).status_code == 403
-    resp = client.post("/imports/admin/schools/",
-                       data={"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/imports/admin/schools/",
+        data={"file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 403
     page = client.get("/imports/").get_data(as_text=True)
     assert "/imports/meters/" in page and "/imports/admin/" not in page

@@ -42,7 +42,7 @@ def page(client, path: str) -> str:
 
 def assert_reads_well(text: str, where: str) -> None:
     double = DOUBLE_PERIOD.search(text)
-    assert double is None, (where, text[max(0, double.start() - 40):double.end() + 5])
+    assert double is None, (where, text[max(0, double.start() - 40) : double.end() + 5])
     assert not ISO_DATE.search(text), (where, ISO_DATE.findall(text))
 
 
@@ -52,12 +52,20 @@ def use_language(client, lang: str) -> None:
 
 # --- the term list -----------------------------------------------------------------------
 
+
 def test_every_catalog_uses_the_listed_term_for_each_concept():
     tool = _i18n()
     with TERMS.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert {r["concept"] for r in rows} >= {"target", "evidence", "self-reported", "CO2e", "log",
-                                             "edit", "legal review"}
+    assert {r["concept"] for r in rows} >= {
+        "target",
+        "evidence",
+        "self-reported",
+        "CO2e",
+        "log",
+        "edit",
+        "legal review",
+    }
     wrong = []
     for lang in tool.LANGS:
         for key, translation in tool.translated(lang).items():
@@ -67,20 +75,27 @@ def test_every_catalog_uses_the_listed_term_for_each_concept():
             strings = [translation] if isinstance(translation, str) else list(translation)
             for row in rows:
                 if any(re.search(row["en_pattern"], i, re.IGNORECASE) for i in ids):
-                    wrong += [(lang, row["concept"], ids[0], s) for s in strings
-                              if not re.search(row[f"{lang}_pattern"], s, re.IGNORECASE)]
+                    wrong += [
+                        (lang, row["concept"], ids[0], s)
+                        for s in strings
+                        if not re.search(row[f"{lang}_pattern"], s, re.IGNORECASE)
+                    ]
     assert wrong == []
 
 
 # --- the catalog check ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("lang, text, problem", [
-    ("ru", "Ваша запись от %(day)s.", "period right after a date"),
-    ("be", "Захавана: %(qty)s %(unit)s.", "period right after a date or unit"),
-    ("kk", "Мектeп", "Latin look-alike"),  # a Latin "e" inside a Kazakh word
-    ("be", "Выберите школу", "Russian-only letter"),
-    ("be", "Абъява", "Russian-only letter"),  # Belarusian writes an apostrophe: аб'ява
-])
+
+@pytest.mark.parametrize(
+    "lang, text, problem",
+    [
+        ("ru", "Ваша запись от %(day)s.", "period right after a date"),
+        ("be", "Захавана: %(qty)s %(unit)s.", "period right after a date or unit"),
+        ("kk", "Мектeп", "Latin look-alike"),  # a Latin "e" inside a Kazakh word
+        ("be", "Выберите школу", "Russian-only letter"),
+        ("be", "Абъява", "Russian-only letter"),  # Belarusian writes an apostrophe: аб'ява
+    ],
+)
 def test_the_check_names_what_a_reviewer_would_stumble_on(lang, text, problem):
     found = _i18n().text_problems(lang, text)
     assert any(problem in f for f in found), found
@@ -115,6 +130,7 @@ def test_a_missing_plural_form_or_a_fuzzy_header_fails_the_check(tmp_path, monke
 
 # --- rendered pages ------------------------------------------------------------------------
 
+
 @pytest.fixture
 def programme(factory, db):
     """Two Kyzylorda schools, a coordinator, a resident with a verified entry, a challenge
@@ -127,23 +143,42 @@ def programme(factory, db):
     lawyer = factory.user("lawyer")
     factory.log(coordinator, category="water", quantity="2", unit="m3")
     factory.log(coordinator, category="trees", quantity="5", unit="trees", evidence="document")
-    entry = factory.log(resident, category="water", quantity="120", unit="L",
-                        evidence="self")
+    entry = factory.log(resident, category="water", quantity="120", unit="L", evidence="self")
     pipeline.review_log(scientist, entry, "verified", "")
     today = local_today()  # the app's today (Kyzylorda), not the machine's
-    challenge = make_challenge(db, scientist, end_date=today + timedelta(days=2),
-                               start_date=today - timedelta(days=3))
+    challenge = make_challenge(
+        db, scientist, end_date=today + timedelta(days=2), start_date=today - timedelta(days=3)
+    )
     challenges.join(coordinator, challenge, today)
     challenges.join(resident, challenge, today)
-    proposal = proposals.submit(resident, proposals.ProposalInput(
-        kind="proposal", title="Bins in every courtyard", text="Please put a plastic bin in "
-        "every courtyard of our district.", category="waste", district="Орталық"))
+    proposal = proposals.submit(
+        resident,
+        proposals.ProposalInput(
+            kind="proposal",
+            title="Bins in every courtyard",
+            text="Please put a plastic bin in every courtyard of our district.",
+            category="waste",
+            district="Орталық",
+        ),
+    )
     proposals.review(lawyer, proposal, "under_review", "", "")
-    proposals.review(lawyer, proposal, "accepted",
-                     "Environmental Code of the Republic of Kazakhstan, art. 27", "Accepted.")
+    proposals.review(
+        lawyer,
+        proposal,
+        "accepted",
+        "Environmental Code of the Republic of Kazakhstan, art. 27",
+        "Accepted.",
+    )
     db.session.commit()
-    return {"school": school, "coordinator": coordinator, "resident": resident,
-            "lawyer": lawyer, "entry": entry, "challenge": challenge, "proposal": proposal}
+    return {
+        "school": school,
+        "coordinator": coordinator,
+        "resident": resident,
+        "lawyer": lawyer,
+        "entry": entry,
+        "challenge": challenge,
+        "proposal": proposal,
+    }
 
 
 PLURALS = {  # "2 days left", "2 participants", "2 schools"
@@ -160,10 +195,17 @@ def test_a_coordinators_pages_read_well(client, login, programme, lang):
     school_id = programme["school"].id
     challenge_id = programme["challenge"].id
     texts = {}
-    for path in ("/logs/", "/logs/new", "/community/", "/community/challenges",
-                 f"/community/challenges/{challenge_id}", f"/schools/{school_id}",
-                 f"/dashboards/school/{school_id}", "/experts/proposals",
-                 "/community/notifications"):
+    for path in (
+        "/logs/",
+        "/logs/new",
+        "/community/",
+        "/community/challenges",
+        f"/community/challenges/{challenge_id}",
+        f"/schools/{school_id}",
+        f"/dashboards/school/{school_id}",
+        "/experts/proposals",
+        "/community/notifications",
+    ):
         texts[path] = page(client, path)
         assert_reads_well(texts[path], (lang, path))
     days, participants, _schools = PLURALS[lang]
@@ -174,11 +216,17 @@ def test_a_coordinators_pages_read_well(client, login, programme, lang):
 
 @pytest.mark.parametrize("lang", ["kk", "be", "ru"])
 def test_a_residents_pages_read_well_and_the_notification_date_is_local(
-        client, login, programme, lang):
+    client, login, programme, lang
+):
     use_language(client, lang)
     login(programme["resident"])
-    for path in ("/community/", "/community/challenges", "/logs/",
-                 f"/logs/{programme['entry'].id}", f"/experts/proposals/{programme['proposal'].id}"):
+    for path in (
+        "/community/",
+        "/community/challenges",
+        "/logs/",
+        f"/logs/{programme['entry'].id}",
+        f"/experts/proposals/{programme['proposal'].id}",
+    ):
         assert_reads_well(page(client, path), (lang, path))
     notes = page(client, "/community/notifications")
     assert_reads_well(notes, (lang, "notifications"))
@@ -190,13 +238,19 @@ def test_a_residents_pages_read_well_and_the_notification_date_is_local(
 def test_a_lawyers_pages_read_well(client, login, programme, lang):
     use_language(client, lang)
     login(programme["lawyer"])
-    for path in ("/experts/", "/experts/proposals", f"/experts/proposals/{programme['proposal'].id}",
-                 "/experts/decisions"):
+    for path in (
+        "/experts/",
+        "/experts/proposals",
+        f"/experts/proposals/{programme['proposal'].id}",
+        "/experts/decisions",
+    ):
         assert_reads_well(page(client, path), (lang, path))
 
 
-@pytest.mark.parametrize("lang, two, five", [
-    ("kk", "2 мектеп", "5 мектеп"), ("ru", "2 школы", "5 школ"), ("be", "2 школы", "5 школ")])
+@pytest.mark.parametrize(
+    "lang, two, five",
+    [("kk", "2 мектеп", "5 мектеп"), ("ru", "2 школы", "5 школ"), ("be", "2 школы", "5 школ")],
+)
 def test_school_counts_take_the_right_plural_form(client, factory, db, lang, two, five):
     factory.school()
     factory.school()
@@ -219,8 +273,20 @@ def test_tables_use_the_short_date_and_sentences_the_long_one(client, login, pro
     day = date.today() - timedelta(days=1)
     table = page(client, "/logs/")
     assert day.strftime("%d.%m.%Y") in table
-    months = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
-              "сентября", "октября", "ноября", "декабря"]
+    months = [
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ]
     school = page(client, f"/schools/{programme['school'].id}")
     joined = programme["school"].joined_on
     assert f"{joined.day} {months[joined.month - 1]} {joined.year}\u202fг." in school
@@ -230,14 +296,24 @@ def test_the_joined_the_programme_message_writes_the_date_the_local_way(client, 
     school = factory.school(joined_on=date(2026, 5, 5))
     login(factory.user("coordinator", school=school))
     use_language(client, "be")
-    text = visible(client.post("/logs/new", data={
-        "category": "water", "quantity": "1", "unit": "m3", "evidence": "self",
-        "action_date": "2026-05-01"}).get_data(as_text=True))
+    text = visible(
+        client.post(
+            "/logs/new",
+            data={
+                "category": "water",
+                "quantity": "1",
+                "unit": "m3",
+                "evidence": "self",
+                "action_date": "2026-05-01",
+            },
+        ).get_data(as_text=True)
+    )
     assert "5 мая 2026\u202fг." in text
     assert "2026-05-05" not in text
 
 
 # --- demo content --------------------------------------------------------------------------
+
 
 def test_a_minsk_coordinator_sees_the_demo_in_belarusian(app, client, login, db):
     from sqlalchemy import select
@@ -246,7 +322,9 @@ def test_a_minsk_coordinator_sees_the_demo_in_belarusian(app, client, login, db)
     from greenapp.services.demo import DEMO_PASSWORD
 
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
-    minsk = db.session.scalar(select(User).where(User.email == "coordinator.minsk@demo.greenapp.by"))
+    minsk = db.session.scalar(
+        select(User).where(User.email == "coordinator.minsk@demo.greenapp.by")
+    )
     assert minsk.locale == "be"
     login(minsk, password=DEMO_PASSWORD)
     listing = page(client, "/community/challenges")
@@ -254,9 +332,13 @@ def test_a_minsk_coordinator_sees_the_demo_in_belarusian(app, client, login, db)
         assert title in listing
     assert "Water saving month" not in listing and "Месяц экономии воды" not in listing
     guides = page(client, "/experts/guides")
-    for title in ("Як эканоміць ваду дома і ў школе", "Энергія: святло, рэжым чакання і ацяпленне",
-                  "Сартаванне адходаў у Мінску", "Як пасадзіць ліпу або клён",
-                  "Як гаварыць з суседзямі пра ваду і адходы"):
+    for title in (
+        "Як эканоміць ваду дома і ў школе",
+        "Энергія: святло, рэжым чакання і ацяпленне",
+        "Сартаванне адходаў у Мінску",
+        "Як пасадзіць ліпу або клён",
+        "Як гаварыць з суседзямі пра ваду і адходы",
+    ):
         assert title in guides
     decisions = page(client, "/experts/decisions")
     assert "Адрамантаваць водаразборную калонку" in decisions
@@ -281,7 +363,8 @@ def test_the_programmes_cities_are_written_in_the_readers_language(client, login
 
 
 def test_a_template_header_fails_the_check_until_headers_writes_a_review_header(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     from babel.messages.catalog import Catalog
 
     tool = _i18n()

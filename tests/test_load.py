@@ -23,9 +23,23 @@ pytestmark = [pytest.mark.load, pytest.mark.slow]
 
 def _run(*args: str) -> dict:
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "loadtest" / "run.py"), "--users", "6", "--logs", "6",
-         "--workers", "3", "--race-rounds", "4", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "loadtest" / "run.py"),
+            "--users",
+            "6",
+            "--logs",
+            "6",
+            "--workers",
+            "3",
+            "--race-rounds",
+            "4",
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "LOAD_PG_URL": PG},
     )
     start = proc.stdout.find("{")
@@ -42,8 +56,7 @@ def _check(report: dict) -> None:
     assert report["http_5xx"] == 0 and report["tracebacks_in_server_log"] == 0
     assert report["sums_match"] and report["daily_summary_matches_logs"]
     assert "killed_worker_pid" in report and report["workers_after_run"] == 3
-    assert report["conflicts"]["sequential"] == {"first": 302, "second": 409,
-                                                 "message_shown": True}
+    assert report["conflicts"]["sequential"] == {"first": 302, "second": 409, "message_shown": True}
     assert report["conflicts"]["race_lost_updates"] == 0
 
 
@@ -51,7 +64,8 @@ def test_concurrent_logging_loses_nothing_on_sqlite():
     _check(_run("--db", "sqlite"))
 
 
-@pytest.mark.skipif(not PG.startswith("postgresql"),
-                    reason="TEST_DATABASE_URL does not point at PostgreSQL")
+@pytest.mark.skipif(
+    not PG.startswith("postgresql"), reason="TEST_DATABASE_URL does not point at PostgreSQL"
+)
 def test_concurrent_logging_loses_nothing_on_postgresql():
     _check(_run("--db", "postgresql", "--pg-url", PG))

@@ -16,9 +16,13 @@ def _count(db, model):
 
 def _form(**kw):
     data = {
-        "category": "water", "fraction": "", "quantity": "1.5", "unit": "m3",
+        "category": "water",
+        "fraction": "",
+        "quantity": "1.5",
+        "unit": "m3",
         "action_date": (date.today() - timedelta(days=1)).isoformat(),
-        "evidence": "self", "note": "",
+        "evidence": "self",
+        "note": "",
     }
     data.update(kw)
     return data
@@ -68,9 +72,9 @@ def test_wrong_unit_and_missing_fraction_are_explained(client, factory, login, d
     login(factory.user("coordinator"))
     page = client.post("/logs/new", data=_form(unit="kg")).get_data(as_text=True)
     assert "This unit does not fit the category." in page
-    page = client.post(
-        "/logs/new", data=_form(category="waste", unit="kg", quantity="3")
-    ).get_data(as_text=True)
+    page = client.post("/logs/new", data=_form(category="waste", unit="kg", quantity="3")).get_data(
+        as_text=True
+    )
     assert "Choose which waste fraction was sorted." in page
     assert _count(db, EcoLog) == 0
 
@@ -80,7 +84,8 @@ def test_edit_leaves_an_audit_record_with_before_and_after(client, factory, logi
     log = factory.log(coordinator, quantity="1.5", unit="m3")
     login(coordinator)
     resp = client.post(
-        f"/logs/{log.id}/edit", data=_form(quantity="2", version=str(log.version)),
+        f"/logs/{log.id}/edit",
+        data=_form(quantity="2", version=str(log.version)),
         follow_redirects=True,
     )
     assert "2,000 L" in resp.get_data(as_text=True)
@@ -144,18 +149,26 @@ def test_posted_school_id_cannot_redirect_a_log(client, factory, login, db):
     mine = factory.user("coordinator")
     other_school = factory.school()
     login(mine)
-    client.post("/logs/new", data=_form(school_id=str(other_school.id),
-                                        resident_id="1", created_by_id="999"))
+    client.post(
+        "/logs/new",
+        data=_form(school_id=str(other_school.id), resident_id="1", created_by_id="999"),
+    )
     log = db.session.scalar(select(EcoLog))
     assert log.school_id == mine.school_id and log.created_by_id == mine.id
 
 
 def test_resident_logs_own_actions_and_filters(client, factory, login, db):
     resident = factory.user("resident")
-    factory.log(resident, category="water", quantity="120", unit="L",
-                action_date=date.today() - timedelta(days=40))
-    factory.log(resident, category="waste", fraction="plastic", quantity="1500", unit="g",
-                evidence="self")
+    factory.log(
+        resident,
+        category="water",
+        quantity="120",
+        unit="L",
+        action_date=date.today() - timedelta(days=40),
+    )
+    factory.log(
+        resident, category="waste", fraction="plastic", quantity="1500", unit="g", evidence="self"
+    )
     login(resident)
     page = client.get("/logs/").get_data(as_text=True)
     assert "120 L" in page and "1.5 kg" in page

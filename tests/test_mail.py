@@ -36,10 +36,10 @@ def _sign_in(client, email, password):
 
 # --- password reset ----------------------------------------------------------------------
 
+
 def test_a_reset_mail_arrives_and_its_link_works_once(client, factory, smtp):
     user = factory.user("resident", locale="ru")
-    resp = client.post("/auth/reset", data={"email": user.email.upper()},
-                       follow_redirects=True)
+    resp = client.post("/auth/reset", data={"email": user.email.upper()}, follow_redirects=True)
     assert resp.status_code == 200
     (msg,) = smtp.wait(1)
     assert msg["X-Envelope-To"] == user.email
@@ -56,8 +56,9 @@ def test_a_reset_mail_arrives_and_its_link_works_once(client, factory, smtp):
 
     again = client.get(link, follow_redirects=True)
     assert "This link has expired or was already used." in again.get_data(as_text=True)
-    reuse = client.post(link, data={"new_password": "yet-another-password",
-                                    "confirm": "yet-another-password"})
+    reuse = client.post(
+        link, data={"new_password": "yet-another-password", "confirm": "yet-another-password"}
+    )
     assert reuse.status_code == 200
     assert "This link has expired or was already used." in reuse.get_data(as_text=True)
     assert _sign_in(client, user.email, PASSWORD).status_code == 200  # old one is gone
@@ -67,14 +68,18 @@ def test_a_reset_mail_arrives_and_its_link_works_once(client, factory, smtp):
 def test_an_expired_reset_link_is_refused(client, factory, monkeypatch, app):
     user = factory.user("resident")
     real = TimestampSigner.get_timestamp
-    monkeypatch.setattr(TimestampSigner, "get_timestamp",
-                        lambda self: real(self) - app.config["PASSWORD_RESET_MAX_AGE"] - 5)
+    monkeypatch.setattr(
+        TimestampSigner,
+        "get_timestamp",
+        lambda self: real(self) - app.config["PASSWORD_RESET_MAX_AGE"] - 5,
+    )
     token = user_service.reset_token(user)
     monkeypatch.setattr(TimestampSigner, "get_timestamp", real)
     resp = client.get(f"/auth/reset/{token}", follow_redirects=True)
     assert "This link has expired or was already used." in resp.get_data(as_text=True)
-    post = client.post(f"/auth/reset/{token}", data={"new_password": NEW_PASSWORD,
-                                                    "confirm": NEW_PASSWORD})
+    post = client.post(
+        f"/auth/reset/{token}", data={"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert "This link has expired or was already used." in post.get_data(as_text=True)
     assert _sign_in(client, user.email, NEW_PASSWORD).status_code == 200  # unchanged
 
@@ -83,8 +88,10 @@ def test_a_reset_link_issued_before_a_password_change_is_refused(client, factory
     user = factory.user("resident")
     token = user_service.reset_token(user)
     login(user)
-    client.post("/auth/password", data={"current_password": PASSWORD,
-                                        "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    client.post(
+        "/auth/password",
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+    )
     client.post("/auth/logout")
     resp = client.get(f"/auth/reset/{token}", follow_redirects=True)
     assert "This link has expired or was already used." in resp.get_data(as_text=True)
@@ -99,8 +106,9 @@ def test_a_forged_reset_link_is_refused(client, factory):
 def test_reset_says_the_same_for_known_and_unknown_addresses(client, factory, smtp):
     user = factory.user("resident")
     known = client.post("/auth/reset", data={"email": user.email}, follow_redirects=True)
-    unknown = client.post("/auth/reset", data={"email": "nobody@example.org"},
-                          follow_redirects=True)
+    unknown = client.post(
+        "/auth/reset", data={"email": "nobody@example.org"}, follow_redirects=True
+    )
     assert known.status_code == unknown.status_code == 200
     assert _without_tokens(known) == _without_tokens(unknown)
     assert "If an account uses this address" in known.get_data(as_text=True)
@@ -121,15 +129,22 @@ def test_the_reset_link_also_confirms_the_address(client, factory, smtp, db):
 
 # --- registration --------------------------------------------------------------------------
 
+
 def _without_tokens(resp) -> str:
     """The page without its per-request CSRF token (the only part that may differ)."""
     return re.sub(r'(csrf[^>]*?(?:value|content)=")[^"]*', r"\1", resp.get_data(as_text=True))
 
 
 def _register(client, email, name="Aliya"):
-    resp = client.post("/auth/register", data={
-        "email": email, "display_name": name, "password": "long-enough-pass",
-        "confirm": "long-enough-pass"})
+    resp = client.post(
+        "/auth/register",
+        data={
+            "email": email,
+            "display_name": name,
+            "password": "long-enough-pass",
+            "confirm": "long-enough-pass",
+        },
+    )
     assert resp.status_code == 302 and resp.headers["Location"] == "/auth/check-inbox"
     return client.get(resp.headers["Location"])
 
@@ -156,8 +171,9 @@ def test_registration_reveals_nothing_about_existing_addresses(client, factory, 
     taken = _register(client, "taken@example.org", name="Someone Else")
     fresh = _register(client, "fresh@example.org", name="Someone Else")
     assert taken.status_code == fresh.status_code == 200
-    assert (_without_tokens(taken).replace("taken@", "X@")
-            == _without_tokens(fresh).replace("fresh@", "X@"))
+    assert _without_tokens(taken).replace("taken@", "X@") == _without_tokens(fresh).replace(
+        "fresh@", "X@"
+    )
     smtp.wait(2)
     to_owner = smtp.to("taken@example.org")
     assert len(to_owner) == 1
@@ -170,11 +186,16 @@ def test_registration_reveals_nothing_about_existing_addresses(client, factory, 
 
 # --- notifications -------------------------------------------------------------------------
 
-def test_a_notification_is_mailed_in_the_readers_language_with_user_text_escaped(
-        factory, smtp, db):
+
+def test_a_notification_is_mailed_in_the_readers_language_with_user_text_escaped(factory, smtp, db):
     user = factory.user("resident", locale="ru")
-    notifications.notify(user.id, notifications.LOG_REJECTED, "/logs/7",
-                         day="2026-11-01", reason='<a href="https://evil.example">x</a>')
+    notifications.notify(
+        user.id,
+        notifications.LOG_REJECTED,
+        "/logs/7",
+        day="2026-11-01",
+        reason='<a href="https://evil.example">x</a>',
+    )
     assert smtp.messages == []  # nothing before the commit
     db.session.commit()
     (msg,) = smtp.wait(1)
@@ -211,8 +232,14 @@ def test_the_opt_outs_are_on_the_settings_page(client, factory, login, db):
 
 def test_a_mail_failure_never_loses_the_action(app, factory, db, caplog):
     user = factory.user("resident")
-    app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=9,
-                      MAIL_TIMEOUT=2, MAIL_USERNAME="mailer", MAIL_PASSWORD="s3cret-pass")
+    app.config.update(
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=9,
+        MAIL_TIMEOUT=2,
+        MAIL_USERNAME="mailer",
+        MAIL_PASSWORD="s3cret-pass",
+    )
     with caplog.at_level(logging.WARNING, logger="greenapp.mail"), app.test_request_context():
         from flask import get_flashed_messages
 
@@ -235,11 +262,13 @@ def test_reset_with_a_dead_mail_server_still_answers_kindly(client, app, factory
 
 # --- weekly digest -------------------------------------------------------------------------
 
+
 def test_the_digest_command_sends_one_mail_per_user_in_their_language(app, factory, smtp, db):
-    readers = {lang: factory.user("resident", locale=lang, notify_by_email=False)
-               for lang in ("kk", "ru", "be", "en")}
-    opted_out = factory.user("resident", locale="ru", digest_by_email=False,
-                             notify_by_email=False)
+    readers = {
+        lang: factory.user("resident", locale=lang, notify_by_email=False)
+        for lang in ("kk", "ru", "be", "en")
+    }
+    opted_out = factory.user("resident", locale="ru", digest_by_email=False, notify_by_email=False)
     factory.user("resident", locale="ru", notify_by_email=False)  # nothing new: no mail
     for user in [*readers.values(), opted_out]:
         for day in ("2026-11-01", "2026-11-02"):

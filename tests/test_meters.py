@@ -35,8 +35,9 @@ def _read(client, meter, day: date, value: str, kind: str = "index", **kw):
 
 
 def _ok(resp):
-    assert resp.status_code == 302, re.findall(r'class="error"[^>]*>([^<]*)',
-                                                resp.get_data(as_text=True))
+    assert resp.status_code == 302, re.findall(
+        r'class="error"[^>]*>([^<]*)', resp.get_data(as_text=True)
+    )
     return resp
 
 
@@ -45,8 +46,11 @@ def _errors(resp) -> list[str]:
 
 
 def _baseline(client, school, mode="year_before_joining", pupils="480"):
-    _ok(client.post(f"/meters/school/{school.id}/baseline",
-                    data={"mode": mode, "baseline_pupils": pupils}))
+    _ok(
+        client.post(
+            f"/meters/school/{school.id}/baseline", data={"mode": mode, "baseline_pupils": pupils}
+        )
+    )
 
 
 @pytest.fixture
@@ -58,10 +62,14 @@ def coordinator(factory, login):
 
 
 # 12 baseline months (2024) and 12 actual months (2025), monthly index readings in m³.
-BASELINE_USE = [Decimal(x) for x in ("41.5", "40", "38.25", "30", "27", "12", "8.5", "9",
-                                     "33", "39.75", "42", "44.125")]
-ACTUAL_USE = [Decimal(x) for x in ("36", "35.5", "33", "27.25", "24", "10", "7", "8",
-                                   "29.5", "34", "37", "38.5")]
+BASELINE_USE = [
+    Decimal(x)
+    for x in ("41.5", "40", "38.25", "30", "27", "12", "8.5", "9", "33", "39.75", "42", "44.125")
+]
+ACTUAL_USE = [
+    Decimal(x)
+    for x in ("36", "35.5", "33", "27.25", "24", "10", "7", "8", "29.5", "34", "37", "38.5")
+]
 OLD_FINAL_EXTRA = Decimal("0")  # the old meter's last index closes May exactly
 
 
@@ -75,8 +83,17 @@ def _enter_year_of_readings(client, meter):
         day = _month(2025 + (i // 12), i % 12 + 1)
         if day == _month(2025, 6):
             # The old meter shows its last index; the new one starts at 5.
-            _ok(_read(client, meter, day, "5", kind="replacement",
-                      old_final=str(index), new_serial="W-2"))
+            _ok(
+                _read(
+                    client,
+                    meter,
+                    day,
+                    "5",
+                    kind="replacement",
+                    old_final=str(index),
+                    new_serial="W-2",
+                )
+            )
             index = Decimal("5")
         else:
             _ok(_read(client, meter, day, str(index)))
@@ -85,7 +102,8 @@ def _enter_year_of_readings(client, meter):
 
 
 def test_thirteen_readings_with_a_replacement_give_the_exact_measured_saving(
-        client, coordinator, db):
+    client, coordinator, db
+):
     school = coordinator.school
     meter = _add_meter(client, school)
     _enter_year_of_readings(client, meter)
@@ -96,8 +114,9 @@ def test_thirteen_readings_with_a_replacement_give_the_exact_measured_saving(
     for base, actual in zip(BASELINE_USE, ACTUAL_USE, strict=True):
         scaled = (base * 1000 * 500 / 480).quantize(STEP, ROUND_HALF_UP)
         expected += scaled - actual * 1000
-    baseline_total = sum(((b * 1000 * 500 / 480).quantize(STEP, ROUND_HALF_UP)
-                          for b in BASELINE_USE), Decimal(0))
+    baseline_total = sum(
+        ((b * 1000 * 500 / 480).quantize(STEP, ROUND_HALF_UP) for b in BASELINE_USE), Decimal(0)
+    )
     percent = (expected * 100 / baseline_total).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
     m = meter_service.measured(school, "water", date(2025, 1, 1), date(2025, 12, 31))
@@ -108,46 +127,72 @@ def test_thirteen_readings_with_a_replacement_give_the_exact_measured_saving(
     assert all(x.actual >= 0 for x in m.months)
     assert m.months[5].actual == ACTUAL_USE[5] * 1000
 
-    page = client.get(f"/dashboards/school/{school.id}?date_from=2025-01-01"
-                      "&date_to=2025-12-31").get_data(as_text=True)
+    page = client.get(
+        f"/dashboards/school/{school.id}?date_from=2025-01-01&date_to=2025-12-31"
+    ).get_data(as_text=True)
     assert "Measured at the meters against the baseline" in page
     shown = re.search(r'class="measured-saving">([^<]+)<', page).group(1)
-    assert shown.replace(",", "").split()[0] == str(expected.normalize()) or \
-        Decimal(shown.replace(",", "").split()[0]) == expected
+    assert (
+        shown.replace(",", "").split()[0] == str(expected.normalize())
+        or Decimal(shown.replace(",", "").split()[0]) == expected
+    )
     assert "Reported actions" in page
-    csv_text = client.get(f"/meters/school/{school.id}/measured.csv?from=2025-01-01"
-                          "&to=2025-12-31").get_data(as_text=True)
+    csv_text = client.get(
+        f"/meters/school/{school.id}/measured.csv?from=2025-01-01&to=2025-12-31"
+    ).get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     assert len(rows) == 12
     assert sum(Decimal(r["Measured saving"]) for r in rows) == expected
 
 
-def test_measured_and_reported_are_shown_side_by_side_never_added(
-        client, coordinator, factory, db):
+def test_measured_and_reported_are_shown_side_by_side_never_added(client, coordinator, factory, db):
     from greenapp.models.impact import ImpactFactor, Tariff
 
     admin = factory.user("admin")
-    db.session.add_all([
-        ImpactFactor(country="KZ", category="water", fraction="", source="test",
-                     kg_co2e_per_unit=Decimal("0.000344"), valid_from=date(2020, 1, 1),
-                     created_by_id=admin.id),
-        Tariff(city="Kyzylorda", country="KZ", currency="KZT", category="water",
-               fraction="", price_per_unit=Decimal("0.25"), source="test",
-               valid_from=date(2020, 1, 1), created_by_id=admin.id)])
+    db.session.add_all(
+        [
+            ImpactFactor(
+                country="KZ",
+                category="water",
+                fraction="",
+                source="test",
+                kg_co2e_per_unit=Decimal("0.000344"),
+                valid_from=date(2020, 1, 1),
+                created_by_id=admin.id,
+            ),
+            Tariff(
+                city="Kyzylorda",
+                country="KZ",
+                currency="KZT",
+                category="water",
+                fraction="",
+                price_per_unit=Decimal("0.25"),
+                source="test",
+                valid_from=date(2020, 1, 1),
+                created_by_id=admin.id,
+            ),
+        ]
+    )
     db.session.commit()
     school = coordinator.school
     meter = _add_meter(client, school)
     _enter_year_of_readings(client, meter)
     _baseline(client, school)
-    factory.log(coordinator, category="water", quantity="777", unit="L",
-                action_date=date(2025, 3, 5), evidence="self")
+    factory.log(
+        coordinator,
+        category="water",
+        quantity="777",
+        unit="L",
+        action_date=date(2025, 3, 5),
+        evidence="self",
+    )
     m = meter_service.measured(school, "water", date(2025, 1, 1), date(2025, 12, 31))
-    rep = meter_service.reported_alongside(school, "water", date(2025, 1, 1),
-                                           date(2025, 12, 31))
+    rep = meter_service.reported_alongside(school, "water", date(2025, 1, 1), date(2025, 12, 31))
     assert rep.quantity == Decimal("777")
-    page = client.get(f"/dashboards/school/{school.id}?date_from=2025-01-01"
-                      "&date_to=2025-12-31").get_data(as_text=True)
-    section = page[page.index("Measured at the meters against the baseline"):]
+    page = client.get(
+        f"/dashboards/school/{school.id}?date_from=2025-01-01&date_to=2025-12-31"
+    ).get_data(as_text=True)
+    section = page[page.index("Measured at the meters against the baseline") :]
     assert "777 L" in section
     summed = m.saving + rep.quantity
     assert f"{summed:,}".rstrip("0").rstrip(".") not in section
@@ -156,17 +201,17 @@ def test_measured_and_reported_are_shown_side_by_side_never_added(
     assert m.money == {"KZT": m.saving * Decimal("0.25")}
 
 
-def test_programme_ranks_schools_by_measured_percent_reduction(
-        client, factory, login, db):
+def test_programme_ranks_schools_by_measured_percent_reduction(client, factory, login, db):
     schools = []
-    for name, cut in (("Small Cut School", Decimal("0.95")),
-                      ("Big Cut School", Decimal("0.70")),
-                      ("Worse School", Decimal("1.10"))):
+    for name, cut in (
+        ("Small Cut School", Decimal("0.95")),
+        ("Big Cut School", Decimal("0.70")),
+        ("Worse School", Decimal("1.10")),
+    ):
         school = factory.school(name=name, pupils=400, joined_on=date(2025, 1, 1))
         coord = factory.user("coordinator", school=school)
         c = client.application.test_client()
-        c.post("/auth/login", data={"email": coord.email, "password":
-                                    "correct-horse-battery"})
+        c.post("/auth/login", data={"email": coord.email, "password": "correct-horse-battery"})
         meter = _add_meter(c, school)
         index = Decimal(0)
         for i in range(12):
@@ -175,16 +220,20 @@ def test_programme_ranks_schools_by_measured_percent_reduction(
         for i in range(13):
             _ok(_read(c, meter, _month(2025 + i // 12, i % 12 + 1), str(index)))
             index += Decimal(100) * cut
-        _ok(c.post(f"/meters/school/{school.id}/baseline",
-                   data={"mode": "year_before_joining", "baseline_pupils": "400"}))
+        _ok(
+            c.post(
+                f"/meters/school/{school.id}/baseline",
+                data={"mode": "year_before_joining", "baseline_pupils": "400"},
+            )
+        )
         schools.append(school)
     admin = factory.user("admin")
     login(admin)
-    page = client.get("/dashboards/programme?date_from=2025-01-01&date_to=2025-12-31"
-                      "&category=water").get_data(as_text=True)
-    section = page[page.index("Measured reduction at the meters"):]
-    order = [section.index(n) for n in ("Big Cut School", "Small Cut School",
-                                        "Worse School")]
+    page = client.get(
+        "/dashboards/programme?date_from=2025-01-01&date_to=2025-12-31&category=water"
+    ).get_data(as_text=True)
+    section = page[page.index("Measured reduction at the meters") :]
+    order = [section.index(n) for n in ("Big Cut School", "Small Cut School", "Worse School")]
     assert order == sorted(order)
     assert "30 %" in section and "5 %" in section and "-10 %" in section
 
@@ -199,8 +248,7 @@ def test_a_lower_reading_without_a_replacement_is_refused(client, coordinator, d
     assert MeterReading.query.count() == 1
 
 
-def test_dates_before_the_previous_reading_or_in_the_future_are_refused(
-        client, coordinator, db):
+def test_dates_before_the_previous_reading_or_in_the_future_are_refused(client, coordinator, db):
     meter = _add_meter(client, coordinator.school)
     _ok(_read(client, meter, date(2025, 3, 1), "500"))
     resp = _read(client, meter, date(2025, 2, 1), "600")
@@ -212,8 +260,7 @@ def test_dates_before_the_previous_reading_or_in_the_future_are_refused(
     assert MeterReading.query.count() == 1
 
 
-def test_an_implausible_jump_is_saved_but_flagged(client, coordinator, factory, login,
-                                                  db):
+def test_an_implausible_jump_is_saved_but_flagged(client, coordinator, factory, login, db):
     meter = _add_meter(client, coordinator.school)
     index = 100
     for i in range(5):
@@ -224,8 +271,7 @@ def test_an_implausible_jump_is_saved_but_flagged(client, coordinator, factory, 
     assert reading.quality_flag.startswith("jump|")
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     # 510 m³ over 10 days against 10 m³ per 10 days: 51,000 L/day vs 1,000 L/day.
-    assert "flagged" in page and "Daily use 51,000 L is more than 5 times the usual 1,000 L" \
-        in page
+    assert "flagged" in page and "Daily use 51,000 L is more than 5 times the usual 1,000 L" in page
     scientist = factory.user("scientist")
     client.post("/auth/logout")
     login(scientist)
@@ -234,8 +280,7 @@ def test_an_implausible_jump_is_saved_but_flagged(client, coordinator, factory, 
 
 
 def test_district_heat_in_gcal_is_converted_exactly_to_kwh(client, coordinator, db):
-    meter = _add_meter(client, coordinator.school, kind="heat", unit="Gcal",
-                       name="Heat")
+    meter = _add_meter(client, coordinator.school, kind="heat", unit="Gcal", name="Heat")
     _ok(_read(client, meter, date(2025, 1, 1), "10.5"))
     _ok(_read(client, meter, date(2025, 2, 1), "12.75"))
     [iv] = meter_service.intervals(meter)
@@ -252,21 +297,20 @@ def test_use_is_spread_pro_rata_over_days_and_adds_up_exactly():
 
 
 def test_a_bill_covers_its_period_and_overlaps_are_refused(client, coordinator, db):
-    meter = _add_meter(client, coordinator.school, kind="electricity", unit="kWh",
-                       name="Electricity (bills)")
-    _ok(_read(client, meter, date(2025, 1, 31), "3100", kind="bill",
-              period_start="2025-01-01"))
-    resp = _read(client, meter, date(2025, 2, 28), "2800", kind="bill",
-                 period_start="2025-01-15")
+    meter = _add_meter(
+        client, coordinator.school, kind="electricity", unit="kWh", name="Electricity (bills)"
+    )
+    _ok(_read(client, meter, date(2025, 1, 31), "3100", kind="bill", period_start="2025-01-01"))
+    resp = _read(client, meter, date(2025, 2, 28), "2800", kind="bill", period_start="2025-01-15")
     assert any("overlaps a bill" in e for e in _errors(resp))
-    use = meter_service.monthly_use([meter], {meter.id: meter_service.readings_of(
-        meter.id)})
+    use = meter_service.monthly_use([meter], {meter.id: meter_service.readings_of(meter.id)})
     assert use[date(2025, 1, 1)].quantity == Decimal(3100)
     assert use[date(2025, 1, 1)].covered == 31
 
 
 def test_another_schools_coordinator_cannot_see_or_add_readings(
-        client, coordinator, factory, login, db):
+    client, coordinator, factory, login, db
+):
     meter = _add_meter(client, coordinator.school)
     other = factory.user("coordinator", school=factory.school(name="Other"))
     client.post("/auth/logout")
@@ -287,9 +331,18 @@ def test_meter_pages_speak_kazakh(client, coordinator, db):
     client.get(f"/meters/school/{school.id}")  # the English flash messages are shown here
     client.post("/language", data={"language": "kk", "next": "/"})
     client.get("/")  # and the language switch's own message here
-    typed = (school.name, coordinator.display_name, "greenapp", "CSV", "KZT")  # formats, currency codes
-    for path in (f"/meters/school/{school.id}", f"/meters/{meter.id}",
-                 f"/dashboards/school/{school.id}?date_from=2025-01-01&date_to=2025-12-31"):
+    typed = (
+        school.name,
+        coordinator.display_name,
+        "greenapp",
+        "CSV",
+        "KZT",
+    )  # formats, currency codes
+    for path in (
+        f"/meters/school/{school.id}",
+        f"/meters/{meter.id}",
+        f"/dashboards/school/{school.id}?date_from=2025-01-01&date_to=2025-12-31",
+    ):
         page = client.get(path).get_data(as_text=True)
         assert 'lang="kk"' in page
         left = [c for c in english_left(page) if not any(t in c for t in typed)]
@@ -310,8 +363,7 @@ def test_demo_meters_are_seeded_once_and_ranked(app, db):
     start = meter_service.add_months(today.replace(day=1), -12)
     scope = stats.Scope(date_from=start, date_to=today)
     with app.test_request_context():
-        ranked = meter_service.programme_ranking("water", start, today,
-                                                 stats.schools_in(scope))
+        ranked = meter_service.programme_ranking("water", start, today, stats.schools_in(scope))
     assert len(ranked) == db.session.query(School).count()
     percents = [r.measured.percent for r in ranked]
     assert percents == sorted(percents, reverse=True) and percents[0] > 0

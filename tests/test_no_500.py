@@ -67,14 +67,60 @@ ROUTES = _routes()
 FIELDS = _field_names()
 
 NASTY = [
-    "", " ", "0", "-1", "1", "9223372036854775807", "9223372036854775808",
-    "18446744073709551616", "9" * 40, "1e309", "-1e309", "NaN", "Infinity", "1_000",
-    "1,200", "1.200", "1 200", "٣", "١٢٣", "１２", "²", "9999-12-01", "0001-01-01",
-    "0001-01-05", "2026-02-30", "10000-01-01", "-0001-01-01", "\x00", "a\x00b",
-    "x\x01y", "\x7f", "\u202e", "\ud7ff", "<script>alert(1)</script>", "=HYPERLINK(\"x\")",
-    "' OR 1=1 --", "x" * 5000, "💧", "week", "month", "city:Kyzylorda", "country:KZ",
-    "community", "all", "submitted", "accepted", "water", "waste", "admin", "resident",
-    "//evil.example", "/\\evil", "https://evil.example/", "y",
+    "",
+    " ",
+    "0",
+    "-1",
+    "1",
+    "9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551616",
+    "9" * 40,
+    "1e309",
+    "-1e309",
+    "NaN",
+    "Infinity",
+    "1_000",
+    "1,200",
+    "1.200",
+    "1 200",
+    "٣",
+    "١٢٣",
+    "１２",
+    "²",
+    "9999-12-01",
+    "0001-01-01",
+    "0001-01-05",
+    "2026-02-30",
+    "10000-01-01",
+    "-0001-01-01",
+    "\x00",
+    "a\x00b",
+    "x\x01y",
+    "\x7f",
+    "\u202e",
+    "\ud7ff",
+    "<script>alert(1)</script>",
+    '=HYPERLINK("x")',
+    "' OR 1=1 --",
+    "x" * 5000,
+    "💧",
+    "week",
+    "month",
+    "city:Kyzylorda",
+    "country:KZ",
+    "community",
+    "all",
+    "submitted",
+    "accepted",
+    "water",
+    "waste",
+    "admin",
+    "resident",
+    "//evil.example",
+    "/\\evil",
+    "https://evil.example/",
+    "y",
 ]
 VALUES = st.one_of(
     st.sampled_from(NASTY),
@@ -86,32 +132,85 @@ VALUES = st.one_of(
 # A valid form per endpoint: hypothesis then spoils a few fields, so the code behind
 # validation (services, database) gets the odd values too.
 BASELINES: dict[str, dict[str, str]] = {
-    "logs.new": {"category": "water", "quantity": "5", "unit": "L", "evidence": "self",
-                 "action_date": YESTERDAY, "fraction": "", "note": ""},
-    "logs.edit": {"category": "water", "quantity": "5", "unit": "L", "evidence": "self",
-                  "action_date": YESTERDAY, "fraction": "", "note": "", "version": "1"},
+    "logs.new": {
+        "category": "water",
+        "quantity": "5",
+        "unit": "L",
+        "evidence": "self",
+        "action_date": YESTERDAY,
+        "fraction": "",
+        "note": "",
+    },
+    "logs.edit": {
+        "category": "water",
+        "quantity": "5",
+        "unit": "L",
+        "evidence": "self",
+        "action_date": YESTERDAY,
+        "fraction": "",
+        "note": "",
+        "version": "1",
+    },
     "community.challenge_new": {
-        "title": "Water week", "description": "", "category": "water", "fraction": "",
-        "target": "100", "start_date": YESTERDAY, "end_date": date.today().isoformat(),
-        "audience": "both"},
-    "proposals.new": {"kind": "proposal", "title": "Bins at the gate",
-                             "text": "Put sorting bins at every school gate, please.",
-                             "category": "waste", "district": "Shugyla"},
-    "proposals.review": {"status": "accepted", "legal_basis": "Art. 5 of Law 1",
-                                "decision_text": "Accepted."},
-    "savings.what_if": {"city": "Kyzylorda", "category": "water", "percent": "10",
-                        "use_per_pupil": "1000"},
-    "savings.report": {"subject": "schools", "date_from": "2025-01-01",
-                               "date_to": "2025-12-31"},
-    "impact.factors": {"country": "KZ", "category": "water", "fraction": "", "value": "0.5",
-                       "source": "test", "valid_from": YESTERDAY},
-    "impact.tariffs": {"city": "Kyzylorda", "country": "KZ", "category": "water",
-                       "fraction": "", "value": "0.5", "source": "test",
-                       "valid_from": YESTERDAY},
-    "schools.new": {"name": "New School", "city": "Kyzylorda", "country": "KZ",
-                    "address": "", "pupils": "300", "joined_on": YESTERDAY},
-    "auth.register": {"email": "new@example.org", "display_name": "New",
-                      "password": "long-enough-password", "confirm": "long-enough-password"},
+        "title": "Water week",
+        "description": "",
+        "category": "water",
+        "fraction": "",
+        "target": "100",
+        "start_date": YESTERDAY,
+        "end_date": date.today().isoformat(),
+        "audience": "both",
+    },
+    "proposals.new": {
+        "kind": "proposal",
+        "title": "Bins at the gate",
+        "text": "Put sorting bins at every school gate, please.",
+        "category": "waste",
+        "district": "Shugyla",
+    },
+    "proposals.review": {
+        "status": "accepted",
+        "legal_basis": "Art. 5 of Law 1",
+        "decision_text": "Accepted.",
+    },
+    "savings.what_if": {
+        "city": "Kyzylorda",
+        "category": "water",
+        "percent": "10",
+        "use_per_pupil": "1000",
+    },
+    "savings.report": {"subject": "schools", "date_from": "2025-01-01", "date_to": "2025-12-31"},
+    "impact.factors": {
+        "country": "KZ",
+        "category": "water",
+        "fraction": "",
+        "value": "0.5",
+        "source": "test",
+        "valid_from": YESTERDAY,
+    },
+    "impact.tariffs": {
+        "city": "Kyzylorda",
+        "country": "KZ",
+        "category": "water",
+        "fraction": "",
+        "value": "0.5",
+        "source": "test",
+        "valid_from": YESTERDAY,
+    },
+    "schools.new": {
+        "name": "New School",
+        "city": "Kyzylorda",
+        "country": "KZ",
+        "address": "",
+        "pupils": "300",
+        "joined_on": YESTERDAY,
+    },
+    "auth.register": {
+        "email": "new@example.org",
+        "display_name": "New",
+        "password": "long-enough-password",
+        "confirm": "long-enough-password",
+    },
     "auth.login": {"email": "resident@matrix.example.org", "password": "wrong"},
 }
 BASELINES["impact.factor_edit"] = BASELINES["impact.factors"]
@@ -120,8 +219,13 @@ BASELINES["schools.edit"] = BASELINES["schools.new"]
 BASELINES["community.challenge_edit"] = BASELINES["community.challenge_new"]
 BASELINES["proposals.edit"] = BASELINES["proposals.new"]
 BASELINES["savings.csv"] = BASELINES["savings.report"]
-for _get in ("logs.index", "dashboards.school", "dashboards.programme",
-             "dashboards.school_csv", "dashboards.programme_csv"):
+for _get in (
+    "logs.index",
+    "dashboards.school",
+    "dashboards.programme",
+    "dashboards.school_csv",
+    "dashboards.programme_csv",
+):
     BASELINES[_get] = {"date_from": "2025-01-01", "date_to": "2025-12-31"}
 
 _PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -132,11 +236,21 @@ def _path(rule: str, endpoint: str, world: World, role: str, data) -> str:
         conv, name = match.group(1) or "default", match.group(2)
         if conv == "int":
             real = world.param(name, role)
-            choice = data.draw(st.sampled_from(
-                ["real", "real", "0", "2**31-1", "2**31", "2**63", "2**64", "huge"]),
-                label=name)
-            value = {"real": real, "0": 0, "2**31-1": 2**31 - 1, "2**31": 2**31,
-                     "2**63": 2**63, "2**64": 2**64, "huge": 10**30}[choice]
+            choice = data.draw(
+                st.sampled_from(
+                    ["real", "real", "0", "2**31-1", "2**31", "2**63", "2**64", "huge"]
+                ),
+                label=name,
+            )
+            value = {
+                "real": real,
+                "0": 0,
+                "2**31-1": 2**31 - 1,
+                "2**31": 2**31,
+                "2**63": 2**63,
+                "2**64": 2**64,
+                "huge": 10**30,
+            }[choice]
             return str(value)
         real = TEXT_PARAMS.get((endpoint, name), "x")
         text = data.draw(st.one_of(st.just(real), VALUES), label=name)
@@ -158,22 +272,24 @@ def _walk(app, factory, db, rule: str, endpoint: str, method: str, data) -> None
     for _step in range(data.draw(st.integers(1, 3), label="requests")):
         role = data.draw(st.sampled_from(ALL_ROLES), label="role")
         if role not in clients:
-            clients[role] = signed_in_client(
-                app, None if role == ANONYMOUS else world.users[role])
+            clients[role] = signed_in_client(app, None if role == ANONYMOUS else world.users[role])
         client = clients[role]
         path = _path(rule, endpoint, world, role, data)
         fields = dict(BASELINES.get(endpoint, {}))
-        fields.update(data.draw(st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=4),
-                                label="fields"))
+        fields.update(
+            data.draw(st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=4), label="fields")
+        )
         if method == "GET":
             resp = client.open(path, method=method, query_string=fields)
         else:
-            query = data.draw(st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=2),
-                              label="query")
+            query = data.draw(
+                st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=2), label="query"
+            )
             resp = client.open(path, method=method, data=fields, query_string=query)
         assert resp.status_code < 500, (
             f"{method} {path} as {role} with {fields!r}: {resp.status_code}\n"
-            + resp.get_data(as_text=True)[:300])
+            + resp.get_data(as_text=True)[:300]
+        )
         db.session.rollback()
 
 
@@ -181,9 +297,17 @@ _IDS = [f"{m} {r}" for r, _e, m in ROUTES]
 
 
 @pytest.mark.parametrize(("rule", "endpoint", "method"), ROUTES, ids=_IDS)
-@settings(max_examples=4, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=4,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(data=st.data())
 def test_no_route_answers_5xx_to_any_input(app, factory, db, rule, endpoint, method, data):
     _walk(app, factory, db, rule, endpoint, method, data)
@@ -191,9 +315,16 @@ def test_no_route_answers_5xx_to_any_input(app, factory, db, rule, endpoint, met
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("rule", "endpoint", "method"), ROUTES, ids=_IDS)
-@settings(max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                 HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(data=st.data())
 def test_no_route_answers_5xx_to_any_input_at_length(
     app, factory, db, rule, endpoint, method, data
@@ -202,21 +333,42 @@ def test_no_route_answers_5xx_to_any_input_at_length(
 
 
 def test_the_walk_covers_every_route_and_role():
-    live = {(r.rule, m) for r in _APP.url_map.iter_rules()
-            if r.endpoint != "static" for m in (r.methods or set()) - SKIP_METHODS}
+    live = {
+        (r.rule, m)
+        for r in _APP.url_map.iter_rules()
+        if r.endpoint != "static"
+        for m in (r.methods or set()) - SKIP_METHODS
+    }
     assert live == {(r, m) for r, _e, m in ROUTES}
-    assert set(ALL_ROLES) >= {"anonymous", "resident", "coordinator", "scientist",
-                              "economist", "lawyer", "admin"}
+    assert set(ALL_ROLES) >= {
+        "anonymous",
+        "resident",
+        "coordinator",
+        "scientist",
+        "economist",
+        "lawyer",
+        "admin",
+    }
     assert {"date_from", "date_to", "quantity", "email", "note", "page"} <= set(FIELDS)
 
 
 # --- the cases named in issue 8, each pinned as a plain example ------------------------
 
-@pytest.mark.parametrize("query", ["date_from=9999-12-01", "date_to=0001-01-05",
-                                   "date_from=0001-01-01&date_to=9999-12-31"])
-@pytest.mark.parametrize("path", ["/logs/", "/dashboards/programme",
-                                  "/dashboards/programme/ranking.csv", "/experts/savings",
-                                  "/experts/savings.csv"])
+
+@pytest.mark.parametrize(
+    "query",
+    ["date_from=9999-12-01", "date_to=0001-01-05", "date_from=0001-01-01&date_to=9999-12-31"],
+)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/logs/",
+        "/dashboards/programme",
+        "/dashboards/programme/ranking.csv",
+        "/experts/savings",
+        "/experts/savings.csv",
+    ],
+)
 def test_out_of_range_dates_answer_without_a_500(app, factory, db, path, query):
     client = signed_in_client(app, factory.user("admin"))
     resp = client.get(f"{path}?{query}")
@@ -229,12 +381,17 @@ def test_out_of_range_dates_are_named_next_to_the_field(app, factory, db):
     assert "Enter a date between 2000 and 2100." in page
 
 
-@pytest.mark.parametrize("path", ["/community/challenges/9223372036854775808",
-                                  "/community/challenges/2147483648",
-                                  "/experts/proposals/2147483648/edit",
-                                  "/logs/99999999999999999999999",
-                                  "/experts/proposals/9223372036854775808",
-                                  "/schools/18446744073709551616"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/community/challenges/9223372036854775808",
+        "/community/challenges/2147483648",
+        "/experts/proposals/2147483648/edit",
+        "/logs/99999999999999999999999",
+        "/experts/proposals/9223372036854775808",
+        "/schools/18446744073709551616",
+    ],
+)
 def test_ids_above_2_63_are_a_404_even_for_anonymous(client, path):
     assert client.get(path).status_code == 404
 
@@ -253,8 +410,7 @@ def test_a_non_ascii_digit_in_the_savings_subject_is_refused(app, factory, db):
 
 def test_a_resident_log_dated_year_one_gets_a_message(app, factory, db):
     client = signed_in_client(app, factory.user("resident"))
-    resp = client.post("/logs/new", data={**BASELINES["logs.new"],
-                                          "action_date": "0001-01-01"})
+    resp = client.post("/logs/new", data={**BASELINES["logs.new"], "action_date": "0001-01-01"})
     assert resp.status_code == 200
     assert 'class="error"' in resp.get_data(as_text=True)
 
@@ -272,8 +428,9 @@ def test_a_nul_in_a_note_is_refused_and_what_was_typed_stays(app, factory, db):
     from greenapp.models.log import EcoLog
 
     client = signed_in_client(app, factory.user("coordinator"))
-    resp = client.post("/logs/new", data={**BASELINES["logs.new"], "note": "tap\x00off",
-                                          "quantity": "12"})
+    resp = client.post(
+        "/logs/new", data={**BASELINES["logs.new"], "note": "tap\x00off", "quantity": "12"}
+    )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "control characters" in page
     assert 'value="12"' in page

@@ -83,24 +83,43 @@ def test_unsafe_numbers_are_refused_with_a_reason(app, locale, typed, shown):
 
 @pytest.mark.parametrize(
     ("locale", "value", "text"),
-    [("en", "1.500000", "1.5"), ("ru", "1.500000", "1,5"), ("kk", "1200.000", f"1{NBSP}200"),
-     ("be", "0.125000", "0,125"), ("en", "1234567.5", "1,234,567.5"), ("en", "1000", "1,000")],
+    [
+        ("en", "1.500000", "1.5"),
+        ("ru", "1.500000", "1,5"),
+        ("kk", "1200.000", f"1{NBSP}200"),
+        ("be", "0.125000", "0,125"),
+        ("en", "1234567.5", "1,234,567.5"),
+        ("en", "1000", "1,000"),
+    ],
 )
 def test_formatting_has_no_trailing_zeros_and_uses_the_language(locale, value, text):
     assert format_number(Decimal(value), locale) == text
 
 
-@given(st.sampled_from(LOCALES),
-       st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=6,
-                   allow_nan=False, allow_infinity=False))
+@given(
+    st.sampled_from(LOCALES),
+    st.decimals(
+        min_value=Decimal("-1e12"),
+        max_value=Decimal("1e12"),
+        places=6,
+        allow_nan=False,
+        allow_infinity=False,
+    ),
+)
 def test_formatted_numbers_read_back_exactly(locale, value):
     assert parse_number(format_number(value, locale), locale) == value
 
 
 def _form(quantity: str, unit: str = "L") -> dict:
-    return {"category": "water", "fraction": "", "quantity": quantity, "unit": unit,
-            "action_date": (date.today() - timedelta(days=1)).isoformat(),
-            "evidence": "self", "note": ""}
+    return {
+        "category": "water",
+        "fraction": "",
+        "quantity": quantity,
+        "unit": unit,
+        "action_date": (date.today() - timedelta(days=1)).isoformat(),
+        "evidence": "self",
+        "note": "",
+    }
 
 
 ECHOED = [
@@ -141,8 +160,9 @@ def test_an_ambiguous_number_is_refused_on_the_form_with_both_readings(
     assert db.session.scalar(select(func.count()).select_from(EcoLog)) == 0
 
 
-@pytest.mark.parametrize(("locale", "shown"), [("en", "1.5"), ("ru", "1,5"), ("kk", "1,5"),
-                                               ("be", "1,5")])
+@pytest.mark.parametrize(
+    ("locale", "shown"), [("en", "1.5"), ("ru", "1,5"), ("kk", "1,5"), ("be", "1,5")]
+)
 def test_the_edit_form_prefills_the_value_as_the_language_writes_it(
     client, factory, login, locale, shown
 ):
@@ -158,9 +178,17 @@ def test_a_factor_value_follows_the_same_rules(client, factory, login, db):
     from greenapp.models.impact import ImpactFactor
 
     login(factory.user("scientist", locale="ru"))
-    resp = client.post("/impact/factors", data={
-        "country": "KZ", "category": "water", "fraction": "", "value": "1.200",
-        "source": "test", "valid_from": date.today().isoformat()})
+    resp = client.post(
+        "/impact/factors",
+        data={
+            "country": "KZ",
+            "category": "water",
+            "fraction": "",
+            "value": "1.200",
+            "source": "test",
+            "valid_from": date.today().isoformat(),
+        },
+    )
     assert resp.status_code == 200
     assert "1,2" in resp.get_data(as_text=True)  # both readings named, nothing saved
     assert db.session.scalar(select(func.count()).select_from(ImpactFactor)) == 0

@@ -26,16 +26,22 @@ def _count(db, model) -> int:
 
 def _form(**kw) -> dict:
     data = {
-        "category": "water", "fraction": "", "quantity": "1.5", "unit": "m3",
+        "category": "water",
+        "fraction": "",
+        "quantity": "1.5",
+        "unit": "m3",
         "action_date": (date.today() - timedelta(days=1)).isoformat(),
-        "evidence": "self", "note": "", "client_uuid": str(uuid.uuid4()),
+        "evidence": "self",
+        "note": "",
+        "client_uuid": str(uuid.uuid4()),
     }
     data.update(kw)
     return data
 
 
 def test_second_post_with_the_same_uuid_adds_nothing_and_points_to_the_first(
-        client, factory, login, db):
+    client, factory, login, db
+):
     coordinator = factory.user("coordinator")
     login(coordinator)
     data = _form()
@@ -43,16 +49,22 @@ def test_second_post_with_the_same_uuid_adds_nothing_and_points_to_the_first(
     assert first.status_code == 302 and first.headers["Location"].endswith("/logs/")
     log = db.session.scalar(select(EcoLog))
     assert log.client_uuid == data["client_uuid"]
-    counted = (_count(db, EcoLog), _count(db, AuditRecord),
-               db.session.scalar(select(func.sum(DailySummary.log_count))))
+    counted = (
+        _count(db, EcoLog),
+        _count(db, AuditRecord),
+        db.session.scalar(select(func.sum(DailySummary.log_count))),
+    )
 
     again = client.post("/logs/new", data=data, follow_redirects=True)
     assert again.status_code == 200
     assert f"/logs/{log.id}" in again.request.path
     assert "This entry was already saved; nothing was added." in again.get_data(as_text=True)
     db.session.expire_all()
-    assert (_count(db, EcoLog), _count(db, AuditRecord),
-            db.session.scalar(select(func.sum(DailySummary.log_count)))) == counted
+    assert (
+        _count(db, EcoLog),
+        _count(db, AuditRecord),
+        db.session.scalar(select(func.sum(DailySummary.log_count))),
+    ) == counted
 
 
 def test_json_answer_created_then_repeat(client, factory, login, db):
@@ -81,8 +93,7 @@ def test_json_refusal_names_the_field_in_the_readers_language(client, factory, l
     assert re.search("[а-я]", body["errors"]["quantity"]), body
     assert _count(db, EcoLog) == 0
     # Refused means nothing was stored: the same UUID corrected is a new entry.
-    fixed = client.post("/logs/new", data=_form(client_uuid=refused["client_uuid"]),
-                        headers=JSON)
+    fixed = client.post("/logs/new", data=_form(client_uuid=refused["client_uuid"]), headers=JSON)
     assert fixed.status_code == 201
 
 
@@ -91,8 +102,7 @@ def test_a_damaged_uuid_is_refused_with_a_message(client, factory, login, db):
     resp = client.post("/logs/new", data=_form(client_uuid="not-a-uuid"), headers=JSON)
     assert resp.status_code == 422
     assert "offline key is damaged" in resp.get_json()["errors"]["client_uuid"]
-    page = client.post("/logs/new", data=_form(client_uuid="x' onload='y")).get_data(
-        as_text=True)
+    page = client.post("/logs/new", data=_form(client_uuid="x' onload='y")).get_data(as_text=True)
     assert "offline key is damaged" in page
     assert _count(db, EcoLog) == 0
 
@@ -111,9 +121,14 @@ def test_the_uuid_is_per_author(client, factory, login, db):
 
 def test_pipeline_create_is_idempotent_on_the_client_uuid(app, factory, db):
     resident = factory.user("resident")
-    data = log_service.LogInput(category="water", quantity="3", unit="L",
-                                action_date=date.today(), evidence="document",
-                                client_uuid=str(uuid.uuid4()))
+    data = log_service.LogInput(
+        category="water",
+        quantity="3",
+        unit="L",
+        action_date=date.today(),
+        evidence="document",
+        client_uuid=str(uuid.uuid4()),
+    )
     first = log_service.create_log(resident, data)
     db.session.commit()
     second = log_service.create_log(resident, data)
@@ -121,8 +136,9 @@ def test_pipeline_create_is_idempotent_on_the_client_uuid(app, factory, db):
     assert second.id == first.id
     assert _count(db, EcoLog) == 1
     # Without a UUID (the form without script, the import) every post is new.
-    plain = log_service.LogInput(category="water", quantity="3", unit="L",
-                                 action_date=date.today(), evidence="document")
+    plain = log_service.LogInput(
+        category="water", quantity="3", unit="L", action_date=date.today(), evidence="document"
+    )
     log_service.create_log(resident, plain)
     log_service.create_log(resident, plain)
     db.session.commit()
@@ -142,10 +158,13 @@ def test_token_endpoint_needs_a_logger_and_is_not_stored(client, factory, login)
 
 @pytest.fixture
 def csrf_client(app):
-    secured = create_app("testing", {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "WTF_CSRF_ENABLED": True,
-    })
+    secured = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": True,
+        },
+    )
     yield secured.test_client()
     with secured.app_context():
         from greenapp.extensions import db
@@ -158,8 +177,9 @@ def test_queue_send_needs_a_fresh_csrf_token(csrf_client, factory, db):
     coordinator = factory.user("coordinator")
     page = csrf_client.get("/auth/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    csrf_client.post("/auth/login", data={"email": coordinator.email, "password": PASSWORD,
-                                          "csrf_token": token})
+    csrf_client.post(
+        "/auth/login", data={"email": coordinator.email, "password": PASSWORD, "csrf_token": token}
+    )
     refused = csrf_client.post("/logs/new", data=_form(), headers=JSON)
     assert refused.status_code == 400
     assert refused.get_json()["error"] == "csrf"
@@ -234,10 +254,17 @@ def test_two_sends_at_once_store_one_entry(client, factory, login, db, monkeypat
     coordinator = factory.user("coordinator")
     login(coordinator)
     data = _form()
-    first = log_service.create_log(coordinator, log_service.LogInput(
-        category="water", quantity="1.5", unit="m3",
-        action_date=date.today() - timedelta(days=1), evidence="document",
-        client_uuid=data["client_uuid"]))
+    first = log_service.create_log(
+        coordinator,
+        log_service.LogInput(
+            category="water",
+            quantity="1.5",
+            unit="m3",
+            action_date=date.today() - timedelta(days=1),
+            evidence="document",
+            client_uuid=data["client_uuid"],
+        ),
+    )
     db.session.commit()
     real = pipeline.stored_already
     calls = []

@@ -42,9 +42,7 @@ def test_request_log_has_method_path_status_user_and_duration(client, factory, l
     assert duration.endswith("ms") and float(duration[:-2]) >= 0
 
 
-def test_request_log_never_holds_passwords_cookies_tokens_or_query_strings(
-    client, factory, caplog
-):
+def test_request_log_never_holds_passwords_cookies_tokens_or_query_strings(client, factory, caplog):
     user = factory.user("resident", email="secretive@example.org")
     secrets = ["correct-horse-battery", "wrong-password-123", "s3cr3t-reset-token"]
     with caplog.at_level(logging.DEBUG):
@@ -86,8 +84,16 @@ def test_sqlite_write_requests_take_the_write_lock_up_front(app, client, factory
         client.get("/logs/")
         get_begins = list(statements)
         statements.clear()
-        client.post("/logs/new", data={"category": "water", "quantity": "1", "unit": "L",
-                                       "action_date": "2020-01-01", "evidence": "self"})
+        client.post(
+            "/logs/new",
+            data={
+                "category": "water",
+                "quantity": "1",
+                "unit": "L",
+                "action_date": "2020-01-01",
+                "evidence": "self",
+            },
+        )
         post_begins = list(statements)
     finally:
         sa.event.remove(_db.engine, "before_cursor_execute", record)
@@ -100,8 +106,17 @@ def test_sqlite_writes_outside_requests_are_still_atomic(app, db, factory):
     from greenapp.models.school import School
 
     school = factory.school(name="Kept")
-    db.session.add(School(name="Rolled back", city="Minsk", country="BY", address="",
-                          pupils=1, joined_on=school.joined_on, timezone="Europe/Minsk"))
+    db.session.add(
+        School(
+            name="Rolled back",
+            city="Minsk",
+            country="BY",
+            address="",
+            pupils=1,
+            joined_on=school.joined_on,
+            timezone="Europe/Minsk",
+        )
+    )
     school.name = "Renamed"
     db.session.flush()
     db.session.rollback()
@@ -114,16 +129,21 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(app):
 
     from greenapp.permissions import public
 
-    proxied = create_app("testing", {"SQLALCHEMY_DATABASE_URI": app.config[
-        "SQLALCHEMY_DATABASE_URI"], "PROXY_COUNT": 1})
+    proxied = create_app(
+        "testing",
+        {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "PROXY_COUNT": 1},
+    )
 
     @proxied.route("/whoami")
     @public
     def whoami():
         return request.remote_addr or ""
 
-    resp = proxied.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"},
-                                     environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    resp = proxied.test_client().get(
+        "/whoami",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
     assert resp.get_data(as_text=True) == "203.0.113.9"
     plain = app.test_client()
     assert plain.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200

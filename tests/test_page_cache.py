@@ -63,10 +63,13 @@ def test_a_one_off_message_is_shown_once_and_not_cached(factory, login, client, 
 
 @pytest.fixture
 def csrf_app(app: Flask):
-    secured = create_app("testing", {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "WTF_CSRF_ENABLED": True,
-    })
+    secured = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": True,
+        },
+    )
     yield secured
     with secured.app_context():
         from greenapp.extensions import db
@@ -77,8 +80,9 @@ def csrf_app(app: Flask):
 
 def _sign_in(client, user) -> None:
     token = TOKEN.search(client.get("/auth/login").get_data(as_text=True)).group(1)
-    resp = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                            "csrf_token": token})
+    resp = client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert resp.status_code == 302
 
 
@@ -94,11 +98,11 @@ def test_cached_page_carries_a_working_token_of_this_session_only(csrf_app, fact
     phone_token = TOKEN.search(phone_page).group(1)
     laptop_token = TOKEN.search(laptop_page).group(1)
     # The laptop was not handed the phone's page: the phone's token is refused there.
-    refused = laptop.post("/language", data={"language": "kk", "next": "/",
-                                             "csrf_token": phone_token})
+    refused = laptop.post(
+        "/language", data={"language": "kk", "next": "/", "csrf_token": phone_token}
+    )
     assert refused.status_code == 400
-    ok = laptop.post("/language", data={"language": "kk", "next": "/",
-                                        "csrf_token": laptop_token})
+    ok = laptop.post("/language", data={"language": "kk", "next": "/", "csrf_token": laptop_token})
     assert ok.status_code == 302
     assert phone.post("/auth/logout", data={"csrf_token": phone_token}).status_code == 302
 
@@ -157,13 +161,20 @@ def test_the_cached_page_carries_a_working_token_for_each_session(app, factory, 
     for user in users:
         browser = app.test_client()
         html = browser.get("/auth/login").get_data(as_text=True)
-        resp = browser.post("/auth/login", data={
-            "email": user.email, "password": PASSWORD,
-            "csrf_token": TOKEN.search(html).group(1)})
+        resp = browser.post(
+            "/auth/login",
+            data={
+                "email": user.email,
+                "password": PASSWORD,
+                "csrf_token": TOKEN.search(html).group(1),
+            },
+        )
         assert resp.status_code == 302
         browser.get("/")
         page = _page(browser, school.id)
-        resp = browser.post("/language", data={"language": "kk", "next": "/",
-                                               "csrf_token": TOKEN.search(page).group(1)})
+        resp = browser.post(
+            "/language",
+            data={"language": "kk", "next": "/", "csrf_token": TOKEN.search(page).group(1)},
+        )
         assert resp.status_code == 302
         assert 'lang="kk"' in _page(browser, school.id)

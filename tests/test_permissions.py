@@ -39,20 +39,34 @@ ANON = AnonymousUserMixin()
 
 
 def _user(role: str, uid: int = 1, school_id: int | None = None) -> User:
-    return User(id=uid, role=role, school_id=school_id, email=f"{role}{uid}@x.org",
-                display_name=role, active=True)
+    return User(
+        id=uid,
+        role=role,
+        school_id=school_id,
+        email=f"{role}{uid}@x.org",
+        display_name=role,
+        active=True,
+    )
 
 
-ADMIN, SCIENTIST, ECONOMIST, LAWYER = (_user(r, i) for i, r in enumerate(
-    ("admin", "scientist", "economist", "lawyer"), start=10))
+ADMIN, SCIENTIST, ECONOMIST, LAWYER = (
+    _user(r, i) for i, r in enumerate(("admin", "scientist", "economist", "lawyer"), start=10)
+)
 COORD = _user("coordinator", 20, school_id=1)
 OTHER_COORD = _user("coordinator", 21, school_id=2)
 RESIDENT = _user("resident", 30)
 OTHER_RESIDENT = _user("resident", 31)
-EVERYBODY = {"anonymous": ANON, "admin": ADMIN, "scientist": SCIENTIST,
-             "economist": ECONOMIST, "lawyer": LAWYER, "coordinator": COORD,
-             "other_coordinator": OTHER_COORD, "resident": RESIDENT,
-             "other_resident": OTHER_RESIDENT}
+EVERYBODY = {
+    "anonymous": ANON,
+    "admin": ADMIN,
+    "scientist": SCIENTIST,
+    "economist": ECONOMIST,
+    "lawyer": LAWYER,
+    "coordinator": COORD,
+    "other_coordinator": OTHER_COORD,
+    "resident": RESIDENT,
+    "other_resident": OTHER_RESIDENT,
+}
 
 
 def _who(check, obj) -> set[str]:
@@ -60,6 +74,7 @@ def _who(check, obj) -> set[str]:
 
 
 # --- templates never compare role strings -----------------------------------------------
+
 
 def _template_offences() -> list[str]:
     found = []
@@ -72,26 +87,33 @@ def _template_offences() -> list[str]:
 
 def test_no_template_compares_role_strings():
     assert _template_offences() == [], (
-        "ask can('ability') or can('view'/'edit', obj) from greenapp/permissions.py")
+        "ask can('ability') or can('view'/'edit', obj) from greenapp/permissions.py"
+    )
 
 
-@pytest.mark.parametrize("line", [
-    '{% if current_user.role == "admin" %}',
-    "{% if current_user.role in ('admin', 'scientist') %}",
-    '{% if current_user.role not in ("coordinator", "resident") %}',
-    "{% if user.role != 'lawyer' %}",
-    '{% if "resident" == current_user.role %}',
-    "{% if is_admin %}",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{% if current_user.role == "admin" %}',
+        "{% if current_user.role in ('admin', 'scientist') %}",
+        '{% if current_user.role not in ("coordinator", "resident") %}',
+        "{% if user.role != 'lawyer' %}",
+        '{% if "resident" == current_user.role %}',
+        "{% if is_admin %}",
+    ],
+)
 def test_the_template_check_catches_each_way_of_comparing_roles(line):
     assert ROLE_COMPARISON.search(line)
 
 
-@pytest.mark.parametrize("line", [
-    '<div class="table-wrap" role="region">',
-    "{{ ROLE_LABELS[current_user.role] }}",
-    '{% if can("manage_schools") %}',
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        '<div class="table-wrap" role="region">',
+        "{{ ROLE_LABELS[current_user.role] }}",
+        '{% if can("manage_schools") %}',
+    ],
+)
 def test_the_template_check_lets_ordinary_markup_pass(line):
     assert not ROLE_COMPARISON.search(line)
 
@@ -99,8 +121,7 @@ def test_the_template_check_lets_ordinary_markup_pass(line):
 def test_every_ability_a_template_asks_for_exists():
     asked = set()
     for path in TEMPLATES.rglob("*.html"):
-        asked |= set(re.findall(r"\bcan\(\s*[\"']([a-z_]+)[\"']",
-                                path.read_text(encoding="utf-8")))
+        asked |= set(re.findall(r"\bcan\(\s*[\"']([a-z_]+)[\"']", path.read_text(encoding="utf-8")))
     assert asked, "templates ask can(...)"
     assert asked - {"view", "edit"} <= set(ABILITIES), asked - set(ABILITIES)
 
@@ -179,9 +200,15 @@ def test_evidence_follows_its_entry(factory, db):
     outsider = factory.user("coordinator")
     lawyer = factory.user("lawyer")
     log = factory.log(coordinator)
-    f = EvidenceFile(sha256="0" * 64, file_type="jpg", content_type="image/jpeg", size=1,
-                     log_id=log.id, school_id=coordinator.school_id,
-                     created_by_id=coordinator.id)
+    f = EvidenceFile(
+        sha256="0" * 64,
+        file_type="jpg",
+        content_type="image/jpeg",
+        size=1,
+        log_id=log.id,
+        school_id=coordinator.school_id,
+        created_by_id=coordinator.id,
+    )
     db.session.add(f)
     db.session.commit()
     assert can_view(f, coordinator) and can_edit(f, coordinator)
@@ -208,6 +235,7 @@ def test_services_ask_the_same_rules():
 
 
 # --- navigation ----------------------------------------------------------------------------
+
 
 def _labels(app, role, school_id=None):
     with app.test_request_context():

@@ -9,8 +9,8 @@ from greenapp.extensions import db as _db
 
 def _options(table: str) -> dict[str, str]:
     row = _db.session.execute(
-        text("SELECT reloptions FROM pg_class WHERE relname = :t AND relkind = 'r'"),
-        {"t": table}).scalar()
+        text("SELECT reloptions FROM pg_class WHERE relname = :t AND relkind = 'r'"), {"t": table}
+    ).scalar()
     return dict(opt.split("=", 1) for opt in row or [])
 
 

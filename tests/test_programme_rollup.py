@@ -23,13 +23,30 @@ KEYS = ("period", "category", "fraction", "evidence", "city", "country", "segmen
 
 def _raw_rows() -> list[tuple]:
     """Counted school logs grouped per city row, day, category, fraction and evidence."""
-    stmt = (select(School.city_id, School.country, EcoLog.school_id, EcoLog.action_date,
-                   EcoLog.category, EcoLog.fraction, EcoLog.evidence,
-                   func.sum(EcoLog.quantity), func.count())
-            .join(School, School.id == EcoLog.school_id)
-            .where(EcoLog.deleted_at.is_(None), EcoLog.review_status != REVIEW_REJECTED)
-            .group_by(School.city_id, School.country, EcoLog.school_id, EcoLog.action_date,
-                      EcoLog.category, EcoLog.fraction, EcoLog.evidence))
+    stmt = (
+        select(
+            School.city_id,
+            School.country,
+            EcoLog.school_id,
+            EcoLog.action_date,
+            EcoLog.category,
+            EcoLog.fraction,
+            EcoLog.evidence,
+            func.sum(EcoLog.quantity),
+            func.count(),
+        )
+        .join(School, School.id == EcoLog.school_id)
+        .where(EcoLog.deleted_at.is_(None), EcoLog.review_status != REVIEW_REJECTED)
+        .group_by(
+            School.city_id,
+            School.country,
+            EcoLog.school_id,
+            EcoLog.action_date,
+            EcoLog.category,
+            EcoLog.fraction,
+            EcoLog.evidence,
+        )
+    )
     from greenapp.extensions import db
 
     return list(db.session.execute(stmt))
@@ -46,9 +63,16 @@ def _expected(rows, scope: Scope, keys, bounds) -> list[tuple]:
             continue
         if scope.school_ids is not None and owner not in scope.school_ids:
             continue
-        values = {"period": day.replace(day=1), "category": cat, "fraction": frac or "",
-                  "evidence": ev, "city": city, "country": country, "owner": owner,
-                  "segment": sum(1 for b in bounds if day >= b)}
+        values = {
+            "period": day.replace(day=1),
+            "category": cat,
+            "fraction": frac or "",
+            "evidence": ev,
+            "city": city,
+            "country": country,
+            "owner": owner,
+            "segment": sum(1 for b in bounds if day >= b),
+        }
         item = out.setdefault(tuple(values[k] for k in keys), [Decimal(0), 0])
         item[0] += Decimal(qty)
         item[1] += n
@@ -77,51 +101,89 @@ def test_rollup_figures_equal_sql_over_raw_logs(app, factory, db):
     scientist = factory.user("scientist")
     logs = []
     for i, owner in enumerate(owners):
-        for n, (cat, unit, frac, ev) in enumerate([
-                ("water", "L", "", "metered"), ("water", "L", "", "self"),
-                ("energy", "kWh", "", "document"), ("waste", "kg", "paper", "document"),
-                ("waste", "kg", "glass", "self"), ("trees", "trees", "", "document")]):
+        for n, (cat, unit, frac, ev) in enumerate(
+            [
+                ("water", "L", "", "metered"),
+                ("water", "L", "", "self"),
+                ("energy", "kWh", "", "document"),
+                ("waste", "kg", "paper", "document"),
+                ("waste", "kg", "glass", "self"),
+                ("trees", "trees", "", "document"),
+            ]
+        ):
             for back in (0, 1, 33, 70, 200, 400):
                 day = today - timedelta(days=back)
                 if owner.school.timezone == MINSK:
                     day = min(day, local_today(MINSK))
-                logs.append(factory.log(owner, category=cat, unit=unit, fraction=frac,
-                                        evidence=ev, quantity=str(5 + i + n + back % 7),
-                                        action_date=day))
+                logs.append(
+                    factory.log(
+                        owner,
+                        category=cat,
+                        unit=unit,
+                        fraction=frac,
+                        evidence=ev,
+                        quantity=str(5 + i + n + back % 7),
+                        action_date=day,
+                    )
+                )
     edit = logs[3]  # moved to another month with another quantity
-    log_service.update_log(owners[0], edit, log_service.LogInput(
-        category="water", quantity="999", unit="L", action_date=today - timedelta(days=95),
-        evidence="document"), edit.version)
+    log_service.update_log(
+        owners[0],
+        edit,
+        log_service.LogInput(
+            category="water",
+            quantity="999",
+            unit="L",
+            action_date=today - timedelta(days=95),
+            evidence="document",
+        ),
+        edit.version,
+    )
     log_service.delete_log(owners[1], logs[40])
     log_service.set_review(scientist, logs[50], REVIEW_REJECTED, "no evidence")
     db.session.commit()
     aralsk = city_for(db.session, "Aralsk", "KZ")  # a second Kazakh city row
     db.session.commit()
-    schools.save_school(factory.user("admin"), schools.SchoolInput(
-        name=kz2.name, city="Aralsk", country="KZ", address=kz2.address,
-        pupils=kz2.pupils, joined_on=kz2.joined_on), kz2)
+    schools.save_school(
+        factory.user("admin"),
+        schools.SchoolInput(
+            name=kz2.name,
+            city="Aralsk",
+            country="KZ",
+            address=kz2.address,
+            pupils=kz2.pupils,
+            joined_on=kz2.joined_on,
+        ),
+        kz2,
+    )
     db.session.commit()
     raw = _raw_rows()
     # The stored rollup itself equals the raw logs regrouped per month and place.
-    expected_rollup = _expected(raw, Scope(date_from=date(2000, 1, 1), date_to=today),
-                                ("period", "city", "country", "category", "fraction",
-                                 "evidence"), ())
+    expected_rollup = _expected(
+        raw,
+        Scope(date_from=date(2000, 1, 1), date_to=today),
+        ("period", "city", "country", "category", "fraction", "evidence"),
+        (),
+    )
     assert summary.programme_rows() == expected_rollup
 
     start = _month_back(today, 13)
     bounds = (_month_back(today, 2),)  # a factor valid from the 1st of a month
-    scopes = [Scope(date_from=start, date_to=today),
-              Scope(date_from=start, date_to=today, city_id=aralsk.id),
-              Scope(date_from=start, date_to=today, country="BY"),
-              Scope(date_from=_month_back(today, 3), date_to=today,
-                    categories=("waste", "trees"))]
+    scopes = [
+        Scope(date_from=start, date_to=today),
+        Scope(date_from=start, date_to=today, city_id=aralsk.id),
+        Scope(date_from=start, date_to=today, country="BY"),
+        Scope(date_from=_month_back(today, 3), date_to=today, categories=("waste", "trees")),
+    ]
     subsets = [c for n in (1, 2, 3) for c in combinations(KEYS, n)]
     for scope in scopes:
         for keys in subsets:
             assert stats._use_programme_rollup(scope, keys, "month", bounds), keys
             with app.test_request_context("/"):  # a fresh request memo per grouping
-                assert _got(scope, keys, bounds) == _expected(raw, scope, keys,
-                                                              bounds), (scope, keys)
+                assert _got(scope, keys, bounds) == _expected(raw, scope, keys, bounds), (
+                    scope,
+                    keys,
+                )
     # Per-school groupings read the monthly summary, the current month whole.
     for keys in (("owner",), ("owner", "evidence"), ("owner", "period", "category")):
         scope = Scope(date_from=start, date_to=today)
@@ -135,8 +197,10 @@ def test_rollup_figures_equal_sql_over_raw_logs(app, factory, db):
             assert _got(scope, keys, bounds) == _expected(raw, scope, keys, bounds), keys
     # CO2e per city and month, priced from the rollup, equals pricing the raw rows.
     with app.test_request_context("/"):
-        co2 = {(r.key["city"], r.key["period"]): r.kg_co2e
-               for r in impact.co2e_avoided(scopes[0], ("city", "period"))}
+        co2 = {
+            (r.key["city"], r.key["period"]): r.kg_co2e
+            for r in impact.co2e_avoided(scopes[0], ("city", "period"))
+        }
     lookup = impact._factor_lookup()
     want: dict[tuple, Decimal] = {}
     for city, country, _o, day, cat, frac, _ev, qty, _n in raw:

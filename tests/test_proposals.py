@@ -6,10 +6,15 @@ from greenapp.models.audit import AuditRecord
 from greenapp.models.community import Notification
 from greenapp.models.experts import Proposal, ProposalEvent, ProposalSupport
 
-FORM = {"kind": "proposal", "title": "More recycling bins on Abai Avenue",
-        "text": "Our block sorts 40 kg of plastic a month but the bins are always full.",
-        "category": "waste", "district": "Central", "challenge_id": "",
-        "evidence_path": ""}
+FORM = {
+    "kind": "proposal",
+    "title": "More recycling bins on Abai Avenue",
+    "text": "Our block sorts 40 kg of plastic a month but the bins are always full.",
+    "category": "waste",
+    "district": "Central",
+    "challenge_id": "",
+    "evidence_path": "",
+}
 
 
 def _count(db, model):
@@ -30,9 +35,14 @@ def test_resident_submits_lawyer_forwards_author_is_notified(client, factory, lo
     lawyer = factory.user("lawyer")
     login(lawyer)
     client.post(f"/experts/proposals/{proposal.id}/review", data={"status": "under_review"})
-    resp = client.post(f"/experts/proposals/{proposal.id}/review", data={
-        "status": "forwarded", "legal_basis": "Law on Local Government, art. 27",
-        "decision_text": "Forwarded to the akimat's housing department."})
+    resp = client.post(
+        f"/experts/proposals/{proposal.id}/review",
+        data={
+            "status": "forwarded",
+            "legal_basis": "Law on Local Government, art. 27",
+            "decision_text": "Forwarded to the akimat's housing department.",
+        },
+    )
     assert resp.status_code == 302
     db.session.refresh(proposal)
     assert proposal.status == "forwarded" and proposal.legal_basis.startswith("Law on")
@@ -56,8 +66,10 @@ def test_decision_without_legal_basis_is_refused(client, factory, login, db):
     client.post("/auth/logout")
     login(factory.user("lawyer"))
     client.post(f"/experts/proposals/{proposal.id}/review", data={"status": "under_review"})
-    resp = client.post(f"/experts/proposals/{proposal.id}/review", data={
-        "status": "accepted", "legal_basis": "  ", "decision_text": "Fine."})
+    resp = client.post(
+        f"/experts/proposals/{proposal.id}/review",
+        data={"status": "accepted", "legal_basis": "  ", "decision_text": "Fine."},
+    )
     assert resp.status_code == 400
     assert "Name the legal basis" in resp.get_data(as_text=True)
     db.session.refresh(proposal)
@@ -71,8 +83,10 @@ def test_skipping_the_review_step_is_refused(client, factory, login, db):
     proposal = db.session.scalar(select(Proposal))
     client.post("/auth/logout")
     login(factory.user("lawyer"))
-    resp = client.post(f"/experts/proposals/{proposal.id}/review", data={
-        "status": "accepted", "legal_basis": "x", "decision_text": "y"})
+    resp = client.post(
+        f"/experts/proposals/{proposal.id}/review",
+        data={"status": "accepted", "legal_basis": "x", "decision_text": "y"},
+    )
     assert resp.status_code == 400
     db.session.refresh(proposal)
     assert proposal.status == "submitted"
@@ -86,13 +100,23 @@ def test_only_the_author_edits_and_only_while_submitted(client, factory, login, 
     client.post(f"/experts/proposals/{proposal.id}/edit", data={**FORM, "title": "Bins!"})
     db.session.refresh(proposal)
     assert proposal.title == "Bins!"
-    assert db.session.scalar(select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.entity_type == "proposal", AuditRecord.action == "update")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditRecord)
+            .where(AuditRecord.entity_type == "proposal", AuditRecord.action == "update")
+        )
+        == 1
+    )
     client.post("/auth/logout")
     login(factory.user("resident"))
     assert client.get(f"/experts/proposals/{proposal.id}/edit").status_code == 403
-    assert client.post(f"/experts/proposals/{proposal.id}/edit",
-                       data={**FORM, "title": "Hijacked"}).status_code == 403
+    assert (
+        client.post(
+            f"/experts/proposals/{proposal.id}/edit", data={**FORM, "title": "Hijacked"}
+        ).status_code
+        == 403
+    )
     client.post("/auth/logout")
     login(factory.user("lawyer"))
     client.post(f"/experts/proposals/{proposal.id}/review", data={"status": "under_review"})
@@ -110,8 +134,9 @@ def test_support_once(client, factory, login, db):
     client.post("/auth/logout")
     login(factory.user("economist"))
     client.post(f"/experts/proposals/{proposal.id}/support")
-    page = client.post(f"/experts/proposals/{proposal.id}/support",
-                       follow_redirects=True).get_data(as_text=True)
+    page = client.post(f"/experts/proposals/{proposal.id}/support", follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "You already support this proposal." in page
     db.session.refresh(proposal)
     assert proposal.support_count == 1 and _count(db, ProposalSupport) == 1
@@ -119,8 +144,13 @@ def test_support_once(client, factory, login, db):
 
 def test_outside_links_are_refused_and_input_kept(client, factory, login, db):
     login(factory.user("coordinator"))
-    for bad in ("https://evil.example/x", "//evil.example", "javascript:alert(1)",
-                "/auth/logout", "/\\evil.example"):
+    for bad in (
+        "https://evil.example/x",
+        "//evil.example",
+        "javascript:alert(1)",
+        "/auth/logout",
+        "/\\evil.example",
+    ):
         page = _submit(client, evidence_path=bad).get_data(as_text=True)
         assert "outside addresses are not accepted" in page, bad
     assert "More recycling bins" in page
@@ -131,8 +161,11 @@ def test_outside_links_are_refused_and_input_kept(client, factory, login, db):
 
 def test_script_in_a_proposal_is_inert(client, factory, login, db):
     login(factory.user("resident"))
-    _submit(client, title="<script>alert(1)</script>",
-            text='<img src=x onerror="alert(1)"> please fix the lights')
+    _submit(
+        client,
+        title="<script>alert(1)</script>",
+        text='<img src=x onerror="alert(1)"> please fix the lights',
+    )
     proposal = db.session.scalar(select(Proposal))
     page = client.get(f"/experts/proposals/{proposal.id}").get_data(as_text=True)
     assert "<script>alert" not in page and "<img src=x" not in page

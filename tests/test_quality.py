@@ -11,13 +11,17 @@ from greenapp.services import summary
 
 def _history(factory, owner, values, days_back=20):
     for i, value in enumerate(values):
-        factory.log(owner, quantity=str(value),
-                    action_date=date.today() - timedelta(days=days_back - i))
+        factory.log(
+            owner, quantity=str(value), action_date=date.today() - timedelta(days=days_back - i)
+        )
 
 
 def _total(db, owner_id):
-    return db.session.scalar(select(func.sum(DailySummary.quantity)).where(
-        DailySummary.owner_id == owner_id, DailySummary.owner_type == "resident"))
+    return db.session.scalar(
+        select(func.sum(DailySummary.quantity)).where(
+            DailySummary.owner_id == owner_id, DailySummary.owner_type == "resident"
+        )
+    )
 
 
 def test_far_above_the_usual_value_is_flagged(factory, db):
@@ -62,10 +66,19 @@ def test_an_edit_to_an_implausible_value_is_flagged(client, factory, login, db):
     _history(factory, resident, [10, 10, 10, 10, 10])
     log = factory.log(resident, quantity="10")
     login(resident)
-    client.post(f"/logs/{log.id}/edit", data={
-        "category": "water", "fraction": "", "quantity": "900", "unit": "L",
-        "action_date": log.action_date.isoformat(), "evidence": "self", "note": "",
-        "version": str(log.version)})
+    client.post(
+        f"/logs/{log.id}/edit",
+        data={
+            "category": "water",
+            "fraction": "",
+            "quantity": "900",
+            "unit": "L",
+            "action_date": log.action_date.isoformat(),
+            "evidence": "self",
+            "note": "",
+            "version": str(log.version),
+        },
+    )
     db.session.refresh(log)
     assert log.quantity == Decimal("900") and log.review_status == "flagged"
 
@@ -79,13 +92,18 @@ def test_scientist_rejects_with_reason_owner_sees_why(client, factory, login, db
     login(scientist)
     page = client.get("/experts/quality").get_data(as_text=True)
     assert "700 L" in page
-    page = client.post(f"/experts/quality/{odd.id}", data={"decision": "rejected",
-                       "reason": ""}, follow_redirects=True).get_data(as_text=True)
+    page = client.post(
+        f"/experts/quality/{odd.id}",
+        data={"decision": "rejected", "reason": ""},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "Say why the entry is rejected" in page
     db.session.refresh(odd)
     assert odd.review_status == "flagged"
-    client.post(f"/experts/quality/{odd.id}",
-                data={"decision": "rejected", "reason": "Meter misread: 7.00 m3 typed as L"})
+    client.post(
+        f"/experts/quality/{odd.id}",
+        data={"decision": "rejected", "reason": "Meter misread: 7.00 m3 typed as L"},
+    )
     db.session.refresh(odd)
     assert odd.review_status == "rejected" and odd.deleted_at is None
     assert _total(db, resident.id) == Decimal("50")
@@ -107,8 +125,12 @@ def test_scientist_verifies(client, factory, login, db):
     db.session.refresh(odd)
     assert odd.review_status == "verified"
     assert _total(db, resident.id) == Decimal("750")
-    assert db.session.scalar(select(func.count()).select_from(EcoLog).where(
-        EcoLog.review_status == "flagged")) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(EcoLog).where(EcoLog.review_status == "flagged")
+        )
+        == 0
+    )
 
 
 def test_school_logs_flagged_and_coordinators_notified(client, factory, login, db):
@@ -129,8 +151,9 @@ def test_a_flagged_entry_awards_no_badge_until_verified(client, factory, login, 
     from tests.helpers import make_challenge
 
     resident = factory.user("resident")
-    challenge = make_challenge(db, factory.user("scientist"), target="500",
-                               start_date=date.today() - timedelta(days=30))
+    challenge = make_challenge(
+        db, factory.user("scientist"), target="500", start_date=date.today() - timedelta(days=30)
+    )
     challenges.join(resident, challenge, date.today())
     db.session.commit()
     _history(factory, resident, [10, 10, 10, 10, 10])

@@ -18,16 +18,20 @@ from tests.helpers import api_token, bearer, dispose, signed_in_client
 
 @pytest.fixture
 def limited_app(app):
-    limited = create_app("testing", {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "RATELIMIT_ENABLED": True, "API_RATELIMIT": "2 per minute",
-        "RATELIMIT_KEY_PREFIX": f"greenapp-test-floor-{id(app)}"})
+    limited = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "RATELIMIT_ENABLED": True,
+            "API_RATELIMIT": "2 per minute",
+            "RATELIMIT_KEY_PREFIX": f"greenapp-test-floor-{id(app)}",
+        },
+    )
     yield limited
     dispose(limited)
 
 
-def test_the_api_keeps_its_limit_and_headers_while_pages_skip_the_limiter(limited_app,
-                                                                          factory):
+def test_the_api_keeps_its_limit_and_headers_while_pages_skip_the_limiter(limited_app, factory):
     resident = factory.user("resident")
     token = bearer(api_token(resident, ("read",)))
     api = limited_app.test_client()
@@ -47,8 +51,9 @@ def test_the_api_keeps_its_limit_and_headers_while_pages_skip_the_limiter(limite
 
 
 def test_a_header_the_view_set_is_kept_and_the_rest_are_added(app):
-    fresh = create_app("testing", {"SQLALCHEMY_DATABASE_URI":
-                                   app.config["SQLALCHEMY_DATABASE_URI"]})
+    fresh = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
+    )
 
     @fresh.route("/_test/own-frame-header")
     @public

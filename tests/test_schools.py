@@ -9,10 +9,19 @@ from greenapp.models.school import School
 
 
 def _data(**kw):
-    data = {"name": "Kyzylorda School No. 9", "city": "Kyzylorda", "country": "KZ",
-            "address": "Abai Ave 1", "pupils": "640", "joined_on": "2024-09-01",
-            "target_water": "300000", "target_energy": "12,000.5", "target_waste": "",
-            "target_trees": "40", "target_outreach": ""}
+    data = {
+        "name": "Kyzylorda School No. 9",
+        "city": "Kyzylorda",
+        "country": "KZ",
+        "address": "Abai Ave 1",
+        "pupils": "640",
+        "joined_on": "2024-09-01",
+        "target_water": "300000",
+        "target_energy": "12,000.5",
+        "target_waste": "",
+        "target_trees": "40",
+        "target_outreach": "",
+    }
     data.update(kw)
     return data
 
@@ -31,8 +40,9 @@ def test_admin_creates_a_school_with_targets(client, factory, login, db):
 
 def test_minsk_school_gets_minsk_time(client, factory, login, db):
     login(factory.user("admin"))
-    client.post("/schools/new", data=_data(name="Minsk Gymnasium No. 1", city="Minsk",
-                                           country="BY"))
+    client.post(
+        "/schools/new", data=_data(name="Minsk Gymnasium No. 1", city="Minsk", country="BY")
+    )
     assert db.session.scalar(select(School)).timezone == "Europe/Minsk"
 
 

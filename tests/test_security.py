@@ -21,20 +21,27 @@ ROLES_AND_ANON = (None, "admin", "coordinator", "resident", "scientist", "econom
 @pytest.fixture
 def csrf_app(app):
     """A second app on the test database with CSRF protection on, as in production."""
-    secured = create_app("testing", {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "WTF_CSRF_ENABLED": True,
-    })
+    secured = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": True,
+        },
+    )
     yield secured
     dispose(secured)
 
 
 # --- CSRF ---------------------------------------------------------------------------------
 
+
 def test_every_post_route_refuses_a_request_without_a_csrf_token(csrf_app, factory, db):
     school = factory.school()
-    users = {role: factory.user(role, school=school if role == "coordinator" else None)
-             for role in ROLES_AND_ANON if role}
+    users = {
+        role: factory.user(role, school=school if role == "coordinator" else None)
+        for role in ROLES_AND_ANON
+        if role
+    }
     log = factory.log(users["coordinator"])
     own_log = factory.log(users["resident"])
     post_routes = routes(csrf_app, "POST")
@@ -43,12 +50,23 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(csrf_app, facto
     tried = 0
     for rule, _endpoint in post_routes:
         for role in ROLES_AND_ANON:
-            values = {"log_id": (own_log if role == "resident" else log).id,
-                      "school_id": school.id, "user_id": users["resident"].id}
+            values = {
+                "log_id": (own_log if role == "resident" else log).id,
+                "school_id": school.id,
+                "user_id": users["resident"].id,
+            }
             client = signed_in_client(csrf_app, users.get(role) if role else None)
             path = fill(csrf_app, rule, values)
-            resp = client.post(path, data={"note": "x", "quantity": "5", "email": "a@b.c",
-                                           "password": PASSWORD, "language": "kk"})
+            resp = client.post(
+                path,
+                data={
+                    "note": "x",
+                    "quantity": "5",
+                    "email": "a@b.c",
+                    "password": PASSWORD,
+                    "language": "kk",
+                },
+            )
             # The API takes bearer tokens only: a cookie session there is anonymous (401),
             # so it needs no CSRF token to be refused (tests/test_api.py).
             expected = 401 if rule.startswith("/api/v1/") else 400
@@ -64,20 +82,29 @@ def test_a_token_from_another_session_is_refused(csrf_app, factory, db):
     page = other.get("/auth/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     client = signed_in_client(csrf_app, coordinator)
-    resp = client.post("/logs/new", data={
-        "csrf_token": token, "category": "water", "quantity": "5", "unit": "L",
-        "evidence": "self", "action_date": (date.today() - timedelta(days=1)).isoformat(),
-    })
+    resp = client.post(
+        "/logs/new",
+        data={
+            "csrf_token": token,
+            "category": "water",
+            "quantity": "5",
+            "unit": "L",
+            "evidence": "self",
+            "action_date": (date.today() - timedelta(days=1)).isoformat(),
+        },
+    )
     assert resp.status_code == 400
     assert db.session.scalar(select(func.count()).select_from(EcoLog)) == 0
 
 
 # --- sessions and remember cookies ---------------------------------------------------------
 
+
 def _remembered_client(app, user):
     client = app.test_client()
-    resp = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                            "remember": "y"})
+    resp = client.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD, "remember": "y"}
+    )
     assert resp.status_code == 302
     remember = client.get_cookie("remember_token")
     assert remember is not None and remember.http_only
@@ -105,9 +132,14 @@ def test_session_and_remember_cookies_are_refused_after_a_password_change(app, f
     session_cookie = laptop.get_cookie("session").value
     phone = app.test_client()
     phone.post("/auth/login", data={"email": user.email, "password": PASSWORD})
-    resp = phone.post("/auth/password", data={
-        "current_password": PASSWORD, "new_password": "another-long-secret",
-        "confirm": "another-long-secret"})
+    resp = phone.post(
+        "/auth/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "another-long-secret",
+            "confirm": "another-long-secret",
+        },
+    )
     assert resp.status_code == 302
     assert phone.get("/logs/").status_code == 200  # the device that changed it stays in
     for replay in (_only_remember_cookie(app, remember), app.test_client()):
@@ -177,15 +209,21 @@ def test_every_page_error_and_static_file_carries_the_security_headers(app, fact
 
 
 def test_production_adds_hsts_and_secure_cookies(app, factory):
-    prod = create_app("production", {
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "p" * 40, "WTF_CSRF_ENABLED": False,
-    })
+    prod = create_app(
+        "production",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "p" * 40,
+            "WTF_CSRF_ENABLED": False,
+        },
+    )
     user = factory.user("resident")
     client = prod.test_client()
-    resp = client.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                            "remember": "y"},
-                       base_url="https://greenapp.example")
+    resp = client.post(
+        "/auth/login",
+        data={"email": user.email, "password": PASSWORD, "remember": "y"},
+        base_url="https://greenapp.example",
+    )
     dispose(prod)
     assert resp.status_code == 302
     assert resp.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -197,18 +235,48 @@ def test_production_adds_hsts_and_secure_cookies(app, factory):
 # --- quantities through the real form ------------------------------------------------------
 
 BAD_QUANTITIES = [
-    "NaN", "nan", "-NaN", "sNaN", "inf", "Infinity", "-inf", "1e309", "-1e309", "1e13",
-    "99999999999999999999", "-1",
+    "NaN",
+    "nan",
+    "-NaN",
+    "sNaN",
+    "inf",
+    "Infinity",
+    "-inf",
+    "1e309",
+    "-1e309",
+    "1e13",
+    "99999999999999999999",
+    "-1",
     "1e-999999999",  # underflowed to a stored 0 until 4317ad8 (found by this list)
-    "-0.5", "0", "-0", "0.0000", "abc", "1.5.2", "1,5,2",
-    "", "   ", "1e-1000", "0x10", "1/2", "5 kg", "--5", "+-5", "∞",
+    "-0.5",
+    "0",
+    "-0",
+    "0.0000",
+    "abc",
+    "1.5.2",
+    "1,5,2",
+    "",
+    "   ",
+    "1e-1000",
+    "0x10",
+    "1/2",
+    "5 kg",
+    "--5",
+    "+-5",
+    "∞",
 ]
 
 
 def _form(quantity: str) -> dict:
-    return {"category": "water", "fraction": "", "quantity": quantity, "unit": "L",
-            "action_date": (date.today() - timedelta(days=1)).isoformat(),
-            "evidence": "self", "note": "probe"}
+    return {
+        "category": "water",
+        "fraction": "",
+        "quantity": quantity,
+        "unit": "L",
+        "action_date": (date.today() - timedelta(days=1)).isoformat(),
+        "evidence": "self",
+        "note": "probe",
+    }
 
 
 @pytest.mark.parametrize("quantity", BAD_QUANTITIES)
@@ -232,8 +300,9 @@ _bad_numbers = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(quantity=_bad_numbers)
 def test_generated_bad_quantities_never_store_anything(client, factory, login, db, quantity):
     if not getattr(client, "_signed_in", False):

@@ -58,14 +58,13 @@ def workers(app, redis_url):
 
 def _bad_login(worker, email: str, ip: str):
     return worker.test_client().post(
-        "/auth/login", data={"email": email, "password": "not-the-password"},
+        "/auth/login",
+        data={"email": email, "password": "not-the-password"},
         environ_base={"REMOTE_ADDR": ip},
     )
 
 
-def test_eleventh_bad_login_for_one_account_is_refused_across_workers_and_ips(
-    workers, factory
-):
+def test_eleventh_bad_login_for_one_account_is_refused_across_workers_and_ips(workers, factory):
     user = factory.user("resident")
     first, second = workers
     for i in range(10):
@@ -84,9 +83,11 @@ def test_eleventh_bad_login_for_one_account_is_refused_across_workers_and_ips(
     assert any("login-account" in k for k in keys), keys
     assert not any(user.email in k for k in keys)  # addresses are hashed in the keys
     # the right password does not get through either while the window lasts
-    resp = second.test_client().post("/auth/login", data={
-        "email": user.email, "password": "correct-horse-battery"},
-        environ_base={"REMOTE_ADDR": "10.0.2.1"})
+    resp = second.test_client().post(
+        "/auth/login",
+        data={"email": user.email, "password": "correct-horse-battery"},
+        environ_base={"REMOTE_ADDR": "10.0.2.1"},
+    )
     assert resp.status_code == 429
     # another account is not affected
     other = factory.user("resident")
@@ -114,9 +115,15 @@ def test_successful_sign_ins_from_one_address_are_not_counted(workers, factory):
     first, second = workers
     for i in range(15):
         user = factory.user("resident")
-        resp = (first, second)[i % 2].test_client().post(
-            "/auth/login", data={"email": user.email, "password": "correct-horse-battery"},
-            environ_base={"REMOTE_ADDR": "192.0.2.30"})
+        resp = (
+            (first, second)[i % 2]
+            .test_client()
+            .post(
+                "/auth/login",
+                data={"email": user.email, "password": "correct-horse-battery"},
+                environ_base={"REMOTE_ADDR": "192.0.2.30"},
+            )
+        )
         assert resp.status_code == 302, f"sign-in {i + 1}: {resp.status_code}"
 
 
@@ -124,18 +131,25 @@ def test_a_device_cookie_from_one_worker_exempts_on_the_other(workers, factory):
     first, second = workers
     user = factory.user("resident")
     phone = first.test_client()
-    assert phone.post("/auth/login", data={"email": user.email,
-                                           "password": "correct-horse-battery"},
-                      environ_base={"REMOTE_ADDR": "198.51.100.3"}).status_code == 302
+    assert (
+        phone.post(
+            "/auth/login",
+            data={"email": user.email, "password": "correct-horse-battery"},
+            environ_base={"REMOTE_ADDR": "198.51.100.3"},
+        ).status_code
+        == 302
+    )
     cookie = phone.get_cookie("greenapp_device", path="/auth").value
     for i in range(11):
         _bad_login((first, second)[i % 2], user.email, f"10.0.5.{i + 1}")
     assert _bad_login(second, user.email, "10.0.6.1").status_code == 429
     known = second.test_client()
     known.set_cookie("greenapp_device", cookie, path="/auth")
-    resp = known.post("/auth/login", data={"email": user.email,
-                                           "password": "correct-horse-battery"},
-                      environ_base={"REMOTE_ADDR": "198.51.100.3"})
+    resp = known.post(
+        "/auth/login",
+        data={"email": user.email, "password": "correct-horse-battery"},
+        environ_base={"REMOTE_ADDR": "198.51.100.3"},
+    )
     assert resp.status_code == 302
 
 

@@ -23,13 +23,22 @@ def make_world(factory, db) -> tuple[dict[str, User], dict]:
     school = factory.school(name="XSS School")
     users = {}
     for role in ROLES:
-        user = User(email=f"{role}@xss.example.org", display_name=f"{role} xss", role=role,
-                    school=school if role == "coordinator" else None, password_hash=FAST_HASH,
-                    created_at=REGISTERED)
+        user = User(
+            email=f"{role}@xss.example.org",
+            display_name=f"{role} xss",
+            role=role,
+            school=school if role == "coordinator" else None,
+            password_hash=FAST_HASH,
+            created_at=REGISTERED,
+        )
         db.session.add(user)
         users[role] = user
-    target = User(email="edited@xss.example.org", display_name="edited by the admin form",
-                  role="resident", password_hash=FAST_HASH)  # the admin's edit form changes it
+    target = User(
+        email="edited@xss.example.org",
+        display_name="edited by the admin form",
+        role="resident",
+        password_hash=FAST_HASH,
+    )  # the admin's edit form changes it
     db.session.add(target)
     db.session.commit()
     meters_read(school)  # forms pick the first evidence kind, "metered": give it readings
@@ -39,20 +48,27 @@ def make_world(factory, db) -> tuple[dict[str, User], dict]:
     return users, overrides
 
 
-def test_payloads_in_every_form_are_stored_inert_and_never_render_as_markup(
-    app, factory, db
-):
+def test_payloads_in_every_form_are_stored_inert_and_never_render_as_markup(app, factory, db):
     users, overrides = make_world(factory, db)
     report = seed_payloads(app, users, overrides)
     seed_embedded(app, users, overrides, report)
     # the core free-text fields all took payloads: names, notes, schools, accounts
-    for endpoint in ("auth.register", "logs.new", "logs.edit", "schools.new",
-                     "schools.edit", "auth.user_new", "auth.user_edit"):
+    for endpoint in (
+        "auth.register",
+        "logs.new",
+        "logs.edit",
+        "schools.new",
+        "schools.edit",
+        "auth.user_new",
+        "auth.user_edit",
+    ):
         assert report.forms.get(endpoint) == len(PAYLOADS), (endpoint, report.forms)
     assert not report.leaks, report.leaks
     pages, leaks = crawl(app, users, overrides)
     assert not leaks, leaks
     assert pages > 100
-    print(f"\nXSS: {len(PAYLOADS)} payloads, {report.submissions} form submissions, "
-          f"{len(report.forms)} forms stored payloads: {sorted(report.forms)}; "
-          f"{pages} page views checked")
+    print(
+        f"\nXSS: {len(PAYLOADS)} payloads, {report.submissions} form submissions, "
+        f"{len(report.forms)} forms stored payloads: {sorted(report.forms)}; "
+        f"{pages} page views checked"
+    )

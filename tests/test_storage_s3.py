@@ -57,12 +57,17 @@ def test_local_files_are_content_addressed_under_the_directory(tmp_path):
 
 
 def test_config_picks_the_backend(tmp_path, s3_server, s3_bucket):  # noqa: F811
-    local = storage_from_config({"EVIDENCE_STORAGE": "local", "EVIDENCE_DIR": ""},
-                                str(tmp_path))
+    local = storage_from_config({"EVIDENCE_STORAGE": "local", "EVIDENCE_DIR": ""}, str(tmp_path))
     assert isinstance(local, LocalStorage) and local.root == tmp_path / "evidence"
-    s3 = storage_from_config({"EVIDENCE_STORAGE": "s3", "EVIDENCE_S3_BUCKET": s3_bucket,
-                              "EVIDENCE_S3_ENDPOINT_URL": s3_server,
-                              "EVIDENCE_S3_REGION": "us-east-1"}, str(tmp_path))
+    s3 = storage_from_config(
+        {
+            "EVIDENCE_STORAGE": "s3",
+            "EVIDENCE_S3_BUCKET": s3_bucket,
+            "EVIDENCE_S3_ENDPOINT_URL": s3_server,
+            "EVIDENCE_S3_REGION": "us-east-1",
+        },
+        str(tmp_path),
+    )
     assert s3.get(s3.put(b"via config")) == b"via config"
     with pytest.raises(RuntimeError):
         storage_from_config({"EVIDENCE_STORAGE": "ftp"}, str(tmp_path))

@@ -37,9 +37,17 @@ TRANSLATIONS = ROOT / "greenapp" / "translations"
 LANGS = ("kk", "ru", "be")
 METHOD_MAP = [("greenapp/**.py", "python"), ("templates/**.html", "jinja2")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None,
-            "_l": None, "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2),
-            "lazy_ngettext": (1, 2), "npgettext": ((1, "c"), 2, 3)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "pgettext": ((1, "c"), 2),
+    "lazy_pgettext": ((1, "c"), 2),
+    "lazy_ngettext": (1, 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 CONTEXT_SEP = "\x04"  # gettext's own separator between a context and its msgid
 # Dates in the medium/long formats end in "г." (ru, be) or "мам." (kk), and short units in
@@ -49,15 +57,24 @@ WORD = re.compile(r"[^\W\d_]+")
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 LATIN = re.compile(r"[A-Za-z]")
 RUSSIAN_ONLY = re.compile(r"[иИщЩъЪ]")
-PLACEHOLDER_HEADERS = ("FULL NAME", "EMAIL@ADDRESS", "LL@li.org", "YEAR-MO-DA", "ORGANIZATION",
-                       "VERSION")
+PLACEHOLDER_HEADERS = (
+    "FULL NAME",
+    "EMAIL@ADDRESS",
+    "LL@li.org",
+    "YEAR-MO-DA",
+    "ORGANIZATION",
+    "VERSION",
+)
 
 
 def extract() -> dict[str | tuple, list[str]]:
     """Return every msgid used in the code with the files it appears in."""
     found: dict = {}
     for filename, _lineno, message, _comments, context in extract_from_dir(
-        ROOT, METHOD_MAP, OPTIONS, KEYWORDS,
+        ROOT,
+        METHOD_MAP,
+        OPTIONS,
+        KEYWORDS,
         # Babel skips folders starting with "_" by default; templates/_macros holds strings.
         directory_filter=lambda path: not Path(path).name.startswith((".", "__")),
     ):
@@ -111,7 +128,8 @@ def set_header(catalog: Catalog, lang: str, area: str = "", reviser: str = "") -
         "# Copyright (C) 2026 Korkyt Ata Kyzylorda University\n"
         "# This file is distributed under the same license as the greenapp project.\n"
         "# Review trail: the git log of this file; how to review: README.md, "
-        "\"Reviewing a language\".\n#")
+        '"Reviewing a language".\n#'
+    )
 
 
 def headers(area_names: list[str], reviser: str = "") -> None:
@@ -126,8 +144,14 @@ def headers(area_names: list[str], reviser: str = "") -> None:
             catalog = load(path, lang)
             set_header(catalog, lang, area.name, reviser)
             with path.open("wb") as fh:
-                write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
-                         include_lineno=False)
+                write_po(
+                    fh,
+                    catalog,
+                    width=100,
+                    omit_header=False,
+                    sort_output=True,
+                    include_lineno=False,
+                )
             print(f"{area.name}/{lang}: header written")
 
 
@@ -201,13 +225,18 @@ def stub(area_name: str, paths: list[str]) -> None:
             if paths and not any(f.startswith(p) for f in files for p in paths):
                 continue
             context, msgid = _split_context(key)
-            catalog.add(msgid, string="" if isinstance(msgid, str) else ("",) * catalog.num_plurals,
-                        locations=[(f, 0) for f in files[:1]], context=context)
+            catalog.add(
+                msgid,
+                string="" if isinstance(msgid, str) else ("",) * catalog.num_plurals,
+                locations=[(f, 0) for f in files[:1]],
+                context=context,
+            )
             added += 1
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as fh:
-            write_po(fh, catalog, width=100, omit_header=False, sort_output=True,
-                     include_lineno=False)
+            write_po(
+                fh, catalog, width=100, omit_header=False, sort_output=True, include_lineno=False
+            )
         print(f"{path.relative_to(ROOT)}: {added} added")
 
 

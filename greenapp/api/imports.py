@@ -84,8 +84,13 @@ def _analysis(batch: ImportBatch) -> import_service.Analysis | None:
         return None
 
 
-def _body(batch: ImportBatch, analysis: import_service.Analysis | None = None,
-          page: int = 1, per_page: int = FIRST_PAGE, read: bool = True) -> dict[str, Any]:
+def _body(
+    batch: ImportBatch,
+    analysis: import_service.Analysis | None = None,
+    page: int = 1,
+    per_page: int = FIRST_PAGE,
+    read: bool = True,
+) -> dict[str, Any]:
     """The batch as the API shows it, with a page of its dry run's rows."""
     needs_columns = import_service.needs_columns(batch)
     rows: list[import_service.RowResult] = []
@@ -95,26 +100,48 @@ def _body(batch: ImportBatch, analysis: import_service.Analysis | None = None,
         if analysis is not None:
             rows = sorted(analysis.rows, key=lambda r: (ROW_ORDER[r.status], r.number))
     pages = math.ceil(len(rows) / per_page) if rows else 0
-    shown = rows[(page - 1) * per_page:page * per_page]
-    following = (url_for("api_v1.get_import", import_batch_id=batch.id, page=page + 1,
-                         per_page=per_page) if page < pages else None)
+    shown = rows[(page - 1) * per_page : page * per_page]
+    following = (
+        url_for("api_v1.get_import", import_batch_id=batch.id, page=page + 1, per_page=per_page)
+        if page < pages
+        else None
+    )
     return {
-        "id": batch.id, "school_id": batch.school_id, "filename": batch.filename,
-        "file_kind": batch.file_kind, "sha256": batch.sha256, "status": batch.status,
-        "needs_columns": needs_columns, "created_at": batch.created_at,
-        "committed_at": batch.committed_at, "undone_at": batch.undone_at,
-        "counts": {"total": batch.rows_total, "new": batch.rows_new,
-                   "duplicate": batch.rows_duplicate, "invalid": batch.rows_invalid,
-                   "added": batch.rows_added},
-        "rows": {"items": [{"row": r.number, "status": r.status, "reason": r.reason,
-                            "cells": r.cells} for r in shown],
-                 "page": page, "per_page": per_page, "total": len(rows), "pages": pages,
-                 "next": following},
+        "id": batch.id,
+        "school_id": batch.school_id,
+        "filename": batch.filename,
+        "file_kind": batch.file_kind,
+        "sha256": batch.sha256,
+        "status": batch.status,
+        "needs_columns": needs_columns,
+        "created_at": batch.created_at,
+        "committed_at": batch.committed_at,
+        "undone_at": batch.undone_at,
+        "counts": {
+            "total": batch.rows_total,
+            "new": batch.rows_new,
+            "duplicate": batch.rows_duplicate,
+            "invalid": batch.rows_invalid,
+            "added": batch.rows_added,
+        },
+        "rows": {
+            "items": [
+                {"row": r.number, "status": r.status, "reason": r.reason, "cells": r.cells}
+                for r in shown
+            ],
+            "page": page,
+            "per_page": per_page,
+            "total": len(rows),
+            "pages": pages,
+            "next": following,
+        },
     }
 
 
-UNPROCESSABLE = {"description": "The file or the batch is refused: the reason, in the "
-                 "reader's language, in detail and errors."}
+UNPROCESSABLE = {
+    "description": "The file or the batch is refused: the reason, in the "
+    "reader's language, in detail and errors."
+}
 
 
 @bp.route("/imports", methods=["POST"])

@@ -36,18 +36,25 @@ def scope_labels() -> dict[str, str]:
 class TokenForm(FlaskForm):
     """A new token: name, scopes, expiry."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=tokens.NAME_MAX)],
-                       description=_l("What will use it, e.g. 'Weekly meter script'."))
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(), Length(max=tokens.NAME_MAX)],
+        description=_l("What will use it, e.g. 'Weekly meter script'."),
+    )
     scopes = SelectMultipleField(
-        _l("Scopes"), option_widget=widgets.CheckboxInput(),
-        widget=widgets.ListWidget(prefix_label=False), default=["read"])
+        _l("Scopes"),
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        default=["read"],
+    )
     days = SelectField(_l("Expires after"), default="90")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.scopes.choices = list(scope_labels().items())
-        self.days.choices = [(str(d), ngettext("%(num)d day", "%(num)d days", d))
-                             for d in tokens.EXPIRY_DAYS]
+        self.days.choices = [
+            (str(d), ngettext("%(num)d day", "%(num)d days", d)) for d in tokens.EXPIRY_DAYS
+        ]
 
 
 class RevokeForm(FlaskForm):
@@ -62,9 +69,12 @@ def index():
     secret = None
     if form.validate_on_submit():
         try:
-            made = tokens.create_token(current_user, form.name.data or "",
-                                       list(form.scopes.data or []),
-                                       bounded_int(form.days.data, 0) or 0)
+            made = tokens.create_token(
+                current_user,
+                form.name.data or "",
+                list(form.scopes.data or []),
+                bounded_int(form.days.data, 0) or 0,
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "name")
@@ -73,10 +83,16 @@ def index():
             secret = made.secret
             flash(_("Token made. Copy it now: it is not shown again."), "success")
             form = TokenForm(formdata=None)
-    return render_template("api/tokens.html", form=form, secret=secret,
-                           tokens=tokens.tokens_of(current_user), revoke_form=RevokeForm(),
-                           scope_labels=scope_labels(), now=tokens.utcnow(),
-                           can_see_all=current_user.role == ADMIN)
+    return render_template(
+        "api/tokens.html",
+        form=form,
+        secret=secret,
+        tokens=tokens.tokens_of(current_user),
+        revoke_form=RevokeForm(),
+        scope_labels=scope_labels(),
+        now=tokens.utcnow(),
+        can_see_all=current_user.role == ADMIN,
+    )
 
 
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
@@ -105,6 +121,10 @@ def revoke(token_id: int):
 @role_required(ADMIN)
 def all_tokens():
     """Every user's tokens (admin): who, scopes, expiry, last use; revoke any."""
-    return render_template("api/tokens_all.html", tokens=tokens.all_tokens(),
-                           revoke_form=RevokeForm(), scope_labels=scope_labels(),
-                           now=tokens.utcnow())
+    return render_template(
+        "api/tokens_all.html",
+        tokens=tokens.all_tokens(),
+        revoke_form=RevokeForm(),
+        scope_labels=scope_labels(),
+        now=tokens.utcnow(),
+    )

@@ -48,12 +48,19 @@ def titles() -> dict[int, str]:
     }
 
 
-def problem(status: int, detail: str = "", errors: dict[str, list[str]] | None = None,
-            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def problem(
+    status: int,
+    detail: str = "",
+    errors: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     """A problem+json response."""
-    body: dict[str, Any] = {"type": "about:blank",
-                            "title": titles().get(status, _("The request failed")),
-                            "status": status}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": titles().get(status, _("The request failed")),
+        "status": status,
+    }
     if detail:
         body["detail"] = detail
     if errors:
@@ -84,8 +91,9 @@ def from_http_exception(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     messages = data.get("messages") if isinstance(data, dict) else None
     if status in (400, 422) and messages:
-        return problem(422, _("Some values are not valid; see errors."),
-                       errors=field_errors(messages))
+        return problem(
+            422, _("Some values are not valid; see errors."), errors=field_errors(messages)
+        )
     detail = DETAILS.get(status)
     return problem(status, detail() if detail else "", headers=headers)
 
@@ -139,12 +147,17 @@ _EXACT = {
     "Shorter than minimum length 1.": lambda: _("This field is required."),
     # the only pattern of the API: exact decimals (schemas.DECIMAL_IN)
     "String does not match expected pattern.": lambda: _(
-        "Write the number with a decimal point and no spaces, e.g. 12.5."),
+        "Write the number with a decimal point and no spaces, e.g. 12.5."
+    ),
 }
 _ONE_OF = re.compile(r"^Must be one of: (.*)\.$")
-_RANGE = re.compile(r"^Must be (?:greater than or equal to (\S+))?(?: and )?"
-                    r"(?:less than or equal to (\S+))?\.$")
-_LENGTH = re.compile(r"^(?:Longer than maximum length (\d+)|Length must be between \d+ and (\d+))\.$")
+_RANGE = re.compile(
+    r"^Must be (?:greater than or equal to (\S+))?(?: and )?"
+    r"(?:less than or equal to (\S+))?\.$"
+)
+_LENGTH = re.compile(
+    r"^(?:Longer than maximum length (\d+)|Length must be between \d+ and (\d+))\.$"
+)
 
 
 def translate(message: str) -> str:
@@ -161,8 +174,7 @@ def translate(message: str) -> str:
     m = _RANGE.match(message)
     if m and (m.group(1) or m.group(2)):
         if m.group(1) and m.group(2):
-            return _("Enter a number from %(low)s to %(high)s.", low=m.group(1),
-                     high=m.group(2))
+            return _("Enter a number from %(low)s to %(high)s.", low=m.group(1), high=m.group(2))
         if m.group(1):
             return _("Enter a number of at least %(low)s.", low=m.group(1))
         return _("Enter a number of at most %(high)s.", high=m.group(2))

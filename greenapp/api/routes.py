@@ -38,8 +38,12 @@ from greenapp.services.clock import today_in
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.numbers import format_number
 
-bp = Blueprint("api_v1", __name__, url_prefix="/api/v1",
-               description="greenapp REST API (personal access tokens)")
+bp = Blueprint(
+    "api_v1",
+    __name__,
+    url_prefix="/api/v1",
+    description="greenapp REST API (personal access tokens)",
+)
 
 # Set up once, at import (the blueprint object is shared by every app made).
 bp.before_request(authenticate_request)
@@ -102,16 +106,32 @@ def _visible_log(log_id: int) -> EcoLog:
 @allow(*LOGGERS, *STAFF_ROLES, scope="read")
 @bp.arguments(s.EntryListArgs, location="query", as_kwargs=True)
 @bp.response(200, s.EntryPageSchema)
-def list_entries(page: int, per_page: int, include_deleted: bool,
-                 date_from: date | None = None, date_to: date | None = None,
-                 category: str | None = None):
+def list_entries(
+    page: int,
+    per_page: int,
+    include_deleted: bool,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    category: str | None = None,
+):
     """Entries the caller may see, newest first, filtered and paginated."""
-    flt = log_service.LogFilter(date_from=date_from, date_to=date_to, category=category,
-                                include_deleted=include_deleted)
-    result = db.paginate(log_service.visible_logs(current_user, flt), page=page,
-                         per_page=per_page, error_out=False, count=True)
-    return {"items": result.items, "page": page, "per_page": per_page,
-            "total": result.total or 0, "pages": result.pages}
+    flt = log_service.LogFilter(
+        date_from=date_from, date_to=date_to, category=category, include_deleted=include_deleted
+    )
+    result = db.paginate(
+        log_service.visible_logs(current_user, flt),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+        count=True,
+    )
+    return {
+        "items": result.items,
+        "page": page,
+        "per_page": per_page,
+        "total": result.total or 0,
+        "pages": result.pages,
+    }
 
 
 @bp.route("/entries", methods=["POST"])
@@ -121,11 +141,18 @@ def list_entries(page: int, per_page: int, include_deleted: bool,
 @bp.response(201, s.EntrySchema)
 def create_entry(data: dict[str, Any]):
     """Log an eco-action (the form's rules; `Idempotency-Key` makes a retry safe)."""
-    log = log_service.create_log(current_user, log_service.LogInput(
-        category=data["category"], quantity=_typed(Decimal(data["quantity"])),
-        unit=data["unit"],
-        action_date=data["action_date"], evidence=data["evidence"],
-        fraction=data.get("fraction", ""), note=data.get("note", "")))
+    log = log_service.create_log(
+        current_user,
+        log_service.LogInput(
+            category=data["category"],
+            quantity=_typed(Decimal(data["quantity"])),
+            unit=data["unit"],
+            action_date=data["action_date"],
+            evidence=data["evidence"],
+            fraction=data.get("fraction", ""),
+            note=data.get("note", ""),
+        ),
+    )
     return log  # @idempotent commits, with the kept response
 
 
@@ -146,13 +173,13 @@ def update_entry(data: dict[str, Any], log_id: int):
     log = _visible_log(log_id)
     merged = log_service.LogInput(
         category=data.get("category", log.category),
-        quantity=_typed(Decimal(data["quantity"]) if "quantity" in data
-                        else log.quantity_entered),
+        quantity=_typed(Decimal(data["quantity"]) if "quantity" in data else log.quantity_entered),
         unit=data.get("unit", log.unit_entered),
         action_date=data.get("action_date", log.action_date),
         evidence=data.get("evidence", log.evidence),
         fraction=data.get("fraction", log.fraction),
-        note=data.get("note", log.note))
+        note=data.get("note", log.note),
+    )
     log_service.update_log(current_user, log, merged, data["version"])
     db.session.commit()
     return log
@@ -177,23 +204,36 @@ def delete_entry(log_id: int, version: int | None = None):
 @allow(*SCHOOL_READERS, scope="read")
 @bp.arguments(s.ReadingListArgs, location="query", as_kwargs=True)
 @bp.response(200, s.ReadingSchema(many=True))
-def list_readings(school_id: int, date_from: date | None = None,
-                  date_to: date | None = None):
+def list_readings(school_id: int, date_from: date | None = None, date_to: date | None = None):
     """A school's meter readings (its coordinator and staff roles)."""
     if db.session.get(School, school_id) is None or not meter_service.can_view_school(
-            current_user, school_id):
+        current_user, school_id
+    ):
         abort(404)
-    stmt = (select(MeterReading, Meter).join(Meter, Meter.id == MeterReading.meter_id)
-            .where(Meter.school_id == school_id, MeterReading.deleted_at.is_(None))
-            .order_by(MeterReading.reading_date, MeterReading.id))
+    stmt = (
+        select(MeterReading, Meter)
+        .join(Meter, Meter.id == MeterReading.meter_id)
+        .where(Meter.school_id == school_id, MeterReading.deleted_at.is_(None))
+        .order_by(MeterReading.reading_date, MeterReading.id)
+    )
     if date_from:
         stmt = stmt.where(MeterReading.reading_date >= date_from)
     if date_to:
         stmt = stmt.where(MeterReading.reading_date <= date_to)
-    return [{"id": r.id, "meter_id": m.id, "meter_kind": m.kind, "unit": m.unit,
-             "kind": r.kind, "reading_date": r.reading_date, "period_start": r.period_start,
-             "value": r.value, "quality_flag": r.quality_flag}
-            for r, m in db.session.execute(stmt.limit(5000))]
+    return [
+        {
+            "id": r.id,
+            "meter_id": m.id,
+            "meter_kind": m.kind,
+            "unit": m.unit,
+            "kind": r.kind,
+            "reading_date": r.reading_date,
+            "period_start": r.period_start,
+            "value": r.value,
+            "quality_flag": r.quality_flag,
+        }
+        for r, m in db.session.execute(stmt.limit(5000))
+    ]
 
 
 @bp.route("/meters/<int:meter_id>/readings", methods=["POST"])
@@ -206,15 +246,30 @@ def create_reading(data: dict[str, Any], meter_id: int):
     meter = db.session.get(Meter, meter_id)
     if meter is None or not meter_service.can_view_school(current_user, meter.school_id):
         abort(404)
-    reading = meter_service.add_reading(current_user, meter, meter_service.ReadingInput(
-        kind=data["kind"], reading_date=data["reading_date"],
-        value=_typed(Decimal(data["value"])), period_start=data.get("period_start"),
-        old_final=_typed(Decimal(data["old_final"])) if data.get("old_final") else "",
-        new_serial=data.get("new_serial", ""), note=data.get("note", "")))
-    return {"id": reading.id, "meter_id": meter.id, "meter_kind": meter.kind,
-            "unit": meter.unit, "kind": reading.kind, "reading_date": reading.reading_date,
-            "period_start": reading.period_start, "value": reading.value,
-            "quality_flag": reading.quality_flag}
+    reading = meter_service.add_reading(
+        current_user,
+        meter,
+        meter_service.ReadingInput(
+            kind=data["kind"],
+            reading_date=data["reading_date"],
+            value=_typed(Decimal(data["value"])),
+            period_start=data.get("period_start"),
+            old_final=_typed(Decimal(data["old_final"])) if data.get("old_final") else "",
+            new_serial=data.get("new_serial", ""),
+            note=data.get("note", ""),
+        ),
+    )
+    return {
+        "id": reading.id,
+        "meter_id": meter.id,
+        "meter_kind": meter.kind,
+        "unit": meter.unit,
+        "kind": reading.kind,
+        "reading_date": reading.reading_date,
+        "period_start": reading.period_start,
+        "value": reading.value,
+        "quality_flag": reading.quality_flag,
+    }
 
 
 # --- aggregates (what the dashboards show) -------------------------------------------
@@ -236,14 +291,28 @@ def aggregates(date_from: date, date_to: date, grain: str, school_id: int | None
         school_id = current_user.school_id
     if school_id is not None and db.session.get(School, school_id) is None:
         abort(404)
-    scope = stats.Scope(date_from=date_from, date_to=date_to,
-                        school_ids=(school_id,) if school_id is not None else None)
+    scope = stats.Scope(
+        date_from=date_from,
+        date_to=date_to,
+        school_ids=(school_id,) if school_id is not None else None,
+    )
     rows = stats.aggregate(scope, ("period", "category"), grain=grain)
     rows.sort(key=lambda r: (r["period"], r["category"]))
-    return {"date_from": date_from, "date_to": date_to, "grain": grain,
-            "school_id": school_id,
-            "rows": [{"period": r["period"], "category": r["category"],
-                      "quantity": r["quantity"], "entries": r["log_count"]} for r in rows]}
+    return {
+        "date_from": date_from,
+        "date_to": date_to,
+        "grain": grain,
+        "school_id": school_id,
+        "rows": [
+            {
+                "period": r["period"],
+                "category": r["category"],
+                "quantity": r["quantity"],
+                "entries": r["log_count"],
+            }
+            for r in rows
+        ],
+    }
 
 
 # --- challenges and glossary ---------------------------------------------------------
@@ -255,10 +324,20 @@ def aggregates(date_from: date, date_to: date, grain: str, school_id: int | None
 def list_challenges():
     """Challenges, running and upcoming first."""
     today = today_in(None)
-    return [{"id": c.id, "title": c.title, "description": c.description,
-             "category": c.category, "fraction": c.fraction, "target": c.target,
-             "start_date": c.start_date, "end_date": c.end_date, "audience": c.audience}
-            for c in challenge_service.listing(today)]
+    return [
+        {
+            "id": c.id,
+            "title": c.title,
+            "description": c.description,
+            "category": c.category,
+            "fraction": c.fraction,
+            "target": c.target,
+            "start_date": c.start_date,
+            "end_date": c.end_date,
+            "audience": c.audience,
+        }
+        for c in challenge_service.listing(today)
+    ]
 
 
 @bp.route("/glossary/terms", methods=["GET"])
@@ -267,18 +346,21 @@ def list_challenges():
 @bp.response(200, s.TermSchema(many=True))
 def list_terms(lang: str | None = None, q: str | None = None):
     """Terms of the approved glossary concepts."""
-    stmt = (select(GlossaryTerm, GlossaryConcept)
-            .join(GlossaryConcept, GlossaryConcept.id == GlossaryTerm.concept_id)
-            .where(GlossaryConcept.status == APPROVED)
-            .order_by(GlossaryConcept.key, GlossaryTerm.lang, GlossaryTerm.id))
+    stmt = (
+        select(GlossaryTerm, GlossaryConcept)
+        .join(GlossaryConcept, GlossaryConcept.id == GlossaryTerm.concept_id)
+        .where(GlossaryConcept.status == APPROVED)
+        .order_by(GlossaryConcept.key, GlossaryTerm.lang, GlossaryTerm.id)
+    )
     if lang:
         stmt = stmt.where(GlossaryTerm.lang == lang)
     if q:
-        needle = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
+        needle = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(or_(func.lower(GlossaryTerm.text).like(needle, escape="\\")))
-    return [{"concept": c.key, "subject": c.subject, "lang": t.lang, "text": t.text,
-             "status": t.status} for t, c in db.session.execute(stmt.limit(2000))]
+    return [
+        {"concept": c.key, "subject": c.subject, "lang": t.lang, "text": t.text, "status": t.status}
+        for t, c in db.session.execute(stmt.limit(2000))
+    ]
 
 
 # --- domain errors as problems --------------------------------------------------------

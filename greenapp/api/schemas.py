@@ -51,9 +51,11 @@ class ProblemSchema(Schema):
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
-                         metadata={"description": "Reasons per field, in the reader's "
-                                   "language."})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Reasons per field, in the reader's language."},
+    )
 
 
 class OwnerSchema(Schema):
@@ -65,17 +67,30 @@ class EntrySchema(Schema):
     """An eco-action entry as stored."""
 
     id = fields.Integer(required=True)
-    owner = fields.Method("_owner", required=True, metadata={
-        "type": "object", "properties": {"type": {"type": "string",
-                                                  "enum": ["school", "resident"]},
-                                         "id": {"type": "integer"}},
-        "required": ["type", "id"]})
+    owner = fields.Method(
+        "_owner",
+        required=True,
+        metadata={
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": ["school", "resident"]},
+                "id": {"type": "integer"},
+            },
+            "required": ["type", "id"],
+        },
+    )
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    fraction = fields.String(required=True, metadata={
-        "description": "Waste fraction; empty for other categories."})
-    quantity = DecimalString(required=True, metadata={
-        "description": "Canonical quantity (L, kWh, kg, trees, people) as an exact decimal "
-                       "string.", "pattern": DECIMAL})
+    fraction = fields.String(
+        required=True, metadata={"description": "Waste fraction; empty for other categories."}
+    )
+    quantity = DecimalString(
+        required=True,
+        metadata={
+            "description": "Canonical quantity (L, kWh, kg, trees, people) as an exact decimal "
+            "string.",
+            "pattern": DECIMAL,
+        },
+    )
     canonical_unit = fields.Method("_unit", required=True, metadata={"type": "string"})
     quantity_entered = DecimalString(places=6, required=True, metadata={"pattern": DECIMAL})
     unit_entered = fields.String(required=True)
@@ -83,8 +98,10 @@ class EntrySchema(Schema):
     evidence = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS))
     note = fields.String(required=True)
     review_status = fields.String(required=True, validate=validate.OneOf(REVIEW_STATES))
-    version = fields.Integer(required=True, metadata={
-        "description": "Send it back with an edit or delete: a stale one gets 409."})
+    version = fields.Integer(
+        required=True,
+        metadata={"description": "Send it back with an edit or delete: a stale one gets 409."},
+    )
     deleted = fields.Method("_deleted", required=True, metadata={"type": "boolean"})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
@@ -120,10 +137,15 @@ class EntryListArgs(Strict):
 
 class EntryCreateSchema(Strict):
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    quantity = fields.String(required=True, validate=validate.Regexp(DECIMAL_IN),
-                             metadata={"description": "An exact decimal as text with a point, "
-                                       "e.g. \"12.5\" (no grouping, no exponent).",
-                                       "example": "12.5"})
+    quantity = fields.String(
+        required=True,
+        validate=validate.Regexp(DECIMAL_IN),
+        metadata={
+            "description": "An exact decimal as text with a point, "
+            'e.g. "12.5" (no grouping, no exponent).',
+            "example": "12.5",
+        },
+    )
     unit = fields.String(required=True, validate=validate.OneOf(UNITS))
     action_date = fields.Date(required=True)
     evidence = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS))
@@ -132,12 +154,16 @@ class EntryCreateSchema(Strict):
 
 
 class EntryUpdateSchema(Strict):
-    version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
-                             metadata={"description": "The version you read; a stale one "
-                                       "gets 409."})
+    version = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The version you read; a stale one gets 409."},
+    )
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    quantity = fields.String(validate=validate.Regexp(DECIMAL_IN), metadata={
-        "description": "An exact decimal as text with a point, e.g. \"12.5\"."})
+    quantity = fields.String(
+        validate=validate.Regexp(DECIMAL_IN),
+        metadata={"description": 'An exact decimal as text with a point, e.g. "12.5".'},
+    )
     unit = fields.String(validate=validate.OneOf(UNITS))
     action_date = fields.Date()
     evidence = fields.String(validate=validate.OneOf(EVIDENCE_KINDS))
@@ -146,8 +172,10 @@ class EntryUpdateSchema(Strict):
 
 
 class DeleteArgs(Strict):
-    version = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), metadata={
-        "description": "The version you read; a stale one gets 409."})
+    version = fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The version you read; a stale one gets 409."},
+    )
 
 
 class SchoolSchema(Schema):
@@ -173,15 +201,25 @@ class ReadingSchema(Schema):
 
 
 class ReadingCreateSchema(Strict):
-    kind = fields.String(required=True, validate=validate.OneOf(READING_KINDS), metadata={
-        "description": "index (the dial), bill (a billed period's use) or replacement."})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(READING_KINDS),
+        metadata={"description": "index (the dial), bill (a billed period's use) or replacement."},
+    )
     reading_date = fields.Date(required=True)
-    value = fields.String(required=True, validate=validate.Regexp(DECIMAL_IN), metadata={
-        "description": "In the meter's unit, an exact decimal with a point.",
-        "example": "10432.5"})
+    value = fields.String(
+        required=True,
+        validate=validate.Regexp(DECIMAL_IN),
+        metadata={
+            "description": "In the meter's unit, an exact decimal with a point.",
+            "example": "10432.5",
+        },
+    )
     period_start = fields.Date(metadata={"description": "Bills: the first billed day."})
-    old_final = fields.String(validate=validate.Regexp(DECIMAL_IN), metadata={
-        "description": "Replacements: the old meter's last index."})
+    old_final = fields.String(
+        validate=validate.Regexp(DECIMAL_IN),
+        metadata={"description": "Replacements: the old meter's last index."},
+    )
     new_serial = fields.String(validate=validate.Length(max=60))
     note = fields.String(load_default="", validate=validate.Length(max=1000))
 
@@ -194,9 +232,13 @@ class ReadingListArgs(Strict):
 class AggregateArgs(Strict):
     date_from = fields.Date(required=True)
     date_to = fields.Date(required=True)
-    school_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), metadata={
-        "description": "One school (coordinators: their own, the default). Staff without "
-                       "it get the whole programme's schools."})
+    school_id = fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={
+            "description": "One school (coordinators: their own, the default). Staff without "
+            "it get the whole programme's schools."
+        },
+    )
     grain = fields.String(load_default="month", validate=validate.OneOf(GRAINS))
 
 
@@ -237,8 +279,10 @@ class TermSchema(Schema):
 
 class TermArgs(Strict):
     lang = fields.String(validate=validate.OneOf(LANGS))
-    q = fields.String(validate=validate.Length(max=100), metadata={
-        "description": "Part of a term (case-insensitive)."})
+    q = fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": "Part of a term (case-insensitive)."},
+    )
 
 
 # --- spreadsheet imports (scope import) ------------------------------------------------
@@ -248,23 +292,34 @@ ROW_STATUSES = ["invalid", "duplicate", "new"]
 
 
 class ImportRowSchema(Schema):
-    row = fields.Integer(required=True, metadata={
-        "description": "The row number as the spreadsheet shows it."})
+    row = fields.Integer(
+        required=True, metadata={"description": "The row number as the spreadsheet shows it."}
+    )
     status = fields.String(required=True, validate=validate.OneOf(ROW_STATUSES))
-    reason = fields.String(required=True, metadata={
-        "description": "Why the row is invalid or a duplicate, in the reader's language."})
+    reason = fields.String(
+        required=True,
+        metadata={
+            "description": "Why the row is invalid or a duplicate, in the reader's language."
+        },
+    )
     cells = fields.List(fields.String(), required=True)
 
 
 class ImportRowPageSchema(Schema):
-    items = fields.List(fields.Nested(ImportRowSchema), required=True, metadata={
-        "description": "The dry run's rows: invalid first, then duplicates, then new."})
+    items = fields.List(
+        fields.Nested(ImportRowSchema),
+        required=True,
+        metadata={"description": "The dry run's rows: invalid first, then duplicates, then new."},
+    )
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
     total = fields.Integer(required=True)
     pages = fields.Integer(required=True)
-    next = fields.String(required=True, allow_none=True, metadata={
-        "description": "The address of the next page of rows (null on the last)."})
+    next = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The address of the next page of rows (null on the last)."},
+    )
 
 
 class ImportCountsSchema(Schema):
@@ -272,8 +327,9 @@ class ImportCountsSchema(Schema):
     new = fields.Integer(required=True)
     duplicate = fields.Integer(required=True)
     invalid = fields.Integer(required=True)
-    added = fields.Integer(required=True, metadata={
-        "description": "Entries stored by the commit (0 before it)."})
+    added = fields.Integer(
+        required=True, metadata={"description": "Entries stored by the commit (0 before it)."}
+    )
 
 
 class ImportBatchSchema(Schema):
@@ -285,15 +341,24 @@ class ImportBatchSchema(Schema):
     file_kind = fields.String(required=True)
     sha256 = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(IMPORT_STATUSES))
-    needs_columns = fields.Boolean(required=True, metadata={
-        "description": "True when the required columns were not recognised: map them on "
-                       "the import page (/imports/<id>/columns), then commit."})
+    needs_columns = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when the required columns were not recognised: map them on "
+            "the import page (/imports/<id>/columns), then commit."
+        },
+    )
     created_at = fields.DateTime(required=True)
     committed_at = fields.DateTime(required=True, allow_none=True)
     undone_at = fields.DateTime(required=True, allow_none=True)
     counts = fields.Nested(ImportCountsSchema, required=True)
-    rows = fields.Nested(ImportRowPageSchema, required=True, metadata={
-        "description": "The dry run's rows while the batch awaits its commit (empty after)."})
+    rows = fields.Nested(
+        ImportRowPageSchema,
+        required=True,
+        metadata={
+            "description": "The dry run's rows while the batch awaits its commit (empty after)."
+        },
+    )
 
 
 class ImportRowArgs(Strict):
@@ -303,25 +368,35 @@ class ImportRowArgs(Strict):
 
 class ImportDoneSchema(Schema):
     batch = fields.Nested(ImportBatchSchema, required=True)
-    count = fields.Integer(required=True, metadata={
-        "description": "Entries added (commit) or deleted (undo)."})
+    count = fields.Integer(
+        required=True, metadata={"description": "Entries added (commit) or deleted (undo)."}
+    )
 
 
 IMPORT_UPLOAD_BODY = {
     "required": True,
-    "content": {"multipart/form-data": {
-        "schema": {
-            "type": "object",
-            "properties": {
-                "file": {"type": "string", "format": "binary", "description":
-                         "The spreadsheet: CSV (UTF-8), XLSX or ODS, at most 16 MB and "
-                         "100,000 rows; the import page's template shows the columns."},
-                "school_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1,
-                              "description": "Admins: the school. Coordinators: ignored "
-                                             "(always their own school)."},
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The spreadsheet: CSV (UTF-8), XLSX or ODS, at most 16 MB and "
+                        "100,000 rows; the import page's template shows the columns.",
+                    },
+                    "school_id": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 2**31 - 1,
+                        "description": "Admins: the school. Coordinators: ignored "
+                        "(always their own school).",
+                    },
+                },
+                "required": ["file"],
             },
-            "required": ["file"],
-        },
-        "encoding": {"file": {"contentType": "application/octet-stream"}},
-    }},
+            "encoding": {"file": {"contentType": "application/octet-stream"}},
+        }
+    },
 }

@@ -32,7 +32,10 @@ class RegisterForm(FlaskForm):
     district = StringField(_l("City district (optional)"), validators=[Optional(), Length(max=80)])
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters."))],
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters.")),
+        ],
         description=_l("At least 10 characters."),
     )
     confirm = PasswordField(
@@ -46,7 +49,11 @@ class PasswordForm(FlaskForm):
 
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters."))]
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters.")),
+        ],
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -66,7 +73,10 @@ class UserCreateForm(FlaskForm):
     school_id = SelectField(_l("School (coordinators only)"), coerce=int, choices=[])
     password = PasswordField(
         _l("Initial password"),
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters."))],
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters.")),
+        ],
         description=_l("Give it to the person; they can change it after signing in."),
     )
 
@@ -93,7 +103,11 @@ class ResetPasswordForm(FlaskForm):
     """Choose a new password from a reset link."""
 
     new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters."))],
+        _l("New password"),
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=200, message=_l("Use at least 10 characters.")),
+        ],
         description=_l("At least 10 characters."),
     )
     confirm = PasswordField(

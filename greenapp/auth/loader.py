@@ -83,7 +83,10 @@ def load_user(token: str) -> User | None:
     if kept is not None:
         if len(kept) >= KEEP_MAX:
             kept.clear()
-        values = {attr.key: getattr(user, attr.key)
-                  for attr in User.__mapper__.column_attrs if attr.key not in _NOT_KEPT}
+        values = {
+            attr.key: getattr(user, attr.key)
+            for attr in User.__mapper__.column_attrs
+            if attr.key not in _NOT_KEPT
+        }
         kept[slot] = (user.id, int(version or 0), values, unread or 0)
     return user

@@ -65,8 +65,11 @@ def _client_ip() -> str:
 
 def _wait_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    return ngettext("Too many attempts. Please try again in %(num)d minute.",
-                    "Too many attempts. Please try again in %(num)d minutes.", minutes)
+    return ngettext(
+        "Too many attempts. Please try again in %(num)d minute.",
+        "Too many attempts. Please try again in %(num)d minutes.",
+        minutes,
+    )
 
 
 def _throttle(rules: list[signin.Rule], field) -> int | None:
@@ -96,8 +99,12 @@ def _sign_in(user: User, remember: bool) -> None:
 def _with_device_cookie(response: Response, user: User, devices: list) -> Response:
     days = current_app.config["DEVICE_COOKIE_DAYS"]
     response.set_cookie(
-        signin.DEVICE_COOKIE, signin.remember_device(devices, user), max_age=days * 86400,
-        path=url_for("auth.login").rsplit("/", 1)[0] or "/", httponly=True, samesite="Lax",
+        signin.DEVICE_COOKIE,
+        signin.remember_device(devices, user),
+        max_age=days * 86400,
+        path=url_for("auth.login").rsplit("/", 1)[0] or "/",
+        httponly=True,
+        samesite="Lax",
         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
     )
     return response
@@ -118,13 +125,16 @@ def login():
         return render_template("auth/login.html", **context)
     user = user_service.find_by_email(form.email.data)
     devices = signin.read_devices(request.cookies.get(signin.DEVICE_COOKIE))
-    attempt = signin.attempt_rules(form.email.data, _client_ip(),
-                                   signin.device_nonce(devices, user))
+    attempt = signin.attempt_rules(
+        form.email.data, _client_ip(), signin.device_nonce(devices, user)
+    )
     guard = signin.guard()
     wait = guard.retry_after(attempt.rules)
     if wait:
-        form.password.errors = [_wait_message(wait),
-                                _("Forgot your password? You can choose a new one by e-mail.")]
+        form.password.errors = [
+            _wait_message(wait),
+            _("Forgot your password? You can choose a new one by e-mail."),
+        ]
         return _refused("auth/login.html", wait, **context)
     if not signin.check_password_or_dummy(user, form.password.data) or not user.active:
         guard.hit(attempt.rules)
@@ -132,16 +142,23 @@ def login():
         return render_template("auth/login.html", **context)
     if user.email_confirmed_at is None:
         # Right password, address not yet proved: send the link again (at most a few an hour).
-        if not signin.guard().take([(current_app.config["ACCOUNT_EMAIL_LIMIT"], "account-email",
-                                     signin.email_key(user.email))]):
+        if not signin.guard().take(
+            [
+                (
+                    current_app.config["ACCOUNT_EMAIL_LIMIT"],
+                    "account-email",
+                    signin.email_key(user.email),
+                )
+            ]
+        ):
             mail.send(account_mail.confirmation(user), background=True)
-        form.email.errors = [_("Please confirm your e-mail address first: "
-                               "we have sent you a link.")]
+        form.email.errors = [
+            _("Please confirm your e-mail address first: we have sent you a link.")
+        ]
         return render_template("auth/login.html", **context)
     _sign_in(user, form.remember.data)
     flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-    return _with_device_cookie(redirect(safe_next(form.next.data) or home_for(user)),
-                               user, devices)
+    return _with_device_cookie(redirect(safe_next(form.next.data) or home_for(user)), user, devices)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -167,9 +184,12 @@ def register():
     if not form.validate_on_submit():
         return render_template("auth/register.html", form=form)
     cfg = current_app.config
-    wait = (_throttle([(cfg["ACCOUNT_IP_LIMIT"], "account-ip", _client_ip())], form.email)
-            or _throttle([(cfg["ACCOUNT_EMAIL_LIMIT"], "account-email",
-                           signin.email_key(form.email.data))], form.email))
+    wait = _throttle(
+        [(cfg["ACCOUNT_IP_LIMIT"], "account-ip", _client_ip())], form.email
+    ) or _throttle(
+        [(cfg["ACCOUNT_EMAIL_LIMIT"], "account-email", signin.email_key(form.email.data))],
+        form.email,
+    )
     if wait:
         return _refused("auth/register.html", wait, form=form)
     existing = user_service.find_by_email(form.email.data)
@@ -183,9 +203,12 @@ def register():
         return _to_check_inbox(form.email.data)
     with attempt(form, "email") as saved:
         user = user_service.create_user(
-            email=form.email.data, display_name=form.display_name.data,
-            password=form.password.data, district=form.district.data,
-            locale=session.get("locale") or str(get_locale()), confirmed=False,
+            email=form.email.data,
+            display_name=form.display_name.data,
+            password=form.password.data,
+            district=form.district.data,
+            locale=session.get("locale") or str(get_locale()),
+            confirmed=False,
         )
     if not saved:
         return render_template("auth/register.html", form=form)
@@ -223,20 +246,33 @@ def reset_request():
     if not form.validate_on_submit():
         return render_template("auth/reset_request.html", form=form)
     cfg = current_app.config
-    wait = (_throttle([(cfg["ACCOUNT_IP_LIMIT"], "account-ip", _client_ip())], form.email)
-            or _throttle([(cfg["ACCOUNT_EMAIL_LIMIT"], "account-email",
-                           signin.email_key(form.email.data))], form.email))
+    wait = _throttle(
+        [(cfg["ACCOUNT_IP_LIMIT"], "account-ip", _client_ip())], form.email
+    ) or _throttle(
+        [(cfg["ACCOUNT_EMAIL_LIMIT"], "account-email", signin.email_key(form.email.data))],
+        form.email,
+    )
     if wait:
         return _refused("auth/reset_request.html", wait, form=form)
     user = user_service.find_by_email(form.email.data)
     known = user is not None and user.active
-    recipient = user if known else SimpleNamespace(email=form.email.data, locale=None,
-                                                    display_name="", id=0, password_hash="")
+    recipient = (
+        user
+        if known
+        else SimpleNamespace(
+            email=form.email.data, locale=None, display_name="", id=0, password_hash=""
+        )
+    )
     # The same work for an unknown address (the mail is built, not sent): no timing tells.
     message = account_mail.password_reset(recipient)
     mail.send(message, background=True, dry_run=not known)
-    flash(_("If an account uses this address, a link to choose a new password is on its way. "
-            "It works once and for a limited time."), "info")
+    flash(
+        _(
+            "If an account uses this address, a link to choose a new password is on its way. "
+            "It works once and for a limited time."
+        ),
+        "info",
+    )
     return redirect(url_for("auth.login"))
 
 
@@ -246,8 +282,9 @@ def reset_password(token: str):
     """Choose a new password from the mailed link (works once, expires)."""
     user = user_service.user_for_reset_token(token[:500])
     if user is None:
-        return render_template("auth/reset_request.html", form=ResetRequestForm(formdata=None),
-                               link_invalid=True)
+        return render_template(
+            "auth/reset_request.html", form=ResetRequestForm(formdata=None), link_invalid=True
+        )
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -272,8 +309,9 @@ def password():
     are limited (PASSWORD_CHANGE_LIMIT)."""
     form = PasswordForm()
     if form.validate_on_submit():
-        rules = [(current_app.config["PASSWORD_CHANGE_LIMIT"], "password-change",
-                  str(current_user.id))]
+        rules = [
+            (current_app.config["PASSWORD_CHANGE_LIMIT"], "password-change", str(current_user.id))
+        ]
         guard = signin.guard()
         wait = guard.retry_after(rules)
         if wait:
@@ -290,7 +328,9 @@ def password():
             show_error(form, exc, "new_password")
         else:
             db.session.commit()
-            login_user(current_user._get_current_object())  # keep this device signed in with the new token
+            login_user(
+                current_user._get_current_object()
+            )  # keep this device signed in with the new token
             flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
@@ -328,7 +368,8 @@ def _role_choices() -> list[tuple[str, str]]:
 def users():
     """All accounts, for the programme's admins."""
     rows = db.session.scalars(
-        select(User).options(selectinload(User.school)).order_by(User.role, User.display_name))
+        select(User).options(selectinload(User.school)).order_by(User.role, User.display_name)
+    )
     return render_template("auth/users.html", users=list(rows))
 
 
@@ -343,8 +384,11 @@ def user_new():
         school = db.session.get(School, form.school_id.data) if form.school_id.data else None
         with attempt(form, "email") as saved:
             user_service.create_user(
-                email=form.email.data, display_name=form.display_name.data,
-                password=form.password.data, role=form.role.data, school=school,
+                email=form.email.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+                role=form.role.data,
+                school=school,
                 actor=current_user,
             )
         if saved:
@@ -367,13 +411,19 @@ def user_edit(user_id: int):
         school = db.session.get(School, form.school_id.data) if form.school_id.data else None
         with attempt(form, "role") as saved:
             user_service.update_user(
-                current_user, user, role=form.role.data, school=school,
-                active=form.active.data, display_name=form.display_name.data,
+                current_user,
+                user,
+                role=form.role.data,
+                school=school,
+                active=form.active.data,
+                display_name=form.display_name.data,
             )
         if saved:
             flash(_("Account saved."), "success")
             return redirect(url_for("auth.users"))
     return render_template(
-        "auth/user_form.html", form=form, title=_("Edit %(name)s", name=user.display_name),
+        "auth/user_form.html",
+        form=form,
+        title=_("Edit %(name)s", name=user.display_name),
         user=user,
     )

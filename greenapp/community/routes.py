@@ -52,10 +52,14 @@ def _get(challenge_id: int) -> Challenge:
 
 def _input(form: ChallengeForm) -> svc.ChallengeInput:
     return svc.ChallengeInput(
-        title=form.title.data or "", description=form.description.data or "",
-        category=form.category.data, target=form.target.data or "",
-        start_date=form.start_date.data, end_date=form.end_date.data,
-        audience=form.audience.data, evidence_required=bool(form.evidence_required.data),
+        title=form.title.data or "",
+        description=form.description.data or "",
+        category=form.category.data,
+        target=form.target.data or "",
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        audience=form.audience.data,
+        evidence_required=bool(form.evidence_required.data),
         fraction=form.fraction.data or "",
     )
 
@@ -65,7 +69,8 @@ def _impact(owner_type: str, owner_id: int) -> dict:
     rows = db.session.execute(
         select(DailySummary.category, func.sum(DailySummary.quantity))
         .where(DailySummary.owner_type == owner_type, DailySummary.owner_id == owner_id)
-        .group_by(DailySummary.category))
+        .group_by(DailySummary.category)
+    )
     return {cat: total for cat, total in rows}
 
 
@@ -82,11 +87,15 @@ def home():
     money = _money(owner_type, owner_id, today_in(school.timezone if school else None))
     lang = str(get_locale() or "en")
     return render_template(
-        "community/home.html", totals=totals, money=money,
+        "community/home.html",
+        totals=totals,
+        money=money,
         mine=svc.progress_of(owner_type, owner_id),
         badges=svc.badges_of(owner_type, owner_id),
-        tips=guides.tips_for(list(totals), lang), action=ActionForm(),
-        today=today_in(None), state=svc.state,
+        tips=guides.tips_for(list(totals), lang),
+        action=ActionForm(),
+        today=today_in(None),
+        state=svc.state,
     )
 
 
@@ -104,8 +113,12 @@ def listing():
         abort(400)
     current_user.public_listing = request.form.get("public") == "1"
     db.session.commit()
-    flash(_("Leaderboards now show your name.") if current_user.public_listing
-          else _("Leaderboards now show you as “Anonymous resident”."), "success")
+    flash(
+        _("Leaderboards now show your name.")
+        if current_user.public_listing
+        else _("Leaderboards now show you as “Anonymous resident”."),
+        "success",
+    )
     return redirect(url_for("community.home"))
 
 
@@ -115,8 +128,12 @@ def challenges():
     """Running, upcoming and finished challenges."""
     today = today_in(None)
     return render_template(
-        "community/challenges.html", challenges=svc.listing(today), today=today,
-        state=svc.state, days_left=svc.days_left, counts=svc.participant_counts(),
+        "community/challenges.html",
+        challenges=svc.listing(today),
+        today=today,
+        state=svc.state,
+        days_left=svc.days_left,
+        counts=svc.participant_counts(),
     )
 
 
@@ -166,9 +183,15 @@ def challenge(challenge_id: int):
             me = None
     joined = me is not None and any((s.owner_type, s.owner_id) == me for s in board)
     return render_template(
-        "community/challenge.html", challenge=challenge, board=board, me=me, joined=joined,
-        today=today, state=svc.state(challenge, today),
-        days_left=svc.days_left(challenge, today), action=ActionForm(),
+        "community/challenge.html",
+        challenge=challenge,
+        board=board,
+        me=me,
+        joined=joined,
+        today=today,
+        state=svc.state(challenge, today),
+        days_left=svc.days_left(challenge, today),
+        action=ActionForm(),
     )
 
 
@@ -183,8 +206,10 @@ def _join_or_leave(challenge_id: int, joining: bool):
         else:
             svc.leave(current_user, challenge)
     if done:
-        flash(_("You joined the challenge. Good luck!") if joining
-              else _("You left the challenge."), "success")
+        flash(
+            _("You joined the challenge. Good luck!") if joining else _("You left the challenge."),
+            "success",
+        )
     return redirect(url_for("community.challenge", challenge_id=challenge.id))
 
 
@@ -207,8 +232,12 @@ def leave(challenge_id: int):
 def notification_list():
     """My notifications, newest first."""
     items = notifications.for_user(current_user.id)
-    return render_template("community/notifications.html", items=items,
-                           message=notifications.message, action=ActionForm())
+    return render_template(
+        "community/notifications.html",
+        items=items,
+        message=notifications.message,
+        action=ActionForm(),
+    )
 
 
 @bp.route("/notifications/read", methods=["POST"])

@@ -29,11 +29,16 @@ class SchoolFilterForm(_GetForm):
 
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-    grain = SelectField(lazy_pgettext("time step", "Series"), choices=[("month", _l("Monthly")),
-                                               ("week", _l("Weekly"))], default="month")
+    grain = SelectField(
+        lazy_pgettext("time step", "Series"),
+        choices=[("month", _l("Monthly")), ("week", _l("Weekly"))],
+        default="month",
+    )
     category = CheckboxList(
-        _l("Categories"), choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
-        validators=[Optional()])
+        _l("Categories"),
+        choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
+        validators=[Optional()],
+    )
 
 
 class ProgrammeFilterForm(_GetForm):
@@ -42,6 +47,6 @@ class ProgrammeFilterForm(_GetForm):
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     place = SelectField(_l("Schools in"), choices=[], default="")
-    category = SelectField(_l("Rank by"),
-                           choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
-                           default="water")
+    category = SelectField(
+        _l("Rank by"), choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES], default="water"
+    )

@@ -95,8 +95,9 @@ def _load_facts(school_id: int) -> SchoolFacts | None:
 
 
 def _school_for_view(school_id: int) -> SchoolFacts:
-    facts = cache.cached("school-facts", cache.school_scope(school_id), school_id,
-                         lambda: _load_facts(school_id))
+    facts = cache.cached(
+        "school-facts", cache.school_scope(school_id), school_id, lambda: _load_facts(school_id)
+    )
     if facts is None:
         abort(404)
     if current_user.role == COORDINATOR and current_user.school_id != facts.id:
@@ -113,15 +114,17 @@ def _school_view(school_id: int, facts: SchoolFacts | None = None):
     cats = tuple(c for c in CATEGORIES if c in (form.category.data or [])) or None
     form.category.data = list(cats or CATEGORIES)
     form.date_from.data, form.date_to.data, form.grain.data = date_from, date_to, grain
-    scope = Scope(date_from=date_from, date_to=date_to, school_ids=(facts.id,),
-                  categories=cats)
+    scope = Scope(date_from=date_from, date_to=date_to, school_ids=(facts.id,), categories=cats)
     return facts, form, scope, grain
 
 
 def _board(facts: SchoolFacts, scope: Scope, grain: str):
-    return cache.cached("school-board", cache.school_scope(facts.id), (scope, grain),
-                        lambda: charts.school_dashboard(db.session.get(School, facts.id),
-                                                        scope, grain))
+    return cache.cached(
+        "school-board",
+        cache.school_scope(facts.id),
+        (scope, grain),
+        lambda: charts.school_dashboard(db.session.get(School, facts.id), scope, grain),
+    )
 
 
 @bp.route("/school/<int:school_id>")
@@ -134,11 +137,14 @@ def school(school_id: int):
     # language and local date (which decides the default range). The page around them
     # is cached with them, but for the viewer's corner (shell.py).
     scope, key = cache.school_scope(facts.id), (today_in(facts.timezone), query)
-    content = cache.entry("school-page", scope, key,
-                          lambda: _school_content(facts, query))
-    page = shell.page("dashboards/school.html", "school-page", scope,
-                      (key, content.versions),
-                      lambda: {"school": facts, "content_html": content.value})
+    content = cache.entry("school-page", scope, key, lambda: _school_content(facts, query))
+    page = shell.page(
+        "dashboards/school.html",
+        "school-page",
+        scope,
+        (key, content.versions),
+        lambda: {"school": facts, "content_html": content.value},
+    )
     return page.value
 
 
@@ -146,9 +152,17 @@ def _school_content(facts: SchoolFacts, query: str) -> Markup:
     _facts, form, scope, grain = _school_view(facts.id, facts)
     board = _board(facts, scope, grain)
     # Markup: the output of our own autoescaped template, nothing user-typed raw.
-    return Markup(render_template(  # noqa: S704  # nosec B704
-        "dashboards/_school_content.html", school=db.session.get(School, facts.id),
-        form=form, scope=scope, grain=grain, board=board, query=query))
+    return Markup(  # noqa: S704  # nosec B704
+        render_template(
+            "dashboards/_school_content.html",
+            school=db.session.get(School, facts.id),
+            form=form,
+            scope=scope,
+            grain=grain,
+            board=board,
+            query=query,
+        )
+    )
 
 
 @bp.route("/school/<int:school_id>/<chart_id>.csv")
@@ -163,8 +177,7 @@ def _csv(chart_list, chart_id: str, prefix: str) -> Response:
     for chart in chart_list:
         if chart.id == chart_id:
             resp = Response(chart.csv(), mimetype="text/csv")
-            resp.headers["Content-Disposition"] = content_disposition(
-                f"{prefix}-{chart.id}.csv")
+            resp.headers["Content-Disposition"] = content_disposition(f"{prefix}-{chart.id}.csv")
             return resp
     abort(404)
 
@@ -185,8 +198,9 @@ AS_OF_SLOT = Markup("<!--as-of-->")
 def _with_as_of(content: Markup, entry: cache.Entry) -> Markup:
     """The cached content with "as of HH:MM" (the viewer's time zone and language)."""
     line = _("Figures as of %(time)s", time=format_time(entry.as_of_datetime, "short"))
-    return Markup(content.replace(  # noqa: S704  # nosec B704
-        AS_OF_SLOT, Markup('<p class="as-of muted">%s</p>') % escape(line)))
+    return Markup(  # noqa: S704  # nosec B704
+        content.replace(AS_OF_SLOT, Markup('<p class="as-of muted">%s</p>') % escape(line))
+    )
 
 
 def _programme_view():
@@ -207,16 +221,29 @@ def _programme_view():
     category = form.category.data if form.category.data in CATEGORIES else "water"
     form.date_from.data, form.date_to.data, form.category.data = date_from, date_to, category
     scope = Scope(date_from=date_from, date_to=date_to, city_id=city_id, country=country)
-    view = cache.cached("programme-view", cache.PROGRAMME, (scope, category),
-                        lambda: charts.overview(scope, category), lag=cache.programme_lag())
+    view = cache.cached(
+        "programme-view",
+        cache.PROGRAMME,
+        (scope, category),
+        lambda: charts.overview(scope, category),
+        lag=cache.programme_lag(),
+    )
     return form, scope, category, view
 
 
 def _programme_content(query: str) -> Markup:
     form, scope, category, view = _programme_view()
-    return Markup(render_template(  # noqa: S704  # nosec B704
-        "dashboards/_programme_content.html", form=form, scope=scope, category=category,
-        view=view, query=query, as_of_slot=AS_OF_SLOT))
+    return Markup(  # noqa: S704  # nosec B704
+        render_template(
+            "dashboards/_programme_content.html",
+            form=form,
+            scope=scope,
+            category=category,
+            view=view,
+            query=query,
+            as_of_slot=AS_OF_SLOT,
+        )
+    )
 
 
 @bp.route("/programme")
@@ -225,12 +252,18 @@ def programme():
     """All schools ranked per pupil, totals over time, Kyzylorda and Minsk side by side."""
     query = request.query_string.decode()
     key, lag = (today_in(), query), cache.programme_lag()
-    entry = cache.entry("programme-page", cache.PROGRAMME, key,
-                        lambda: _programme_content(query), lag=lag)
+    entry = cache.entry(
+        "programme-page", cache.PROGRAMME, key, lambda: _programme_content(query), lag=lag
+    )
     # The page around the content, cached with it (shell.py); "as of" is the content's.
-    page = shell.page("dashboards/programme.html", "programme-page", cache.PROGRAMME,
-                      (key, entry.versions), lambda: {"content_html": entry.value},
-                      lag=lag)
+    page = shell.page(
+        "dashboards/programme.html",
+        "programme-page",
+        cache.PROGRAMME,
+        (key, entry.versions),
+        lambda: {"content_html": entry.value},
+        lag=lag,
+    )
     return _with_as_of(Markup(page.value), entry)  # noqa: S704  # nosec B704
 
 
@@ -244,8 +277,13 @@ def programme_csv(chart_id: str):
 
 def _public_view():
     today = today_in()
-    return cache.cached("public-view", cache.PROGRAMME, today,
-                        lambda: charts.public_summary(today), lag=cache.programme_lag())
+    return cache.cached(
+        "public-view",
+        cache.PROGRAMME,
+        today,
+        lambda: charts.public_summary(today),
+        lag=cache.programme_lag(),
+    )
 
 
 @bp.route("/public")
@@ -253,13 +291,17 @@ def _public_view():
 def public_summary():
     """Programme results for everyone: totals, leading schools, people reached."""
     entry = cache.entry(
-        "public-page", cache.PROGRAMME, today_in(),
-        lambda: Markup(render_template(  # noqa: S704  # nosec B704
-            "dashboards/_public_content.html", view=_public_view(),
-            as_of_slot=AS_OF_SLOT)),
-        lag=cache.programme_lag())
-    return render_template("dashboards/public.html",
-                           content_html=_with_as_of(entry.value, entry))
+        "public-page",
+        cache.PROGRAMME,
+        today_in(),
+        lambda: Markup(  # noqa: S704  # nosec B704
+            render_template(
+                "dashboards/_public_content.html", view=_public_view(), as_of_slot=AS_OF_SLOT
+            )
+        ),
+        lag=cache.programme_lag(),
+    )
+    return render_template("dashboards/public.html", content_html=_with_as_of(entry.value, entry))
 
 
 @bp.route("/public/<chart_id>.csv")

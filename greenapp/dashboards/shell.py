@@ -46,18 +46,31 @@ def _next_path() -> str:
 def account_html() -> str:
     """The viewer's corner of the page, for this request (fresh CSRF token)."""
     if current_user.is_authenticated:
-        who: tuple = (current_user.id, current_user.display_name, current_user.role,
-                      unread_count(current_user.id))
+        who: tuple = (
+            current_user.id,
+            current_user.display_name,
+            current_user.role,
+            unread_count(current_user.id),
+        )
     else:
         who = (None,)
     corner = cache.cached_local(
-        "account", (who, _next_path()),
-        lambda: render_template("_account.html", csrf_token=lambda: CSRF_SLOT))
+        "account",
+        (who, _next_path()),
+        lambda: render_template("_account.html", csrf_token=lambda: CSRF_SLOT),
+    )
     return corner.replace(CSRF_SLOT, generate_csrf())
 
 
-def page(template: str, what: str, scopes: str | tuple[str, ...], key: Hashable,
-         context: Callable[[], dict], *, lag: float = 0.0) -> cache.Entry[str]:
+def page(
+    template: str,
+    what: str,
+    scopes: str | tuple[str, ...],
+    key: Hashable,
+    context: Callable[[], dict],
+    *,
+    lag: float = 0.0,
+) -> cache.Entry[str]:
     """`template` rendered with context(), cached like the content it shows.
 
     `what`, `scopes`, `key` and `lag` are those of the page's cached content, so the
@@ -66,8 +79,13 @@ def page(template: str, what: str, scopes: str | tuple[str, ...], key: Hashable,
     """
     if "_flashes" in session or not cache.enabled():
         return cache.Entry(render_template(template, **context()), (), cache.now())
-    shell = cache.entry(f"{what}-shell", scopes, (key, _viewer(), _next_path()),
-                        lambda: render_template(template, account_slot=ACCOUNT_SLOT,
-                                                **context()), lag=lag)
-    return cache.Entry(shell.value.replace(ACCOUNT_SLOT, account_html(), 1),
-                       shell.versions, shell.as_of)
+    shell = cache.entry(
+        f"{what}-shell",
+        scopes,
+        (key, _viewer(), _next_path()),
+        lambda: render_template(template, account_slot=ACCOUNT_SLOT, **context()),
+        lag=lag,
+    )
+    return cache.Entry(
+        shell.value.replace(ACCOUNT_SLOT, account_html(), 1), shell.versions, shell.as_of
+    )

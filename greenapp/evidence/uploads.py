@@ -28,8 +28,9 @@ def register_upload_limits(app: Flask) -> None:
 
     def upload_limit() -> None:
         if request.method == "POST" and request.endpoint in UPLOAD_ENDPOINTS:
-            request.max_content_length = int(app.config.get(
-                "EVIDENCE_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST))
+            request.max_content_length = int(
+                app.config.get("EVIDENCE_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST)
+            )
 
     app.before_request_funcs.setdefault(None, []).insert(0, upload_limit)
 
@@ -39,12 +40,16 @@ def too_large_message() -> str:
     from flask import current_app
 
     total = int(current_app.config.get("EVIDENCE_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST))
-    per_file = evidence_service.limit("EVIDENCE_MAX_FILE_BYTES",
-                                      evidence_service.DEFAULT_MAX_FILE)
-    return str(_l("The files were too large to receive (more than %(total)s MB together; "
-                  "each file at most %(each)s MB). Nothing was saved: choose smaller "
-                  "photos or fewer files and send the form again.",
-                  total=evidence_service.mb(total), each=evidence_service.mb(per_file)))
+    per_file = evidence_service.limit("EVIDENCE_MAX_FILE_BYTES", evidence_service.DEFAULT_MAX_FILE)
+    return str(
+        _l(
+            "The files were too large to receive (more than %(total)s MB together; "
+            "each file at most %(each)s MB). Nothing was saved: choose smaller "
+            "photos or fewer files and send the form again.",
+            total=evidence_service.mb(total),
+            each=evidence_service.mb(per_file),
+        )
+    )
 
 
 def prepared_files() -> list[evidence_service.Prepared]:
@@ -52,16 +57,20 @@ def prepared_files() -> list[evidence_service.Prepared]:
     return evidence_service.prepare_uploads(request.files.getlist(evidence_service.FIELD))
 
 
-def attach_to_log(actor: User, log: EcoLog, prepared: list[evidence_service.Prepared],
-                  evidence_kind: str) -> list[EvidenceFile]:
+def attach_to_log(
+    actor: User, log: EcoLog, prepared: list[evidence_service.Prepared], evidence_kind: str
+) -> list[EvidenceFile]:
     """Store an entry's new files; 'document or photo' needs at least one file."""
     existing = evidence_service.count_for_log(log.id)
     if evidence_kind == DOCUMENT and existing + len(prepared) == 0:
         raise ValidationFailed(
-            _l("“Document or photo” needs the document or photo: attach at least one "
-               "file, or choose another kind of evidence."), evidence_service.FIELD)
+            _l(
+                "“Document or photo” needs the document or photo: attach at least one "
+                "file, or choose another kind of evidence."
+            ),
+            evidence_service.FIELD,
+        )
     rows = evidence_service.attach(actor, prepared, log=log)
     if rows:
-        audit.record("log", log.id, "update", actor,
-                     {"files": [existing, existing + len(rows)]})
+        audit.record("log", log.id, "update", actor, {"files": [existing, existing + len(rows)]})
     return rows

@@ -24,10 +24,14 @@ bp = Blueprint("experts", __name__)
 @role_required(*STAFF)
 def index():
     """The workspace landing page: what each expert role does here."""
-    flagged = db.session.scalar(
-        select(db.func.count()).select_from(quality.queue().subquery()))
-    waiting = db.session.scalar(select(db.func.count()).select_from(
-        proposal_service.listing().where(Proposal.status.in_(
-            ("submitted", "under_review"))).subquery()))
-    return render_template("experts/index.html", flagged=flagged, waiting=waiting,
-                           endpoints=current_app.view_functions)
+    flagged = db.session.scalar(select(db.func.count()).select_from(quality.queue().subquery()))
+    waiting = db.session.scalar(
+        select(db.func.count()).select_from(
+            proposal_service.listing()
+            .where(Proposal.status.in_(("submitted", "under_review")))
+            .subquery()
+        )
+    )
+    return render_template(
+        "experts/index.html", flagged=flagged, waiting=waiting, endpoints=current_app.view_functions
+    )

@@ -33,8 +33,7 @@ from greenapp.services import glossary_links as links
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 
 bp = Blueprint("glossary", __name__)
-PAIRS = ("kk-be", "be-kk", "kk-ru", "ru-kk", "kk-en", "en-kk", "be-ru", "ru-be", "be-en",
-         "en-be")
+PAIRS = ("kk-be", "be-kk", "kk-ru", "ru-kk", "kk-en", "en-kk", "be-ru", "ru-be", "be-en", "en-be")
 IMPORT_MAX = 2 * 1024 * 1024
 
 
@@ -46,10 +45,16 @@ def glossary_links_filter(html, langs=None):
 
 @bp.context_processor
 def labels() -> dict:
-    return {"SUBJECT_LABELS": svc.subject_labels(), "USAGE_LABELS": svc.usage_labels(),
-            "CONCEPT_STATUS": svc.status_labels(), "POS_LABELS": svc.pos_labels(),
-            "GLOSS_LANGS": LANGS, "GLOSS_LANG_NAMES": svc.language_labels(),
-            "GLOSS_PAIRS": PAIRS, "GLOSS_SUBJECTS": SUBJECTS}
+    return {
+        "SUBJECT_LABELS": svc.subject_labels(),
+        "USAGE_LABELS": svc.usage_labels(),
+        "CONCEPT_STATUS": svc.status_labels(),
+        "POS_LABELS": svc.pos_labels(),
+        "GLOSS_LANGS": LANGS,
+        "GLOSS_LANG_NAMES": svc.language_labels(),
+        "GLOSS_PAIRS": PAIRS,
+        "GLOSS_SUBJECTS": SUBJECTS,
+    }
 
 
 def _can_edit() -> bool:
@@ -72,16 +77,25 @@ def index():
     """Search across the four languages, or browse by subject field."""
     form = SearchForm(request.args)
     form.subject.choices = [("", _("All subject fields"))] + [
-        (s, svc.subject_labels()[s]) for s in SUBJECTS]
+        (s, svc.subject_labels()[s]) for s in SUBJECTS
+    ]
     query = (form.q.data or "").strip()[:100]
     subject = _subject_arg()
     hits = svc.search(query, subject) if query else []
     browse = []
     if not query and subject:
         browse = svc.alphabet_index(_ui_lang(), subject)
-    return render_template("glossary/index.html", form=form, query=query, hits=hits,
-                           subject=subject, browse=browse, counts=svc.counts(),
-                           lang=_ui_lang(), can_edit=_can_edit())
+    return render_template(
+        "glossary/index.html",
+        form=form,
+        query=query,
+        hits=hits,
+        subject=subject,
+        browse=browse,
+        counts=svc.counts(),
+        lang=_ui_lang(),
+        can_edit=_can_edit(),
+    )
 
 
 @bp.route("/a-z/<lang>")
@@ -95,8 +109,14 @@ def alphabet(lang: str):
     for e in entries:
         if not letters or letters[-1] != e.letter:
             letters.append(e.letter)
-    return render_template("glossary/alphabet.html", lang=lang, entries=entries,
-                           letters=letters, subject=_subject_arg(), ui_lang=_ui_lang())
+    return render_template(
+        "glossary/alphabet.html",
+        lang=lang,
+        entries=entries,
+        letters=letters,
+        subject=_subject_arg(),
+        ui_lang=_ui_lang(),
+    )
 
 
 @bp.route("/print/<pair>")
@@ -107,8 +127,14 @@ def print_list(pair: str):
         abort(404)
     src, tgt = pair.split("-")
     entries = svc.alphabet_index(src, _subject_arg())
-    return render_template("glossary/print.html", src=src, tgt=tgt, entries=entries,
-                           subject=_subject_arg(), today=date.today())
+    return render_template(
+        "glossary/print.html",
+        src=src,
+        tgt=tgt,
+        entries=entries,
+        subject=_subject_arg(),
+        today=date.today(),
+    )
 
 
 def _concept_or_404(concept_id: int) -> GlossaryConcept:
@@ -125,11 +151,15 @@ def concept(concept_id: int):
     c = _concept_or_404(concept_id)
     user = current_user if current_user.is_authenticated else None
     return render_template(
-        "glossary/concept.html", c=c, guides=links.guides_using(c),
-        can_edit=_can_edit(), comment_form=CommentForm(),
+        "glossary/concept.html",
+        c=c,
+        guides=links.guides_using(c),
+        can_edit=_can_edit(),
+        comment_form=CommentForm(),
         can_review=can("review_glossary"),
         my_country=svc.reviewer_country(user) if user is not None else None,
-        approved_by_me=user is not None and any(a.user_id == user.id for a in c.approvals))
+        approved_by_me=user is not None and any(a.user_id == user.id for a in c.approvals),
+    )
 
 
 @bp.route("/c/<int:concept_id>/history")
@@ -145,20 +175,28 @@ def _form_data(form: ConceptForm, key: str = "") -> svc.ConceptData:
     for lang in LANGS:
         text = (getattr(form, f"term_{lang}").data or "").strip()
         if text:
-            item.terms.append(svc.TermData(
-                lang=lang, text=text, status=getattr(form, f"status_{lang}").data,
-                pos=getattr(form, f"pos_{lang}").data))
-        item.definitions.append(svc.DefinitionData(
-            lang=lang, text=getattr(form, f"definition_{lang}").data or "",
-            source_title=getattr(form, f"source_{lang}").data or "",
-            source_ref=getattr(form, f"ref_{lang}").data or "",
-            source_url=(getattr(form, f"url_{lang}").data or "").strip()))
+            item.terms.append(
+                svc.TermData(
+                    lang=lang,
+                    text=text,
+                    status=getattr(form, f"status_{lang}").data,
+                    pos=getattr(form, f"pos_{lang}").data,
+                )
+            )
+        item.definitions.append(
+            svc.DefinitionData(
+                lang=lang,
+                text=getattr(form, f"definition_{lang}").data or "",
+                source_title=getattr(form, f"source_{lang}").data or "",
+                source_ref=getattr(form, f"ref_{lang}").data or "",
+                source_url=(getattr(form, f"url_{lang}").data or "").strip(),
+            )
+        )
     return item
 
 
 def _others(form: ConceptForm) -> dict[str, list[str]]:
-    return {lang: (getattr(form, f"others_{lang}").data or "").splitlines()
-            for lang in LANGS}
+    return {lang: (getattr(form, f"others_{lang}").data or "").splitlines() for lang in LANGS}
 
 
 def _fill_form(form: ConceptForm, c: GlossaryConcept) -> None:
@@ -178,8 +216,13 @@ def _fill_form(form: ConceptForm, c: GlossaryConcept) -> None:
             getattr(form, f"url_{lang}").data = d.source_url
 
 
-FIELD_OF = {"term": "term_en", "source_url": "url_en", "subject": "subject",
-            "pos": "term_en", "usage_status": "term_en"}
+FIELD_OF = {
+    "term": "term_en",
+    "source_url": "url_en",
+    "subject": "subject",
+    "pos": "term_en",
+    "usage_status": "term_en",
+}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -214,8 +257,7 @@ def approve(concept_id: int):
         if status == "approved":
             flash(_("Approved by both sides: the concept is now approved."), "success")
         else:
-            flash(_("Your approval is recorded; the other side still has to approve."),
-                  "success")
+            flash(_("Your approval is recorded; the other side still has to approve."), "success")
     return redirect(url_for("glossary.concept", concept_id=c.id))
 
 
@@ -233,10 +275,15 @@ def comment(concept_id: int):
             return redirect(url_for("glossary.concept", concept_id=c.id) + "#comments")
     user = current_user
     return render_template(
-        "glossary/concept.html", c=c, guides=links.guides_using(c), can_edit=True,
-        comment_form=form, can_review=can("review_glossary"),
+        "glossary/concept.html",
+        c=c,
+        guides=links.guides_using(c),
+        can_edit=True,
+        comment_form=form,
+        can_review=can("review_glossary"),
         my_country=svc.reviewer_country(user),
-        approved_by_me=any(a.user_id == user.id for a in c.approvals)), 400
+        approved_by_me=any(a.user_id == user.id for a in c.approvals),
+    ), 400
 
 
 def _export_concepts() -> list[GlossaryConcept]:
@@ -259,8 +306,9 @@ def export(fmt: str):
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         abort(404)
-    return Response(body, mimetype=mime, headers={
-        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    return Response(
+        body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    )
 
 
 def read_file(filename: str, data: bytes) -> tuple[list, list[int], list]:
@@ -297,16 +345,26 @@ def import_file():
             try:
                 items, rows, errors = read_file(name, data)
             except exchange.ReadError as exc:
-                form.file.errors = [_("The file cannot be read: %(reason)s",
-                                      reason=str(exc))]
+                form.file.errors = [_("The file cannot be read: %(reason)s", reason=str(exc))]
             else:
-                result = svc.apply(items, current_user, dry_run=bool(form.dry_run.data),
-                                   rows=rows, read_errors=errors)
+                result = svc.apply(
+                    items,
+                    current_user,
+                    dry_run=bool(form.dry_run.data),
+                    rows=rows,
+                    read_errors=errors,
+                )
                 if result.ok and not form.dry_run.data:
                     db.session.commit()
-                    flash(_("Imported: %(c)s new, %(u)s changed, %(n)s unchanged.",
-                            c=result.created, u=result.updated, n=result.unchanged),
-                          "success")
+                    flash(
+                        _(
+                            "Imported: %(c)s new, %(u)s changed, %(n)s unchanged.",
+                            c=result.created,
+                            u=result.updated,
+                            n=result.unchanged,
+                        ),
+                        "success",
+                    )
                     return redirect(url_for("glossary.index"))
                 db.session.rollback()
     return render_template("glossary/import.html", form=form, result=result)
@@ -316,8 +374,9 @@ def import_file():
 @role_required(ADMIN)
 def reviewers():
     """University staff set which side each scientist reviews for."""
-    scientists = list(db.session.scalars(select(User).where(User.role == SCIENTIST)
-                                         .order_by(User.display_name)))
+    scientists = list(
+        db.session.scalars(select(User).where(User.role == SCIENTIST).order_by(User.display_name))
+    )
     if request.method == "POST":
         form = CountryForm()
         user = db.session.get(User, request.form.get("user_id", type=int) or 0)
@@ -353,5 +412,7 @@ def load_command(path: str, dry_run: bool) -> None:
         raise click.ClickException(f"{len(result.errors)} problem(s); nothing loaded")
     if not dry_run:
         db.session.commit()
-    click.echo(f"glossary{' (dry run)' if dry_run else ''}: {result.created} new, "
-               f"{result.updated} changed, {result.unchanged} unchanged")
+    click.echo(
+        f"glossary{' (dry run)' if dry_run else ''}: {result.created} new, "
+        f"{result.updated} changed, {result.unchanged} unchanged"
+    )

@@ -22,10 +22,8 @@ bp = Blueprint("guides", __name__)
 def index():
     """Published guides and tips by category (scientists also see drafts)."""
     lang = str(get_locale() or "en")
-    items = (guide_service.all_guides() if can("write_guides")
-             else guide_service.published_for(lang))
-    return render_template("guides/index.html", items=items,
-                           labels=guide_service.kind_labels())
+    items = guide_service.all_guides() if can("write_guides") else guide_service.published_for(lang)
+    return render_template("guides/index.html", items=items, labels=guide_service.kind_labels())
 
 
 @bp.route("/guides/<int:guide_id>")
@@ -35,15 +33,22 @@ def show(guide_id: int):
     item = db.session.get(Guide, guide_id)
     if item is None or not can("view", item):
         abort(404)  # a draft is "not found" to those who may not see it
-    return render_template("guides/show.html", guide=item,
-                           html=guide_service.render(item.body),
-                           labels=guide_service.kind_labels())
+    return render_template(
+        "guides/show.html",
+        guide=item,
+        html=guide_service.render(item.body),
+        labels=guide_service.kind_labels(),
+    )
 
 
 def _guide_input(form: GuideForm) -> guide_service.GuideInput:
-    return guide_service.GuideInput(kind=form.kind.data, category=form.category.data,
-                                    title=form.title.data or "", body=form.body.data or "",
-                                    languages=list(form.languages.data or []))
+    return guide_service.GuideInput(
+        kind=form.kind.data,
+        category=form.category.data,
+        title=form.title.data or "",
+        body=form.body.data or "",
+        languages=list(form.languages.data or []),
+    )
 
 
 @bp.route("/guides/new", methods=["GET", "POST"])

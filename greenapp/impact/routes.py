@@ -31,36 +31,47 @@ bp = Blueprint("impact", __name__)
 
 @bp.app_context_processor
 def _labels() -> dict:
-    return {"VAT_LABELS": impact_service.VAT_LABELS,
-            "CONSUMER_LABELS": impact_service.CONSUMER_LABELS,
-            "SOURCE_LABELS": impact_service.SOURCE_LABELS}
+    return {
+        "VAT_LABELS": impact_service.VAT_LABELS,
+        "CONSUMER_LABELS": impact_service.CONSUMER_LABELS,
+        "SOURCE_LABELS": impact_service.SOURCE_LABELS,
+    }
 
 
 def _details(form) -> dict[str, str]:
-    return {name: getattr(form, name).data or "" for name in SOURCE_FIELDS
-            if hasattr(form, name)}
+    return {name: getattr(form, name).data or "" for name in SOURCE_FIELDS if hasattr(form, name)}
 
 
 def _factor_input(form: FactorForm) -> impact_service.FactorInput:
     return impact_service.FactorInput(
-        country=form.country.data, category=form.category.data,
-        fraction=form.fraction.data or "", value=form.value.data or "",
-        source=form.source.data or "", valid_from=form.valid_from.data,
-        details=_details(form))
+        country=form.country.data,
+        category=form.category.data,
+        fraction=form.fraction.data or "",
+        value=form.value.data or "",
+        source=form.source.data or "",
+        valid_from=form.valid_from.data,
+        details=_details(form),
+    )
 
 
 def _tariff_input(form: TariffForm) -> impact_service.TariffInput:
     return impact_service.TariffInput(
-        city_id=form.city_id.data, category=form.category.data,
-        fraction=form.fraction.data or "", value=form.value.data or "",
-        source=form.source.data or "", valid_from=form.valid_from.data,
-        vat=form.vat.data or "", consumer_class=form.consumer_class.data or "",
-        details=_details(form))
+        city_id=form.city_id.data,
+        category=form.category.data,
+        fraction=form.fraction.data or "",
+        value=form.value.data or "",
+        source=form.source.data or "",
+        valid_from=form.valid_from.data,
+        vat=form.vat.data or "",
+        consumer_class=form.consumer_class.data or "",
+        details=_details(form),
+    )
 
 
 def _city_choices(form: TariffForm) -> None:
-    form.city_id.choices = [(c.id, f"{c.display_name} ({c.currency})")
-                            for c in place_service.all_cities()]
+    form.city_id.choices = [
+        (c.id, f"{c.display_name} ({c.currency})") for c in place_service.all_cities()
+    ]
 
 
 def _fail(form, exc: ValidationFailed) -> None:
@@ -78,9 +89,21 @@ def _token(row: ImpactFactor | Tariff, months: list[date], edit_id: int | None) 
     A new row's id is not part of it: PostgreSQL hands out a new id on every attempt.
     """
     rate = _rate(row)
-    text = "|".join(map(str, (edit_id, getattr(row, "country", ""),
-                              getattr(row, "city_id", ""), row.category, row.fraction,
-                              rate, row.valid_from, *months)))
+    text = "|".join(
+        map(
+            str,
+            (
+                edit_id,
+                getattr(row, "country", ""),
+                getattr(row, "city_id", ""),
+                row.category,
+                row.fraction,
+                rate,
+                row.valid_from,
+                *months,
+            ),
+        )
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -91,12 +114,24 @@ def _month_list(months: list[date]) -> str:
 def _saved_message(kind: str, months: list[date], valid_from: date) -> str:
     what = _("Factor saved.") if kind == "factor" else _("Tariff saved.")
     if not months:
-        return what + " " + _("It applies from %(date)s; no month's figures changed.",
-                              date=format_date(valid_from, "medium"))
-    return what + " " + ngettext(
-        "Figures changed for %(num)d month: %(months)s.",
-        "Figures changed for %(num)d months: %(months)s.",
-        len(months), months=_month_list(months))
+        return (
+            what
+            + " "
+            + _(
+                "It applies from %(date)s; no month's figures changed.",
+                date=format_date(valid_from, "medium"),
+            )
+        )
+    return (
+        what
+        + " "
+        + ngettext(
+            "Figures changed for %(num)d month: %(months)s.",
+            "Figures changed for %(num)d months: %(months)s.",
+            len(months),
+            months=_month_list(months),
+        )
+    )
 
 
 def _save(kind: str, form, row=None):
@@ -117,10 +152,17 @@ def _save(kind: str, form, row=None):
     months: list[date] = []
     if old is None or old != (saved.valid_from, rate):
         months = impact_service.months_changed(
-            kind, category=saved.category, fraction=saved.fraction,
-            valid_from=saved.valid_from, today=today_in(),
-            country=getattr(saved, "country", None), city_id=getattr(saved, "city_id", None),
-            row_id=saved.id, old_from=old[0] if old else None, new_rate=rate)
+            kind,
+            category=saved.category,
+            fraction=saved.fraction,
+            valid_from=saved.valid_from,
+            today=today_in(),
+            country=getattr(saved, "country", None),
+            city_id=getattr(saved, "city_id", None),
+            row_id=saved.id,
+            old_from=old[0] if old else None,
+            new_rate=rate,
+        )
     edit_id = row.id if row is not None else None
     if months and form.confirm.data != _token(saved, months, edit_id):
         form.confirm.data = _token(saved, months, edit_id)
@@ -150,8 +192,13 @@ def factors():
                 flash(_saved_message("factor", months, form.valid_from.data), "success")
                 return redirect(url_for("impact.factors"))
             pending = months
-    return _page("factor", "impact/factors.html", form, pending=pending,
-                 factors=impact_service.list_factors())
+    return _page(
+        "factor",
+        "impact/factors.html",
+        form,
+        pending=pending,
+        factors=impact_service.list_factors(),
+    )
 
 
 @bp.route("/factors/<int:factor_id>/edit", methods=["GET", "POST"])
@@ -172,16 +219,24 @@ def factor_edit(factor_id: int):
                 flash(_("Factor corrected.") + " " + _changed(months), "success")
                 return redirect(url_for("impact.factors"))
             pending = months
-    return _page("factor", "impact/edit.html", form, pending=pending,
-                 history=audit.history("impact_factor", factor.id))
+    return _page(
+        "factor",
+        "impact/edit.html",
+        form,
+        pending=pending,
+        history=audit.history("impact_factor", factor.id),
+    )
 
 
 def _changed(months: list[date]) -> str:
     if not months:
         return _("No month's figures changed.")
-    return ngettext("Figures changed for %(num)d month: %(months)s.",
-                    "Figures changed for %(num)d months: %(months)s.",
-                    len(months), months=_month_list(months))
+    return ngettext(
+        "Figures changed for %(num)d month: %(months)s.",
+        "Figures changed for %(num)d months: %(months)s.",
+        len(months),
+        months=_month_list(months),
+    )
 
 
 @bp.route("/tariffs", methods=["GET", "POST"])
@@ -201,8 +256,13 @@ def tariffs():
                 flash(_saved_message("tariff", months, form.valid_from.data), "success")
                 return redirect(url_for("impact.tariffs"))
             pending = months
-    return _page("tariff", "impact/tariffs.html", form, pending=pending,
-                 tariffs=impact_service.list_tariffs())
+    return _page(
+        "tariff",
+        "impact/tariffs.html",
+        form,
+        pending=pending,
+        tariffs=impact_service.list_tariffs(),
+    )
 
 
 @bp.route("/tariffs/<int:tariff_id>/edit", methods=["GET", "POST"])
@@ -224,5 +284,10 @@ def tariff_edit(tariff_id: int):
                 flash(_("Tariff corrected.") + " " + _changed(months), "success")
                 return redirect(url_for("impact.tariffs"))
             pending = months
-    return _page("tariff", "impact/edit.html", form, pending=pending,
-                 history=audit.history("tariff", tariff.id))
+    return _page(
+        "tariff",
+        "impact/edit.html",
+        form,
+        pending=pending,
+        history=audit.history("tariff", tariff.id),
+    )

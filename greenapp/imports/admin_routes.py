@@ -21,10 +21,15 @@ SHOWN_ROWS = 1000
 
 def _index(target: str, form: UploadForm, status: int = 200):
     batches = db.session.scalars(service.visible_batches(current_user, target).limit(50)).all()
-    return render_template("imports/admin_index.html", form=form, batches=batches,
-                           target=target, title=service.TITLES[target],
-                           fields=service.FIELD_LABELS[target],
-                           required=service.REQUIRED[target]), status
+    return render_template(
+        "imports/admin_index.html",
+        form=form,
+        batches=batches,
+        target=target,
+        title=service.TITLES[target],
+        fields=service.FIELD_LABELS[target],
+        required=service.REQUIRED[target],
+    ), status
 
 
 def _upload(target: str):
@@ -63,7 +68,8 @@ def _template(target: str) -> Response:
     return Response(
         service.template_xlsx(target),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="greenapp-{target}.xlsx"'})
+        headers={"Content-Disposition": f'attachment; filename="greenapp-{target}.xlsx"'},
+    )
 
 
 @bp.route("/schools/template.xlsx")
@@ -97,9 +103,15 @@ def show(import_batch_id: int):
     if analysis is not None:
         order = {import_service.INVALID: 0, import_service.DUPLICATE: 1, import_service.NEW: 2}
         rows = sorted(analysis.rows, key=lambda r: (order[r.status], r.number))[:SHOWN_ROWS]
-    return render_template("imports/admin_show.html", batch=batch, analysis=analysis,
-                           rows=rows, shown=SHOWN_ROWS, labels=import_service.STATUS_LABELS,
-                           back=url_for(f"imports_admin.{batch.target}"))
+    return render_template(
+        "imports/admin_show.html",
+        batch=batch,
+        analysis=analysis,
+        rows=rows,
+        shown=SHOWN_ROWS,
+        labels=import_service.STATUS_LABELS,
+        back=url_for(f"imports_admin.{batch.target}"),
+    )
 
 
 @bp.route("/<int:import_batch_id>/errors.csv")
@@ -111,9 +123,12 @@ def errors(import_batch_id: int):
     if analysis is None:
         abort(404)
     return Response(
-        import_service.error_csv(analysis), mimetype="text/csv",
-        headers={"Content-Disposition":
-                 f'attachment; filename="greenapp-{batch.target}-{batch.id}-checked.csv"'})
+        import_service.error_csv(analysis),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="greenapp-{batch.target}-{batch.id}-checked.csv"'
+        },
+    )
 
 
 @bp.route("/<int:import_batch_id>/commit", methods=["POST"])
@@ -136,8 +151,18 @@ def undo(import_batch_id: int):
     with attempt() as done:
         undone, kept = service.undo(current_user, batch)
     if done:
-        flash(ngettext("Undone: %(num)d row.", "Undone: %(num)d rows.", undone)
-              + ("" if not kept else " " + ngettext(
-                  "%(num)d account was already used and is kept.",
-                  "%(num)d accounts were already used and are kept.", kept)), "success")
+        flash(
+            ngettext("Undone: %(num)d row.", "Undone: %(num)d rows.", undone)
+            + (
+                ""
+                if not kept
+                else " "
+                + ngettext(
+                    "%(num)d account was already used and is kept.",
+                    "%(num)d accounts were already used and are kept.",
+                    kept,
+                )
+            ),
+            "success",
+        )
     return redirect(url_for("imports_admin.show", import_batch_id=import_batch_id)), 303

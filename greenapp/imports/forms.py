@@ -13,9 +13,11 @@ class UploadForm(FlaskForm):
 
     file = FileField(
         _l("Spreadsheet (CSV, XLSX or ODS)"),
-        description=_l("At most %(mb)s MB and %(rows)s rows. Nothing is stored until you "
-                       "confirm.", mb=MAX_BYTES // (1024 * 1024),
-                       rows=f"{MAX_ROWS:,}".replace(",", "\u00a0")),
+        description=_l(
+            "At most %(mb)s MB and %(rows)s rows. Nothing is stored until you confirm.",
+            mb=MAX_BYTES // (1024 * 1024),
+            rows=f"{MAX_ROWS:,}".replace(",", "\u00a0"),
+        ),
     )
     school_id = SelectField(_l("School"), coerce=int, validate_choice=False, choices=[])
 
@@ -25,9 +27,17 @@ class ColumnsForm(FlaskForm):
 
 
 for _name in FIELDS:
-    setattr(ColumnsForm, _name, SelectField(
-        FIELD_LABELS[_name], coerce=int, choices=[], validate_choice=False,
-        description=_l("Required.") if _name in REQUIRED else ""))
+    setattr(
+        ColumnsForm,
+        _name,
+        SelectField(
+            FIELD_LABELS[_name],
+            coerce=int,
+            choices=[],
+            validate_choice=False,
+            description=_l("Required.") if _name in REQUIRED else "",
+        ),
+    )
 
 
 class MeterUploadForm(FlaskForm):
@@ -35,7 +45,9 @@ class MeterUploadForm(FlaskForm):
 
     file = FileField(
         _l("Spreadsheet (CSV, XLSX or ODS)"),
-        description=_l("At most %(mb)s MB and %(rows)s rows. Nothing is stored until you "
-                       "confirm.", mb=MAX_BYTES // (1024 * 1024),
-                       rows=f"{MAX_ROWS:,}".replace(",", "\u00a0")),
+        description=_l(
+            "At most %(mb)s MB and %(rows)s rows. Nothing is stored until you confirm.",
+            mb=MAX_BYTES // (1024 * 1024),
+            rows=f"{MAX_ROWS:,}".replace(",", "\u00a0"),
+        ),
     )

@@ -42,8 +42,9 @@ def too_large(_exc):
 
 def _index(form: MeterUploadForm, status: int = 200):
     batches = db.session.scalars(service.visible_batches(current_user).limit(50)).all()
-    return render_template("imports/meters_index.html", form=form, batches=batches,
-                           fields=service.FIELD_LABELS), status
+    return render_template(
+        "imports/meters_index.html", form=form, batches=batches, fields=service.FIELD_LABELS
+    ), status
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -74,8 +75,7 @@ def template():
     return Response(
         service.template_xlsx(current_user.school),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition":
-                 'attachment; filename="greenapp-meter-readings.xlsx"'},
+        headers={"Content-Disposition": 'attachment; filename="greenapp-meter-readings.xlsx"'},
     )
 
 
@@ -96,8 +96,14 @@ def show(import_batch_id: int):
     if analysis is not None:
         order = {import_service.INVALID: 0, import_service.DUPLICATE: 1, import_service.NEW: 2}
         rows = sorted(analysis.rows, key=lambda r: (order[r.status], r.number))[:SHOWN_ROWS]
-    return render_template("imports/meters_show.html", batch=batch, analysis=analysis,
-                           rows=rows, shown=SHOWN_ROWS, labels=import_service.STATUS_LABELS)
+    return render_template(
+        "imports/meters_show.html",
+        batch=batch,
+        analysis=analysis,
+        rows=rows,
+        shown=SHOWN_ROWS,
+        labels=import_service.STATUS_LABELS,
+    )
 
 
 @bp.route("/<int:import_batch_id>/errors.csv")
@@ -109,9 +115,11 @@ def errors(import_batch_id: int):
     if analysis is None:
         abort(404)
     return Response(
-        import_service.error_csv(analysis), mimetype="text/csv",
-        headers={"Content-Disposition":
-                 f'attachment; filename="greenapp-meter-import-{batch.id}-checked.csv"'},
+        import_service.error_csv(analysis),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="greenapp-meter-import-{batch.id}-checked.csv"'
+        },
     )
 
 
@@ -129,8 +137,7 @@ def commit(import_batch_id: int):
     added = _batch_action(service.commit, import_batch_id)
     if added is None:
         return redirect(url_for("imports_meters.show", import_batch_id=import_batch_id)), 303
-    flash(ngettext("Imported %(num)d reading.", "Imported %(num)d readings.", added),
-          "success")
+    flash(ngettext("Imported %(num)d reading.", "Imported %(num)d readings.", added), "success")
     return redirect(url_for("imports_meters.show", import_batch_id=import_batch_id))
 
 
@@ -141,6 +148,8 @@ def undo(import_batch_id: int):
     removed = _batch_action(service.undo, import_batch_id)
     if removed is None:
         return redirect(url_for("imports_meters.show", import_batch_id=import_batch_id)), 303
-    flash(ngettext("Undone: %(num)d reading removed.", "Undone: %(num)d readings removed.",
-                   removed), "success")
+    flash(
+        ngettext("Undone: %(num)d reading removed.", "Undone: %(num)d readings removed.", removed),
+        "success",
+    )
     return redirect(url_for("imports_meters.show", import_batch_id=import_batch_id))

@@ -35,16 +35,20 @@ def _form(formdata: object = True) -> UploadForm:
     form = UploadForm() if formdata else UploadForm(formdata=None)
     if can("import_for_any_school"):
         form.school_id.choices = [
-            (s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))]
+            (s.id, s.name) for s in db.session.scalars(select(School).order_by(School.name))
+        ]
     return form
 
 
 def _index(form: UploadForm, status: int = 200):
-    batches = db.session.scalars(
-        import_service.visible_batches(current_user).limit(50)).all()
-    return render_template("imports/index.html", form=form, batches=batches,
-                           max_mb=import_service.MAX_BYTES // (1024 * 1024),
-                           max_rows=import_service.MAX_ROWS), status
+    batches = db.session.scalars(import_service.visible_batches(current_user).limit(50)).all()
+    return render_template(
+        "imports/index.html",
+        form=form,
+        batches=batches,
+        max_mb=import_service.MAX_BYTES // (1024 * 1024),
+        max_rows=import_service.MAX_ROWS,
+    ), status
 
 
 UPLOAD_LIMIT = import_service.MAX_BYTES + 256 * 1024  # the file plus the form around it
@@ -109,8 +113,11 @@ def template():
 
 def _batch(batch_id: int) -> ImportBatch:
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.target != TARGET_ENTRIES \
-            or not import_service.can_manage(current_user, batch):
+    if (
+        batch is None
+        or batch.target != TARGET_ENTRIES
+        or not import_service.can_manage(current_user, batch)
+    ):
         abort(404)  # another school's import is not even confirmed to exist
     return batch
 
@@ -136,8 +143,14 @@ def show(import_batch_id: int):
     if analysis is not None:
         order = {import_service.INVALID: 0, import_service.DUPLICATE: 1, import_service.NEW: 2}
         rows = sorted(analysis.rows, key=lambda r: (order[r.status], r.number))[:SHOWN_ROWS]
-    return render_template("imports/show.html", batch=batch, analysis=analysis, rows=rows,
-                           shown=SHOWN_ROWS, labels=import_service.STATUS_LABELS)
+    return render_template(
+        "imports/show.html",
+        batch=batch,
+        analysis=analysis,
+        rows=rows,
+        shown=SHOWN_ROWS,
+        labels=import_service.STATUS_LABELS,
+    )
 
 
 @bp.route("/<int:import_batch_id>/errors.csv")
@@ -149,9 +162,11 @@ def errors(import_batch_id: int):
     if analysis is None:
         abort(404)
     return Response(
-        import_service.error_csv(analysis), mimetype="text/csv",
-        headers={"Content-Disposition":
-                 f'attachment; filename="greenapp-import-{batch.id}-checked.csv"'},
+        import_service.error_csv(analysis),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="greenapp-import-{batch.id}-checked.csv"'
+        },
     )
 
 
@@ -182,8 +197,10 @@ def undo(import_batch_id: int):
     removed = _batch_action(import_service.undo, import_batch_id)
     if removed is None:
         return redirect(url_for("imports.show", import_batch_id=import_batch_id)), 303
-    flash(ngettext("Undone: %(num)d entry deleted.", "Undone: %(num)d entries deleted.",
-                   removed), "success")
+    flash(
+        ngettext("Undone: %(num)d entry deleted.", "Undone: %(num)d entries deleted.", removed),
+        "success",
+    )
     return redirect(url_for("imports.show", import_batch_id=import_batch_id))
 
 
@@ -203,7 +220,8 @@ def columns(import_batch_id: int):
         abort(404)  # the stored file was refused at upload: no batch would exist
     form = ColumnsForm()
     choices = [(NO_COLUMN, _("(none)"))] + [
-        (i, h or _("column %(num)d", num=i + 1)) for i, h in enumerate(header)]
+        (i, h or _("column %(num)d", num=i + 1)) for i, h in enumerate(header)
+    ]
     current = import_service.mapped(header, batch.columns)
     for name in import_service.FIELDS:
         field = getattr(form, name)
@@ -213,8 +231,11 @@ def columns(import_batch_id: int):
     status, page_errors = 200, []
     if request.method == "POST":
         if form.validate_on_submit():
-            chosen = {name: getattr(form, name).data for name in import_service.FIELDS
-                      if getattr(form, name).data not in (None, NO_COLUMN)}
+            chosen = {
+                name: getattr(form, name).data
+                for name in import_service.FIELDS
+                if getattr(form, name).data not in (None, NO_COLUMN)
+            }
             try:
                 import_service.set_columns(current_user, batch, chosen)
             except ValidationFailed as exc:  # PermissionDenied goes to the handlers (403)
@@ -228,8 +249,14 @@ def columns(import_batch_id: int):
                 db.session.commit()
                 return redirect(url_for("imports.show", import_batch_id=batch.id))
         status = 400
-    missing = [import_service.FIELD_LABELS[f] for f in import_service.REQUIRED
-               if f not in current]
-    return render_template("imports/columns.html", batch=batch, form=form,
-                           fields=import_service.FIELDS, required=import_service.REQUIRED,
-                           missing=missing, header=header, page_errors=page_errors), status
+    missing = [import_service.FIELD_LABELS[f] for f in import_service.REQUIRED if f not in current]
+    return render_template(
+        "imports/columns.html",
+        batch=batch,
+        form=form,
+        fields=import_service.FIELDS,
+        required=import_service.REQUIRED,
+        missing=missing,
+        header=header,
+        page_errors=page_errors,
+    ), status

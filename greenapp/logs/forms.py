@@ -61,8 +61,10 @@ class LogForm(FlaskForm):
         choices=[(e, EVIDENCE_LABELS[e]) for e in EVIDENCE_KINDS],
         default="self",
         validate_choice=False,
-        description=_l("“Metered reading”: water or energy with your meter's readings "
-                       "before and after the date (Meters page)."),
+        description=_l(
+            "“Metered reading”: water or energy with your meter's readings "
+            "before and after the date (Meters page)."
+        ),
     )
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
     # Evidence files (greenapp/evidence): a phone opens its camera straight away.
@@ -74,8 +76,10 @@ class LogForm(FlaskForm):
     version = HiddenField()
     # Made by the browser (crypto.randomUUID) so a repeat send stores nothing twice.
     client_uuid = HiddenField(
-        validators=[Optional(), UUID(message=_l("This entry's offline key is damaged; "
-                                                "type the entry again."))],
+        validators=[
+            Optional(),
+            UUID(message=_l("This entry's offline key is damaged; type the entry again.")),
+        ],
         filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
     )
 

@@ -89,17 +89,26 @@ def index():
     form, flt = _filter()
     # Owners are shown per row: load them with the page, not one query per row.
     stmt = log_service.visible_logs(current_user, flt).options(
-        selectinload(EcoLog.school), selectinload(EcoLog.resident))
-    page = db.paginate(stmt, page=page_number(), per_page=PER_PAGE,
-                       error_out=False)
-    count_stmt = log_service.visible_logs(current_user, log_service.LogFilter(
-        date_from=flt.date_from, date_to=flt.date_to, category=flt.category))
+        selectinload(EcoLog.school), selectinload(EcoLog.resident)
+    )
+    page = db.paginate(stmt, page=page_number(), per_page=PER_PAGE, error_out=False)
+    count_stmt = log_service.visible_logs(
+        current_user,
+        log_service.LogFilter(date_from=flt.date_from, date_to=flt.date_to, category=flt.category),
+    )
     totals = log_service.totals_by_category(count_stmt)
     args = {k: v for k, v in request.args.items() if k != "page"}
     files = evidence_service.files_for_logs([log.id for log in page.items])
     return render_template(
-        "logs/index.html", page=page, form=form, totals=totals, args=args, flt=flt,
-        can_log=current_user.role in LOGGERS, delete_form=DeleteForm(), files=files,
+        "logs/index.html",
+        page=page,
+        form=form,
+        totals=totals,
+        args=args,
+        flt=flt,
+        can_log=current_user.role in LOGGERS,
+        delete_form=DeleteForm(),
+        files=files,
     )
 
 
@@ -168,14 +177,14 @@ def new():
         else:
             # The message is made before the commit, which expires the log: reading it
             # back afterwards would cost a second transaction.
-            saved = _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity),
-                      unit=_unit(log.category))
+            saved = _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category))
             log_id = log.id
             db.session.commit()
             return _saved(log_id, as_json, repeat=False, message=saved)
     if as_json and request.method == "POST":
-        errors = {name: str(field.errors[0]) for name, field in form._fields.items()
-                  if field.errors}
+        errors = {
+            name: str(field.errors[0]) for name, field in form._fields.items() if field.errors
+        }
         return jsonify(ok=False, errors=errors), 422
     return render_template("logs/form.html", form=form, log=None, files=[])
 
@@ -193,8 +202,9 @@ def _saved(log_id: int, as_json: bool, repeat: bool, message: str = ""):
     afterwards would cost a second transaction.
     """
     if as_json:
-        return jsonify(ok=True, id=log_id, repeat=repeat,
-                       url=url_for("logs.show", log_id=log_id)), 200 if repeat else 201
+        return jsonify(
+            ok=True, id=log_id, repeat=repeat, url=url_for("logs.show", log_id=log_id)
+        ), 200 if repeat else 201
     if repeat:
         flash(_("This entry was already saved; nothing was added."), "info")
         return redirect(url_for("logs.show", log_id=log_id))
@@ -215,8 +225,9 @@ def token():
 def csrf_refused(error):
     """A missing or expired token: JSON for the offline queue, the usual page otherwise."""
     if wants_json():
-        return jsonify(ok=False, error="csrf",
-                       message=_("The page expired; sign in again and send once more.")), 400
+        return jsonify(
+            ok=False, error="csrf", message=_("The page expired; sign in again and send once more.")
+        ), 400
     return render_template("errors/generic.html", code=400, csrf=True), 400
 
 
@@ -262,11 +273,12 @@ def edit(log_id: int):
         else:
             db.session.commit()
             # Echo the stored value so a misread number is seen at once.
-            flash(_("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category)),
-                  "success")
+            flash(
+                _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category)),
+                "success",
+            )
             return redirect(url_for("logs.index"))
-    return render_template("logs/form.html", form=form, log=log,
-                           files=_files(log)), status
+    return render_template("logs/form.html", form=form, log=log, files=_files(log)), status
 
 
 def _files(log: EcoLog | None) -> list:
@@ -320,7 +332,11 @@ def show(log_id: int):
     """One entry with its full change history (including deletion)."""
     log = _get_log(log_id)
     return render_template(
-        "logs/show.html", log=log, history=audit.history("log", log.id), files=_files(log),
-        can_edit=log_service.can_edit(current_user, log), delete_form=DeleteForm(),
+        "logs/show.html",
+        log=log,
+        history=audit.history("log", log.id),
+        files=_files(log),
+        can_edit=log_service.can_edit(current_user, log),
+        delete_form=DeleteForm(),
         is_admin=current_user.role == ADMIN,
     )

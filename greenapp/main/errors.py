@@ -39,9 +39,14 @@ class Attempt:
 
 
 @contextmanager
-def attempt(form=None, fallback: str = "", *, shown: tuple[type[DomainError], ...] = (
-        ValidationFailed,), commit: bool = True,
-        fields: Mapping[str, str] | None = None) -> Iterator[Attempt]:
+def attempt(
+    form=None,
+    fallback: str = "",
+    *,
+    shown: tuple[type[DomainError], ...] = (ValidationFailed,),
+    commit: bool = True,
+    fields: Mapping[str, str] | None = None,
+) -> Iterator[Attempt]:
     """Run service calls; commit on success, or roll back and show the message.
 
     `shown` are the errors told to the user (next to `form`'s field named by the error,
@@ -136,10 +141,16 @@ def _plain_500() -> str:
     from markupsafe import escape
 
     title = escape(_("Something went wrong on our side"))
-    text = escape(_("This request could not be completed. Please go back and try again in "
-                    "a moment; if it keeps happening, tell the programme team what you "
-                    "were doing."))
+    text = escape(
+        _(
+            "This request could not be completed. Please go back and try again in "
+            "a moment; if it keeps happening, tell the programme team what you "
+            "were doing."
+        )
+    )
     back = escape(_("Back to the start page"))
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
-            f'</head><body><main><h1>{title}</h1><p>{text}</p><p><a href="/">{back}</a>'
-            "</p></main></body></html>")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>'
+        f'</head><body><main><h1>{title}</h1><p>{text}</p><p><a href="/">{back}</a>'
+        "</p></main></body></html>"
+    )

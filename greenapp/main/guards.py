@@ -20,8 +20,7 @@ class BoundedIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def bounded_int(text: str | None, default: int | None = None, maximum: int = MAX_ID
-                ) -> int | None:
+def bounded_int(text: str | None, default: int | None = None, maximum: int = MAX_ID) -> int | None:
     """An ASCII whole number in 0..maximum, else `default` (for ids read from forms)."""
     if text is None or not (text.isascii() and text.isdigit()) or len(text) > 12:
         return default
@@ -48,10 +47,10 @@ def refuse_control_characters() -> Response | None:
         if is_api_request():
             from flask_babel import gettext as _
 
-            return problem(400, _("Remove the control characters (such as NUL) from the "
-                                  "address."))
-        return Response(render_template("errors/generic.html", code=400, bad_input=True),
-                        status=400)
+            return problem(400, _("Remove the control characters (such as NUL) from the address."))
+        return Response(
+            render_template("errors/generic.html", code=400, bad_input=True), status=400
+        )
     return None
 
 

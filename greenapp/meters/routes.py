@@ -65,17 +65,26 @@ def index():
     return render_template("meters/index.html", schools=list(schools))
 
 
-def _school_page(school: School, meter_form: MeterForm, baseline_form: BaselineForm,
-                 status: int = 200):
-    meters = list(db.session.scalars(db.select(Meter).where(
-        Meter.school_id == school.id).order_by(Meter.kind, Meter.id)))
+def _school_page(
+    school: School, meter_form: MeterForm, baseline_form: BaselineForm, status: int = 200
+):
+    meters = list(
+        db.session.scalars(
+            db.select(Meter).where(Meter.school_id == school.id).order_by(Meter.kind, Meter.id)
+        )
+    )
     today = today_in(school.timezone)
     start = meter_service.add_months(today.replace(day=1), -12)
     boards = meter_service.school_boards(school, start, today)
     return render_template(
-        "meters/school.html", school=school, meters=meters, meter_form=meter_form,
-        baseline_form=baseline_form, baseline=meter_service.baseline_of(school.id),
-        boards=boards, can_edit=meter_service.can_edit_school(current_user, school.id),
+        "meters/school.html",
+        school=school,
+        meters=meters,
+        meter_form=meter_form,
+        baseline_form=baseline_form,
+        baseline=meter_service.baseline_of(school.id),
+        boards=boards,
+        can_edit=meter_service.can_edit_school(current_user, school.id),
     ), status
 
 
@@ -100,9 +109,16 @@ def add_meter(school_id: int):
     form = MeterForm()
     if form.validate_on_submit():
         try:
-            meter = meter_service.add_meter(current_user, school, meter_service.MeterInput(
-                kind=form.kind.data, unit=form.unit.data, name=form.name.data or "",
-                serial=form.serial.data or ""))
+            meter = meter_service.add_meter(
+                current_user,
+                school,
+                meter_service.MeterInput(
+                    kind=form.kind.data,
+                    unit=form.unit.data,
+                    name=form.name.data or "",
+                    serial=form.serial.data or "",
+                ),
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "name")
@@ -124,9 +140,15 @@ def baseline(school_id: int):
     form = BaselineForm()
     if form.validate_on_submit():
         try:
-            meter_service.set_baseline(current_user, school, meter_service.BaselineInput(
-                mode=form.mode.data, baseline_pupils=form.baseline_pupils.data or "",
-                heat_degree_days=bool(form.heat_degree_days.data)))
+            meter_service.set_baseline(
+                current_user,
+                school,
+                meter_service.BaselineInput(
+                    mode=form.mode.data,
+                    baseline_pupils=form.baseline_pupils.data or "",
+                    heat_degree_days=bool(form.heat_degree_days.data),
+                ),
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "mode")
@@ -149,9 +171,12 @@ def home():
 
 def _home_page(form: MeterForm, status: int = 200):
     meters = meter_service.household_meters(current_user)
-    return render_template("meters/home.html", meters=meters, meter_form=form,
-                           uses={m.id: meter_service.intervals(m)[-3:] for m in meters}
-                           ), status
+    return render_template(
+        "meters/home.html",
+        meters=meters,
+        meter_form=form,
+        uses={m.id: meter_service.intervals(m)[-3:] for m in meters},
+    ), status
 
 
 @bp.route("/home/meters", methods=["POST"])
@@ -161,9 +186,16 @@ def add_household_meter():
     form = MeterForm()
     if form.validate_on_submit():
         try:
-            meter = meter_service.add_meter(current_user, None, meter_service.MeterInput(
-                kind=form.kind.data, unit=form.unit.data, name=form.name.data or "",
-                serial=form.serial.data or ""))
+            meter = meter_service.add_meter(
+                current_user,
+                None,
+                meter_service.MeterInput(
+                    kind=form.kind.data,
+                    unit=form.unit.data,
+                    name=form.name.data or "",
+                    serial=form.serial.data or "",
+                ),
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "name")
@@ -174,18 +206,26 @@ def add_household_meter():
     return _home_page(form, 400)
 
 
-def _meter_page(meter: Meter, form: ReadingForm, status: int = 200,
-                edit_form: MeterEditForm | None = None):
+def _meter_page(
+    meter: Meter, form: ReadingForm, status: int = 200, edit_form: MeterEditForm | None = None
+):
     readings = meter_service.readings_of(meter.id)
     dismissed = meter_service.dismissed_readings(meter.id)
     files = evidence_service.files_for_readings([r.id for r in readings + dismissed])
     if edit_form is None:
         edit_form = MeterEditForm(formdata=None, obj=meter)
     return render_template(
-        "meters/meter.html", meter=meter, readings=list(reversed(readings)), form=form,
-        dismissed=dismissed, files=files, intervals=meter_service.intervals(meter),
-        can_edit=meter_service.can_edit_meter(current_user, meter), edit_form=edit_form,
-        can_review=meter_service.can_review(current_user), review_form=ReviewForm(),
+        "meters/meter.html",
+        meter=meter,
+        readings=list(reversed(readings)),
+        form=form,
+        dismissed=dismissed,
+        files=files,
+        intervals=meter_service.intervals(meter),
+        can_edit=meter_service.can_edit_meter(current_user, meter),
+        edit_form=edit_form,
+        can_review=meter_service.can_review(current_user),
+        review_form=ReviewForm(),
     ), status
 
 
@@ -201,8 +241,10 @@ def meter(meter_id: int):
     if not meter_service.can_edit_meter(current_user, meter):
         abort(403)
     if meter.archived_at is not None:  # no form on the page: say why, nothing saved
-        flash(_("This meter is archived; bring it back into service before entering "
-                "readings."), "error")
+        flash(
+            _("This meter is archived; bring it back into service before entering readings."),
+            "error",
+        )
         return _meter_page(meter, form, 400)
     if form.validate_on_submit():
         try:
@@ -215,9 +257,13 @@ def meter(meter_id: int):
         else:
             db.session.commit()
             if reading.quality_flag:
-                flash(_("Saved, and flagged for a check: %(why)s",
-                        why=meter_service.flag_message(reading.quality_flag, meter.kind)),
-                      "warning")
+                flash(
+                    _(
+                        "Saved, and flagged for a check: %(why)s",
+                        why=meter_service.flag_message(reading.quality_flag, meter.kind),
+                    ),
+                    "warning",
+                )
             else:
                 flash(_("Reading saved."), "success")
             return redirect(url_for("meters.meter", meter_id=meter.id))
@@ -226,10 +272,14 @@ def meter(meter_id: int):
 
 def _reading_input(form: ReadingForm) -> meter_service.ReadingInput:
     return meter_service.ReadingInput(
-        kind=form.kind.data, reading_date=form.reading_date.data,
-        value=form.value.data or "", period_start=form.period_start.data,
-        old_final=form.old_final.data or "", new_serial=form.new_serial.data or "",
-        note=form.note.data or "")
+        kind=form.kind.data,
+        reading_date=form.reading_date.data,
+        value=form.value.data or "",
+        period_start=form.period_start.data,
+        old_final=form.old_final.data or "",
+        new_serial=form.new_serial.data or "",
+        note=form.note.data or "",
+    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -237,8 +287,11 @@ def upload_too_large(error):
     """A body over the upload limit: the meter page with a message, not a bare 413."""
     meter_id = (request.view_args or {}).get("meter_id")
     # Raised while CSRF reads the body, before the access check: only editors get a form.
-    if meter_id is None or not current_user.is_authenticated or \
-            current_user.role not in METER_EDITORS:
+    if (
+        meter_id is None
+        or not current_user.is_authenticated
+        or current_user.role not in METER_EDITORS
+    ):
         return render_template("errors/generic.html", code=413), 413
     meter = _meter(meter_id)
     form = ReadingForm(formdata=None)
@@ -257,8 +310,9 @@ def edit_meter(meter_id: int):
     form = MeterEditForm()
     if form.validate_on_submit():
         try:
-            meter_service.edit_meter(current_user, meter, form.name.data or "",
-                                     form.serial.data or "")
+            meter_service.edit_meter(
+                current_user, meter, form.name.data or "", form.serial.data or ""
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "name")
@@ -281,8 +335,12 @@ def archive_meter(meter_id: int):
     archive = meter.archived_at is None
     meter_service.set_archived(current_user, meter, archive)
     db.session.commit()
-    flash(_("Meter archived: its readings are kept and it no longer enters the figures.")
-          if archive else _("Meter back in service."), "success")
+    flash(
+        _("Meter archived: its readings are kept and it no longer enters the figures.")
+        if archive
+        else _("Meter back in service."),
+        "success",
+    )
     return redirect(url_for("meters.meter", meter_id=meter.id))
 
 
@@ -291,8 +349,7 @@ def archive_meter(meter_id: int):
 def review_reading(reading_id: int):
     """A scientist closes a flagged reading: it stands (verified) or is dismissed."""
     reading = db.session.get(MeterReading, reading_id)
-    if reading is None or reading.deleted_at is not None or \
-            reading.meter.school_id is None:
+    if reading is None or reading.deleted_at is not None or reading.meter.school_id is None:
         abort(404)
     form = ReviewForm()
     if not form.validate_on_submit():
@@ -304,12 +361,15 @@ def review_reading(reading_id: int):
         flash(str(exc.message), "error")
     else:
         db.session.commit()
-        flash(_("Reading verified: it stands as read.")
-              if reading.review_status == "verified" else
-              _("Reading dismissed: it no longer enters the use; it stays in the record."),
-              "success")
-    return redirect(safe_next(request.form.get("next"))
-                    or url_for("meters.meter", meter_id=reading.meter_id))
+        flash(
+            _("Reading verified: it stands as read.")
+            if reading.review_status == "verified"
+            else _("Reading dismissed: it no longer enters the use; it stays in the record."),
+            "success",
+        )
+    return redirect(
+        safe_next(request.form.get("next")) or url_for("meters.meter", meter_id=reading.meter_id)
+    )
 
 
 @bp.route("/reading/<int:reading_id>/delete", methods=["POST"])
@@ -317,8 +377,11 @@ def review_reading(reading_id: int):
 def delete_reading(reading_id: int):
     """Remove the latest reading of a meter (kept in the record)."""
     reading = db.session.get(MeterReading, reading_id)
-    if reading is None or reading.deleted_at is not None or \
-            not meter_service.can_edit_meter(current_user, reading.meter):
+    if (
+        reading is None
+        or reading.deleted_at is not None
+        or not meter_service.can_edit_meter(current_user, reading.meter)
+    ):
         abort(404)
     try:
         meter_service.delete_reading(current_user, reading)
@@ -338,12 +401,14 @@ def measured_csv(school_id: int):
     school = _school(school_id)
     today = today_in(school.timezone)
     date_from = request.args.get("from", type=_iso) or meter_service.add_months(
-        today.replace(day=1), -12)
+        today.replace(day=1), -12
+    )
     date_to = request.args.get("to", type=_iso) or today
-    return Response(meter_service.measured_csv(school, date_from, date_to),
-                    mimetype="text/csv", headers={
-                        "Content-Disposition":
-                            f'attachment; filename="school-{school.id}-measured.csv"'})
+    return Response(
+        meter_service.measured_csv(school, date_from, date_to),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="school-{school.id}-measured.csv"'},
+    )
 
 
 def _iso(text: str):
@@ -361,12 +426,14 @@ def measured_boards(school_id: int, date_from, date_to) -> list:
 
 @bp.app_context_processor
 def _labels() -> dict:
-    return {"METER_LABELS": meter_service.METER_LABELS,
-            "UNIT_NAMES": meter_service.UNIT_NAMES,
-            "READING_LABELS": meter_service.READING_LABELS,
-            "BASELINE_LABELS": meter_service.BASELINE_LABELS,
-            "CANONICAL": meter_service.CANONICAL,
-            "reading_flag": meter_service.flag_message}
+    return {
+        "METER_LABELS": meter_service.METER_LABELS,
+        "UNIT_NAMES": meter_service.UNIT_NAMES,
+        "READING_LABELS": meter_service.READING_LABELS,
+        "BASELINE_LABELS": meter_service.BASELINE_LABELS,
+        "CANONICAL": meter_service.CANONICAL,
+        "reading_flag": meter_service.flag_message,
+    }
 
 
 @bp.app_template_global("measured_ranking")
@@ -377,8 +444,9 @@ def measured_ranking(scope, category: str):
     from greenapp.services import stats
 
     kind = meter_service.KIND_FOR_CATEGORY.get(category, "water")
-    rows = meter_service.programme_ranking(kind, scope.date_from, scope.date_to,
-                                           stats.schools_in(scope))
+    rows = meter_service.programme_ranking(
+        kind, scope.date_from, scope.date_to, stats.schools_in(scope)
+    )
     return SimpleNamespace(kind=kind, rows=rows)
 
 
@@ -401,11 +469,15 @@ def _weather_page(form: TemperatureForm, status: int = 200):
 
     cities = list(db.session.scalars(db.select(City).order_by(City.name_en)))
     form.city_id.choices = [(c.id, c.display_name) for c in cities]
-    series = {c.id: sorted(meter_service.temperatures(c.id).items(), reverse=True)
-              for c in cities}
-    return render_template("meters/weather.html", cities=cities, series=series, form=form,
-                           can_enter=meter_service.can_enter_weather(current_user),
-                           degree_days=meter_service.degree_days), status
+    series = {c.id: sorted(meter_service.temperatures(c.id).items(), reverse=True) for c in cities}
+    return render_template(
+        "meters/weather.html",
+        cities=cities,
+        series=series,
+        form=form,
+        can_enter=meter_service.can_enter_weather(current_user),
+        degree_days=meter_service.degree_days,
+    ), status
 
 
 @bp.route("/weather", methods=["POST"])
@@ -427,11 +499,11 @@ def weather_save():
                 try:
                     text = upload.read(200_000).decode("utf-8-sig")
                 except UnicodeDecodeError:
-                    raise ValidationFailed(_("The file is not UTF-8 text (CSV)."),
-                                           "file") from None
+                    raise ValidationFailed(_("The file is not UTF-8 text (CSV)."), "file") from None
             rows = meter_service.parse_temperature_lines(text)
-            changed = meter_service.set_temperatures(current_user, city.id, rows,
-                                                     form.source.data or "")
+            changed = meter_service.set_temperatures(
+                current_user, city.id, rows, form.source.data or ""
+            )
         except ValidationFailed as exc:
             db.session.rollback()
             show_error(form, exc, "lines")
@@ -440,7 +512,6 @@ def weather_save():
             abort(403)
         else:
             db.session.commit()
-            flash(ngettext("%(num)s month saved.", "%(num)s months saved.", changed),
-                  "success")
+            flash(ngettext("%(num)s month saved.", "%(num)s months saved.", changed), "success")
             return redirect(url_for("meters.weather"))
     return _weather_page(form, 400)

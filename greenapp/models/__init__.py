@@ -16,7 +16,26 @@ from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User
 
 __all__ = [
-    "AuditRecord", "Badge", "City", "Challenge", "ChallengeParticipant", "Guide", "Notification",
-    "Proposal", "ProposalEvent", "ProposalSupport",
-    "DailySummary", "EcoLog", "ImportBatch", "ImportMapping", "School", "SchoolTarget", "User",
-    "CityTemperature", "EvidenceFile", "Meter", "MeterBaseline", "MeterReading"]
+    "AuditRecord",
+    "Badge",
+    "City",
+    "Challenge",
+    "ChallengeParticipant",
+    "Guide",
+    "Notification",
+    "Proposal",
+    "ProposalEvent",
+    "ProposalSupport",
+    "DailySummary",
+    "EcoLog",
+    "ImportBatch",
+    "ImportMapping",
+    "School",
+    "SchoolTarget",
+    "User",
+    "CityTemperature",
+    "EvidenceFile",
+    "Meter",
+    "MeterBaseline",
+    "MeterReading",
+]

@@ -64,6 +64,4 @@ class TimestampMixin:
     """created_at / updated_at columns maintained by SQLAlchemy."""
 
     created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        AwareDateTime, default=utcnow, onupdate=utcnow
-    )
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow, onupdate=utcnow)

@@ -35,8 +35,15 @@ class ProgrammeRollup(db.Model):
 
     __tablename__ = "programme_rollup"
     __table_args__ = (
-        UniqueConstraint("month", "city", "country", "category", "fraction", "evidence",
-                         name="uq_programme_rollup_key"),
+        UniqueConstraint(
+            "month",
+            "city",
+            "country",
+            "category",
+            "fraction",
+            "evidence",
+            name="uq_programme_rollup_key",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,8 +64,18 @@ class ProgrammeRollup(db.Model):
 # index alone (an index-only scan) without visiting the table's rows.
 QUALITY_INCLUDE = ["quantity", "id", "review_status", "deleted_at"]
 QUALITY_INDEXES = (
-    Index("ix_eco_logs_quality_school", EcoLog.school_id, EcoLog.category,
-          EcoLog.action_date, postgresql_include=QUALITY_INCLUDE),
-    Index("ix_eco_logs_quality_resident", EcoLog.resident_id, EcoLog.category,
-          EcoLog.action_date, postgresql_include=QUALITY_INCLUDE),
+    Index(
+        "ix_eco_logs_quality_school",
+        EcoLog.school_id,
+        EcoLog.category,
+        EcoLog.action_date,
+        postgresql_include=QUALITY_INCLUDE,
+    ),
+    Index(
+        "ix_eco_logs_quality_resident",
+        EcoLog.resident_id,
+        EcoLog.category,
+        EcoLog.action_date,
+        postgresql_include=QUALITY_INCLUDE,
+    ),
 )

@@ -55,8 +55,9 @@ class ChallengeParticipant(db.Model):
 
     __tablename__ = "challenge_participants"
     __table_args__ = (
-        UniqueConstraint("challenge_id", "owner_type", "owner_id",
-                         name="uq_challenge_participants_owner"),
+        UniqueConstraint(
+            "challenge_id", "owner_type", "owner_id", name="uq_challenge_participants_owner"
+        ),
         Index("ix_challenge_participants_owner", "owner_type", "owner_id"),
     )
 

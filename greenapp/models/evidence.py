@@ -39,8 +39,7 @@ class EvidenceFile(TimestampMixin, db.Model):
     height: Mapped[int | None] = mapped_column(default=None)
     original_name: Mapped[str] = mapped_column(String(120), default="")
     log_id: Mapped[int | None] = mapped_column(ForeignKey("eco_logs.id"), default=None)
-    reading_id: Mapped[int | None] = mapped_column(
-        ForeignKey("meter_readings.id"), default=None)
+    reading_id: Mapped[int | None] = mapped_column(ForeignKey("meter_readings.id"), default=None)
     # The owner whose quota the file counts against (school, or resident for residents).
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), default=None)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

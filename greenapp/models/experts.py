@@ -79,7 +79,8 @@ class Proposal(TimestampMixin, db.Model):
         ForeignKey("challenges.id", ondelete="SET NULL"), default=None
     )
     evidence_path: Mapped[str] = mapped_column(
-        String(EVIDENCE_PATH_MAX), default="")  # on-site path
+        String(EVIDENCE_PATH_MAX), default=""
+    )  # on-site path
     status: Mapped[str] = mapped_column(String(20), default=SUBMITTED)
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     decision_text: Mapped[str] = mapped_column(Text, default="")

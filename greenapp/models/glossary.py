@@ -17,13 +17,26 @@ from greenapp.extensions import db
 from greenapp.models.base import AwareDateTime, TimestampMixin, utcnow
 from greenapp.models.user import User
 
-SUBJECTS: tuple[str, ...] = ("water", "energy", "waste", "biodiversity", "air", "climate",
-                             "law", "economics", "education")
+SUBJECTS: tuple[str, ...] = (
+    "water",
+    "energy",
+    "waste",
+    "biodiversity",
+    "air",
+    "climate",
+    "law",
+    "economics",
+    "education",
+)
 LANGS: tuple[str, ...] = ("kk", "ru", "be", "en")
 SCRIPTS: tuple[str, ...] = ("kk-Cyrl", "kk-Latn", "be-Cyrl", "be-Latn", "ru", "en")
 DEFAULT_SCRIPT = {"kk": "kk-Cyrl", "be": "be-Cyrl", "ru": "ru", "en": "en"}
-SCRIPTS_OF = {"kk": ("kk-Cyrl", "kk-Latn"), "be": ("be-Cyrl", "be-Latn"),
-              "ru": ("ru",), "en": ("en",)}
+SCRIPTS_OF = {
+    "kk": ("kk-Cyrl", "kk-Latn"),
+    "be": ("be-Cyrl", "be-Latn"),
+    "ru": ("ru",),
+    "en": ("en",),
+}
 USAGE: tuple[str, ...] = ("preferred", "admitted", "deprecated", "proposed")
 POS: tuple[str, ...] = ("noun", "verb", "adjective", "adverb", "phrase", "other")
 DRAFT, PROPOSED, APPROVED = "draft", "proposed", "approved"
@@ -34,10 +47,8 @@ REVIEW_COUNTRIES: tuple[str, ...] = ("KZ", "BY")
 glossary_relations = Table(
     "glossary_relations",
     db.metadata,
-    Column("concept_id", ForeignKey("glossary_concepts.id", ondelete="CASCADE"),
-           primary_key=True),
-    Column("related_id", ForeignKey("glossary_concepts.id", ondelete="CASCADE"),
-           primary_key=True),
+    Column("concept_id", ForeignKey("glossary_concepts.id", ondelete="CASCADE"), primary_key=True),
+    Column("related_id", ForeignKey("glossary_concepts.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
@@ -54,17 +65,17 @@ class GlossaryConcept(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     terms: Mapped[list[GlossaryTerm]] = relationship(
-        back_populates="concept", cascade="all, delete-orphan",
-        order_by="GlossaryTerm.id")
+        back_populates="concept", cascade="all, delete-orphan", order_by="GlossaryTerm.id"
+    )
     definitions: Mapped[list[GlossaryDefinition]] = relationship(
-        back_populates="concept", cascade="all, delete-orphan",
-        order_by="GlossaryDefinition.lang")
+        back_populates="concept", cascade="all, delete-orphan", order_by="GlossaryDefinition.lang"
+    )
     approvals: Mapped[list[GlossaryApproval]] = relationship(
-        back_populates="concept", cascade="all, delete-orphan",
-        order_by="GlossaryApproval.at")
+        back_populates="concept", cascade="all, delete-orphan", order_by="GlossaryApproval.at"
+    )
     comments: Mapped[list[GlossaryComment]] = relationship(
-        back_populates="concept", cascade="all, delete-orphan",
-        order_by="GlossaryComment.id")
+        back_populates="concept", cascade="all, delete-orphan", order_by="GlossaryComment.id"
+    )
     related: Mapped[list[GlossaryConcept]] = relationship(
         secondary=glossary_relations,
         primaryjoin=lambda: GlossaryConcept.id == glossary_relations.c.concept_id,
@@ -74,8 +85,10 @@ class GlossaryConcept(TimestampMixin, db.Model):
     def terms_in(self, lang: str) -> list[GlossaryTerm]:
         """The terms of one language, preferred first, deprecated last."""
         rank = {"preferred": 0, "admitted": 1, "proposed": 2, "deprecated": 3}
-        return sorted((t for t in self.terms if t.lang == lang),
-                      key=lambda t: (rank.get(t.status, 9), t.id or 0))
+        return sorted(
+            (t for t in self.terms if t.lang == lang),
+            key=lambda t: (rank.get(t.status, 9), t.id or 0),
+        )
 
     def head(self, lang: str) -> str:
         """The term shown for this concept in a language ('' if none)."""
@@ -94,8 +107,7 @@ class GlossaryDefinition(db.Model):
     __table_args__ = (UniqueConstraint("concept_id", "lang"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    concept_id: Mapped[int] = mapped_column(
-        ForeignKey("glossary_concepts.id", ondelete="CASCADE"))
+    concept_id: Mapped[int] = mapped_column(ForeignKey("glossary_concepts.id", ondelete="CASCADE"))
     lang: Mapped[str] = mapped_column(String(2))
     text: Mapped[str] = mapped_column(Text)
     source_title: Mapped[str] = mapped_column(String(240), default="")
@@ -113,7 +125,8 @@ class GlossaryTerm(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     concept_id: Mapped[int] = mapped_column(
-        ForeignKey("glossary_concepts.id", ondelete="CASCADE"), index=True)
+        ForeignKey("glossary_concepts.id", ondelete="CASCADE"), index=True
+    )
     lang: Mapped[str] = mapped_column(String(2))
     script: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(String(200))
@@ -137,8 +150,7 @@ class GlossaryApproval(db.Model):
     __table_args__ = (UniqueConstraint("concept_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    concept_id: Mapped[int] = mapped_column(
-        ForeignKey("glossary_concepts.id", ondelete="CASCADE"))
+    concept_id: Mapped[int] = mapped_column(ForeignKey("glossary_concepts.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     country: Mapped[str] = mapped_column(String(2))
     at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)
@@ -154,7 +166,8 @@ class GlossaryComment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     concept_id: Mapped[int] = mapped_column(
-        ForeignKey("glossary_concepts.id", ondelete="CASCADE"), index=True)
+        ForeignKey("glossary_concepts.id", ondelete="CASCADE"), index=True
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow)

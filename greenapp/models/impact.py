@@ -17,8 +17,18 @@ FACTOR_SCALE = 6  # kg CO2e per canonical unit, exact to 1e-6
 TARIFF_SCALE = 6  # money per canonical unit, exact to 1e-6
 
 
-SOURCE_FIELDS = ("src_publisher", "src_title", "src_edition", "src_table", "src_value",
-                 "src_unit", "src_conversion", "gas_basis", "method", "estimate_note")
+SOURCE_FIELDS = (
+    "src_publisher",
+    "src_title",
+    "src_edition",
+    "src_table",
+    "src_value",
+    "src_unit",
+    "src_conversion",
+    "gas_basis",
+    "method",
+    "estimate_note",
+)
 VAT_CHOICES = ("incl", "excl", "none", "unknown")
 CONSUMER_CLASSES = ("budget", "legal", "household")
 
@@ -44,8 +54,9 @@ class ImpactFactor(SourceMixin, db.Model):
 
     __tablename__ = "impact_factors"
     __table_args__ = (
-        UniqueConstraint("country", "category", "fraction", "valid_from",
-                         name="uq_impact_factors_key"),
+        UniqueConstraint(
+            "country", "category", "fraction", "valid_from", name="uq_impact_factors_key"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,14 +76,12 @@ class Tariff(SourceMixin, db.Model):
 
     __tablename__ = "tariffs"
     __table_args__ = (
-        UniqueConstraint("city", "category", "fraction", "valid_from",
-                         name="uq_tariffs_key"),
+        UniqueConstraint("city", "category", "fraction", "valid_from", name="uq_tariffs_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     city: Mapped[str] = mapped_column(String(80))  # city_ref's English name
-    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True,
-                                                default=None)
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True, default=None)
     country: Mapped[str] = mapped_column(String(2))
     currency: Mapped[str] = mapped_column(String(3))
     vat: Mapped[str] = mapped_column(String(10), default="")  # incl / excl / none
@@ -98,7 +107,12 @@ class MonthlySummary(db.Model):
     __tablename__ = "monthly_summaries"
     __table_args__ = (
         UniqueConstraint(
-            "owner_type", "owner_id", "month", "category", "fraction", "evidence",
+            "owner_type",
+            "owner_id",
+            "month",
+            "category",
+            "fraction",
+            "evidence",
             name="uq_monthly_summaries_key",
         ),
         Index("ix_monthly_summaries_month", "month"),
@@ -113,4 +127,3 @@ class MonthlySummary(db.Model):
     evidence: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[Decimal] = mapped_column(ScaledDecimal(3), default=Decimal(0))
     log_count: Mapped[int] = mapped_column(default=0)
-

@@ -15,14 +15,14 @@ if TYPE_CHECKING:
     from greenapp.models.school import School
     from greenapp.models.user import User
 
-BATCH_PREVIEW = "preview"      # uploaded and checked (dry run), nothing stored yet
+BATCH_PREVIEW = "preview"  # uploaded and checked (dry run), nothing stored yet
 BATCH_COMMITTED = "committed"  # its new rows are eco-action entries
-BATCH_UNDONE = "undone"        # its entries were soft-deleted together
+BATCH_UNDONE = "undone"  # its entries were soft-deleted together
 BATCH_STATES = (BATCH_PREVIEW, BATCH_COMMITTED, BATCH_UNDONE)
-TARGET_ENTRIES = "entries"          # eco-action entries (services/imports.py)
+TARGET_ENTRIES = "entries"  # eco-action entries (services/imports.py)
 TARGET_METER_READINGS = "meter_readings"  # meter readings (services/imports_meters.py)
-TARGET_SCHOOLS = "schools"          # an admin's schools (services/imports_admin.py)
-TARGET_ACCOUNTS = "accounts"        # an admin's accounts (services/imports_admin.py)
+TARGET_SCHOOLS = "schools"  # an admin's schools (services/imports_admin.py)
+TARGET_ACCOUNTS = "accounts"  # an admin's accounts (services/imports_admin.py)
 
 
 class ImportBatch(TimestampMixin, db.Model):
@@ -40,8 +40,9 @@ class ImportBatch(TimestampMixin, db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     content: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     status: Mapped[str] = mapped_column(String(10), default=BATCH_PREVIEW)
-    target: Mapped[str] = mapped_column(String(20), default=TARGET_ENTRIES,
-                                        server_default=TARGET_ENTRIES)
+    target: Mapped[str] = mapped_column(
+        String(20), default=TARGET_ENTRIES, server_default=TARGET_ENTRIES
+    )
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_new: Mapped[int] = mapped_column(default=0)
     rows_duplicate: Mapped[int] = mapped_column(default=0)

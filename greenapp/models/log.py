@@ -32,9 +32,7 @@ class EcoLog(TimestampMixin, db.Model):
 
     __tablename__ = "eco_logs"
     __table_args__ = (
-        CheckConstraint(
-            "(school_id IS NULL) <> (resident_id IS NULL)", name="one_owner"
-        ),
+        CheckConstraint("(school_id IS NULL) <> (resident_id IS NULL)", name="one_owner"),
         Index("ix_eco_logs_school_date", "school_id", "action_date"),
         Index("ix_eco_logs_resident_date", "resident_id", "action_date"),
         # Offline entry: the client's UUID is an idempotency key per author (a repeat
@@ -56,14 +54,10 @@ class EcoLog(TimestampMixin, db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
     deleted_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
-    deleted_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id"), default=None
-    )
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     review_status: Mapped[str] = mapped_column(String(10), default=REVIEW_OK)
     review_reason: Mapped[str] = mapped_column(Text, default="")
-    reviewed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id"), default=None
-    )
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
     # Spreadsheet import (greenapp/imports): the batch that created the entry, and the
     # optional reference the spreadsheet gave the row (a bill or slip number).
@@ -103,7 +97,12 @@ class DailySummary(db.Model):
     __tablename__ = "daily_summaries"
     __table_args__ = (
         UniqueConstraint(
-            "owner_type", "owner_id", "day", "category", "fraction", "evidence",
+            "owner_type",
+            "owner_id",
+            "day",
+            "category",
+            "fraction",
+            "evidence",
             name="uq_daily_summaries_key",
         ),
         Index("ix_daily_summaries_day", "day"),

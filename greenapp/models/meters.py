@@ -51,11 +51,13 @@ class Meter(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True,
-                                                  default=None)
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schools.id"), index=True, default=None
+    )
     # A household meter: visible to its resident only (no baseline or ranking).
-    resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True,
-                                                    default=None)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), index=True, default=None
+    )
     kind: Mapped[str] = mapped_column(String(20))
     unit: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(120))
@@ -86,10 +88,8 @@ class MeterReading(TimestampMixin, db.Model):
     new_serial: Mapped[str] = mapped_column(String(60), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     quality_flag: Mapped[str] = mapped_column(String(200), default="")
-    review_status: Mapped[str] = mapped_column(String(10), default=REVIEW_OPEN,
-                                               server_default="")
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"),
-                                                       default=None)
+    review_status: Mapped[str] = mapped_column(String(10), default=REVIEW_OPEN, server_default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     deleted_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=None)

@@ -25,12 +25,23 @@ LANGS = ("en", "kk", "ru", "be")
 # The programme's cities with their names and common spellings; migration h3_cities
 # seeds the same rows, and a name typed before a city row exists resolves to these.
 KNOWN_CITIES = [
-    {"name_en": "Kyzylorda", "name_kk": "Қызылорда", "name_ru": "Кызылорда",
-     "name_be": "Кызылорда", "country": "KZ",
-     "aliases": "Qyzylorda\nKzyl-Orda\nKyzyl-Orda\nKzyl Orda\nКзыл-Орда\nКзыл-Арда\n"
-                "Кызыл-Орда\nКызыл Орда\nQizilorda"},
-    {"name_en": "Minsk", "name_kk": "Минск", "name_ru": "Минск", "name_be": "Мінск",
-     "country": "BY", "aliases": "Mensk\nМенск\nMinsk city\nг. Минск\nг.Минск"},
+    {
+        "name_en": "Kyzylorda",
+        "name_kk": "Қызылорда",
+        "name_ru": "Кызылорда",
+        "name_be": "Кызылорда",
+        "country": "KZ",
+        "aliases": "Qyzylorda\nKzyl-Orda\nKyzyl-Orda\nKzyl Orda\nКзыл-Орда\nКзыл-Арда\n"
+        "Кызыл-Орда\nКызыл Орда\nQizilorda",
+    },
+    {
+        "name_en": "Minsk",
+        "name_kk": "Минск",
+        "name_ru": "Минск",
+        "name_be": "Мінск",
+        "country": "BY",
+        "aliases": "Mensk\nМенск\nMinsk city\nг. Минск\nг.Минск",
+    },
 ]
 
 
@@ -71,8 +82,13 @@ class City(db.Model):
 
     def spellings(self) -> set[str]:
         """Every normalised spelling that means this city."""
-        names = [self.name_en, self.name_kk, self.name_ru, self.name_be,
-                 *(self.aliases or "").splitlines()]
+        names = [
+            self.name_en,
+            self.name_kk,
+            self.name_ru,
+            self.name_be,
+            *(self.aliases or "").splitlines(),
+        ]
         return {normalise(n) for n in names if n and n.strip()}
 
     def __repr__(self) -> str:
@@ -124,15 +140,23 @@ def city_for(session: Session | scoped_session[Any], text: str, country: str | N
         for known in KNOWN_CITIES:
             if key in _known_spellings(known):
                 country = known["country"]
-                city = City(**known, timezone=COUNTRY_TIMEZONES[country],
-                            currency=COUNTRY_CURRENCY[country])
+                city = City(
+                    **known, timezone=COUNTRY_TIMEZONES[country], currency=COUNTRY_CURRENCY[country]
+                )
                 session.add(city)
                 return city
         country = country if country in COUNTRY_TIMEZONES else "KZ"
         name = " ".join((text or "").split())[:80] or "?"
-        city = City(name_en=name, name_kk=name, name_ru=name, name_be=name,
-                    country=country, timezone=COUNTRY_TIMEZONES[country],
-                    currency=COUNTRY_CURRENCY[country], aliases="")
+        city = City(
+            name_en=name,
+            name_kk=name,
+            name_ru=name,
+            name_be=name,
+            country=country,
+            timezone=COUNTRY_TIMEZONES[country],
+            currency=COUNTRY_CURRENCY[country],
+            aliases="",
+        )
         session.add(city)
     return city
 
@@ -165,6 +189,10 @@ def _link(session: Session, School, Tariff, User, RESIDENT) -> None:  # noqa: N8
                 obj.timezone = ref.timezone
             else:
                 obj.currency = ref.currency
-        elif (isinstance(obj, User) and obj.role == RESIDENT and obj.city_id is None
-              and obj.city_ref is None):
+        elif (
+            isinstance(obj, User)
+            and obj.role == RESIDENT
+            and obj.city_id is None
+            and obj.city_ref is None
+        ):
             obj.city_ref = city_for(session, COMMUNITY_CITY, "KZ")

@@ -28,8 +28,7 @@ class School(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(160), unique=True)
     # The English name of city_ref, kept in step by models.place (older callers set it).
     city: Mapped[str] = mapped_column(String(80), index=True)
-    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True,
-                                                default=None)
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True, default=None)
     country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
     address: Mapped[str] = mapped_column(String(240), default="")
     pupils: Mapped[int] = mapped_column(default=0)

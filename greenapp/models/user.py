@@ -59,16 +59,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     # When the owner proved the address. Self-registered residents start with None (the
     # confirmation or a password-reset link sets it); accounts made by an admin or from the
     # command line count as confirmed when made.
-    email_confirmed_at: Mapped[datetime | None] = mapped_column(
-        AwareDateTime, default=utcnow)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(AwareDateTime, default=utcnow)
     # Per-user opt-outs: one mail per notification, and the weekly digest.
     notify_by_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     digest_by_email: Mapped[bool] = mapped_column(default=True, server_default=true())
     # Rotated at logout and password change: sessions and remember cookies that carry
     # an old token stop working.
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=new_session_token
-    )
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
 
     school: Mapped[School | None] = relationship(back_populates="coordinators")
     city_ref: Mapped[City | None] = relationship()

@@ -23,8 +23,14 @@ bp = Blueprint("offline", __name__)
 
 # What the log form needs to open with no network (the page itself is kept when visited).
 SHELL_FILES = (
-    "css/app.css", "js/app.js", "js/offline.js", "js/logform.js", "js/upload.js",
-    "img/leaf.svg", "img/icons/icon.svg", "img/icons/icon-192.png",
+    "css/app.css",
+    "js/app.js",
+    "js/offline.js",
+    "js/logform.js",
+    "js/upload.js",
+    "img/leaf.svg",
+    "img/icons/icon.svg",
+    "img/icons/icon-192.png",
 )
 THEME = "#2e7d32"
 
@@ -45,9 +51,13 @@ def cache_name(urls: list[str]) -> str:
 def service_worker() -> Response:
     """The service worker script, at the root scope."""
     urls = precache_urls()
-    body = render_template("offline/sw.js", cache_name=cache_name(urls), precache=urls,
-                           form_page=url_for("logs.new"), static_prefix=url_for("static",
-                                                                           filename=""))
+    body = render_template(
+        "offline/sw.js",
+        cache_name=cache_name(urls),
+        precache=urls,
+        form_page=url_for("logs.new"),
+        static_prefix=url_for("static", filename=""),
+    )
     resp = Response(body, mimetype="text/javascript")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/"
@@ -61,12 +71,14 @@ def manifest() -> Response:
     assets = current_app.extensions["greenapp_assets"]
     icons = [
         {"src": assets.url("img/icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
-        {"src": assets.url("img/icons/icon-192.png"), "sizes": "192x192",
-         "type": "image/png"},
-        {"src": assets.url("img/icons/icon-512.png"), "sizes": "512x512",
-         "type": "image/png"},
-        {"src": assets.url("img/icons/maskable-512.png"), "sizes": "512x512",
-         "type": "image/png", "purpose": "maskable"},
+        {"src": assets.url("img/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+        {"src": assets.url("img/icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        {
+            "src": assets.url("img/icons/maskable-512.png"),
+            "sizes": "512x512",
+            "type": "image/png",
+            "purpose": "maskable",
+        },
     ]
     data = {
         "name": _("Green School"),
@@ -81,7 +93,8 @@ def manifest() -> Response:
         "icons": icons,
     }
     resp = current_app.response_class(
-        current_app.json.dumps(data), mimetype="application/manifest+json")
+        current_app.json.dumps(data), mimetype="application/manifest+json"
+    )
     resp.headers["Cache-Control"] = "no-cache"
     return resp
 
@@ -99,9 +112,9 @@ def banner_config() -> dict:
     category matches, through Intl.PluralRules). Dates: each month's long format for
     the 28th of 2001, in which the script puts the typed day and year.
     """
+
     def waiting(n: int) -> str:
-        return ngettext("%(n)s entry waiting to send", "%(n)s entries waiting to send", n,
-                        n="{n}")
+        return ngettext("%(n)s entry waiting to send", "%(n)s entries waiting to send", n, n="{n}")
 
     return {
         "user": current_user.id,
@@ -109,16 +122,18 @@ def banner_config() -> dict:
         "token": url_for("logs.token"),
         "plural": {"1": waiting(1), "2": waiting(2), "5": waiting(5)},
         "months": [format_date(date(2001, month, 28), "long") for month in range(1, 13)],
-        "offline": _("No network: new entries are kept on this device and sent when it "
-                     "returns."),
+        "offline": _("No network: new entries are kept on this device and sent when it returns."),
         "queued": _("Saved on this device; it will be sent when the network returns."),
         "sending": _("Sending…"),
         "sent": _("All waiting entries have been sent."),
         "failed": _("The server could not be reached; the entries stay on this device."),
-        "signin": _("Your session has ended. Sign in again to send the waiting entries; "
-                    "they stay on this device."),
+        "signin": _(
+            "Your session has ended. Sign in again to send the waiting entries; "
+            "they stay on this device."
+        ),
         "rejected": _("Not accepted (%(day)s): %(message)s", day="{day}", message="{message}"),
         "fix": _("This entry was not accepted; correct it and save again."),
-        "refused": _("Some entries were not accepted: open each one in the form, correct it "
-                     "and save again."),
+        "refused": _(
+            "Some entries were not accepted: open each one in the form, correct it and save again."
+        ),
     }

@@ -8,20 +8,22 @@ from flask import Flask, Response
 # style-src needs 'unsafe-inline' because plotly.js injects <style> elements and sets
 # style attributes while drawing; scripts stay strict (see README, "Security and
 # operations", for how this was checked in Chromium).
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "worker-src 'self'",  # the offline service worker (/sw.js), nothing else
-    "manifest-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "worker-src 'self'",  # the offline service worker (/sw.js), nothing else
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 HSTS = "max-age=31536000; includeSubDomains"
 
 

@@ -48,6 +48,10 @@ def register_request_log(app: Flask) -> None:
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         logger.info(
             "%s %s %s user=%s %.1fms",
-            request.method, request.path, response.status_code, _user_id(), duration_ms,
+            request.method,
+            request.path,
+            response.status_code,
+            _user_id(),
+            duration_ms,
         )
         return response

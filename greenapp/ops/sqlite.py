@@ -35,8 +35,9 @@ def wants_immediate() -> bool:
     """True inside a request that may change data, until it has committed once: reads
     after that (the page's user, a redirect's message) need no write lock, and a later
     write still takes it (begin_before_first_write)."""
-    return (has_request_context() and request.method not in SAFE_METHODS
-            and not g.get(COMMITTED, False))
+    return (
+        has_request_context() and request.method not in SAFE_METHODS and not g.get(COMMITTED, False)
+    )
 
 
 def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> None:
@@ -69,8 +70,10 @@ def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> N
 
     @event.listens_for(engine, "before_cursor_execute")
     def begin_before_first_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip()[:7].upper().startswith(WRITES) and \
-                not conn.connection.dbapi_connection.in_transaction:
+        if (
+            statement.lstrip()[:7].upper().startswith(WRITES)
+            and not conn.connection.dbapi_connection.in_transaction
+        ):
             cursor.execute("BEGIN IMMEDIATE")
 
 

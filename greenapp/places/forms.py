@@ -14,10 +14,15 @@ class CityForm(FlaskForm):
     name_kk = StringField(_l("Name in Kazakh"), validators=[Length(max=80)])
     name_ru = StringField(_l("Name in Russian"), validators=[Length(max=80)])
     name_be = StringField(_l("Name in Belarusian"), validators=[Length(max=80)])
-    country = SelectField(_l("Country"), choices=[("KZ", _l("Kazakhstan")),
-                                                  ("BY", _l("Belarus"))],
-                          description=_l("Decides the time zone and the currency."))
+    country = SelectField(
+        _l("Country"),
+        choices=[("KZ", _l("Kazakhstan")), ("BY", _l("Belarus"))],
+        description=_l("Decides the time zone and the currency."),
+    )
     aliases = TextAreaField(
-        _l("Other spellings"), validators=[Length(max=3000)],
-        description=_l("One per line, e.g. Qyzylorda or Кзыл-Орда: typed in a school "
-                       "form they mean this city."))
+        _l("Other spellings"),
+        validators=[Length(max=3000)],
+        description=_l(
+            "One per line, e.g. Qyzylorda or Кзыл-Орда: typed in a school form they mean this city."
+        ),
+    )

@@ -21,9 +21,13 @@ bp = Blueprint("places", __name__)
 
 def _input(form: CityForm) -> place_service.CityInput:
     return place_service.CityInput(
-        name_en=form.name_en.data or "", name_kk=form.name_kk.data or "",
-        name_ru=form.name_ru.data or "", name_be=form.name_be.data or "",
-        aliases=form.aliases.data or "", country=form.country.data)
+        name_en=form.name_en.data or "",
+        name_kk=form.name_kk.data or "",
+        name_ru=form.name_ru.data or "",
+        name_be=form.name_be.data or "",
+        aliases=form.aliases.data or "",
+        country=form.country.data,
+    )
 
 
 def _save(form: CityForm, city: City | None):
@@ -44,8 +48,9 @@ def index():
         done = _save(form, None)
         if done:
             return done
-    return render_template("places/index.html", form=form,
-                           cities=place_service.summaries(today_in()))
+    return render_template(
+        "places/index.html", form=form, cities=place_service.summaries(today_in())
+    )
 
 
 @bp.route("/<int:city_id>/edit", methods=["GET", "POST"])
@@ -58,5 +63,6 @@ def edit(city_id: int):
         done = _save(form, city)
         if done:
             return done
-    return render_template("places/edit.html", form=form, city=city,
-                           history=audit.history("city", city.id))
+    return render_template(
+        "places/edit.html", form=form, city=city, history=audit.history("city", city.id)
+    )

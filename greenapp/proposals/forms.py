@@ -21,22 +21,36 @@ from greenapp.models.experts import (
 class ProposalForm(FlaskForm):
     """A proposal or demand to the city, optionally backed by measured data."""
 
-    kind = RadioField(_l("Kind"), choices=[(KIND_PROPOSAL, _l("Proposal")),
-                                           (KIND_DEMAND, _l("Demand"))], default=KIND_PROPOSAL)
-    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give it a title.")),
-                                                 Length(max=PROPOSAL_TITLE_MAX)])
-    text = TextAreaField(_l("What do you propose, and why?"), validators=[
-        DataRequired(message=_l("Describe it in at least 20 characters.")),
-        Length(max=PROPOSAL_TEXT_MAX)], render_kw={"rows": 8})
+    kind = RadioField(
+        _l("Kind"),
+        choices=[(KIND_PROPOSAL, _l("Proposal")), (KIND_DEMAND, _l("Demand"))],
+        default=KIND_PROPOSAL,
+    )
+    title = StringField(
+        _l("Title"),
+        validators=[DataRequired(message=_l("Give it a title.")), Length(max=PROPOSAL_TITLE_MAX)],
+    )
+    text = TextAreaField(
+        _l("What do you propose, and why?"),
+        validators=[
+            DataRequired(message=_l("Describe it in at least 20 characters.")),
+            Length(max=PROPOSAL_TEXT_MAX),
+        ],
+        render_kw={"rows": 8},
+    )
     category = SelectField(_l("Category"), choices=category_choices())
-    district = StringField(_l("City district"), validators=[
-        DataRequired(message=_l("Name the city district.")), Length(max=DISTRICT_MAX)])
-    challenge_id = SelectField(_l("Supporting challenge (optional)"), choices=[], coerce=str,
-                               validate_choice=False)
+    district = StringField(
+        _l("City district"),
+        validators=[DataRequired(message=_l("Name the city district.")), Length(max=DISTRICT_MAX)],
+    )
+    challenge_id = SelectField(
+        _l("Supporting challenge (optional)"), choices=[], coerce=str, validate_choice=False
+    )
     evidence_path = StringField(
         _l("Link to a page of this site with the data (optional)"),
         validators=[Optional(), Length(max=EVIDENCE_PATH_MAX)],
-        description=_l("For example /dashboards/… or /community/challenges/…"))
+        description=_l("For example /dashboards/… or /community/challenges/…"),
+    )
 
 
 class ProposalReviewForm(FlaskForm):
@@ -45,9 +59,14 @@ class ProposalReviewForm(FlaskForm):
     status = SelectField(_l("New status"), choices=[], validate_choice=False)
     legal_basis = TextAreaField(
         _l("Legal basis (the norm relied on)"),
-        validators=[Optional(), Length(max=LEGAL_BASIS_MAX)], render_kw={"rows": 2})
-    decision_text = TextAreaField(_l("Decision text"), validators=[
-        Optional(), Length(max=DECISION_TEXT_MAX)], render_kw={"rows": 5})
+        validators=[Optional(), Length(max=LEGAL_BASIS_MAX)],
+        render_kw={"rows": 2},
+    )
+    decision_text = TextAreaField(
+        _l("Decision text"),
+        validators=[Optional(), Length(max=DECISION_TEXT_MAX)],
+        render_kw={"rows": 5},
+    )
 
 
 class ActionForm(FlaskForm):

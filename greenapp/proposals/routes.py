@@ -34,8 +34,11 @@ PER_PAGE = 30
 def _proposal_form(obj: Proposal | None = None) -> ProposalForm:
     form = ProposalForm(obj=obj if request.method == "GET" else None)
     form.challenge_id.choices = [("", _("— none —"))] + [
-        (str(c.id), c.title) for c in db.session.scalars(
-            select(Challenge).order_by(Challenge.end_date.desc()).limit(100))]
+        (str(c.id), c.title)
+        for c in db.session.scalars(
+            select(Challenge).order_by(Challenge.end_date.desc()).limit(100)
+        )
+    ]
     if request.method == "GET":
         if obj is not None:
             form.challenge_id.data = str(obj.challenge_id or "")
@@ -47,10 +50,14 @@ def _proposal_form(obj: Proposal | None = None) -> ProposalForm:
 def _proposal_input(form: ProposalForm) -> proposal_service.ProposalInput:
     raw = form.challenge_id.data or ""
     return proposal_service.ProposalInput(
-        kind=form.kind.data, title=form.title.data or "", text=form.text.data or "",
-        category=form.category.data, district=form.district.data or "",
+        kind=form.kind.data,
+        title=form.title.data or "",
+        text=form.text.data or "",
+        category=form.category.data,
+        district=form.district.data or "",
         challenge_id=bounded_int(raw),
-        evidence_path=form.evidence_path.data or "")
+        evidence_path=form.evidence_path.data or "",
+    )
 
 
 @bp.route("/proposals")
@@ -60,21 +67,24 @@ def index():
     status = request.args.get("status") or None
     if status not in proposal_service.status_labels():
         status = None
-    page = db.paginate(proposal_service.listing(status),
-                       page=page_number(), per_page=PER_PAGE,
-                       error_out=False)
-    return render_template("proposals/index.html", page=page, status=status,
-                           labels=proposal_service.status_labels())
+    page = db.paginate(
+        proposal_service.listing(status), page=page_number(), per_page=PER_PAGE, error_out=False
+    )
+    return render_template(
+        "proposals/index.html", page=page, status=status, labels=proposal_service.status_labels()
+    )
 
 
 @bp.route("/decisions")
 @public
 def decisions():
     """The public list of accepted, rejected and forwarded proposals."""
-    page = db.paginate(proposal_service.decided(), page=page_number(),
-                       per_page=PER_PAGE, error_out=False)
-    return render_template("proposals/decisions.html", page=page,
-                           labels=proposal_service.status_labels())
+    page = db.paginate(
+        proposal_service.decided(), page=page_number(), per_page=PER_PAGE, error_out=False
+    )
+    return render_template(
+        "proposals/decisions.html", page=page, labels=proposal_service.status_labels()
+    )
 
 
 @bp.route("/proposals/new", methods=["GET", "POST"])
@@ -109,18 +119,23 @@ def edit(proposal_id: int):
 def _review_form(proposal: Proposal) -> ProposalReviewForm:
     form = ProposalReviewForm()
     labels = proposal_service.status_labels()
-    form.status.choices = [(s, labels[s]) for s in
-                           proposal_service.TRANSITIONS.get(proposal.status, ())]
+    form.status.choices = [
+        (s, labels[s]) for s in proposal_service.TRANSITIONS.get(proposal.status, ())
+    ]
     return form
 
 
 def _show(proposal: Proposal, review_form: ProposalReviewForm, status: int = 200):
     return render_template(
-        "proposals/show.html", proposal=proposal, review_form=review_form,
-        labels=proposal_service.status_labels(), kinds=proposal_service.kind_labels(),
+        "proposals/show.html",
+        proposal=proposal,
+        review_form=review_form,
+        labels=proposal_service.status_labels(),
+        kinds=proposal_service.kind_labels(),
         supported=proposal_service.has_supported(current_user, proposal),
         edits=[r for r in audit.history("proposal", proposal.id) if r.action == "update"],
-        field_labels=proposal_service.field_labels(), action=ActionForm(),
+        field_labels=proposal_service.field_labels(),
+        action=ActionForm(),
     ), status
 
 
@@ -140,9 +155,13 @@ def review(proposal_id: int):
     form = _review_form(proposal)
     if form.validate_on_submit():
         with attempt(form, "status") as saved:
-            proposal_service.review(current_user, proposal, form.status.data,
-                                    form.legal_basis.data or "",
-                                    form.decision_text.data or "")
+            proposal_service.review(
+                current_user,
+                proposal,
+                form.status.data,
+                form.legal_basis.data or "",
+                form.decision_text.data or "",
+            )
         if saved:
             flash(_("Decision saved; the author has been notified."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))

@@ -11,10 +11,16 @@ from greenapp.services.quality import REASON_MAX
 class ReviewLogForm(FlaskForm):
     """A scientist's decision on a flagged entry."""
 
-    decision = RadioField(_l("Decision"), choices=[
-        ("verified", _l("Verify: the value is right")),
-        ("rejected", _l("Reject: it drops out of every total"))],
-        validators=[DataRequired(message=_l("Choose verify or reject."))])
-    reason = TextAreaField(_l("Reason (required to reject; the owner sees it)"),
-                           validators=[Optional(), Length(max=REASON_MAX)],
-                           render_kw={"rows": 2})
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            ("verified", _l("Verify: the value is right")),
+            ("rejected", _l("Reject: it drops out of every total")),
+        ],
+        validators=[DataRequired(message=_l("Choose verify or reject."))],
+    )
+    reason = TextAreaField(
+        _l("Reason (required to reject; the owner sees it)"),
+        validators=[Optional(), Length(max=REASON_MAX)],
+        render_kw={"rows": 2},
+    )

@@ -23,10 +23,12 @@ PER_PAGE = 30
 @role_required(*QUALITY_VIEWERS)
 def queue():
     """Flagged entries waiting for a scientist's decision."""
-    page = db.paginate(quality_service.queue(), page=page_number(),
-                       per_page=PER_PAGE, error_out=False)
-    return render_template("quality/queue.html", page=page, form=ReviewLogForm(),
-                           usual=quality_service.usual_value)
+    page = db.paginate(
+        quality_service.queue(), page=page_number(), per_page=PER_PAGE, error_out=False
+    )
+    return render_template(
+        "quality/queue.html", page=page, form=ReviewLogForm(), usual=quality_service.usual_value
+    )
 
 
 @bp.route("/quality/<int:log_id>", methods=["POST"])
@@ -43,6 +45,10 @@ def decide(log_id: int):
     with attempt() as done:
         pipeline.review_log(current_user, log, form.decision.data, form.reason.data or "")
     if done:
-        flash(_("Entry verified.") if form.decision.data == "verified"
-              else _("Entry rejected; it no longer counts in any total."), "success")
+        flash(
+            _("Entry verified.")
+            if form.decision.data == "verified"
+            else _("Entry rejected; it no longer counts in any total."),
+            "success",
+        )
     return redirect(url_for("quality.queue"))

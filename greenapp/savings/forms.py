@@ -15,15 +15,17 @@ class WhatIfForm(FlaskForm):
 
     city = SelectField(_l("City"), choices=[], validate_choice=False)
     category = SelectField(_l("Category"), choices=[], validate_choice=False)
-    percent = StringField(_l("Cut by (%)"), validators=[
-        DataRequired(message=_l("Enter a percentage between 0 and 100."))],
-        render_kw={"inputmode": "decimal"})
+    percent = StringField(
+        _l("Cut by (%)"),
+        validators=[DataRequired(message=_l("Enter a percentage between 0 and 100."))],
+        render_kw={"inputmode": "decimal"},
+    )
     use_per_pupil = StringField(
         _l("Today's yearly use per pupil"),
-        validators=[DataRequired(message=_l(
-            "Enter the yearly use per pupil, for example 12000."))],
+        validators=[DataRequired(message=_l("Enter the yearly use per pupil, for example 12000."))],
         description=_l("In litres, kWh or kg per pupil per year (from the schools' bills)."),
-        render_kw={"inputmode": "decimal"})
+        render_kw={"inputmode": "decimal"},
+    )
 
 
 class SavingsForm(FlaskForm):

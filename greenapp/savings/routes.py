@@ -23,8 +23,11 @@ def _savings_request() -> tuple[SavingsForm, str, date, date]:
     form.validate()  # out-of-range dates and control characters: a message, the defaults
     today = today_in(None)
     date_to = form.date_to.data if form.date_to.data and not form.date_to.errors else today
-    date_from = (form.date_from.data if form.date_from.data and not form.date_from.errors
-                 else (date_to.replace(day=1) - timedelta(days=335)).replace(day=1))
+    date_from = (
+        form.date_from.data
+        if form.date_from.data and not form.date_from.errors
+        else (date_to.replace(day=1) - timedelta(days=335)).replace(day=1)
+    )
     form.date_from.data, form.date_to.data = date_from, date_to
     subject = form.subject.data or savings.COMMUNITY
     form.subject.data = subject
@@ -39,8 +42,12 @@ def report():
     result = None
     with attempt(form, "subject", commit=False):
         result = savings.report(subject, date_from, date_to)
-    return render_template("savings/report.html", form=form, report=result,
-                           has_tariffs="impact.tariffs" in current_app.view_functions)
+    return render_template(
+        "savings/report.html",
+        form=form,
+        report=result,
+        has_tariffs="impact.tariffs" in current_app.view_functions,
+    )
 
 
 @bp.route("/savings.csv")
@@ -50,8 +57,11 @@ def csv():
     _form, subject, date_from, date_to = _savings_request()
     result = savings.report(subject, date_from, date_to)
     name = f"savings-{subject}-{date_from:%Y%m}-{date_to:%Y%m}.csv"
-    return Response(savings.to_csv(result), mimetype="text/csv",
-                    headers={"Content-Disposition": content_disposition(name)})
+    return Response(
+        savings.to_csv(result),
+        mimetype="text/csv",
+        headers={"Content-Disposition": content_disposition(name)},
+    )
 
 
 @bp.route("/what-if")
@@ -64,7 +74,16 @@ def what_if():
     result = None
     if request.args and form.validate():
         with attempt(form, "percent", commit=False):
-            result = savings.what_if(form.city.data, form.category.data, form.percent.data,
-                                     form.use_per_pupil.data, today_in(None))
-    return render_template("savings/what_if.html", form=form, result=result,
-                           has_tariffs="impact.tariffs" in current_app.view_functions)
+            result = savings.what_if(
+                form.city.data,
+                form.category.data,
+                form.percent.data,
+                form.use_per_pupil.data,
+                today_in(None),
+            )
+    return render_template(
+        "savings/what_if.html",
+        form=form,
+        result=result,
+        has_tariffs="impact.tariffs" in current_app.view_functions,
+    )

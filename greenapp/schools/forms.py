@@ -15,11 +15,16 @@ class SchoolForm(FlaskForm):
     name = StringField(
         lazy_pgettext("school", "Name"), validators=[DataRequired(), Length(max=160)]
     )
-    city = StringField(_l("City"), validators=[DataRequired(), Length(max=80)],
-                       render_kw={"list": "city-names", "autocomplete": "off"},
-                       description=_l("A city from the Cities list, in any of its "
-                                      "languages; it decides the country, time zone "
-                                      "and currency."))
+    city = StringField(
+        _l("City"),
+        validators=[DataRequired(), Length(max=80)],
+        render_kw={"list": "city-names", "autocomplete": "off"},
+        description=_l(
+            "A city from the Cities list, in any of its "
+            "languages; it decides the country, time zone "
+            "and currency."
+        ),
+    )
     address = StringField(_l("Address"), validators=[Optional(), Length(max=240)])
     pupils = IntegerField(
         _l("Number of pupils"), validators=[DataRequired(), NumberRange(min=1, max=20000)]

@@ -41,10 +41,15 @@ def _save(form: SchoolForm, school: School | None):
     flash(_("School saved."), "success")
     missing = school_service.missing_tariffs(saved.city_ref) if saved.city_ref else []
     if missing:
-        flash(_("%(city)s has no tariff for: %(what)s. Money saved there counts as 0 "
+        flash(
+            _(
+                "%(city)s has no tariff for: %(what)s. Money saved there counts as 0 "
                 "until an economist adds one on the Tariffs page.",
                 city=saved.city_name,
-                what=", ".join(str(CATEGORY_LABELS[c]) for c in missing)), "warning")
+                what=", ".join(str(CATEGORY_LABELS[c]) for c in missing),
+            ),
+            "warning",
+        )
     return redirect(url_for("schools.show", school_id=saved.id))
 
 
@@ -64,8 +69,9 @@ def new():
         done = _save(form, None)
         if done:
             return done
-    return render_template("schools/form.html", form=form, school=None,
-                           cities=place_service.all_cities())
+    return render_template(
+        "schools/form.html", form=form, school=None, cities=place_service.all_cities()
+    )
 
 
 @bp.route("/<int:school_id>")
@@ -93,5 +99,6 @@ def edit(school_id: int):
         done = _save(form, school)
         if done:
             return done
-    return render_template("schools/form.html", form=form, school=school,
-                           cities=place_service.all_cities())
+    return render_template(
+        "schools/form.html", form=form, school=school, cities=place_service.all_cities()
+    )

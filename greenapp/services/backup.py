@@ -71,21 +71,29 @@ def restore_sqlite(backup: Path, target: Path) -> BackupResult:
 
 
 def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    names = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name")]
+    names = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        )
+    ]
     # Table names come from sqlite_master, quoted as identifiers; no user input here.
-    return {n: conn.execute(
-        'SELECT count(*) FROM "' + n.replace('"', '""') + '"'  # nosec B608  # noqa: S608
-    ).fetchone()[0] for n in names}
+    return {
+        n: conn.execute(
+            'SELECT count(*) FROM "' + n.replace('"', '""') + '"'  # nosec B608  # noqa: S608
+        ).fetchone()[0]
+        for n in names
+    }
 
 
 def postgres_commands(database_url: str, target: str) -> tuple[str, str]:
     """The pg_dump and pg_restore commands for this database (password not shown)."""
     url = make_url(database_url).set(drivername="postgresql")
     shown = url.render_as_string(hide_password=True)
-    dump = (f"pg_dump --format=custom --no-owner --file {shlex.quote(target)} "
-            f"{shlex.quote(shown)}")
-    restore = (f"pg_restore --clean --if-exists --no-owner --single-transaction "
-               f"--dbname {shlex.quote(shown)} {shlex.quote(target)}")
+    dump = f"pg_dump --format=custom --no-owner --file {shlex.quote(target)} {shlex.quote(shown)}"
+    restore = (
+        f"pg_restore --clean --if-exists --no-owner --single-transaction "
+        f"--dbname {shlex.quote(shown)} {shlex.quote(target)}"
+    )
     return dump, restore

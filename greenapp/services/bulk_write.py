@@ -75,8 +75,9 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def bound_rows(table: Table, varying: dict[str, list[Any]],
-               same: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+def bound_rows(
+    table: Table, varying: dict[str, list[Any]], same: dict[str, Any]
+) -> tuple[list[str], list[tuple]]:
     """Rows as the driver takes them, built column by column: each column's own bind
     conversion (scaled decimals, dates, UTC timestamps, JSON ...) mapped over its values
     once, the values every row shares converted once. Returns (column names, rows)."""
@@ -103,18 +104,21 @@ def executemany(table: Table, columns: Sequence[str], rows: list[tuple]) -> None
     dialect = db.session.get_bind().dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     # Table and column names come from our models; values are bound parameters.
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608  # nosec B608
-           f"VALUES ({', '.join([mark] * len(columns))})")
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608  # nosec B608
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
     db.session.connection().exec_driver_sql(sql, rows)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def create_logs(actor: User, school: School, rows: Sequence[tuple[dict, str]],
-                batch_id: int | None = None) -> list[int]:
+def create_logs(
+    actor: User, school: School, rows: Sequence[tuple[dict, str]], batch_id: int | None = None
+) -> list[int]:
     """Store validated entries for a school as one set; return their ids in row order.
 
     `rows` are (values from log_rules.validate, external reference or "") pairs. The
@@ -123,11 +127,21 @@ def create_logs(actor: User, school: School, rows: Sequence[tuple[dict, str]],
     if not rows:
         return []
     now = utcnow()
-    same = {"school_id": school.id, "resident_id": None, "created_by_id": actor.id,
-            "version": 1, "deleted_at": None, "deleted_by_id": None,
-            "review_status": REVIEW_OK, "review_reason": "", "reviewed_by_id": None,
-            "reviewed_at": None, "import_batch_id": batch_id,
-            "created_at": now, "updated_at": now}
+    same = {
+        "school_id": school.id,
+        "resident_id": None,
+        "created_by_id": actor.id,
+        "version": 1,
+        "deleted_at": None,
+        "deleted_by_id": None,
+        "review_status": REVIEW_OK,
+        "review_reason": "",
+        "reviewed_by_id": None,
+        "reviewed_at": None,
+        "import_batch_id": batch_id,
+        "created_at": now,
+        "updated_at": now,
+    }
     table = EcoLog.__table__
     if batch_id is not None:
         # One plain executemany (the driver's fastest path); the batch's rows read back
@@ -135,19 +149,29 @@ def create_logs(actor: User, school: School, rows: Sequence[tuple[dict, str]],
         varying = {name: [values[name] for values, _ref in rows] for name in CHECKED}
         varying["external_ref"] = [ref or None for _values, ref in rows]
         executemany(table, *bound_rows(table, varying, same))
-        ids = list(db.session.scalars(select(EcoLog.id).where(
-            EcoLog.import_batch_id == batch_id).order_by(EcoLog.id)))
+        ids = list(
+            db.session.scalars(
+                select(EcoLog.id).where(EcoLog.import_batch_id == batch_id).order_by(EcoLog.id)
+            )
+        )
     else:
         params = [{**values, **same, "external_ref": ref or None} for values, ref in rows]
-        ids = list(db.session.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), params))
+        ids = list(
+            db.session.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), params
+            )
+        )
     if batch_id is not None:
         add_to_summaries(school, EcoLog.import_batch_id == batch_id, sign=1)
     else:
         for part in _chunks(ids):
             add_to_summaries(school, EcoLog.id.in_(part), sign=1)
-    _audit(actor, "create", [(log_id, _created(values))
-                             for log_id, (values, _ref) in zip(ids, rows, strict=True)], now)
+    _audit(
+        actor,
+        "create",
+        [(log_id, _created(values)) for log_id, (values, _ref) in zip(ids, rows, strict=True)],
+        now,
+    )
     flagged = flag_implausible(school, ids, [values for values, _ref in rows])
     if len(flagged) < len(ids):  # badges wait for a scientist on flagged entries
         awarded = challenges.award_new_badges(OWNER_SCHOOL, school.id)
@@ -159,16 +183,19 @@ def create_logs(actor: User, school: School, rows: Sequence[tuple[dict, str]],
 def delete_batch(actor: User, school: School, batch_id: int) -> int:
     """Soft-delete every live entry of an import batch together; return how many."""
     live = (EcoLog.import_batch_id == batch_id, EcoLog.deleted_at.is_(None))
-    ids = list(db.session.scalars(select(EcoLog.id).where(*live).order_by(EcoLog.id)
-                                  .with_for_update()))
+    ids = list(
+        db.session.scalars(select(EcoLog.id).where(*live).order_by(EcoLog.id).with_for_update())
+    )
     if not ids:
         return 0
     add_to_summaries(school, EcoLog.import_batch_id == batch_id, sign=-1)
     now = utcnow()
     db.session.execute(
-        update(EcoLog).where(*live)
-        .values(deleted_at=now, deleted_by_id=actor.id, version=EcoLog.version + 1,
-                updated_at=now).execution_options(synchronize_session=False))
+        update(EcoLog)
+        .where(*live)
+        .values(deleted_at=now, deleted_by_id=actor.id, version=EcoLog.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     _audit(actor, "delete", [(log_id, {"deleted": [False, True]}) for log_id in ids], now)
     cache.invalidate([cache.school_scope(school.id), cache.PROGRAMME])
     return len(ids)
@@ -179,47 +206,89 @@ def add_to_summaries(school: School, which: Any, sign: int) -> None:
     SQL by summary key, with the one-entry path's atomic upserts (one executemany each)."""
     e = EcoLog
     groups = db.session.execute(
-        select(e.action_date, e.category, e.fraction, e.evidence, func.sum(e.quantity),
-               func.count())
-        .where(which, e.school_id == school.id, e.deleted_at.is_(None),
-               e.review_status != REVIEW_REJECTED)
-        .group_by(e.action_date, e.category, e.fraction, e.evidence)).all()
+        select(
+            e.action_date, e.category, e.fraction, e.evidence, func.sum(e.quantity), func.count()
+        )
+        .where(
+            which,
+            e.school_id == school.id,
+            e.deleted_at.is_(None),
+            e.review_status != REVIEW_REJECTED,
+        )
+        .group_by(e.action_date, e.category, e.fraction, e.evidence)
+    ).all()
     if not groups:
         return
-    daily = [{"owner_type": OWNER_SCHOOL, "owner_id": school.id, "day": day,
-              "category": cat, "fraction": frac or "", "evidence": ev,
-              "quantity": sign * Decimal(qty), "log_count": sign * n}
-             for day, cat, frac, ev, qty, n in groups]
+    daily = [
+        {
+            "owner_type": OWNER_SCHOOL,
+            "owner_id": school.id,
+            "day": day,
+            "category": cat,
+            "fraction": frac or "",
+            "evidence": ev,
+            "quantity": sign * Decimal(qty),
+            "log_count": sign * n,
+        }
+        for day, cat, frac, ev, qty, n in groups
+    ]
     db.session.execute(summary._upsert_stmt(DailySummary.__table__, summary.KEY), daily)
     months: dict[tuple, list] = defaultdict(lambda: [Decimal(0), 0])
     for row in daily:
         key = (row["day"].replace(day=1), row["category"], row["fraction"], row["evidence"])
         months[key][0] += row["quantity"]
         months[key][1] += row["log_count"]
-    programme = [{"month": m, "city": school.city_id, "country": school.country,
-                  "category": c, "fraction": f, "evidence": ev, "quantity": q,
-                  "log_count": n} for (m, c, f, ev), (q, n) in months.items()]
+    programme = [
+        {
+            "month": m,
+            "city": school.city_id,
+            "country": school.country,
+            "category": c,
+            "fraction": f,
+            "evidence": ev,
+            "quantity": q,
+            "log_count": n,
+        }
+        for (m, c, f, ev), (q, n) in months.items()
+    ]
     columns = ("month", "city", "country", "category", "fraction", "evidence")
     db.session.execute(summary._upsert_stmt(ProgrammeRollup.__table__, columns), programme)
     if sign < 0:  # as summary._upsert does: a key whose last entry left is dropped
-        db.session.execute(delete(DailySummary).where(
-            DailySummary.owner_type == OWNER_SCHOOL, DailySummary.owner_id == school.id,
-            DailySummary.log_count <= 0))
-        db.session.execute(delete(ProgrammeRollup).where(
-            ProgrammeRollup.city == school.city_id,
-            ProgrammeRollup.country == school.country, ProgrammeRollup.log_count <= 0))
+        db.session.execute(
+            delete(DailySummary).where(
+                DailySummary.owner_type == OWNER_SCHOOL,
+                DailySummary.owner_id == school.id,
+                DailySummary.log_count <= 0,
+            )
+        )
+        db.session.execute(
+            delete(ProgrammeRollup).where(
+                ProgrammeRollup.city == school.city_id,
+                ProgrammeRollup.country == school.country,
+                ProgrammeRollup.log_count <= 0,
+            )
+        )
 
 
 # What log_rules.validate returns for an entry (the columns that differ row by row).
-CHECKED = ("category", "fraction", "quantity_entered", "unit_entered", "quantity",
-           "action_date", "evidence", "note")
+CHECKED = (
+    "category",
+    "fraction",
+    "quantity_entered",
+    "unit_entered",
+    "quantity",
+    "action_date",
+    "evidence",
+    "note",
+)
 
 
 def _created(values: dict) -> dict:
     """The audit changes of a new entry, as pipeline.create_log records them."""
     plain = audit._plain
-    return {f: [None, v if type(v) is str else plain(v)]
-            for f in AUDITED_FIELDS for v in (values[f],)}
+    return {
+        f: [None, v if type(v) is str else plain(v)] for f in AUDITED_FIELDS for v in (values[f],)
+    }
 
 
 def _audit(actor: User | None, action: str, changes: list[tuple[int, dict]], at) -> None:
@@ -227,10 +296,17 @@ def _audit(actor: User | None, action: str, changes: list[tuple[int, dict]], at)
         return
     table = AuditRecord.__table__
     actor_id = actor.id if actor is not None else None
-    executemany(table, *bound_rows(
-        table, {"entity_id": [log_id for log_id, _c in changes],
-                "changes": [change for _id, change in changes]},
-        {"entity_type": "log", "action": action, "actor_id": actor_id, "at": at}))
+    executemany(
+        table,
+        *bound_rows(
+            table,
+            {
+                "entity_id": [log_id for log_id, _c in changes],
+                "changes": [change for _id, change in changes],
+            },
+            {"entity_type": "log", "action": action, "actor_id": actor_id, "at": at},
+        ),
+    )
 
 
 def flag_implausible(school: School, ids: Sequence[int], values: Sequence[dict]) -> list[int]:
@@ -252,10 +328,16 @@ def flag_implausible(school: School, ids: Sequence[int], values: Sequence[dict])
     e = EcoLog
     peers = db.session.execute(
         select(e.id, e.category, e.action_date, e.quantity)
-        .where(e.school_id == school.id, e.deleted_at.is_(None),
-               e.review_status != REVIEW_REJECTED, e.category.in_(list(mine)),
-               e.action_date > min(days) - window, e.action_date <= max(days))
-        .order_by(e.category, e.action_date)).all()
+        .where(
+            e.school_id == school.id,
+            e.deleted_at.is_(None),
+            e.review_status != REVIEW_REJECTED,
+            e.category.in_(list(mine)),
+            e.action_date > min(days) - window,
+            e.action_date <= max(days),
+        )
+        .order_by(e.category, e.action_date)
+    ).all()
     by_category: dict[str, list] = defaultdict(list)
     for row in peers:
         by_category[row[1]].append(row)
@@ -266,13 +348,24 @@ def flag_implausible(school: School, ids: Sequence[int], values: Sequence[dict])
         now = utcnow()
         for part in _chunks(flagged):
             db.session.execute(
-                update(EcoLog).where(EcoLog.id.in_(part))
-                .values(review_status=REVIEW_FLAGGED, review_reason="", reviewed_by_id=None,
-                        reviewed_at=now, version=EcoLog.version + 1)
-                .execution_options(synchronize_session=False))
+                update(EcoLog)
+                .where(EcoLog.id.in_(part))
+                .values(
+                    review_status=REVIEW_FLAGGED,
+                    review_reason="",
+                    reviewed_by_id=None,
+                    reviewed_at=now,
+                    version=EcoLog.version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
         # As pipeline.flag_if_implausible: no stored text, an automatic flag.
-        _audit(None, "review", [(i, {"review_status": [REVIEW_OK, REVIEW_FLAGGED]})
-                                for i in flagged], now)
+        _audit(
+            None,
+            "review",
+            [(i, {"review_status": [REVIEW_OK, REVIEW_FLAGGED]}) for i in flagged],
+            now,
+        )
     return flagged
 
 

@@ -238,21 +238,25 @@ def _get_many(keys: list[str]) -> list[Entry | None]:
     found: list[Entry | None] = [near.get(k) for k in keys]
     missing = [i for i, item in enumerate(found) if item is None]
     if missing:
-        for i, item in zip(missing, _store.get_many(*(keys[i] for i in missing)),
-                           strict=True):
+        for i, item in zip(missing, _store.get_many(*(keys[i] for i in missing)), strict=True):
             if item is not None:
                 found[i] = near[keys[i]] = item
     return found
 
 
-def _key(what: str, scopes: tuple[str, ...], key: Hashable,
-         localized: bool = True) -> str:
+def _key(what: str, scopes: tuple[str, ...], key: Hashable, localized: bool = True) -> str:
     digest = hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()[:20]
     return f"{what}|{','.join(scopes)}|{locale() if localized else '-'}|{digest}"
 
 
-def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
-          compute: Callable[[], T], *, lag: float = 0.0) -> Entry[T]:
+def entry(
+    what: str,
+    scopes: str | tuple[str, ...],
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    lag: float = 0.0,
+) -> Entry[T]:
     """The cached entry for (what, scopes, locale, key), computed if missing or stale.
 
     `key` is anything whose repr() tells the entries of one `what` apart (a Scope, the
@@ -278,14 +282,21 @@ def entry(what: str, scopes: str | tuple[str, ...], key: Hashable,
     return made
 
 
-def cached(what: str, scopes: str | tuple[str, ...], key: Hashable,
-           compute: Callable[[], T], *, lag: float = 0.0) -> T:
+def cached(
+    what: str,
+    scopes: str | tuple[str, ...],
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    lag: float = 0.0,
+) -> T:
     """`entry(...).value`: the cached result of compute() (see `entry`)."""
     return entry(what, scopes, key, compute, lag=lag).value
 
 
-def cached_per_scope(what: str, scopes: Sequence[str], key: Hashable,
-                     compute: Callable[[list[str]], dict[str, T]]) -> dict[str, T]:
+def cached_per_scope(
+    what: str, scopes: Sequence[str], key: Hashable, compute: Callable[[list[str]], dict[str, T]]
+) -> dict[str, T]:
     """One entry per scope for the same key (not per locale): plain data such as one
     school's sums, for a page that shows many schools.
 

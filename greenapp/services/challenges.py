@@ -40,8 +40,17 @@ CREATORS = CHALLENGE_CREATORS  # role groups are defined in permissions.py
 STRONG_EVIDENCE = ("metered", "document")
 TITLE_MAX = CHALLENGE_TITLE_MAX  # defined once, in models/community.py
 DESCRIPTION_MAX = CHALLENGE_DESCRIPTION_MAX
-AUDITED = ("title", "description", "category", "fraction", "target", "start_date",
-           "end_date", "audience", "evidence_required")
+AUDITED = (
+    "title",
+    "description",
+    "category",
+    "fraction",
+    "target",
+    "start_date",
+    "end_date",
+    "audience",
+    "evidence_required",
+)
 
 
 @dataclass
@@ -112,10 +121,15 @@ def _validate(data: ChallengeInput) -> dict:
     if data.audience not in AUDIENCES:
         raise ValidationFailed(_l("Choose who may take part."), "audience")
     return {
-        "title": title, "description": description, "category": data.category,
-        "fraction": fraction, "target": target.quantize(Decimal("0.001")),
-        "start_date": data.start_date, "end_date": data.end_date,
-        "audience": data.audience, "evidence_required": bool(data.evidence_required),
+        "title": title,
+        "description": description,
+        "category": data.category,
+        "fraction": fraction,
+        "target": target.quantize(Decimal("0.001")),
+        "start_date": data.start_date,
+        "end_date": data.end_date,
+        "audience": data.audience,
+        "evidence_required": bool(data.evidence_required),
     }
 
 
@@ -126,8 +140,13 @@ def create_challenge(actor: User, data: ChallengeInput) -> Challenge:
     challenge = Challenge(created_by_id=actor.id, **_validate(data))
     db.session.add(challenge)
     db.session.flush()
-    audit.record("challenge", challenge.id, "create", actor,
-                 audit.diff({}, audit.snapshot(challenge, AUDITED)))
+    audit.record(
+        "challenge",
+        challenge.id,
+        "create",
+        actor,
+        audit.diff({}, audit.snapshot(challenge, AUDITED)),
+    )
     return challenge
 
 
@@ -169,15 +188,20 @@ def join(actor: User, challenge: Challenge, today: date) -> ChallengeParticipant
     owner_type, owner_id = participant_of(actor)
     if not challenge.open_to(owner_type):
         raise ValidationFailed(
-            _l("This challenge is for residents only.") if owner_type == "school"
-            else _l("This challenge is for schools only."), "join")
+            _l("This challenge is for residents only.")
+            if owner_type == "school"
+            else _l("This challenge is for schools only."),
+            "join",
+        )
     if today > challenge.end_date:
-        raise ValidationFailed(_l("This challenge has finished; it can no longer be joined."),
-                               "join")
+        raise ValidationFailed(
+            _l("This challenge has finished; it can no longer be joined."), "join"
+        )
     if membership(challenge, owner_type, owner_id) is not None:
         raise Conflict(_l("You are already taking part in this challenge."))
-    row = ChallengeParticipant(challenge_id=challenge.id, owner_type=owner_type,
-                               owner_id=owner_id, joined_by_id=actor.id)
+    row = ChallengeParticipant(
+        challenge_id=challenge.id, owner_type=owner_type, owner_id=owner_id, joined_by_id=actor.id
+    )
     try:
         with db.session.begin_nested():
             db.session.add(row)
@@ -191,13 +215,16 @@ def join(actor: User, challenge: Challenge, today: date) -> ChallengeParticipant
 def leave(actor: User, challenge: Challenge) -> None:
     """Leave a challenge (the badge, if already earned, is kept)."""
     owner_type, owner_id = participant_of(actor)
-    result = cast(CursorResult, db.session.execute(
-        delete(ChallengeParticipant).where(
-            ChallengeParticipant.challenge_id == challenge.id,
-            ChallengeParticipant.owner_type == owner_type,
-            ChallengeParticipant.owner_id == owner_id,
-        )
-    ))
+    result = cast(
+        CursorResult,
+        db.session.execute(
+            delete(ChallengeParticipant).where(
+                ChallengeParticipant.challenge_id == challenge.id,
+                ChallengeParticipant.owner_type == owner_type,
+                ChallengeParticipant.owner_id == owner_id,
+            )
+        ),
+    )
     if not result.rowcount:
         raise Conflict(_l("You are not taking part in this challenge."))
 
@@ -234,8 +261,9 @@ def _owner_progress_stmt():
 
 @cache
 def _earned_stmt():
-    return select(Badge.challenge_id).where(Badge.owner_type == bindparam("owner_type"),
-                                            Badge.owner_id == bindparam("owner_id"))
+    return select(Badge.challenge_id).where(
+        Badge.owner_type == bindparam("owner_type"), Badge.owner_id == bindparam("owner_id")
+    )
 
 
 def _percent(value: Decimal, goal: Decimal) -> int:
@@ -248,20 +276,43 @@ def _pupils(school_ids: set[int]) -> dict[int, tuple[str, int]]:
     if not school_ids:
         return {}
     rows = db.session.execute(
-        select(School.id, School.name, School.pupils).where(School.id.in_(school_ids)))
+        select(School.id, School.name, School.pupils).where(School.id.in_(school_ids))
+    )
     return {sid: (name, pupils) for sid, name, pupils in rows}
 
 
-def _standing(challenge: Challenge, owner_type: str, owner_id: int, total: Decimal,
-              schools: dict[int, tuple[str, int]], name: str = "") -> Standing:
+def _standing(
+    challenge: Challenge,
+    owner_type: str,
+    owner_id: int,
+    total: Decimal,
+    schools: dict[int, tuple[str, int]],
+    name: str = "",
+) -> Standing:
     total = Decimal(total or 0)
     if owner_type == "school":
         school_name, pupils = schools.get(owner_id, ("?", 0))
         per_pupil = (total / pupils).quantize(Decimal("0.001")) if pupils else Decimal(0)
-        return Standing(owner_type, owner_id, school_name, total, pupils, per_pupil,
-                        _percent(per_pupil, challenge.target), per_pupil >= challenge.target)
-    return Standing(owner_type, owner_id, name, total, 0, None,
-                    _percent(total, challenge.target), total >= challenge.target)
+        return Standing(
+            owner_type,
+            owner_id,
+            school_name,
+            total,
+            pupils,
+            per_pupil,
+            _percent(per_pupil, challenge.target),
+            per_pupil >= challenge.target,
+        )
+    return Standing(
+        owner_type,
+        owner_id,
+        name,
+        total,
+        0,
+        None,
+        _percent(total, challenge.target),
+        total >= challenge.target,
+    )
 
 
 def leaderboard(challenge: Challenge) -> list[Standing]:
@@ -274,8 +325,7 @@ def leaderboard(challenge: Challenge) -> list[Standing]:
     if resident_ids:
         anonymous = str(_l("Anonymous resident"))
         for uid, display, listed in db.session.execute(
-            select(User.id, User.display_name, User.public_listing)
-            .where(User.id.in_(resident_ids))
+            select(User.id, User.display_name, User.public_listing).where(User.id.in_(resident_ids))
         ):
             names[uid] = display if listed else anonymous
     schools = _pupils({oid for _c, kind, oid, _t in rows if kind == "school"})
@@ -307,13 +357,14 @@ def state(challenge: Challenge, today: date) -> str:
 
 def progress_of(owner_type: str, owner_id: int) -> list[tuple[Challenge, Standing]]:
     """The challenges an owner takes part in, each with its standing, newest first."""
-    rows = db.session.execute(_owner_progress_stmt(),
-                              {"owner_type": owner_type, "owner_id": owner_id}).all()
+    rows = db.session.execute(
+        _owner_progress_stmt(), {"owner_type": owner_type, "owner_id": owner_id}
+    ).all()
     if not rows:
         return []
     challenges = {
-        c.id: c for c in db.session.scalars(
-            select(Challenge).where(Challenge.id.in_([r[0] for r in rows])))
+        c.id: c
+        for c in db.session.scalars(select(Challenge).where(Challenge.id.in_([r[0] for r in rows])))
     }
     schools = _pupils({owner_id} if owner_type == "school" else set())
     result = [
@@ -334,8 +385,9 @@ def award_completed(owner_type: str, owner_id: int) -> list[Badge]:
 def award_new_badges(owner_type: str, owner_id: int) -> list[tuple[Badge, Challenge]]:
     """Add a badge for every challenge the owner has just completed (no notification:
     the write pipeline sends those in its own step, see notify_badges)."""
-    earned = set(db.session.scalars(_earned_stmt(),
-                                    {"owner_type": owner_type, "owner_id": owner_id}))
+    earned = set(
+        db.session.scalars(_earned_stmt(), {"owner_type": owner_type, "owner_id": owner_id})
+    )
     new: list[tuple[Badge, Challenge]] = []
     for challenge, standing in progress_of(owner_type, owner_id):
         if not standing.completed or challenge.id in earned:
@@ -350,20 +402,27 @@ def award_new_badges(owner_type: str, owner_id: int) -> list[tuple[Badge, Challe
     return new
 
 
-def notify_badges(owner_type: str, owner_id: int,
-                  awarded: list[tuple[Badge, Challenge]]) -> None:
+def notify_badges(owner_type: str, owner_id: int, awarded: list[tuple[Badge, Challenge]]) -> None:
     """Ring the owner's bell once per badge just awarded."""
     for _badge, challenge in awarded:
         notifications.notify_owner(
-            owner_type, owner_id, notifications.CHALLENGE_COMPLETED,
-            f"/community/challenges/{challenge.id}", title=challenge.title)
+            owner_type,
+            owner_id,
+            notifications.CHALLENGE_COMPLETED,
+            f"/community/challenges/{challenge.id}",
+            title=challenge.title,
+        )
 
 
 def badges_of(owner_type: str, owner_id: int) -> list[Badge]:
     """The badges an owner earned, newest first."""
-    return list(db.session.scalars(
-        select(Badge).where(Badge.owner_type == owner_type, Badge.owner_id == owner_id)
-        .order_by(Badge.awarded_at.desc())))
+    return list(
+        db.session.scalars(
+            select(Badge)
+            .where(Badge.owner_type == owner_type, Badge.owner_id == owner_id)
+            .order_by(Badge.awarded_at.desc())
+        )
+    )
 
 
 def listing(today: date, include_finished: bool = True) -> list[Challenge]:
@@ -380,6 +439,8 @@ def listing(today: date, include_finished: bool = True) -> list[Challenge]:
 def participant_counts() -> dict[int, int]:
     """Number of participants per challenge (one grouped query)."""
     rows = db.session.execute(
-        select(ChallengeParticipant.challenge_id, func.count())
-        .group_by(ChallengeParticipant.challenge_id))
+        select(ChallengeParticipant.challenge_id, func.count()).group_by(
+            ChallengeParticipant.challenge_id
+        )
+    )
     return {challenge_id: n for challenge_id, n in rows}

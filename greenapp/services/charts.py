@@ -37,8 +37,13 @@ from greenapp.services.units import (
 )
 
 EVIDENCE_COLORS = {"metered": "#1b7a43", "document": "#59a14f", "self": "#b8d8a8"}
-CATEGORY_COLORS = {"water": "#2f7fc1", "energy": "#e8a33d", "waste": "#6b8e23",
-                   "trees": "#1b7a43", "outreach": "#8e5ea2"}
+CATEGORY_COLORS = {
+    "water": "#2f7fc1",
+    "energy": "#e8a33d",
+    "waste": "#6b8e23",
+    "trees": "#1b7a43",
+    "outreach": "#8e5ea2",
+}
 CITY_COLORS = ["#2f7fc1", "#d0573b", "#59a14f", "#8e5ea2"]
 
 
@@ -76,19 +81,29 @@ def period_label(day: date, grain: str) -> str:
     return format_date(day, "d MMM yy")
 
 
-def figure(traces: list[dict], y_title: str, x_title: str = "", barmode: str = "stack",
-           horizontal: bool = False, height: int = 320) -> dict:
+def figure(
+    traces: list[dict],
+    y_title: str,
+    x_title: str = "",
+    barmode: str = "stack",
+    horizontal: bool = False,
+    height: int = 320,
+) -> dict:
     """A figure dict with a layout that reads well from 390px wide up."""
     layout: dict[str, Any] = {
         "barmode": barmode,
         "height": height,
         "margin": {"l": 56, "r": 12, "t": 12, "b": 40},
         # Above the plot: below it, the legend collided with rotated month labels.
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0,
-                   "font": {"size": 11}},
+        "legend": {
+            "orientation": "h",
+            "y": 1.02,
+            "yanchor": "bottom",
+            "x": 0,
+            "font": {"size": 11},
+        },
         "separators": separators(),
-        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
-                 "size": 12},
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
         "xaxis": {"title": {"text": x_title}, "automargin": True},
         "yaxis": {"title": {"text": y_title}, "automargin": True, "rangemode": "tozero"},
         "paper_bgcolor": "rgba(0,0,0,0)",
@@ -137,8 +152,9 @@ def figure_csv(fig: dict, x_name: str, y_name: str) -> str:
             xs, ys = ys, xs
         name = unescape_label(trace.get("name", ""))
         for x, y in zip(xs, ys, strict=False):
-            rows.append([name, unescape_label(x) if isinstance(x, str) else x,
-                         "" if y is None else y, unit])
+            rows.append(
+                [name, unescape_label(x) if isinstance(x, str) else x, "" if y is None else y, unit]
+            )
     return csv_text([pgettext("CSV column", "Series"), x_name, y_name, _("Unit")], rows)
 
 
@@ -184,8 +200,10 @@ class TotalRow:
         """Percent of the quantity per evidence kind (whole numbers)."""
         if not self.quantity:
             return dict.fromkeys(self.evidence, 0)
-        return {k: int((v * 100 / self.quantity).quantize(Decimal(1), ROUND_HALF_UP))
-                for k, v in self.evidence.items()}
+        return {
+            k: int((v * 100 / self.quantity).quantize(Decimal(1), ROUND_HALF_UP))
+            for k, v in self.evidence.items()
+        }
 
     @property
     def target_percent(self) -> int | None:
@@ -213,10 +231,8 @@ def _per_pupil(q: Decimal, pupils: int) -> Decimal | None:
 def school_dashboard(school: School, scope: Scope, grain: str) -> SchoolDashboard:
     """Charts and totals for one school over the scope's dates."""
     cats = scope.categories or CATEGORIES
-    labels = [period_label(p, grain) for p in stats.periods(scope.date_from,
-                                                               scope.date_to, grain)]
-    index = {p: i for i, p in enumerate(stats.periods(scope.date_from, scope.date_to,
-                                                       grain))}
+    labels = [period_label(p, grain) for p in stats.periods(scope.date_from, scope.date_to, grain)]
+    index = {p: i for i, p in enumerate(stats.periods(scope.date_from, scope.date_to, grain))}
     series = stats.aggregate(scope, ("period", "category", "evidence"), grain)
     charts: list[Chart] = []
     period_name = _("Month") if grain == "month" else _("Week")
@@ -227,43 +243,97 @@ def school_dashboard(school: School, scope: Scope, grain: str) -> SchoolDashboar
             for r in series:
                 if r["category"] == cat and r["evidence"] == ev:
                     ys[index[r["period"]]] = num(r["quantity"])
-            traces.append({"type": "bar", "name": str(EVIDENCE_LABELS[ev]), "x": labels,
-                           "y": ys, "marker": {"color": EVIDENCE_COLORS[ev]}})
+            traces.append(
+                {
+                    "type": "bar",
+                    "name": str(EVIDENCE_LABELS[ev]),
+                    "x": labels,
+                    "y": ys,
+                    "marker": {"color": EVIDENCE_COLORS[ev]},
+                }
+            )
         y_name = f"{CATEGORY_LABELS[cat]} ({unit_of(cat)})"
-        charts.append(Chart(f"cat-{cat}", str(CATEGORY_LABELS[cat]),
-                            figure(traces, unit_of(cat)), period_name, y_name,
-                            _("Bars are split by the kind of evidence.")))
+        charts.append(
+            Chart(
+                f"cat-{cat}",
+                str(CATEGORY_LABELS[cat]),
+                figure(traces, unit_of(cat)),
+                period_name,
+                y_name,
+                _("Bars are split by the kind of evidence."),
+            )
+        )
     if WASTE in cats:
         fr = stats.aggregate(scope, ("fraction",), grain)
         by_fraction = {r["fraction"]: r["quantity"] for r in fr}
         names = [str(FRACTION_LABELS[f]) for f in FRACTIONS]
-        trace = {"type": "bar", "orientation": "h", "name": _("Waste sorted"),
-                 "y": names, "x": [num(by_fraction.get(f, 0)) for f in FRACTIONS],
-                 "marker": {"color": CATEGORY_COLORS[WASTE]}}
-        charts.append(Chart("waste-fractions", _("Waste sorted by fraction"),
-                            figure([trace], unit_of(WASTE), horizontal=True, height=280),
-                            _("Fraction"), f"{_('Waste sorted')} ({unit_of(WASTE)})"))
+        trace = {
+            "type": "bar",
+            "orientation": "h",
+            "name": _("Waste sorted"),
+            "y": names,
+            "x": [num(by_fraction.get(f, 0)) for f in FRACTIONS],
+            "marker": {"color": CATEGORY_COLORS[WASTE]},
+        }
+        charts.append(
+            Chart(
+                "waste-fractions",
+                _("Waste sorted by fraction"),
+                figure([trace], unit_of(WASTE), horizontal=True, height=280),
+                _("Fraction"),
+                f"{_('Waste sorted')} ({unit_of(WASTE)})",
+            )
+        )
     charts.append(_target_chart(school, scope, cats))
     co2 = impact.co2e_avoided(scope, ("period", "category"), grain)
-    charts.append(_impact_chart("co2e", _("CO2e avoided"), _("kg CO2e"), co2, labels,
-                                index, cats, lambda r: r.kg_co2e, period_name))
+    charts.append(
+        _impact_chart(
+            "co2e",
+            _("CO2e avoided"),
+            _("kg CO2e"),
+            co2,
+            labels,
+            index,
+            cats,
+            lambda r: r.kg_co2e,
+            period_name,
+        )
+    )
     money = impact.money_saved(scope, ("period", "category"), grain)
     currency = COUNTRY_CURRENCY.get(school.country, "")
-    charts.append(_impact_chart(
-        "money", _("Money saved (%(currency)s)", currency=currency), currency,
-        [r for r in money if r.currency == currency], labels, index, cats,
-        lambda r: r.amount, period_name))
+    charts.append(
+        _impact_chart(
+            "money",
+            _("Money saved (%(currency)s)", currency=currency),
+            currency,
+            [r for r in money if r.currency == currency],
+            labels,
+            index,
+            cats,
+            lambda r: r.amount,
+            period_name,
+        )
+    )
     totals = _totals(school, scope, cats)
     return SchoolDashboard(
-        charts=charts, totals=totals,
+        charts=charts,
+        totals=totals,
         kg_co2e=sum((t.kg_co2e for t in totals), Decimal(0)),
         money=impact.totals_by_currency(money),
     )
 
 
-def _impact_chart(chart_id: str, title: str, unit: str, rows: Sequence[Any],
-                  labels: list[str], index: dict[date, int], cats: Sequence[str],
-                  value, period_name: str) -> Chart:
+def _impact_chart(
+    chart_id: str,
+    title: str,
+    unit: str,
+    rows: Sequence[Any],
+    labels: list[str],
+    index: dict[date, int],
+    cats: Sequence[str],
+    value,
+    period_name: str,
+) -> Chart:
     traces = []
     for cat in cats:
         ys = [0.0] * len(labels)
@@ -273,16 +343,27 @@ def _impact_chart(chart_id: str, title: str, unit: str, rows: Sequence[Any],
                 ys[index[r.key["period"]]] = num(value(r))
                 any_value = any_value or bool(value(r))
         if any_value:
-            traces.append({"type": "bar", "name": str(CATEGORY_LABELS[cat]), "x": labels,
-                           "y": ys, "marker": {"color": CATEGORY_COLORS[cat]}})
+            traces.append(
+                {
+                    "type": "bar",
+                    "name": str(CATEGORY_LABELS[cat]),
+                    "x": labels,
+                    "y": ys,
+                    "marker": {"color": CATEGORY_COLORS[cat]},
+                }
+            )
     return Chart(chart_id, title, figure(traces, unit), period_name, f"{title}")
 
 
 def _target_chart(school: School, scope: Scope, cats: Sequence[str]) -> Chart:
     """Cumulative percent of each yearly target through the year of date_to."""
     year_start = date(scope.date_to.year, 1, 1)
-    year_scope = Scope(date_from=year_start, date_to=scope.date_to,
-                       school_ids=scope.school_ids, categories=scope.categories)
+    year_scope = Scope(
+        date_from=year_start,
+        date_to=scope.date_to,
+        school_ids=scope.school_ids,
+        categories=scope.categories,
+    )
     months = stats.periods(year_start, scope.date_to, "month")
     labels = [period_label(m, "month") for m in months]
     rows = stats.aggregate(year_scope, ("period", "category"), "month")
@@ -296,17 +377,36 @@ def _target_chart(school: School, scope: Scope, cats: Sequence[str]) -> Chart:
         for m in months:
             running += per_month.get(m, Decimal(0))
             ys.append(num(running * 100 / target, 1))
-        traces.append({"type": "scatter", "mode": "lines+markers",
-                       "name": str(CATEGORY_LABELS[cat]), "x": labels, "y": ys,
-                       "line": {"color": CATEGORY_COLORS[cat]}})
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": str(CATEGORY_LABELS[cat]),
+                "x": labels,
+                "y": ys,
+                "line": {"color": CATEGORY_COLORS[cat]},
+            }
+        )
     if traces:
-        traces.append({"type": "scatter", "mode": "lines", "name": _("Yearly target"),
-                       "x": labels, "y": [100.0] * len(labels),
-                       "line": {"color": "#555", "dash": "dash"}})
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": _("Yearly target"),
+                "x": labels,
+                "y": [100.0] * len(labels),
+                "line": {"color": "#555", "dash": "dash"},
+            }
+        )
     title = _("Progress towards the %(year)s targets", year=scope.date_to.year)
-    return Chart("targets", title, figure(traces, _("% of yearly target")),
-                 _("Month"), _("% of yearly target"),
-                 _("Cumulative since 1 January, in percent of each yearly target."))
+    return Chart(
+        "targets",
+        title,
+        figure(traces, _("% of yearly target")),
+        _("Month"),
+        _("% of yearly target"),
+        _("Cumulative since 1 January, in percent of each yearly target."),
+    )
 
 
 def _totals(school: School, scope: Scope, cats: Sequence[str]) -> list[TotalRow]:
@@ -315,10 +415,13 @@ def _totals(school: School, scope: Scope, cats: Sequence[str]) -> list[TotalRow]
     money: dict[str, dict[str, Decimal]] = {}
     for m in impact.money_saved(scope, ("category",)):
         money.setdefault(m.key["category"], {})[m.currency] = m.amount
-    year_scope = Scope(date_from=date(scope.date_to.year, 1, 1), date_to=scope.date_to,
-                       school_ids=scope.school_ids, categories=scope.categories)
-    year = {r["category"]: r["quantity"] for r in stats.aggregate(year_scope,
-                                                                   ("category",))}
+    year_scope = Scope(
+        date_from=date(scope.date_to.year, 1, 1),
+        date_to=scope.date_to,
+        school_ids=scope.school_ids,
+        categories=scope.categories,
+    )
+    year = {r["category"]: r["quantity"] for r in stats.aggregate(year_scope, ("category",))}
     out = []
     for cat in cats:
         ev = {k: Decimal(0) for k in EVIDENCE_KINDS}
@@ -326,12 +429,18 @@ def _totals(school: School, scope: Scope, cats: Sequence[str]) -> list[TotalRow]
             if r["category"] == cat:
                 ev[r["evidence"]] += r["quantity"]
         q = sum(ev.values(), Decimal(0))
-        out.append(TotalRow(
-            category=cat, quantity=q, per_pupil=_per_pupil(q, school.pupils), evidence=ev,
-            kg_co2e=co2.get(cat, Decimal(0)),
-            money={c: a for c, a in money.get(cat, {}).items() if a},
-            target=school.target_for(cat), year_quantity=year.get(cat, Decimal(0)),
-        ))
+        out.append(
+            TotalRow(
+                category=cat,
+                quantity=q,
+                per_pupil=_per_pupil(q, school.pupils),
+                evidence=ev,
+                kg_co2e=co2.get(cat, Decimal(0)),
+                money={c: a for c, a in money.get(cat, {}).items() if a},
+                target=school.target_for(cat),
+                year_quantity=year.get(cat, Decimal(0)),
+            )
+        )
     return out
 
 
@@ -394,8 +503,7 @@ def overview(scope: Scope, category: str) -> Overview:
     schools = stats.schools_in(scope)
     cat_scope = Scope(**{**scope.__dict__, "categories": (category,)})
     cur = stats.aggregate(cat_scope, ("owner", "evidence"))
-    prev = {r["owner"]: r["quantity"] for r in stats.aggregate(cat_scope.previous(),
-                                                                ("owner",))}
+    prev = {r["owner"]: r["quantity"] for r in stats.aggregate(cat_scope.previous(), ("owner",))}
     co2 = {r.key["owner"]: r.kg_co2e for r in impact.co2e_avoided(scope, ("owner",))}
     money: dict[int, dict[str, Decimal]] = {}
     for m in impact.money_saved(scope, ("owner",)):
@@ -414,30 +522,66 @@ def overview(scope: Scope, category: str) -> Overview:
         is_new = s.joined_on > cat_scope.previous().date_from
         if prev_pp and not is_new:
             change = int(((pp or 0) - prev_pp) * 100 / prev_pp)
-        share = {k: int((v * 100 / q).quantize(Decimal(1), ROUND_HALF_UP)) if q else 0
-                 for k, v in ev.items()}
+        share = {
+            k: int((v * 100 / q).quantize(Decimal(1), ROUND_HALF_UP)) if q else 0
+            for k, v in ev.items()
+        }
         kg = co2.get(s.id, Decimal(0))
         info = SchoolInfo(s.id, s.name, s.city_name, s.country, s.pupils)
-        ranking.append(RankRow(info, q, pp, prev_pp, change, kg, _per_pupil(kg, s.pupils),
-                               money.get(s.id, {}), share, is_new))
+        ranking.append(
+            RankRow(
+                info,
+                q,
+                pp,
+                prev_pp,
+                change,
+                kg,
+                _per_pupil(kg, s.pupils),
+                money.get(s.id, {}),
+                share,
+                is_new,
+            )
+        )
     ranking.sort(key=lambda r: (-(r.per_pupil or 0), r.school.name))
-    trace = {"type": "bar", "orientation": "h", "name": str(CATEGORY_LABELS[category]),
-             "y": [r.school.name for r in ranking],
-             "x": [num(r.per_pupil) for r in ranking],
-             "marker": {"color": CATEGORY_COLORS[category]}}
-    per_pupil_title = _("%(what)s per pupil (%(unit)s)",
-                        what=CATEGORY_LABELS[category], unit=unit_of(category))
-    charts = [Chart("ranking", per_pupil_title,
-                    figure([trace], unit_of(category), horizontal=True,
-                           height=max(240, 34 * len(ranking) + 80)),
-                    _("School"), per_pupil_title)]
+    trace = {
+        "type": "bar",
+        "orientation": "h",
+        "name": str(CATEGORY_LABELS[category]),
+        "y": [r.school.name for r in ranking],
+        "x": [num(r.per_pupil) for r in ranking],
+        "marker": {"color": CATEGORY_COLORS[category]},
+    }
+    per_pupil_title = _(
+        "%(what)s per pupil (%(unit)s)", what=CATEGORY_LABELS[category], unit=unit_of(category)
+    )
+    charts = [
+        Chart(
+            "ranking",
+            per_pupil_title,
+            figure(
+                [trace], unit_of(category), horizontal=True, height=max(240, 34 * len(ranking) + 80)
+            ),
+            _("School"),
+            per_pupil_title,
+        )
+    ]
     labels_p = stats.periods(scope.date_from, scope.date_to, "month")
     labels = [period_label(p, "month") for p in labels_p]
     index = {p: i for i, p in enumerate(labels_p)}
     co2_time = impact.co2e_avoided(scope, ("period", "category"))
-    charts.append(_impact_chart("co2e-time", _("CO2e avoided per month"), _("kg CO2e"),
-                                co2_time, labels, index, scope.categories or CATEGORIES,
-                                lambda r: r.kg_co2e, _("Month")))
+    charts.append(
+        _impact_chart(
+            "co2e-time",
+            _("CO2e avoided per month"),
+            _("kg CO2e"),
+            co2_time,
+            labels,
+            index,
+            scope.categories or CATEGORIES,
+            lambda r: r.kg_co2e,
+            _("Month"),
+        )
+    )
     city_rows = _cities(scope, schools)
     cats = scope.categories or CATEGORIES
     city_co2 = {}
@@ -445,23 +589,39 @@ def overview(scope: Scope, category: str) -> Overview:
         city_co2[(c2.key["city"], c2.key["category"])] = c2.kg_co2e
     traces = []
     for i, (city_id, c) in enumerate(city_rows):
-        traces.append({
-            "type": "bar", "name": c.city,
-            "x": [str(CATEGORY_LABELS[cat]) for cat in cats],
-            "y": [num(_per_pupil(city_co2.get((city_id, cat), Decimal(0)), c.pupils) or 0)
-                  for cat in cats],
-            "marker": {"color": CITY_COLORS[i % len(CITY_COLORS)]},
-        })
+        traces.append(
+            {
+                "type": "bar",
+                "name": c.city,
+                "x": [str(CATEGORY_LABELS[cat]) for cat in cats],
+                "y": [
+                    num(_per_pupil(city_co2.get((city_id, cat), Decimal(0)), c.pupils) or 0)
+                    for cat in cats
+                ],
+                "marker": {"color": CITY_COLORS[i % len(CITY_COLORS)]},
+            }
+        )
     title = _("kg CO2e avoided per pupil, by city")
-    charts.append(Chart("cities", title, figure(traces, _("kg CO2e per pupil"),
-                                                barmode="group"),
-                        _("Category"), title))
+    charts.append(
+        Chart(
+            "cities",
+            title,
+            figure(traces, _("kg CO2e per pupil"), barmode="group"),
+            _("Category"),
+            title,
+        )
+    )
     all_money: dict[str, Decimal] = {}
     for _cid, c in city_rows:
         for cur_code, amount in c.money.items():
             all_money[cur_code] = all_money.get(cur_code, Decimal(0)) + amount
-    return Overview(ranking, [c for _cid, c in city_rows], charts,
-                    sum((c.kg_co2e for _cid, c in city_rows), Decimal(0)), all_money)
+    return Overview(
+        ranking,
+        [c for _cid, c in city_rows],
+        charts,
+        sum((c.kg_co2e for _cid, c in city_rows), Decimal(0)),
+        all_money,
+    )
 
 
 def _cities(scope: Scope, schools: list[School]) -> list[tuple[int | None, CityRow]]:
@@ -471,8 +631,10 @@ def _cities(scope: Scope, schools: list[School]) -> list[tuple[int | None, CityR
     for s in schools:
         pupils[s.city_id] = pupils.get(s.city_id, 0) + s.pupils
         names[s.city_id] = (s.city_name, s.country)
-    q = {(r["city"], r["category"]): r["quantity"]
-         for r in stats.aggregate(scope, ("city", "category"))}
+    q = {
+        (r["city"], r["category"]): r["quantity"]
+        for r in stats.aggregate(scope, ("city", "category"))
+    }
     co2: dict[int | None, Decimal] = {}
     for c2 in impact.co2e_avoided(scope, ("city",)):
         co2[c2.key["city"]] = c2.kg_co2e
@@ -481,14 +643,23 @@ def _cities(scope: Scope, schools: list[School]) -> list[tuple[int | None, CityR
         if m.amount:
             money.setdefault(m.key["city"], {})[m.currency] = m.amount
     out = []
-    for city_id, n in sorted(pupils.items(), key=lambda kv: (names[kv[0]][1] != "KZ",
-                                                             names[kv[0]][0])):
+    for city_id, n in sorted(
+        pupils.items(), key=lambda kv: (names[kv[0]][1] != "KZ", names[kv[0]][0])
+    ):
         name, country = names[city_id]
-        out.append((city_id, CityRow(
-            name, country, n,
-            {cat: _per_pupil(q.get((city_id, cat), Decimal(0)), n) for cat in CATEGORIES},
-            co2.get(city_id, Decimal(0)), money.get(city_id, {}),
-        )))
+        out.append(
+            (
+                city_id,
+                CityRow(
+                    name,
+                    country,
+                    n,
+                    {cat: _per_pupil(q.get((city_id, cat), Decimal(0)), n) for cat in CATEGORIES},
+                    co2.get(city_id, Decimal(0)),
+                    money.get(city_id, {}),
+                ),
+            )
+        )
     return out
 
 
@@ -519,12 +690,14 @@ def public_summary(today: date) -> PublicSummary:
     start = stats.next_month(start)
     scope = Scope(date_from=start, date_to=today)
     residents = Scope(date_from=start, date_to=today, owner_type=stats.OWNER_RESIDENT)
-    school_totals = {r["category"]: r["quantity"]
-                     for r in stats.aggregate(scope, ("category",))}
-    resident_totals = {r["category"]: r["quantity"]
-                       for r in stats.aggregate(residents, ("category",))}
-    totals = {c: school_totals.get(c, Decimal(0)) + resident_totals.get(c, Decimal(0))
-              for c in {*school_totals, *resident_totals}}
+    school_totals = {r["category"]: r["quantity"] for r in stats.aggregate(scope, ("category",))}
+    resident_totals = {
+        r["category"]: r["quantity"] for r in stats.aggregate(residents, ("category",))
+    }
+    totals = {
+        c: school_totals.get(c, Decimal(0)) + resident_totals.get(c, Decimal(0))
+        for c in {*school_totals, *resident_totals}
+    }
     school_co2 = impact.co2e_avoided(scope, ("period", "category"))
     resident_co2 = impact.co2e_avoided(residents, ("period", "category"))
     merged: dict[tuple, impact.Co2eRow] = {}
@@ -535,21 +708,41 @@ def public_summary(today: date) -> PublicSummary:
         row.kg_co2e += r.kg_co2e
     co2 = list(merged.values())
     month_scope = Scope(date_from=today.replace(day=1), date_to=today)
-    per_school = {r.key["owner"]: r.kg_co2e
-                  for r in impact.co2e_avoided(month_scope, ("owner",))}
+    per_school = {r.key["owner"]: r.kg_co2e for r in impact.co2e_avoided(month_scope, ("owner",))}
     schools = stats.schools_in(scope)
     leaders = sorted(
-        ((s.name, s.city_name, _per_pupil(per_school.get(s.id, Decimal(0)), s.pupils)
-          or Decimal(0)) for s in schools), key=lambda t: (-t[2], t[0]))[:3]
+        (
+            (
+                s.name,
+                s.city_name,
+                _per_pupil(per_school.get(s.id, Decimal(0)), s.pupils) or Decimal(0),
+            )
+            for s in schools
+        ),
+        key=lambda t: (-t[2], t[0]),
+    )[:3]
     leaders = [t for t in leaders if t[2] > 0]
     labels_p = stats.periods(start, today, "month")
-    chart = _impact_chart("public-co2e", _("CO2e avoided per month, schools and residents"),
-                          _("kg CO2e"), co2,
-                          [period_label(p, "month") for p in labels_p],
-                          {p: i for i, p in enumerate(labels_p)}, CATEGORIES,
-                          lambda r: r.kg_co2e, _("Month"))
-    return PublicSummary(totals, sum((r.kg_co2e for r in co2), Decimal(0)),
-                         totals.get("outreach", Decimal(0)), leaders, [chart],
-                         len(schools), school_totals, resident_totals,
-                         sum((r.kg_co2e for r in school_co2), Decimal(0)),
-                         sum((r.kg_co2e for r in resident_co2), Decimal(0)))
+    chart = _impact_chart(
+        "public-co2e",
+        _("CO2e avoided per month, schools and residents"),
+        _("kg CO2e"),
+        co2,
+        [period_label(p, "month") for p in labels_p],
+        {p: i for i, p in enumerate(labels_p)},
+        CATEGORIES,
+        lambda r: r.kg_co2e,
+        _("Month"),
+    )
+    return PublicSummary(
+        totals,
+        sum((r.kg_co2e for r in co2), Decimal(0)),
+        totals.get("outreach", Decimal(0)),
+        leaders,
+        [chart],
+        len(schools),
+        school_totals,
+        resident_totals,
+        sum((r.kg_co2e for r in school_co2), Decimal(0)),
+        sum((r.kg_co2e for r in resident_co2), Decimal(0)),
+    )

@@ -24,7 +24,13 @@ DEMO_SCHOOLS = [
     ("№264 орта мектеп", "Kyzylorda", "KZ", "Қорқыт ата к-сі, 88", 540),
     ("Тасбөгет кентіндегі №31 мектеп", "Kyzylorda", "KZ", "Тасбөгет, Орталық к-сі, 3", 310),
     ("Гімназія № 23 г. Мінска", "Minsk", "BY", "Маскоўскі раён, вул. Голубева, 9", 990),
-    ("Сярэдняя школа № 137 г. Мінска", "Minsk", "BY", "Маскоўскі раён, Калінінградскі зав., 12", 720),
+    (
+        "Сярэдняя школа № 137 г. Мінска",
+        "Minsk",
+        "BY",
+        "Маскоўскі раён, Калінінградскі зав., 12",
+        720,
+    ),
 ]
 
 # Demo accounts: development only; the passwords are printed by `make run`.
@@ -54,7 +60,11 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
         school = db.session.scalar(select(School).where(School.name == name))
         if school is None:
             school = School(
-                name=name, city=city, country=country, address=address, pupils=pupils,
+                name=name,
+                city=city,
+                country=country,
+                address=address,
+                pupils=pupils,
                 joined_on=today.replace(day=1) - timedelta(days=400),
                 timezone=COUNTRY_TIMEZONES[country],
             )
@@ -68,12 +78,16 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
 
     for email, name, role, school_index in DEMO_USERS:
         if db.session.scalar(select(User).where(User.email == email)) is None:
-            user = User(email=email, display_name=name, role=role,
-                        school=schools[school_index] if school_index is not None else None,
-                        district="Орталық" if role == "resident" else None,
-                        locale=DEMO_LOCALES.get(email),
-                        # registered before the year of entries seeded for them
-                        created_at=datetime.now(UTC) - timedelta(days=400))
+            user = User(
+                email=email,
+                display_name=name,
+                role=role,
+                school=schools[school_index] if school_index is not None else None,
+                district="Орталық" if role == "resident" else None,
+                locale=DEMO_LOCALES.get(email),
+                # registered before the year of entries seeded for them
+                created_at=datetime.now(UTC) - timedelta(days=400),
+            )
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
             created["users"] += 1
@@ -111,12 +125,28 @@ def seed(today: date, rng_seed: int = 2026) -> dict[str, int]:
     return created
 
 
-def _row(owner: dict, category: str, qty: Decimal, unit: str, canonical: Decimal,
-         day: date, evidence: str, by: int, fraction: str = "") -> dict:
+def _row(
+    owner: dict,
+    category: str,
+    qty: Decimal,
+    unit: str,
+    canonical: Decimal,
+    day: date,
+    evidence: str,
+    by: int,
+    fraction: str = "",
+) -> dict:
     return {
-        **owner, "category": category, "fraction": fraction, "quantity_entered": qty,
-        "unit_entered": unit, "quantity": canonical, "action_date": day,
-        "evidence": evidence, "note": "", "created_by_id": by,
+        **owner,
+        "category": category,
+        "fraction": fraction,
+        "quantity_entered": qty,
+        "unit_entered": unit,
+        "quantity": canonical,
+        "action_date": day,
+        "evidence": evidence,
+        "note": "",
+        "created_by_id": by,
     }
 
 
@@ -135,14 +165,25 @@ def _school_logs(rng: random.Random, school: School, by: int, today: date, index
         # "Metered" only where the demo meters' monthly readings cover the day (log_rules).
         read = day < today.replace(day=1)
         yield _row(owner, "water", m3, "m3", m3 * 1000, day, "metered" if read else "self", by)
-        kwh = Decimal(str(round(PER_PUPIL_MONTH["energy"] * scale * season * rng.uniform(0.6, 1.4), 1)))
+        kwh = Decimal(
+            str(round(PER_PUPIL_MONTH["energy"] * scale * season * rng.uniform(0.6, 1.4), 1))
+        )
         ev = rng.choice(["metered", "document"])
-        yield _row(owner, "energy", kwh, "kWh", kwh, day,
-                   "self" if ev == "metered" and not read else ev, by)
+        yield _row(
+            owner,
+            "energy",
+            kwh,
+            "kWh",
+            kwh,
+            day,
+            "self" if ev == "metered" and not read else ev,
+            by,
+        )
         fraction = FRACTIONS[offset // 7 % len(FRACTIONS)]
         kg = Decimal(str(round(PER_PUPIL_MONTH["waste"] * scale * rng.uniform(0.5, 1.5), 1)))
-        yield _row(owner, "waste", kg, "kg", kg, day, rng.choice(["document", "self"]), by,
-                   fraction)
+        yield _row(
+            owner, "waste", kg, "kg", kg, day, rng.choice(["document", "self"]), by, fraction
+        )
         if day.month in (4, 5, 9, 10) and rng.random() < 0.5:
             trees = Decimal(rng.randint(3, 25))
             yield _row(owner, "trees", trees, "trees", trees, day, "document", by)
@@ -170,6 +211,14 @@ def _audit_seeded() -> None:
     if rows:
         db.session.execute(
             insert(AuditRecord),
-            [{"entity_type": "log", "entity_id": i, "action": "create", "actor_id": by,
-              "changes": {"seeded": [None, True]}} for i, by in rows],
+            [
+                {
+                    "entity_type": "log",
+                    "entity_id": i,
+                    "action": "create",
+                    "actor_id": by,
+                    "changes": {"seeded": [None, True]},
+                }
+                for i, by in rows
+            ],
         )

@@ -36,20 +36,31 @@ def seed_meters(today: date, rng_seed: int = 2026) -> int:
             continue
         cut = Decimal(str(round(rng.uniform(0.72, 1.02), 2)))
         for kind, unit, name, per_pupil, start in (
-                ("water", "m3", "Су / Water", Decimal("0.045"), Decimal(1200)),
-                ("electricity", "kWh", "Электр / Electricity", Decimal("4.2"),
-                 Decimal(50000))):
-            meter = Meter(school_id=school.id, kind=kind, unit=unit, name=name,
-                          serial=f"{kind[0].upper()}-{school.id:03d}",
-                          created_by_id=admin.id)
+            ("water", "m3", "Су / Water", Decimal("0.045"), Decimal(1200)),
+            ("electricity", "kWh", "Электр / Electricity", Decimal("4.2"), Decimal(50000)),
+        ):
+            meter = Meter(
+                school_id=school.id,
+                kind=kind,
+                unit=unit,
+                name=name,
+                serial=f"{kind[0].upper()}-{school.id:03d}",
+                created_by_id=admin.id,
+            )
             db.session.add(meter)
             db.session.flush()
             index = start
             month = add_months(month_start(school.joined_on), -12)
             while month <= today:
-                db.session.add(MeterReading(meter_id=meter.id, kind="index",
-                                            reading_date=month, value=index,
-                                            created_by_id=admin.id))
+                db.session.add(
+                    MeterReading(
+                        meter_id=meter.id,
+                        kind="index",
+                        reading_date=month,
+                        value=index,
+                        created_by_id=admin.id,
+                    )
+                )
                 added += 1
                 use = per_pupil * school.pupils * Decimal(str(SEASON[month.month - 1]))
                 use *= Decimal(str(round(rng.uniform(0.95, 1.05), 3)))
@@ -57,9 +68,14 @@ def seed_meters(today: date, rng_seed: int = 2026) -> int:
                     use *= cut
                 index += use.quantize(Decimal("0.01"))
                 month = add_months(month, 1)
-        db.session.add(MeterBaseline(school_id=school.id, mode="year_before_joining",
-                                     baseline_pupils=school.pupils,
-                                     updated_by_id=admin.id))
+        db.session.add(
+            MeterBaseline(
+                school_id=school.id,
+                mode="year_before_joining",
+                baseline_pupils=school.pupils,
+                updated_by_id=admin.id,
+            )
+        )
     if added:
         cache.invalidate_everything()
     return added

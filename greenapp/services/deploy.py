@@ -27,8 +27,9 @@ def _workers_in_args(args: Sequence[str]) -> int | None:
     return found
 
 
-def worker_count(environ: Mapping[str, str] | None = None,
-                 argv: Sequence[str] | None = None) -> int:
+def worker_count(
+    environ: Mapping[str, str] | None = None, argv: Sequence[str] | None = None
+) -> int:
     """How many server processes will serve the app, as far as the app can tell.
 
     gunicorn's order: its command line (`-w`/`--workers`), then ``GUNICORN_CMD_ARGS``,
@@ -38,8 +39,15 @@ def worker_count(environ: Mapping[str, str] | None = None,
     """
     environ = os.environ if environ is None else environ
     argv = sys.argv if argv is None else argv
-    own_args = list(argv[1:]) if argv and "gunicorn" in os.path.basename(
-        os.path.dirname(argv[0]) if argv[0].endswith("__main__.py") else argv[0]) else []
+    own_args = (
+        list(argv[1:])
+        if argv
+        and "gunicorn"
+        in os.path.basename(
+            os.path.dirname(argv[0]) if argv[0].endswith("__main__.py") else argv[0]
+        )
+        else []
+    )
     for source in (own_args, shlex.split(environ.get("GUNICORN_CMD_ARGS", ""))):
         workers = _workers_in_args(source)
         if workers is not None:
@@ -48,8 +56,9 @@ def worker_count(environ: Mapping[str, str] | None = None,
     return int(concurrency) if concurrency.isdigit() else 1
 
 
-def check_production_limiter(storage_uri: str, environ: Mapping[str, str] | None = None,
-                             argv: Sequence[str] | None = None) -> None:
+def check_production_limiter(
+    storage_uri: str, environ: Mapping[str, str] | None = None, argv: Sequence[str] | None = None
+) -> None:
     """Refuse several workers with per-process (memory) sign-in counters.
 
     Each worker would count failures on its own, so an attacker gets N times the tries.
@@ -74,4 +83,5 @@ def warn_without_public_url(public_base_url: str) -> None:
 
         logging.getLogger("greenapp").warning(
             "PUBLIC_BASE_URL is not set: links in mails use the request's Host header. "
-            "Set it to the site's address (e.g. https://green.example.kz).")
+            "Set it to the site's address (e.g. https://green.example.kz)."
+        )

@@ -133,35 +133,49 @@ def _image(data: bytes, kind: str, name: str) -> Prepared:
                     img = flat  # type: ignore[assignment]
                 elif img.mode != "RGB":
                     img = img.convert("RGB")  # type: ignore[assignment]
-                img.thumbnail((IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), Image.Resampling.LANCZOS,
-                              reducing_gap=3.0)
+                img.thumbnail(
+                    (IMAGE_MAX_SIDE, IMAGE_MAX_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0
+                )
                 out = io.BytesIO()
                 # A fresh encode without exif=/icc_profile=/comment: no metadata survives.
                 img.save(out, "JPEG", quality=JPEG_QUALITY)
                 thumb_img = img.copy()
-                thumb_img.thumbnail((THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS,
-                                    reducing_gap=2.0)
+                thumb_img.thumbnail(
+                    (THUMB_SIDE, THUMB_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0
+                )
                 thumb = io.BytesIO()
                 thumb_img.save(thumb, "JPEG", quality=80)
                 width, height = img.size
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationFailed(
-            _l("“%(name)s” has too many pixels to be a photo (at most %(mp)s megapixels).",
-               name=name, mp=max_pixels // 1_000_000), FIELD) from None
+            _l(
+                "“%(name)s” has too many pixels to be a photo (at most %(mp)s megapixels).",
+                name=name,
+                mp=max_pixels // 1_000_000,
+            ),
+            FIELD,
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise ValidationFailed(
-            _l("“%(name)s” could not be read as an image; it may be damaged.", name=name),
-            FIELD) from None
-    return Prepared(data=out.getvalue(), file_type=FILE_IMAGE, content_type="image/jpeg",
-                    original_name=name, thumb=thumb.getvalue(), width=width, height=height)
+            _l("“%(name)s” could not be read as an image; it may be damaged.", name=name), FIELD
+        ) from None
+    return Prepared(
+        data=out.getvalue(),
+        file_type=FILE_IMAGE,
+        content_type="image/jpeg",
+        original_name=name,
+        thumb=thumb.getvalue(),
+        width=width,
+        height=height,
+    )
 
 
 def _pdf(data: bytes, name: str) -> Prepared:
     if b"%%EOF" not in data[-2048:]:
-        raise ValidationFailed(_l("“%(name)s” is not a complete PDF file.", name=name),
-                               FIELD)
-    return Prepared(data=data, file_type=FILE_PDF, content_type="application/pdf",
-                    original_name=name)
+        raise ValidationFailed(_l("“%(name)s” is not a complete PDF file.", name=name), FIELD)
+    return Prepared(
+        data=data, file_type=FILE_PDF, content_type="application/pdf", original_name=name
+    )
 
 
 def prepare(data: bytes, filename: str | None) -> Prepared:
@@ -170,15 +184,25 @@ def prepare(data: bytes, filename: str | None) -> Prepared:
     max_file = limit("EVIDENCE_MAX_FILE_BYTES", DEFAULT_MAX_FILE)
     if len(data) > max_file:
         raise ValidationFailed(
-            _l("“%(name)s” is larger than %(mb)s MB; send a smaller photo or scan.",
-               name=name, mb=mb(max_file)), FIELD)
+            _l(
+                "“%(name)s” is larger than %(mb)s MB; send a smaller photo or scan.",
+                name=name,
+                mb=mb(max_file),
+            ),
+            FIELD,
+        )
     if not data:
         raise ValidationFailed(_l("“%(name)s” is empty.", name=name), FIELD)
     kind = sniff(data)
     if kind is None:
         raise ValidationFailed(
-            _l("“%(name)s” is not a photo (JPEG, PNG, WebP, HEIC) or a PDF, whatever its "
-               "name says.", name=name), FIELD)
+            _l(
+                "“%(name)s” is not a photo (JPEG, PNG, WebP, HEIC) or a PDF, whatever its "
+                "name says.",
+                name=name,
+            ),
+            FIELD,
+        )
     if kind == "pdf":
         return _pdf(data, name)
     return _image(data, kind, name)
@@ -208,8 +232,13 @@ def used_bytes(school_id: int | None, resident_id: int | None) -> int:
     return int(db.session.scalar(stmt) or 0)
 
 
-def attach(actor: User, prepared: list[Prepared], *, log: EcoLog | None = None,
-           reading: MeterReading | None = None) -> list[EvidenceFile]:
+def attach(
+    actor: User,
+    prepared: list[Prepared],
+    *,
+    log: EcoLog | None = None,
+    reading: MeterReading | None = None,
+) -> list[EvidenceFile]:
     """Store cleaned files for an entry or a reading, within the owner's quota."""
     if not prepared:
         return []
@@ -224,21 +253,37 @@ def attach(actor: User, prepared: list[Prepared], *, log: EcoLog | None = None,
     adding = sum(p.size for p in prepared)
     if used + adding > quota:
         raise ValidationFailed(
-            _l("Not enough storage left: %(used)s of %(quota)s MB are used and these files "
-               "need %(need)s MB more. Ask the programme staff for more space, or send "
-               "smaller files.", used=mb(used), quota=mb(quota), need=mb(adding) or "1"),
-            FIELD)
+            _l(
+                "Not enough storage left: %(used)s of %(quota)s MB are used and these files "
+                "need %(need)s MB more. Ask the programme staff for more space, or send "
+                "smaller files.",
+                used=mb(used),
+                quota=mb(quota),
+                need=mb(adding) or "1",
+            ),
+            FIELD,
+        )
     storage = get_storage()
     rows = []
     for p in prepared:
         key = storage.put(p.data)
         thumb_key = storage.put(p.thumb) if p.thumb else None
         row = EvidenceFile(
-            sha256=key, thumb_sha256=thumb_key, file_type=p.file_type,
-            content_type=p.content_type, size=len(p.data), thumb_size=len(p.thumb or b""),
-            width=p.width, height=p.height, original_name=p.original_name,
-            log_id=log.id if log else None, reading_id=reading.id if reading else None,
-            school_id=school_id, resident_id=resident_id, created_by_id=actor.id)
+            sha256=key,
+            thumb_sha256=thumb_key,
+            file_type=p.file_type,
+            content_type=p.content_type,
+            size=len(p.data),
+            thumb_size=len(p.thumb or b""),
+            width=p.width,
+            height=p.height,
+            original_name=p.original_name,
+            log_id=log.id if log else None,
+            reading_id=reading.id if reading else None,
+            school_id=school_id,
+            resident_id=resident_id,
+            created_by_id=actor.id,
+        )
         db.session.add(row)
         rows.append(row)
     db.session.flush()
@@ -250,9 +295,11 @@ def files_for_logs(log_ids: list[int]) -> dict[int, list[EvidenceFile]]:
     if not log_ids:
         return {}
     out: dict[int, list[EvidenceFile]] = {}
-    stmt = (select(EvidenceFile).where(EvidenceFile.log_id.in_(log_ids),
-                                       EvidenceFile.purged_at.is_(None))
-            .order_by(EvidenceFile.id))
+    stmt = (
+        select(EvidenceFile)
+        .where(EvidenceFile.log_id.in_(log_ids), EvidenceFile.purged_at.is_(None))
+        .order_by(EvidenceFile.id)
+    )
     for f in db.session.scalars(stmt):
         out.setdefault(f.log_id, []).append(f)  # type: ignore[arg-type]
     return out
@@ -263,9 +310,11 @@ def files_for_readings(reading_ids: list[int]) -> dict[int, list[EvidenceFile]]:
     if not reading_ids:
         return {}
     out: dict[int, list[EvidenceFile]] = {}
-    stmt = (select(EvidenceFile).where(EvidenceFile.reading_id.in_(reading_ids),
-                                       EvidenceFile.purged_at.is_(None))
-            .order_by(EvidenceFile.id))
+    stmt = (
+        select(EvidenceFile)
+        .where(EvidenceFile.reading_id.in_(reading_ids), EvidenceFile.purged_at.is_(None))
+        .order_by(EvidenceFile.id)
+    )
     for f in db.session.scalars(stmt):
         out.setdefault(f.reading_id, []).append(f)  # type: ignore[arg-type]
     return out
@@ -273,8 +322,14 @@ def files_for_readings(reading_ids: list[int]) -> dict[int, list[EvidenceFile]]:
 
 def count_for_log(log_id: int) -> int:
     """How many files an entry has."""
-    return int(db.session.scalar(select(func.count(EvidenceFile.id)).where(
-        EvidenceFile.log_id == log_id, EvidenceFile.purged_at.is_(None))) or 0)
+    return int(
+        db.session.scalar(
+            select(func.count(EvidenceFile.id)).where(
+                EvidenceFile.log_id == log_id, EvidenceFile.purged_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
 def can_view(user: User, f: EvidenceFile) -> bool:
@@ -297,4 +352,3 @@ def can_view(user: User, f: EvidenceFile) -> bool:
 def may_upload(user: User) -> bool:
     """Coordinators and residents attach files to what they log."""
     return user.role in (COORDINATOR, RESIDENT)
-

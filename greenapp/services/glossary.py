@@ -46,28 +46,47 @@ COMMENT_MAX = 4000
 def subject_labels() -> dict:
     """Translated names of the subject fields."""
     return {
-        "water": _l("Water"), "energy": _l("Energy"), "waste": _l("Waste"),
-        "biodiversity": _l("Biodiversity"), "air": _l("Air"), "climate": _l("Climate"),
-        "law": _l("Law"), "economics": _l("Economics"), "education": _l("Education"),
+        "water": _l("Water"),
+        "energy": _l("Energy"),
+        "waste": _l("Waste"),
+        "biodiversity": _l("Biodiversity"),
+        "air": _l("Air"),
+        "climate": _l("Climate"),
+        "law": _l("Law"),
+        "economics": _l("Economics"),
+        "education": _l("Education"),
     }
 
 
 def usage_labels() -> dict:
     """Translated names of the usage statuses of a term."""
-    return {"preferred": _l("preferred"), "admitted": _l("admitted"),
-            "deprecated": _l("deprecated"), "proposed": _l("proposed")}
+    return {
+        "preferred": _l("preferred"),
+        "admitted": _l("admitted"),
+        "deprecated": _l("deprecated"),
+        "proposed": _l("proposed"),
+    }
 
 
 def status_labels() -> dict:
     """Translated names of a concept's review status."""
-    return {DRAFT: _l("draft, not reviewed"), PROPOSED: _l("proposed, waiting for review"),
-            APPROVED: _l("approved by both sides")}
+    return {
+        DRAFT: _l("draft, not reviewed"),
+        PROPOSED: _l("proposed, waiting for review"),
+        APPROVED: _l("approved by both sides"),
+    }
 
 
 def pos_labels() -> dict:
     """Translated names of the parts of speech."""
-    return {"noun": _l("noun"), "verb": _l("verb"), "adjective": _l("adjective"),
-            "adverb": _l("adverb"), "phrase": _l("phrase"), "other": _l("other")}
+    return {
+        "noun": _l("noun"),
+        "verb": _l("verb"),
+        "adjective": _l("adjective"),
+        "adverb": _l("adverb"),
+        "phrase": _l("phrase"),
+        "other": _l("other"),
+    }
 
 
 def language_labels() -> dict:
@@ -76,6 +95,7 @@ def language_labels() -> dict:
 
 
 # ---- Plain data in and out (data file, CSV, TBX, forms) ---------------------------
+
 
 @dataclass
 class TermData:
@@ -121,8 +141,7 @@ def validate(item: ConceptData) -> list[tuple[str, str]]:
     if not KEY_RE.match(item.key or ""):
         errors.append(("key", str(_l("The identifier may hold only a-z, 0-9 and '-'."))))
     if item.subject not in SUBJECTS:
-        errors.append(("subject", str(_l("Unknown subject field: %(value)s",
-                                         value=item.subject))))
+        errors.append(("subject", str(_l("Unknown subject field: %(value)s", value=item.subject))))
     if item.status not in CONCEPT_STATUSES:
         errors.append(("status", str(_l("Unknown status: %(value)s", value=item.status))))
     if not item.terms:
@@ -138,11 +157,11 @@ def validate(item: ConceptData) -> list[tuple[str, str]]:
         if t.script and t.script not in SCRIPTS_OF[t.lang]:
             errors.append(("script", str(_l("Unknown script: %(value)s", value=t.script))))
         if t.status not in USAGE:
-            errors.append(("usage_status", str(_l("Unknown usage status: %(value)s",
-                                                  value=t.status))))
+            errors.append(
+                ("usage_status", str(_l("Unknown usage status: %(value)s", value=t.status)))
+            )
         if t.pos not in POS:
-            errors.append(("pos", str(_l("Unknown part of speech: %(value)s",
-                                         value=t.pos))))
+            errors.append(("pos", str(_l("Unknown part of speech: %(value)s", value=t.pos))))
     seen = set()
     for d in item.definitions:
         if d.lang not in LANGS:
@@ -160,10 +179,15 @@ def _snapshot(c: GlossaryConcept) -> dict[str, Any]:
         "subject": c.subject,
         "status": c.status,
         "note": c.note,
-        "terms": sorted(f"{t.lang}|{t.script}|{t.text}|{t.pos}|{t.status}|{t.context}|"
-                        f"{t.context_source}|{t.note}" for t in c.terms),
-        "definitions": sorted(f"{d.lang}|{d.text}|{d.source_title}|{d.source_ref}|"
-                              f"{d.source_url}" for d in c.definitions),
+        "terms": sorted(
+            f"{t.lang}|{t.script}|{t.text}|{t.pos}|{t.status}|{t.context}|"
+            f"{t.context_source}|{t.note}"
+            for t in c.terms
+        ),
+        "definitions": sorted(
+            f"{d.lang}|{d.text}|{d.source_title}|{d.source_ref}|{d.source_url}"
+            for d in c.definitions
+        ),
         "related": sorted(r.key for r in c.related),
     }
 
@@ -174,27 +198,42 @@ def _snapshot_item(item: ConceptData, related: list[str]) -> dict[str, Any]:
     return {
         "subject": item.subject,
         "note": item.note.strip(),
-        "terms": sorted(f"{t.lang}|{t.script}|{t.text}|{t.pos}|{t.status}|{t.context}|"
-                        f"{t.context_source}|{t.note}" for t in terms),
-        "definitions": sorted(f"{d.lang}|{d.text}|{d.source_title}|{d.source_ref}|"
-                              f"{d.source_url}" for d in defs),
+        "terms": sorted(
+            f"{t.lang}|{t.script}|{t.text}|{t.pos}|{t.status}|{t.context}|"
+            f"{t.context_source}|{t.note}"
+            for t in terms
+        ),
+        "definitions": sorted(
+            f"{d.lang}|{d.text}|{d.source_title}|{d.source_ref}|{d.source_url}" for d in defs
+        ),
         "related": related,
     }
 
 
 def _term(t: TermData) -> GlossaryTerm:
     text = " ".join(t.text.split())
-    return GlossaryTerm(lang=t.lang, script=t.script or DEFAULT_SCRIPT[t.lang], text=text,
-                        pos=t.pos, status=t.status, context=t.context.strip(),
-                        context_source=t.context_source.strip(), note=t.note.strip(),
-                        sort_key=sort_key(text, t.lang), search_key=fold(text, t.lang))
+    return GlossaryTerm(
+        lang=t.lang,
+        script=t.script or DEFAULT_SCRIPT[t.lang],
+        text=text,
+        pos=t.pos,
+        status=t.status,
+        context=t.context.strip(),
+        context_source=t.context_source.strip(),
+        note=t.note.strip(),
+        sort_key=sort_key(text, t.lang),
+        search_key=fold(text, t.lang),
+    )
 
 
 def _definition(d: DefinitionData) -> GlossaryDefinition:
-    return GlossaryDefinition(lang=d.lang, text=d.text.strip(),
-                              source_title=d.source_title.strip(),
-                              source_ref=d.source_ref.strip(),
-                              source_url=d.source_url.strip())
+    return GlossaryDefinition(
+        lang=d.lang,
+        text=d.text.strip(),
+        source_title=d.source_title.strip(),
+        source_ref=d.source_ref.strip(),
+        source_url=d.source_url.strip(),
+    )
 
 
 def _fill(c: GlossaryConcept, item: ConceptData) -> None:
@@ -231,9 +270,13 @@ class ImportResult:
         return not self.errors
 
 
-def apply(items: list[ConceptData], actor: User | None, dry_run: bool = False,
-          rows: list[int] | None = None,
-          read_errors: list[tuple[int, str, str]] | None = None) -> ImportResult:
+def apply(
+    items: list[ConceptData],
+    actor: User | None,
+    dry_run: bool = False,
+    rows: list[int] | None = None,
+    read_errors: list[tuple[int, str, str]] | None = None,
+) -> ImportResult:
     """Create or update concepts by key, all or nothing; audited.
 
     Import never approves: a concept marked approved elsewhere comes in as proposed,
@@ -247,23 +290,38 @@ def apply(items: list[ConceptData], actor: User | None, dry_run: bool = False,
     dupes = {k for k in keys if keys.count(k) > 1}
     for i, item in enumerate(items):
         if item.key in dupes:
-            result.errors.append(((rows or [])[i] if rows else i + 1, "key",
-                                  str(_l("The identifier %(value)s appears twice.",
-                                         value=item.key))))
+            result.errors.append(
+                (
+                    (rows or [])[i] if rows else i + 1,
+                    "key",
+                    str(_l("The identifier %(value)s appears twice.", value=item.key)),
+                )
+            )
             dupes.discard(item.key)
     if result.errors:
         result.errors.sort(key=lambda e: e[0])
         return result
-    existing = {c.key: c for c in db.session.scalars(
-        select(GlossaryConcept).where(GlossaryConcept.key.in_(keys)).options(
-            selectinload(GlossaryConcept.terms), selectinload(GlossaryConcept.definitions),
-            selectinload(GlossaryConcept.related)))}
+    existing = {
+        c.key: c
+        for c in db.session.scalars(
+            select(GlossaryConcept)
+            .where(GlossaryConcept.key.in_(keys))
+            .options(
+                selectinload(GlossaryConcept.terms),
+                selectinload(GlossaryConcept.definitions),
+                selectinload(GlossaryConcept.related),
+            )
+        )
+    }
     touched: dict[str, GlossaryConcept] = {}
     for item in items:
         c = existing.get(item.key)
         if c is None:
-            c = GlossaryConcept(key=item.key, status=item.status if item.status != APPROVED
-                                else PROPOSED, created_by_id=actor.id if actor else None)
+            c = GlossaryConcept(
+                key=item.key,
+                status=item.status if item.status != APPROVED else PROPOSED,
+                created_by_id=actor.id if actor else None,
+            )
             _fill(c, item)
             db.session.add(c)
             db.session.flush()
@@ -282,16 +340,29 @@ def apply(items: list[ConceptData], actor: User | None, dry_run: bool = False,
         touched[item.key] = c
     # Related concepts may point to concepts later in the same file.
     related_keys = {k for item in items for k in item.related}
-    known = {c.key: c for c in db.session.scalars(
-        select(GlossaryConcept).where(GlossaryConcept.key.in_(related_keys)))} if related_keys else {}
+    known = (
+        {
+            c.key: c
+            for c in db.session.scalars(
+                select(GlossaryConcept).where(GlossaryConcept.key.in_(related_keys))
+            )
+        }
+        if related_keys
+        else {}
+    )
     for item in items:
         c = touched[item.key]
         new_related = [known[k] for k in item.related if k in known and k != item.key]
         if sorted(r.key for r in c.related) != sorted(r.key for r in new_related):
             old_related = sorted(r.key for r in c.related)
             c.related = new_related
-            audit.record(ENTITY, c.id, "update", actor,
-                         {"related": [old_related, sorted(r.key for r in new_related)]})
+            audit.record(
+                ENTITY,
+                c.id,
+                "update",
+                actor,
+                {"related": [old_related, sorted(r.key for r in new_related)]},
+            )
     if dry_run:
         db.session.rollback()
     else:
@@ -302,24 +373,35 @@ def apply(items: list[ConceptData], actor: User | None, dry_run: bool = False,
 def load_concepts() -> list[GlossaryConcept]:
     """Every concept with its terms and definitions (for exports)."""
     stmt = select(GlossaryConcept).order_by(GlossaryConcept.subject, GlossaryConcept.key)
-    stmt = stmt.options(selectinload(GlossaryConcept.terms),
-                        selectinload(GlossaryConcept.definitions),
-                        selectinload(GlossaryConcept.related))
+    stmt = stmt.options(
+        selectinload(GlossaryConcept.terms),
+        selectinload(GlossaryConcept.definitions),
+        selectinload(GlossaryConcept.related),
+    )
     return list(db.session.scalars(stmt))
 
 
 def to_data(c: GlossaryConcept) -> ConceptData:
     """A stored concept as plain data (what an export writes)."""
     return ConceptData(
-        key=c.key, subject=c.subject, status=c.status, note=c.note,
-        terms=[TermData(t.lang, t.text, t.script, t.pos, t.status, t.context,
-                        t.context_source, t.note) for t in c.terms],
-        definitions=[DefinitionData(d.lang, d.text, d.source_title, d.source_ref,
-                                    d.source_url) for d in c.definitions],
-        related=sorted(r.key for r in c.related))
+        key=c.key,
+        subject=c.subject,
+        status=c.status,
+        note=c.note,
+        terms=[
+            TermData(t.lang, t.text, t.script, t.pos, t.status, t.context, t.context_source, t.note)
+            for t in c.terms
+        ],
+        definitions=[
+            DefinitionData(d.lang, d.text, d.source_title, d.source_ref, d.source_url)
+            for d in c.definitions
+        ],
+        related=sorted(r.key for r in c.related),
+    )
 
 
 # ---- Editing from the pages ---------------------------------------------------------
+
 
 def _slug(text: str) -> str:
     s = fold(text, "en").replace(" ", "-")
@@ -334,8 +416,9 @@ def _free_key(base: str) -> str:
     return key
 
 
-def propose(actor: User, item: ConceptData,
-            others: dict[str, list[str]] | None = None) -> GlossaryConcept:
+def propose(
+    actor: User, item: ConceptData, others: dict[str, list[str]] | None = None
+) -> GlossaryConcept:
     """A scientist proposes a new concept (status: proposed)."""
     if actor.role not in EDITORS:
         raise PermissionDenied(_l("Only scientists propose glossary concepts."))
@@ -369,8 +452,9 @@ def _check(item: ConceptData) -> None:
         raise ValidationFailed(message, column)
 
 
-def edit(actor: User, c: GlossaryConcept, item: ConceptData,
-         others: dict[str, list[str]] | None = None) -> bool:
+def edit(
+    actor: User, c: GlossaryConcept, item: ConceptData, others: dict[str, list[str]] | None = None
+) -> bool:
     """Edit a concept's head terms, other terms and definitions. Audited.
 
     `others` lists, per language, the texts of the terms after the head term: a text
@@ -439,8 +523,12 @@ def approve(actor: User, c: GlossaryConcept) -> str:
         raise PermissionDenied(_l("Only scientists review glossary concepts."))
     country = reviewer_country(actor)
     if country not in REVIEW_COUNTRIES:
-        raise ValidationFailed(_l("Your profile has no country (Kazakhstan or Belarus) "
-                                  "yet; ask university staff to set it."))
+        raise ValidationFailed(
+            _l(
+                "Your profile has no country (Kazakhstan or Belarus) "
+                "yet; ask university staff to set it."
+            )
+        )
     if any(a.user_id == actor.id for a in c.approvals):
         raise Conflict(_l("You have already approved this concept."))
     c.approvals.append(GlossaryApproval(user_id=actor.id, country=country))
@@ -465,8 +553,7 @@ def add_comment(actor: User, c: GlossaryConcept, body: str) -> GlossaryComment:
     if not body:
         raise ValidationFailed(_l("Write the comment."), "body")
     if len(body) > COMMENT_MAX:
-        raise ValidationFailed(_l("The comment is too long (4000 characters at most)."),
-                               "body")
+        raise ValidationFailed(_l("The comment is too long (4000 characters at most)."), "body")
     comment = GlossaryComment(author_id=actor.id, body=body)
     c.comments.append(comment)
     db.session.flush()
@@ -492,6 +579,7 @@ def history(c: GlossaryConcept) -> list:
 
 
 # ---- Finding and listing --------------------------------------------------------------
+
 
 @dataclass
 class Hit:
@@ -531,8 +619,9 @@ def search(query: str, subject: str | None = None, limit: int = 40) -> list[Hit]
     if not q_raw:
         return []
     q_fold = fold(q_raw)
-    stmt = select(GlossaryTerm.id, GlossaryTerm.concept_id, GlossaryTerm.text,
-                  GlossaryTerm.search_key)
+    stmt = select(
+        GlossaryTerm.id, GlossaryTerm.concept_id, GlossaryTerm.text, GlossaryTerm.search_key
+    )
     if subject in SUBJECTS:
         stmt = stmt.join(GlossaryConcept).where(GlossaryConcept.subject == subject)
     best: dict[int, tuple[float, int]] = {}
@@ -543,9 +632,14 @@ def search(query: str, subject: str | None = None, limit: int = 40) -> list[Hit]
     ranked = sorted(best.items(), key=lambda kv: -kv[1][0])[:limit]
     if not ranked:
         return []
-    concepts = {c.id: c for c in db.session.scalars(
-        select(GlossaryConcept).where(GlossaryConcept.id.in_([cid for cid, _ in ranked]))
-        .options(selectinload(GlossaryConcept.terms)))}
+    concepts = {
+        c.id: c
+        for c in db.session.scalars(
+            select(GlossaryConcept)
+            .where(GlossaryConcept.id.in_([cid for cid, _ in ranked]))
+            .options(selectinload(GlossaryConcept.terms))
+        )
+    }
     hits = []
     for cid, (score, term_id) in ranked:
         c = concepts[cid]
@@ -565,21 +659,30 @@ class IndexEntry:
 
 def alphabet_index(lang: str, subject: str | None = None) -> list[IndexEntry]:
     """Every term of a language in that language's alphabetical order."""
-    stmt = (select(GlossaryTerm).where(GlossaryTerm.lang == lang)
-            .order_by(GlossaryTerm.sort_key, GlossaryTerm.id)
-            .options(selectinload(GlossaryTerm.concept).selectinload(GlossaryConcept.terms)))
+    stmt = (
+        select(GlossaryTerm)
+        .where(GlossaryTerm.lang == lang)
+        .order_by(GlossaryTerm.sort_key, GlossaryTerm.id)
+        .options(selectinload(GlossaryTerm.concept).selectinload(GlossaryConcept.terms))
+    )
     if subject in SUBJECTS:
         stmt = stmt.join(GlossaryConcept).where(GlossaryConcept.subject == subject)
-    return [IndexEntry(t, t.concept, first_letter(t.text, lang))
-            for t in db.session.scalars(stmt)]
+    return [IndexEntry(t, t.concept, first_letter(t.text, lang)) for t in db.session.scalars(stmt)]
 
 
 def get(concept_id: int) -> GlossaryConcept | None:
     """One concept with everything its page shows."""
-    return db.session.get(GlossaryConcept, concept_id, options=[
-        selectinload(GlossaryConcept.terms), selectinload(GlossaryConcept.definitions),
-        selectinload(GlossaryConcept.approvals), selectinload(GlossaryConcept.comments),
-        selectinload(GlossaryConcept.related)])
+    return db.session.get(
+        GlossaryConcept,
+        concept_id,
+        options=[
+            selectinload(GlossaryConcept.terms),
+            selectinload(GlossaryConcept.definitions),
+            selectinload(GlossaryConcept.approvals),
+            selectinload(GlossaryConcept.comments),
+            selectinload(GlossaryConcept.related),
+        ],
+    )
 
 
 def by_key(key: str) -> GlossaryConcept | None:

@@ -39,16 +39,37 @@ from greenapp.services.glossary import ConceptData, DefinitionData, TermData, to
 
 TBX_NS = "urn:iso:std:iso:30042:ed-2"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-ADMN = {"preferred": "preferredTerm-admn-sts", "admitted": "admittedTerm-admn-sts",
-        "deprecated": "deprecatedTerm-admn-sts"}
+ADMN = {
+    "preferred": "preferredTerm-admn-sts",
+    "admitted": "admittedTerm-admn-sts",
+    "deprecated": "deprecatedTerm-admn-sts",
+}
 ADMN_BACK = {v: k for k, v in ADMN.items()} | {"supersededTerm-admn-sts": "deprecated"}
-WORKING = {"draft": "starterElement", "proposed": "workingElement",
-           "approved": "consolidatedElement"}
+WORKING = {
+    "draft": "starterElement",
+    "proposed": "workingElement",
+    "approved": "consolidatedElement",
+}
 WORKING_BACK = {v: k for k, v in WORKING.items()}
-COLUMNS = ("concept", "subject", "concept_status", "concept_note", "related", "lang",
-           "script", "term", "pos", "usage_status", "context", "context_source",
-           "term_note", "definition", "definition_source", "definition_ref",
-           "definition_url")
+COLUMNS = (
+    "concept",
+    "subject",
+    "concept_status",
+    "concept_note",
+    "related",
+    "lang",
+    "script",
+    "term",
+    "pos",
+    "usage_status",
+    "context",
+    "context_source",
+    "term_note",
+    "definition",
+    "definition_source",
+    "definition_ref",
+    "definition_url",
+)
 REQUIRED = ("concept", "subject", "lang", "term")
 
 
@@ -58,6 +79,7 @@ class ReadError(Exception):
 
 # ---- The YAML data file ---------------------------------------------------------------
 
+
 def _terms_of(lang: str, value: Any, default_status: str) -> list[TermData]:
     items = value if isinstance(value, list) else [value]
     out = []
@@ -65,12 +87,18 @@ def _terms_of(lang: str, value: Any, default_status: str) -> list[TermData]:
         if isinstance(v, str):
             out.append(TermData(lang=lang, text=v, status=default_status))
         elif isinstance(v, dict):
-            out.append(TermData(
-                lang=lang, text=str(v.get("text", "")), script=str(v.get("script", "")),
-                pos=str(v.get("pos", "noun")), status=str(v.get("status", default_status)),
-                context=str(v.get("context", "")),
-                context_source=str(v.get("context_source", "")),
-                note=str(v.get("note", ""))))
+            out.append(
+                TermData(
+                    lang=lang,
+                    text=str(v.get("text", "")),
+                    script=str(v.get("script", "")),
+                    pos=str(v.get("pos", "noun")),
+                    status=str(v.get("status", default_status)),
+                    context=str(v.get("context", "")),
+                    context_source=str(v.get("context_source", "")),
+                    note=str(v.get("note", "")),
+                )
+            )
     return out
 
 
@@ -85,29 +113,38 @@ def read_yaml(text: str) -> list[ConceptData]:
     sources: dict[str, dict] = doc.get("sources") or {}
     defaults: dict[str, str] = (doc.get("defaults") or {}).get("status") or {}
     items = []
-    listed = [(subject, raw) for subject, group in doc["fields"].items()
-              for raw in (group or [])]
+    listed = [(subject, raw) for subject, group in doc["fields"].items() for raw in (group or [])]
     for subject, raw in listed:
         if not isinstance(raw, dict):
             raise ReadError("every concept is a mapping")
         src = sources.get(raw.get("src", ""), {})
-        item = ConceptData(key=str(raw.get("key", "")), subject=str(subject),
-                           status=str(raw.get("status", "draft")),
-                           note=str(raw.get("note", "")),
-                           related=[str(k) for k in raw.get("related", []) or []])
+        item = ConceptData(
+            key=str(raw.get("key", "")),
+            subject=str(subject),
+            status=str(raw.get("status", "draft")),
+            note=str(raw.get("note", "")),
+            related=[str(k) for k in raw.get("related", []) or []],
+        )
         for lang in LANGS:
             if lang in raw:
                 item.terms += _terms_of(lang, raw[lang], defaults.get(lang, "proposed"))
             definition = raw.get(f"def_{lang}")
             if definition:
-                item.definitions.append(DefinitionData(
-                    lang=lang, text=str(definition), source_title=str(src.get("title", "")),
-                    source_ref=str(raw.get("ref", "")), source_url=str(src.get("url", ""))))
+                item.definitions.append(
+                    DefinitionData(
+                        lang=lang,
+                        text=str(definition),
+                        source_title=str(src.get("title", "")),
+                        source_ref=str(raw.get("ref", "")),
+                        source_url=str(src.get("url", "")),
+                    )
+                )
         items.append(item)
     return items
 
 
 # ---- TBX-Basic ------------------------------------------------------------------------
+
 
 def _lang_tag(lang: str, script: str) -> str:
     return script if script.endswith("-Latn") else lang
@@ -115,8 +152,7 @@ def _lang_tag(lang: str, script: str) -> str:
 
 def to_tbx(concepts: Iterable[GlossaryConcept], title: str = "greenapp eco glossary") -> bytes:
     """The concepts as a TBX-Basic document (UTF-8 bytes)."""
-    root = Element("tbx", {"type": "TBX-Basic", "style": "dca", XML_LANG: "en",
-                           "xmlns": TBX_NS})
+    root = Element("tbx", {"type": "TBX-Basic", "style": "dca", XML_LANG: "en", "xmlns": TBX_NS})
     header = SubElement(SubElement(SubElement(root, "tbxHeader"), "fileDesc"), "sourceDesc")
     SubElement(header, "p").text = title
     body = SubElement(SubElement(root, "text"), "body")
@@ -148,8 +184,9 @@ def to_tbx(concepts: Iterable[GlossaryConcept], title: str = "greenapp eco gloss
                     if df.source_ref:
                         SubElement(grp, "note").text = df.source_ref
                     if df.source_url:
-                        SubElement(grp, "xref", {"type": "externalCrossReference",
-                                                 "target": df.source_url}).text = df.source_url
+                        SubElement(
+                            grp, "xref", {"type": "externalCrossReference", "target": df.source_url}
+                        ).text = df.source_url
             for t in d.terms:
                 if _lang_tag(t.lang, t.script) != tag:
                     continue
@@ -157,8 +194,9 @@ def to_tbx(concepts: Iterable[GlossaryConcept], title: str = "greenapp eco gloss
                 SubElement(ts, "term").text = t.text
                 SubElement(ts, "termNote", {"type": "partOfSpeech"}).text = t.pos
                 if t.status in ADMN:
-                    SubElement(ts, "termNote", {"type": "administrativeStatus"}).text = \
-                        ADMN[t.status]
+                    SubElement(ts, "termNote", {"type": "administrativeStatus"}).text = ADMN[
+                        t.status
+                    ]
                 if t.context:
                     grp = SubElement(ts, "descripGrp")
                     SubElement(grp, "descrip", {"type": "context"}).text = t.context
@@ -218,16 +256,24 @@ def _read_lang(sec: Any, item: ConceptData) -> None:
     for grp in _children(sec, "descripGrp"):
         descrip = next(iter(_children(grp, "descrip")), None)
         if descrip is not None and descrip.get("type") == "definition":
-            source = next((a for a in _children(grp, "admin") if a.get("type") == "source"),
-                          None)
+            source = next((a for a in _children(grp, "admin") if a.get("type") == "source"), None)
             xref = next(iter(_children(grp, "xref")), None)
-            item.definitions.append(DefinitionData(
-                lang=lang, text=_text(descrip), source_title=_text(source),
-                source_ref=_text(next(iter(_children(grp, "note")), None)),
-                source_url=xref.get("target", "") if xref is not None else ""))
+            item.definitions.append(
+                DefinitionData(
+                    lang=lang,
+                    text=_text(descrip),
+                    source_title=_text(source),
+                    source_ref=_text(next(iter(_children(grp, "note")), None)),
+                    source_url=xref.get("target", "") if xref is not None else "",
+                )
+            )
     for ts in [c for c in sec if _local(c.tag) in ("termSec", "tig", "ntig")]:
-        term = TermData(lang=lang, text=_text(next(iter(_children(ts, "term")), None)),
-                        script=script, status="proposed")
+        term = TermData(
+            lang=lang,
+            text=_text(next(iter(_children(ts, "term")), None)),
+            script=script,
+            status="proposed",
+        )
         for note in _children(ts, "termNote"):
             if note.get("type") == "partOfSpeech":
                 term.pos = _text(note)
@@ -237,14 +283,16 @@ def _read_lang(sec: Any, item: ConceptData) -> None:
             descrip = next(iter(_children(grp, "descrip")), None)
             if descrip is not None and descrip.get("type") == "context":
                 term.context = _text(descrip)
-                source = next((a for a in _children(grp, "admin")
-                               if a.get("type") == "source"), None)
+                source = next(
+                    (a for a in _children(grp, "admin") if a.get("type") == "source"), None
+                )
                 term.context_source = _text(source)
         term.note = _text(next(iter(_children(ts, "note")), None))
         item.terms.append(term)
 
 
 # ---- CSV and XLSX ---------------------------------------------------------------------
+
 
 def _safe_cell(value: str) -> str:
     """Keep spreadsheet programs from running a cell as a formula."""
@@ -268,15 +316,50 @@ def rows(concepts: Iterable[GlossaryConcept]) -> list[list[str]]:
         langs_with_terms = {t.lang for t in d.terms}
         for t in d.terms:
             df = defs.get(t.lang)
-            out.append([d.key, d.subject, d.status, d.note, " ".join(d.related), t.lang,
-                        t.script, t.text, t.pos, t.status, t.context, t.context_source,
-                        t.note, df.text if df else "", df.source_title if df else "",
-                        df.source_ref if df else "", df.source_url if df else ""])
+            out.append(
+                [
+                    d.key,
+                    d.subject,
+                    d.status,
+                    d.note,
+                    " ".join(d.related),
+                    t.lang,
+                    t.script,
+                    t.text,
+                    t.pos,
+                    t.status,
+                    t.context,
+                    t.context_source,
+                    t.note,
+                    df.text if df else "",
+                    df.source_title if df else "",
+                    df.source_ref if df else "",
+                    df.source_url if df else "",
+                ]
+            )
         for lang, df in defs.items():
             if lang not in langs_with_terms:  # a definition without a term stays too
-                out.append([d.key, d.subject, d.status, d.note, " ".join(d.related), lang,
-                            "", "", "", "", "", "", "", df.text, df.source_title,
-                            df.source_ref, df.source_url])
+                out.append(
+                    [
+                        d.key,
+                        d.subject,
+                        d.status,
+                        d.note,
+                        " ".join(d.related),
+                        lang,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        df.text,
+                        df.source_title,
+                        df.source_ref,
+                        df.source_url,
+                    ]
+                )
     return [[_safe_cell(str(v)) for v in r] for r in out]
 
 
@@ -345,44 +428,75 @@ def read_csv(data: bytes) -> tuple[list[ConceptData], list[int], list[tuple[int,
             errors.append((n, "lang", str(_l("Unknown language: %(value)s", value=lang))))
             continue
         if row.get("subject", "") not in SUBJECTS:
-            errors.append((n, "subject", str(_l("Unknown subject field: %(value)s",
-                                                 value=row.get("subject", "")))))
+            errors.append(
+                (
+                    n,
+                    "subject",
+                    str(_l("Unknown subject field: %(value)s", value=row.get("subject", ""))),
+                )
+            )
             continue
         item = items.get(key)
         if item is None:
             item = items[key] = ConceptData(
-                key=key, subject=row.get("subject", ""),
+                key=key,
+                subject=row.get("subject", ""),
                 status=row.get("concept_status") or "draft",
                 note=row.get("concept_note", ""),
-                related=row.get("related", "").split())
+                related=row.get("related", "").split(),
+            )
             first_row[key] = n
         elif row.get("subject", "") != item.subject:
-            errors.append((n, "subject", str(_l("Another row of this concept names a "
-                                                 "different subject field."))))
+            errors.append(
+                (
+                    n,
+                    "subject",
+                    str(_l("Another row of this concept names a different subject field.")),
+                )
+            )
             continue
         term_problem = _row_term_problem(row, lang)
         if term_problem:
             errors.append((n, *term_problem))
         elif row.get("term"):
-            item.terms.append(TermData(
-                lang=lang, text=row["term"], script=row.get("script", ""),
-                pos=row.get("pos") or "noun", status=row.get("usage_status") or "proposed",
-                context=row.get("context", ""), context_source=row.get("context_source", ""),
-                note=row.get("term_note", "")))
+            item.terms.append(
+                TermData(
+                    lang=lang,
+                    text=row["term"],
+                    script=row.get("script", ""),
+                    pos=row.get("pos") or "noun",
+                    status=row.get("usage_status") or "proposed",
+                    context=row.get("context", ""),
+                    context_source=row.get("context_source", ""),
+                    note=row.get("term_note", ""),
+                )
+            )
         if row.get("definition"):
             existing = next((x for x in item.definitions if x.lang == lang), None)
             if existing is None:
-                item.definitions.append(DefinitionData(
-                    lang=lang, text=row["definition"],
-                    source_title=row.get("definition_source", ""),
-                    source_ref=row.get("definition_ref", ""),
-                    source_url=row.get("definition_url", "")))
+                item.definitions.append(
+                    DefinitionData(
+                        lang=lang,
+                        text=row["definition"],
+                        source_title=row.get("definition_source", ""),
+                        source_ref=row.get("definition_ref", ""),
+                        source_url=row.get("definition_url", ""),
+                    )
+                )
             elif existing.text != row["definition"]:
-                errors.append((n, "definition", str(_l(
-                    "Another row of this concept has a different definition in this "
-                    "language."))))
+                errors.append(
+                    (
+                        n,
+                        "definition",
+                        str(
+                            _l(
+                                "Another row of this concept has a different definition in this "
+                                "language."
+                            )
+                        ),
+                    )
+                )
         elif not row.get("term"):
-            errors.append((n, "term", str(_l("The row has neither a term nor a "
-                                              "definition."))))
+            errors.append((n, "term", str(_l("The row has neither a term nor a definition."))))
     keys = list(items)
     return [items[k] for k in keys], [first_row[k] for k in keys], errors

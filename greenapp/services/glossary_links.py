@@ -48,9 +48,15 @@ def term_regex(text: str, lang: str) -> str:
 
 
 def _version() -> tuple:
-    row = db.session.execute(select(func.count(GlossaryTerm.id), func.max(GlossaryTerm.id),
-                                    func.max(GlossaryConcept.updated_at))
-                             .select_from(GlossaryTerm).join(GlossaryConcept)).one()
+    row = db.session.execute(
+        select(
+            func.count(GlossaryTerm.id),
+            func.max(GlossaryTerm.id),
+            func.max(GlossaryConcept.updated_at),
+        )
+        .select_from(GlossaryTerm)
+        .join(GlossaryConcept)
+    ).one()
     return tuple(str(v) for v in row)
 
 
@@ -60,17 +66,23 @@ def patterns() -> dict[str, tuple[list[TermPattern], re.Pattern | None]]:
     version = _version()
     if cache.get("version") == version:
         return cache["patterns"]
-    rows = db.session.execute(select(GlossaryTerm.concept_id, GlossaryTerm.lang,
-                                     GlossaryTerm.text)).all()
+    rows = db.session.execute(
+        select(GlossaryTerm.concept_id, GlossaryTerm.lang, GlossaryTerm.text)
+    ).all()
     result: dict[str, tuple[list[TermPattern], re.Pattern | None]] = {}
     for lang in LANGS:
-        items = sorted(((cid, text) for cid, lng, text in rows if lng == lang),
-                       key=lambda r: -len(r[1]))
-        pats = [TermPattern(cid, lang, len(text), re.compile(term_regex(text, lang),
-                                                              re.IGNORECASE))
-                for cid, text in items]
-        combined = re.compile("|".join(f"(?:{p.regex.pattern})" for p in pats),
-                              re.IGNORECASE) if pats else None
+        items = sorted(
+            ((cid, text) for cid, lng, text in rows if lng == lang), key=lambda r: -len(r[1])
+        )
+        pats = [
+            TermPattern(cid, lang, len(text), re.compile(term_regex(text, lang), re.IGNORECASE))
+            for cid, text in items
+        ]
+        combined = (
+            re.compile("|".join(f"(?:{p.regex.pattern})" for p in pats), re.IGNORECASE)
+            if pats
+            else None
+        )
         result[lang] = (pats, combined)
     cache["version"], cache["patterns"] = version, result
     return result
@@ -83,8 +95,7 @@ def _concept_of(match: str, pats: list[TermPattern]) -> int | None:
     return None
 
 
-def link_html(html: str, langs: list[str] | None = None,
-              exclude: int | None = None) -> Markup:
+def link_html(html: str, langs: list[str] | None = None, exclude: int | None = None) -> Markup:
     """Sanitised HTML with the first mention of each glossary term linked."""
     table = patterns()
     chosen = [lang for lang in (langs or LANGS) if lang in table] or list(LANGS)
@@ -111,8 +122,7 @@ def link_html(html: str, langs: list[str] | None = None,
     return Markup("".join(out))  # noqa: S704  # nosec B704
 
 
-def _link_text(text: str, pats: list[TermPattern], combined: re.Pattern,
-               seen: set[int]) -> str:
+def _link_text(text: str, pats: list[TermPattern], combined: re.Pattern, seen: set[int]) -> str:
     # Text already linked in this segment is cut out so it is not linked twice.
     parts = re.split(r"(<a class=\"gloss\"[^>]*>.*?</a>)", text)
     for i, part in enumerate(parts):
@@ -125,8 +135,7 @@ def _link_text(text: str, pats: list[TermPattern], combined: re.Pattern,
                 return m.group(0)
             seen.add(cid)
             href = url_for("glossary.concept", concept_id=cid)
-            return (f'<a class="gloss" href="{escape(href)}" '
-                    f'title="glossary">{m.group(0)}</a>')
+            return f'<a class="gloss" href="{escape(href)}" title="glossary">{m.group(0)}</a>'
 
         parts[i] = combined.sub(repl, part)
     return "".join(parts)
@@ -137,6 +146,5 @@ def guides_using(concept: GlossaryConcept) -> list[Guide]:
     pats = [re.compile(term_regex(t.text, t.lang), re.IGNORECASE) for t in concept.terms]
     if not pats:
         return []
-    guides = db.session.scalars(select(Guide).where(Guide.languages != "")
-                                .order_by(Guide.title))
+    guides = db.session.scalars(select(Guide).where(Guide.languages != "").order_by(Guide.title))
     return [g for g in guides if any(p.search(g.body) for p in pats)]

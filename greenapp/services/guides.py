@@ -23,8 +23,27 @@ AUTHORS = GUIDE_AUTHORS  # kept for callers; defined in permissions.py
 BODY_MAX = GUIDE_BODY_MAX
 AUDITED = ("kind", "category", "title", "body", "languages")
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "strong", "em", "code", "pre", "blockquote",
-    "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
 }
 # Raw HTML in the Markdown is escaped; nh3 then removes anything not on the list
 # (scripts, on* handlers, javascript: links).
@@ -40,8 +59,11 @@ def render(markdown_text: str) -> Markup:
     """Markdown -> HTML that cannot run script."""
     html = _md.render(markdown_text or "")
     clean = nh3.clean(
-        html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow",
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
     )
     # Markup: sanitised by nh3 just above.
     return Markup(clean)  # noqa: S704  # nosec B704
@@ -76,8 +98,13 @@ def _validate(data: GuideInput) -> dict:
     langs = [code for code in LANGUAGES if code in (data.languages or [])]
     if len(langs) != len(set(data.languages or [])):
         raise ValidationFailed(_l("Choose languages from the list."), "languages")
-    return {"kind": data.kind, "category": data.category, "title": title, "body": body,
-            "languages": ",".join(langs)}
+    return {
+        "kind": data.kind,
+        "category": data.category,
+        "title": title,
+        "body": body,
+        "languages": ",".join(langs),
+    }
 
 
 def save(actor: User, data: GuideInput, guide: Guide | None = None) -> Guide:
@@ -89,8 +116,9 @@ def save(actor: User, data: GuideInput, guide: Guide | None = None) -> Guide:
         guide = Guide(author_id=actor.id, **values)
         db.session.add(guide)
         db.session.flush()
-        audit.record("guide", guide.id, "create", actor,
-                     audit.diff({}, audit.snapshot(guide, AUDITED)))
+        audit.record(
+            "guide", guide.id, "create", actor, audit.diff({}, audit.snapshot(guide, AUDITED))
+        )
         return guide
     before = audit.snapshot(guide, AUDITED)
     for name, value in values.items():
@@ -107,8 +135,9 @@ def _in_language(stmt: Select, lang: str | None) -> Select:
     return stmt.where(Guide.languages.contains(lang))
 
 
-def published(lang: str | None = None, category: str | None = None,
-              kind: str | None = None) -> list[Guide]:
+def published(
+    lang: str | None = None, category: str | None = None, kind: str | None = None
+) -> list[Guide]:
     """Published guides (in a language, if given), by category then title."""
     stmt = _in_language(select(Guide), lang)
     if category:
@@ -120,8 +149,7 @@ def published(lang: str | None = None, category: str | None = None,
 
 def published_for(lang: str) -> list[Guide]:
     """Guides published in the reader's language, or in English as a fallback."""
-    stmt = select(Guide).where(or_(Guide.languages.contains(lang),
-                                   Guide.languages.contains("en")))
+    stmt = select(Guide).where(or_(Guide.languages.contains(lang), Guide.languages.contains("en")))
     return list(db.session.scalars(stmt.order_by(Guide.category, Guide.title)))
 
 
@@ -146,9 +174,11 @@ def tips_for(categories: list[str], lang: str, limit: int = 5) -> list[Guide]:
     def query(langs: str, cats: list[str]) -> list[Guide]:
         stmt = (
             select(Guide)
-            .where(Guide.kind == KIND_TIP, Guide.category.in_(cats),
-                   Guide.languages.contains(langs))
-            .order_by(Guide.updated_at.desc()).limit(limit)
+            .where(
+                Guide.kind == KIND_TIP, Guide.category.in_(cats), Guide.languages.contains(langs)
+            )
+            .order_by(Guide.updated_at.desc())
+            .limit(limit)
         )
         return list(db.session.scalars(stmt))
 

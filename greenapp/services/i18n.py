@@ -19,13 +19,15 @@ def select_locale() -> str:
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if request.path.startswith("/api/v1/") and not (request.endpoint or "").startswith(
-            "api_docs."):  # a script (not the docs page): its Accept-Language, no cookie
+        "api_docs."
+    ):  # a script (not the docs page): its Accept-Language, no cookie
         asked = request.accept_languages.best_match(languages)
         if asked:
             return str(asked)
         user = g.get("_login_user")
-        return user.locale if user is not None and getattr(user, "locale", None) in \
-            languages else "en"
+        return (
+            user.locale if user is not None and getattr(user, "locale", None) in languages else "en"
+        )
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

@@ -66,27 +66,66 @@ FACTOR_ROLES = FACTOR_EDITORS  # role groups are defined in permissions.py
 TARIFF_ROLES = TARIFF_EDITORS
 TARIFF_CATEGORIES = ("water", "energy", "waste")
 COUNTRIES = ("KZ", "BY")
-FACTOR_FIELDS = ("country", "category", "fraction", "kg_co2e_per_unit", "source",
-                 "valid_from", *SOURCE_FIELDS)
-TARIFF_FIELDS = ("city", "city_id", "country", "currency", "category", "fraction",
-                 "price_per_unit", "source", "valid_from", "vat", "consumer_class",
-                 *SOURCE_FIELDS)
-VAT_LABELS = {"incl": _l("including VAT"), "excl": _l("without VAT"),
-              "none": _l("not subject to VAT"), "unknown": _l("VAT not stated"),
-              "": _l("VAT not stated")}
-CONSUMER_LABELS = {"budget": _l("budget organisations"), "legal": _l("legal entities"),
-                   "household": _l("households"), "": _l("payer not stated")}
-SOURCE_LABELS = {
-    "src_publisher": _l("Publisher"), "src_title": _l("Dataset or document"),
-    "src_edition": _l("Edition or year"), "src_table": _l("Table or sheet"),
-    "src_value": _l("Value as published"), "src_unit": _l("Unit as published"),
-    "src_conversion": _l("Conversion applied"), "gas_basis": _l("Gas basis"),
-    "method": _l("Method"), "estimate_note": _l("Estimate note"),
+FACTOR_FIELDS = (
+    "country",
+    "category",
+    "fraction",
+    "kg_co2e_per_unit",
+    "source",
+    "valid_from",
+    *SOURCE_FIELDS,
+)
+TARIFF_FIELDS = (
+    "city",
+    "city_id",
+    "country",
+    "currency",
+    "category",
+    "fraction",
+    "price_per_unit",
+    "source",
+    "valid_from",
+    "vat",
+    "consumer_class",
+    *SOURCE_FIELDS,
+)
+VAT_LABELS = {
+    "incl": _l("including VAT"),
+    "excl": _l("without VAT"),
+    "none": _l("not subject to VAT"),
+    "unknown": _l("VAT not stated"),
+    "": _l("VAT not stated"),
 }
-SOURCE_LIMITS = {"src_publisher": 160, "src_title": 240, "src_edition": 80,
-                 "src_table": 160, "src_value": 40, "src_unit": 60,
-                 "src_conversion": 240, "gas_basis": 120, "method": 240,
-                 "estimate_note": 1000}
+CONSUMER_LABELS = {
+    "budget": _l("budget organisations"),
+    "legal": _l("legal entities"),
+    "household": _l("households"),
+    "": _l("payer not stated"),
+}
+SOURCE_LABELS = {
+    "src_publisher": _l("Publisher"),
+    "src_title": _l("Dataset or document"),
+    "src_edition": _l("Edition or year"),
+    "src_table": _l("Table or sheet"),
+    "src_value": _l("Value as published"),
+    "src_unit": _l("Unit as published"),
+    "src_conversion": _l("Conversion applied"),
+    "gas_basis": _l("Gas basis"),
+    "method": _l("Method"),
+    "estimate_note": _l("Estimate note"),
+}
+SOURCE_LIMITS = {
+    "src_publisher": 160,
+    "src_title": 240,
+    "src_edition": 80,
+    "src_table": 160,
+    "src_value": 40,
+    "src_unit": 60,
+    "src_conversion": 240,
+    "gas_basis": 120,
+    "method": 240,
+    "estimate_note": 1000,
+}
 BY_KEYS = ("period", "category", "fraction", "owner", "city", "country")
 
 
@@ -136,16 +175,16 @@ class _Lookup:
 def _factor_lookup() -> _Lookup:
     lookup = _Lookup()
     for f in db.session.scalars(select(ImpactFactor)):
-        lookup.add((f.country, f.category, f.fraction or ""), f.valid_from,
-                   f.kg_co2e_per_unit)
+        lookup.add((f.country, f.category, f.fraction or ""), f.valid_from, f.kg_co2e_per_unit)
     return lookup
 
 
 def _tariff_lookup() -> _Lookup:
     lookup = _Lookup()
     for t in db.session.scalars(select(Tariff)):
-        lookup.add((t.city_id, t.category, t.fraction or ""), t.valid_from,
-                   t.price_per_unit, t.currency)
+        lookup.add(
+            (t.city_id, t.category, t.fraction or ""), t.valid_from, t.price_per_unit, t.currency
+        )
     return lookup
 
 
@@ -160,8 +199,9 @@ def _check_by(by: Sequence[str]) -> tuple[str, ...]:
     return tuple(by)
 
 
-def co2e_avoided(scope: Scope, by: Sequence[str] = ("period", "category"),
-                 grain: str = "month") -> list[Co2eRow]:
+def co2e_avoided(
+    scope: Scope, by: Sequence[str] = ("period", "category"), grain: str = "month"
+) -> list[Co2eRow]:
     """kg CO2e avoided per group of `by`, each day at the factor valid on it."""
     by = _check_by(by)
     lookup = _factor_lookup()
@@ -174,8 +214,9 @@ def co2e_avoided(scope: Scope, by: Sequence[str] = ("period", "category"),
         if row is None:
             row = out[k] = Co2eRow(key={x: r[x] for x in by})
         row.quantity += r["quantity"]
-        rate = lookup.at((r["country"], r["category"], r["fraction"] or ""),
-                         _segment_start(bounds, r["segment"]))
+        rate = lookup.at(
+            (r["country"], r["category"], r["fraction"] or ""), _segment_start(bounds, r["segment"])
+        )
         if rate is None:
             row.unpriced_quantity += r["quantity"]
         else:
@@ -183,18 +224,19 @@ def co2e_avoided(scope: Scope, by: Sequence[str] = ("period", "category"),
     return _sorted(out.values())
 
 
-def money_saved(scope: Scope, by: Sequence[str] = ("period", "category"),
-                grain: str = "month") -> list[MoneyRow]:
+def money_saved(
+    scope: Scope, by: Sequence[str] = ("period", "category"), grain: str = "month"
+) -> list[MoneyRow]:
     """Money saved per group of `by` and currency, each day at the tariff valid on it."""
     by = _check_by(by)
     lookup = _tariff_lookup()
     bounds = lookup.boundaries()
-    keys = tuple(dict.fromkeys((*by, "category", "fraction", "city", "country",
-                                "segment")))
+    keys = tuple(dict.fromkeys((*by, "category", "fraction", "city", "country", "segment")))
     out: dict[tuple, MoneyRow] = {}
     for r in aggregate(scope, keys, grain, bounds):
-        rate = lookup.at((r["city"], r["category"], r["fraction"] or ""),
-                         _segment_start(bounds, r["segment"]))
+        rate = lookup.at(
+            (r["city"], r["category"], r["fraction"] or ""), _segment_start(bounds, r["segment"])
+        )
         currency = rate[1] if rate else COUNTRY_CURRENCY.get(r["country"], "")
         k = (*(r[x] for x in by), currency)
         row = out.get(k)
@@ -209,8 +251,12 @@ def money_saved(scope: Scope, by: Sequence[str] = ("period", "category"),
 
 
 def _sorted(rows):
-    return sorted(rows, key=lambda r: tuple(
-        (v is None, str(v)) for v in (*r.key.values(), getattr(r, "currency", ""))))
+    return sorted(
+        rows,
+        key=lambda r: tuple(
+            (v is None, str(v)) for v in (*r.key.values(), getattr(r, "currency", ""))
+        ),
+    )
 
 
 def totals_by_currency(rows: Sequence[MoneyRow]) -> dict[str, Decimal]:
@@ -263,8 +309,9 @@ def _parse_rate(text: str, field_name: str) -> Decimal:
     return value.quantize(Decimal("0.000001"))
 
 
-def _check_common(category: str, fraction: str, source: str, valid_from: date | None,
-                  categories: Sequence[str]) -> str:
+def _check_common(
+    category: str, fraction: str, source: str, valid_from: date | None, categories: Sequence[str]
+) -> str:
     if category not in categories:
         raise ValidationFailed(_l("Choose a category."), "category")
     fraction = fraction or ""
@@ -275,8 +322,7 @@ def _check_common(category: str, fraction: str, source: str, valid_from: date | 
     if not (source or "").strip():
         raise ValidationFailed(_l("Say where this figure comes from."), "source")
     if len(source) > 1000:
-        raise ValidationFailed(_l("The source is too long (1000 characters at most)."),
-                               "source")
+        raise ValidationFailed(_l("The source is too long (1000 characters at most)."), "source")
     if valid_from is None:
         raise ValidationFailed(_l("Enter the date from which it is valid."), "valid_from")
     return fraction
@@ -284,20 +330,27 @@ def _check_common(category: str, fraction: str, source: str, valid_from: date | 
 
 def list_factors() -> list[ImpactFactor]:
     """Every factor, newest first within each key."""
-    stmt = select(ImpactFactor).order_by(ImpactFactor.country, ImpactFactor.category,
-                                         ImpactFactor.fraction,
-                                         ImpactFactor.valid_from.desc())
+    stmt = select(ImpactFactor).order_by(
+        ImpactFactor.country,
+        ImpactFactor.category,
+        ImpactFactor.fraction,
+        ImpactFactor.valid_from.desc(),
+    )
     return list(db.session.scalars(stmt))
 
 
 def _details(data: FactorInput | TariffInput) -> dict[str, str]:
     out = {}
     for name in SOURCE_FIELDS:
-        value = " ".join((data.details.get(name) or "").split()) if name != (
-            "estimate_note") else (data.details.get(name) or "").strip()
+        value = (
+            " ".join((data.details.get(name) or "").split())
+            if name != ("estimate_note")
+            else (data.details.get(name) or "").strip()
+        )
         if len(value) > SOURCE_LIMITS[name]:
-            raise ValidationFailed(_l("This is too long (%(n)s characters at most).",
-                                      n=SOURCE_LIMITS[name]), name)
+            raise ValidationFailed(
+                _l("This is too long (%(n)s characters at most).", n=SOURCE_LIMITS[name]), name
+            )
         if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
             raise ValidationFailed(_l("Remove the control characters."), name)
         out[name] = value
@@ -306,8 +359,13 @@ def _details(data: FactorInput | TariffInput) -> dict[str, str]:
 
 def list_tariffs() -> list[Tariff]:
     """Every tariff, newest first within each key."""
-    stmt = select(Tariff).order_by(Tariff.country.desc(), Tariff.city, Tariff.category,
-                                   Tariff.fraction, Tariff.valid_from.desc())
+    stmt = select(Tariff).order_by(
+        Tariff.country.desc(),
+        Tariff.city,
+        Tariff.category,
+        Tariff.fraction,
+        Tariff.valid_from.desc(),
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -318,23 +376,27 @@ def _duplicate(model, obj_id: int | None, **key) -> bool:
     return db.session.scalar(stmt) is not None
 
 
-def save_factor(actor: User, data: FactorInput, factor: ImpactFactor | None = None
-                ) -> ImpactFactor:
+def save_factor(actor: User, data: FactorInput, factor: ImpactFactor | None = None) -> ImpactFactor:
     """Add a factor (factor=None) or correct one; audited."""
     if actor.role not in FACTOR_ROLES:
         raise PermissionDenied(_l("Only scientists and admins change CO2e factors."))
     if data.country not in COUNTRIES:
         raise ValidationFailed(_l("Choose a country."), "country")
     cats = tuple(c for c in CATEGORIES if c != "outreach")
-    fraction = _check_common(data.category, data.fraction, data.source, data.valid_from,
-                             cats)
+    fraction = _check_common(data.category, data.fraction, data.source, data.valid_from, cats)
     value = _parse_rate(data.value, "value")
     details = _details(data)
-    if _duplicate(ImpactFactor, factor.id if factor else None, country=data.country,
-                  category=data.category, fraction=fraction, valid_from=data.valid_from):
+    if _duplicate(
+        ImpactFactor,
+        factor.id if factor else None,
+        country=data.country,
+        category=data.category,
+        fraction=fraction,
+        valid_from=data.valid_from,
+    ):
         raise ValidationFailed(
-            _l("There is already a factor for this from that date; edit that one."),
-            "valid_from")
+            _l("There is already a factor for this from that date; edit that one."), "valid_from"
+        )
     before = audit.snapshot(factor, FACTOR_FIELDS) if factor else {}
     if factor is None:
         factor = ImpactFactor(created_by_id=actor.id)
@@ -356,19 +418,26 @@ def save_tariff(actor: User, data: TariffInput, tariff: Tariff | None = None) ->
     city = db.session.get(City, data.city_id) if data.city_id else None
     if city is None:
         raise ValidationFailed(_l("Choose a city from the list."), "city_id")
-    fraction = _check_common(data.category, data.fraction, data.source, data.valid_from,
-                             TARIFF_CATEGORIES)
+    fraction = _check_common(
+        data.category, data.fraction, data.source, data.valid_from, TARIFF_CATEGORIES
+    )
     value = _parse_rate(data.value, "value")
     if data.vat not in VAT_CHOICES:
         raise ValidationFailed(_l("Say whether the price includes VAT."), "vat")
     if data.consumer_class not in CONSUMER_CLASSES:
         raise ValidationFailed(_l("Choose who pays this price."), "consumer_class")
     details = _details(data)
-    if _duplicate(Tariff, tariff.id if tariff else None, city_id=city.id,
-                  category=data.category, fraction=fraction, valid_from=data.valid_from):
+    if _duplicate(
+        Tariff,
+        tariff.id if tariff else None,
+        city_id=city.id,
+        category=data.category,
+        fraction=fraction,
+        valid_from=data.valid_from,
+    ):
         raise ValidationFailed(
-            _l("There is already a tariff for this from that date; edit that one."),
-            "valid_from")
+            _l("There is already a tariff for this from that date; edit that one."), "valid_from"
+        )
     before = audit.snapshot(tariff, TARIFF_FIELDS) if tariff else {}
     if tariff is None:
         tariff = Tariff(created_by_id=actor.id)
@@ -387,8 +456,9 @@ def save_tariff(actor: User, data: TariffInput, tariff: Tariff | None = None) ->
     return tariff
 
 
-def _record(actor: User, entity: str, row: ImpactFactor | Tariff, before: dict,
-            fields: tuple[str, ...]) -> None:
+def _record(
+    actor: User, entity: str, row: ImpactFactor | Tariff, before: dict, fields: tuple[str, ...]
+) -> None:
     """Audit what changed and, if anything did, invalidate the cached figures of the
     schools it prices (those of the factor's country or the tariff's city, before and
     after the change) and of the programme - the last write of the transaction."""
@@ -398,8 +468,9 @@ def _record(actor: User, entity: str, row: ImpactFactor | Tariff, before: dict,
         audit.record(entity, row.id, "update" if before else "create", actor, changes)
         place = School.country if entity == "impact_factor" else School.city_id
         name = "country" if entity == "impact_factor" else "city_id"
-        places = {row.country if entity == "impact_factor" else row.city_id,
-                  before.get(name)} - {None}
+        places = {row.country if entity == "impact_factor" else row.city_id, before.get(name)} - {
+            None
+        }
         ids = db.session.scalars(select(School.id).where(place.in_(places)))
         cache.invalidate([cache.PROGRAMME, *(cache.school_scope(i) for i in ids)])
 
@@ -409,16 +480,26 @@ def _record(actor: User, entity: str, row: ImpactFactor | Tariff, before: dict,
 
 def _next_start(model, key: dict, after: date, skip_id: int | None) -> date | None:
     stmt = select(model.valid_from).where(
-        *(getattr(model, k) == v for k, v in key.items()), model.valid_from > after)
+        *(getattr(model, k) == v for k, v in key.items()), model.valid_from > after
+    )
     if skip_id is not None:
         stmt = stmt.where(model.id != skip_id)
     return db.session.scalar(stmt.order_by(model.valid_from).limit(1))
 
 
-def months_changed(kind: str, *, category: str, fraction: str, valid_from: date,
-                   today: date, country: str | None = None, city_id: int | None = None,
-                   row_id: int | None = None, old_from: date | None = None,
-                   new_rate: Decimal | None = None) -> list[date]:
+def months_changed(
+    kind: str,
+    *,
+    category: str,
+    fraction: str,
+    valid_from: date,
+    today: date,
+    country: str | None = None,
+    city_id: int | None = None,
+    row_id: int | None = None,
+    old_from: date | None = None,
+    new_rate: Decimal | None = None,
+) -> list[date]:
     """Months up to today whose figures a new (or corrected) row changes.
 
     A row applies from its valid_from until the next row of the same key; a correction
@@ -436,8 +517,8 @@ def months_changed(kind: str, *, category: str, fraction: str, valid_from: date,
     if old_from is None and new_rate is not None:
         rate_col = model.kg_co2e_per_unit if kind == "factor" else model.price_per_unit
         stmt = select(rate_col).where(
-            *(getattr(model, k) == v for k, v in key.items()),
-            model.valid_from <= valid_from)
+            *(getattr(model, k) == v for k, v in key.items()), model.valid_from <= valid_from
+        )
         if row_id is not None:
             stmt = stmt.where(model.id != row_id)
         before = db.session.scalar(stmt.order_by(model.valid_from.desc()).limit(1))
@@ -450,15 +531,17 @@ def months_changed(kind: str, *, category: str, fraction: str, valid_from: date,
         return []
     months: set[date] = set()
     for owner_type in (OWNER_SCHOOL, OWNER_RESIDENT):
-        scope = Scope(date_from=start, date_to=last, owner_type=owner_type,
-                      categories=(category,))
+        scope = Scope(date_from=start, date_to=last, owner_type=owner_type, categories=(category,))
         for r in aggregate(scope, ("period", "fraction", "city", "country")):
             if not r["quantity"] or (fraction and r["fraction"] != fraction):
                 continue
             if (kind == "factor" and r["country"] == country) or (
-                    kind == "tariff" and r["city"] == city_id):
+                kind == "tariff" and r["city"] == city_id
+            ):
                 months.add(month_start(r["period"]))
     return sorted(months)
+
+
 def factor_lookup() -> _Lookup:
     """Every CO2e factor, keyed (country, category, fraction); `.at(key, day)`."""
     return _factor_lookup()

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
+from typing import cast
 
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
@@ -66,19 +67,27 @@ from greenapp.services.units import (
     WASTE,
 )
 
-MAX_BYTES = 16 * 1024 * 1024         # an uploaded file (100,000 rows of CSV fit easily)
-MAX_ROWS = 100_000                   # data rows in one file
-MAX_UNZIPPED = 200 * 1024 * 1024     # all members of an XLSX/ODS once unpacked
-MAX_MEMBERS = 2_000                  # files inside an XLSX/ODS
-MAX_RATIO = 200                      # unpacked size / packed size of one large member
+MAX_BYTES = 16 * 1024 * 1024  # an uploaded file (100,000 rows of CSV fit easily)
+MAX_ROWS = 100_000  # data rows in one file
+MAX_UNZIPPED = 200 * 1024 * 1024  # all members of an XLSX/ODS once unpacked
+MAX_MEMBERS = 2_000  # files inside an XLSX/ODS
+MAX_RATIO = 200  # unpacked size / packed size of one large member
 LANGUAGES = ("en", "kk", "ru", "be")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 NEW, DUPLICATE, INVALID = "new", "duplicate", "invalid"
 STATUS_LABELS = {NEW: _l("new"), DUPLICATE: _l("duplicate"), INVALID: _l("invalid")}
 
-FIELDS = ("action_date", "category", "fraction", "quantity", "unit", "evidence", "note",
-          "external_ref")
+FIELDS = (
+    "action_date",
+    "category",
+    "fraction",
+    "quantity",
+    "unit",
+    "evidence",
+    "note",
+    "external_ref",
+)
 REQUIRED = ("action_date", "category", "quantity", "unit")
 FIELD_LABELS = {
     "action_date": _l("Date"),
@@ -92,14 +101,32 @@ FIELD_LABELS = {
 }
 # Header names that are not a translation of the labels above but are common.
 EXTRA_HEADERS = {
-    "date": "action_date", "action_date": "action_date", "day": "action_date",
-    "category": "category", "fraction": "fraction", "quantity": "quantity",
-    "amount": "quantity", "unit": "unit", "evidence": "evidence", "note": "note",
-    "external_ref": "external_ref", "ref": "external_ref", "reference": "external_ref",
+    "date": "action_date",
+    "action_date": "action_date",
+    "day": "action_date",
+    "category": "category",
+    "fraction": "fraction",
+    "quantity": "quantity",
+    "amount": "quantity",
+    "unit": "unit",
+    "evidence": "evidence",
+    "note": "note",
+    "external_ref": "external_ref",
+    "ref": "external_ref",
+    "reference": "external_ref",
     # Short forms people type in Russian, Belarusian and Kazakh sheets.
-    "единица": "unit", "ед. изм.": "unit", "ед.изм.": "unit", "ед. изм": "unit",
-    "адзінка": "unit", "бірлік": "unit", "кол-во": "quantity", "саны": "quantity",
-    "фракция": "fraction", "фракцыя": "fraction", "номер": "external_ref", "№": "external_ref",
+    "единица": "unit",
+    "ед. изм.": "unit",
+    "ед.изм.": "unit",
+    "ед. изм": "unit",
+    "адзінка": "unit",
+    "бірлік": "unit",
+    "кол-во": "quantity",
+    "саны": "quantity",
+    "фракция": "fraction",
+    "фракцыя": "fraction",
+    "номер": "external_ref",
+    "№": "external_ref",
 }
 
 
@@ -123,13 +150,13 @@ class ColumnsMissing(ImportRefused):
 class RowResult:
     """One data row of the file after the dry run."""
 
-    number: int                      # row number as the spreadsheet shows it
-    cells: list[str]                 # the original cells, as text
+    number: int  # row number as the spreadsheet shows it
+    cells: list[str]  # the original cells, as text
     status: str = NEW
     reason: str = ""
     data: log_service.LogInput | None = None
     external_ref: str = ""
-    values: dict | None = None       # what log_rules.validate accepted (new rows)
+    values: dict | None = None  # what log_rules.validate accepted (new rows)
 
 
 @dataclass
@@ -145,6 +172,7 @@ class Analysis:
 
 
 # --- reading -----------------------------------------------------------------------
+
 
 @lru_cache(maxsize=4096)  # a column repeats a few values thousands of times
 def _norm(text: object) -> str:
@@ -162,18 +190,24 @@ def sniff_kind(content: bytes) -> str:
     if content.startswith(b"PK\x03\x04"):
         return _zip_kind(content)
     if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportRefused(gettext(
-            "This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again."))
+        raise ImportRefused(
+            gettext(
+                "This is an old Excel file (.xls). Save it as .xlsx or CSV and upload it again."
+            )
+        )
     head = content[:8192]
     if b"\x00" in head or content.startswith((b"MZ", b"\x7fELF", b"%PDF")):
-        raise ImportRefused(gettext(
-            "This file is not a spreadsheet. Upload a CSV, XLSX or ODS file."))
+        raise ImportRefused(
+            gettext("This file is not a spreadsheet. Upload a CSV, XLSX or ODS file.")
+        )
     return "csv"
 
 
 def _too_big() -> str:
-    return gettext("The file is larger than %(mb)s MB. Split it into smaller files.",
-                   mb=MAX_BYTES // (1024 * 1024))
+    return gettext(
+        "The file is larger than %(mb)s MB. Split it into smaller files.",
+        mb=MAX_BYTES // (1024 * 1024),
+    )
 
 
 def _zip_kind(content: bytes) -> str:
@@ -188,16 +222,19 @@ def _zip_kind(content: bytes) -> str:
 
 def _check_zip(archive: zipfile.ZipFile, not_sheet: str) -> str:
     members = archive.infolist()
-    bomb = gettext("This file unpacks to far more data than a spreadsheet holds, so it "
-                   "was not opened. Save the spreadsheet again and upload the new file.")
+    bomb = gettext(
+        "This file unpacks to far more data than a spreadsheet holds, so it "
+        "was not opened. Save the spreadsheet again and upload the new file."
+    )
     if len(members) > MAX_MEMBERS:
         raise ImportRefused(bomb)
     total = 0
     for info in members:
         total += info.file_size
         large = info.file_size > 1024 * 1024
-        if total > MAX_UNZIPPED or (large and info.file_size > MAX_RATIO * max(
-                info.compress_size, 1)):
+        if total > MAX_UNZIPPED or (
+            large and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+        ):
             raise ImportRefused(bomb)
     names = {info.filename for info in members}
     if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
@@ -219,13 +256,19 @@ def _decode_csv(content: bytes) -> str:
     except UnicodeDecodeError:
         text = ""
     if text and re.search("[А-Яа-яЁёІіЎўӘәҒғҚқҢңӨөҰұҮүҺһ]", text):
-        raise ImportRefused(gettext(
-            "This CSV file is in the Windows-1251 (Cyrillic) encoding, not UTF-8, so its "
-            "letters would be misread. Save it again as \"CSV UTF-8\" (in Excel: Save As, "
-            "CSV UTF-8; in LibreOffice: Character set Unicode (UTF-8)) and upload it again."))
-    raise ImportRefused(gettext(
-        "This CSV file is not in the UTF-8 encoding. Save it again as \"CSV UTF-8\" "
-        "and upload it again."))
+        raise ImportRefused(
+            gettext(
+                "This CSV file is in the Windows-1251 (Cyrillic) encoding, not UTF-8, so its "
+                'letters would be misread. Save it again as "CSV UTF-8" (in Excel: Save As, '
+                "CSV UTF-8; in LibreOffice: Character set Unicode (UTF-8)) and upload it again."
+            )
+        )
+    raise ImportRefused(
+        gettext(
+            'This CSV file is not in the UTF-8 encoding. Save it again as "CSV UTF-8" '
+            "and upload it again."
+        )
+    )
 
 
 def _csv_rows(content: bytes) -> list[list[object]]:
@@ -244,9 +287,13 @@ def _sheet_rows(content: bytes) -> list[list[object]]:
         merged = sheet.merged_cell_ranges or []
         if merged:
             (r0, _c0), _end = merged[0]
-            raise ImportRefused(gettext(
-                "The sheet has merged cells (first at row %(row)s). Unmerge them so that "
-                "every row has its own values, and upload it again.", row=r0 + 1))
+            raise ImportRefused(
+                gettext(
+                    "The sheet has merged cells (first at row %(row)s). Unmerge them so that "
+                    "every row has its own values, and upload it again.",
+                    row=r0 + 1,
+                )
+            )
         rows: list[list[object]] = []
         for row in sheet.iter_rows():
             rows.append(list(row))
@@ -257,30 +304,37 @@ def _sheet_rows(content: bytes) -> list[list[object]]:
         raise
     except (CalamineError, ValueError, OSError, zipfile.BadZipFile) as exc:
         current_app.logger.info("spreadsheet unreadable: %s", type(exc).__name__)
-        raise ImportRefused(gettext(
-            "This spreadsheet could not be read. Save it again as XLSX or ODS and upload it "
-            "again.")) from None
+        raise ImportRefused(
+            gettext(
+                "This spreadsheet could not be read. Save it again as XLSX or ODS and upload it "
+                "again."
+            )
+        ) from None
 
 
 def read_table(content: bytes) -> tuple[str, list[str], list[tuple[int, list[object]]]]:
     """Return (kind, header cells, [(row number, cells)]) of the first sheet."""
     kind = sniff_kind(content)
     raw = _csv_rows(content) if kind == "csv" else _sheet_rows(content)
-    numbered = [(i + 1, row) for i, row in enumerate(raw)
-                if any(_text(c) for c in row)]
+    numbered = [(i + 1, row) for i, row in enumerate(raw) if any(_text(c) for c in row)]
     if not numbered:
         raise ImportRefused(gettext("The file is empty."))
     (_n, header), data = numbered[0], numbered[1:]
     if not data:
         raise ImportRefused(gettext("The file has a header row but no entries."))
     if len(data) > MAX_ROWS:
-        raise ImportRefused(gettext(
-            "The file has more than %(limit)s rows. Split it into files of at most "
-            "%(limit)s rows.", limit=f"{MAX_ROWS:,}".replace(",", "\u00a0")))
+        raise ImportRefused(
+            gettext(
+                "The file has more than %(limit)s rows. Split it into files of at most "
+                "%(limit)s rows.",
+                limit=f"{MAX_ROWS:,}".replace(",", "\u00a0"),
+            )
+        )
     return kind, [_text(c) for c in header], data
 
 
 # --- names in every language -------------------------------------------------------
+
 
 def _translated(labels: dict[str, object]) -> dict[str, str]:
     """{normalised name in any interface language: code} for a label table."""
@@ -311,8 +365,11 @@ def mapped(header: list[str], columns: dict[str, str] | None) -> dict[str, int]:
     found = recognised(header)
     if columns:
         where = {_norm(cell): index for index, cell in reversed(list(enumerate(header)))}
-        taken = {where[_norm(text)]: field for field, text in columns.items()
-                 if field in FIELDS and _norm(text) in where}
+        taken = {
+            where[_norm(text)]: field
+            for field, text in columns.items()
+            if field in FIELDS and _norm(text) in where
+        }
         found = {f: i for f, i in found.items() if i not in taken}
         found.update({f: i for i, f in taken.items()})
     return found
@@ -324,12 +381,18 @@ def header_map(header: list[str], columns: dict[str, str] | None = None) -> dict
     found = mapped(header, columns)
     missing = [f for f in REQUIRED if f not in found]
     if missing:
-        raise ColumnsMissing(ngettext(
-            "The column %(names)s is missing. Use the template, or name the columns as it "
-            "does.",
-            "The columns %(names)s are missing. Use the template, or name the columns as it "
-            "does.", len(missing), names=", ".join(f"«{FIELD_LABELS[f]}»" for f in missing)),
-            header, found)
+        raise ColumnsMissing(
+            ngettext(
+                "The column %(names)s is missing. Use the template, or name the columns as it "
+                "does.",
+                "The columns %(names)s are missing. Use the template, or name the columns as it "
+                "does.",
+                len(missing),
+                names=", ".join(f"«{FIELD_LABELS[f]}»" for f in missing),
+            ),
+            header,
+            found,
+        )
     return found
 
 
@@ -341,12 +404,14 @@ def _value_maps() -> dict[str, dict[str, str]]:
         "unit": _translated(units),
         "evidence": _translated(dict(EVIDENCE_LABELS)),
     }
-    maps["unit"].update({k: v for k, v in _translated(dict(UNIT_SHORT)).items()
-                         if k not in maps["unit"]})
+    maps["unit"].update(
+        {k: v for k, v in _translated(dict(UNIT_SHORT)).items() if k not in maps["unit"]}
+    )
     return maps
 
 
 # --- cells ---------------------------------------------------------------------------
+
 
 def _text(value: object) -> str:
     """A cell as the text a person sees; spreadsheet floats through Decimal(repr(x))."""
@@ -358,11 +423,17 @@ def _text(value: object) -> str:
         return "1" if value else "0"
     if isinstance(value, float):
         number = Decimal(repr(value))
-        return str(number.quantize(Decimal(1))) if number == number.to_integral_value() \
+        return (
+            str(number.quantize(Decimal(1)))
+            if number == number.to_integral_value()
             else str(number)
+        )
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() \
+        return (
+            value.date().isoformat()
+            if value.time() == datetime.min.time()
             else value.isoformat(sep=" ")
+        )
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
@@ -390,8 +461,9 @@ def _date(value: object) -> date:
     raise ValidationFailed(_l("Enter the date as YYYY-MM-DD or DD.MM.YYYY."), "action_date")
 
 
-def _choice(maps: dict[str, dict[str, str]], name: str, value: object, valid: Iterable[str],
-            message: object) -> str:
+def _choice(
+    maps: dict[str, dict[str, str]], name: str, value: object, valid: Iterable[str], message: object
+) -> str:
     text = _text(value)
     if not text:
         return ""
@@ -410,8 +482,9 @@ UNKNOWN = {
 }
 
 
-def _row_input(cells: list[object], cols: dict[str, int],
-               maps: dict[str, dict[str, str]]) -> tuple[log_service.LogInput, str]:
+def _row_input(
+    cells: list[object], cols: dict[str, int], maps: dict[str, dict[str, str]]
+) -> tuple[log_service.LogInput, str]:
     width = len(cells)
 
     def cell(name: str) -> object:
@@ -425,29 +498,39 @@ def _row_input(cells: list[object], cols: dict[str, int],
     unit = _choice(maps, "unit", cell("unit"), ALL_UNITS, UNKNOWN["unit"])
     if not unit:
         raise ValidationFailed(_l("Choose a unit."), "unit")
-    evidence = _choice(maps, "evidence", cell("evidence"), EVIDENCE_KINDS,
-                       UNKNOWN["evidence"])
+    evidence = _choice(maps, "evidence", cell("evidence"), EVIDENCE_KINDS, UNKNOWN["evidence"])
     ref = _text(cell("external_ref"))
     if len(ref) > 100:
-        raise ValidationFailed(_l("The reference is too long (100 characters at most)."),
-                               "external_ref")
+        raise ValidationFailed(
+            _l("The reference is too long (100 characters at most)."), "external_ref"
+        )
     data = log_service.LogInput(
-        category=category, quantity=_text(cell("quantity")), unit=unit,
-        action_date=_date(cell("action_date")), evidence=evidence or "self",
-        fraction=fraction if category == WASTE else "", note=_text(cell("note")),
+        category=category,
+        quantity=_text(cell("quantity")),
+        unit=unit,
+        action_date=_date(cell("action_date")),
+        evidence=evidence or "self",
+        fraction=fraction if category == WASTE else "",
+        note=_text(cell("note")),
     )
     return data, ref
 
 
 def _key(school_id: int, values: dict) -> tuple:
-    return (school_id, values["action_date"], values["category"], values["fraction"],
-            values["quantity_entered"], values["unit_entered"])
+    return (
+        school_id,
+        values["action_date"],
+        values["category"],
+        values["fraction"],
+        values["quantity_entered"],
+        values["unit_entered"],
+    )
 
 
 # --- dry run -------------------------------------------------------------------------
 
-def analyse(content: bytes, school: School,
-            columns: dict[str, str] | None = None) -> Analysis:
+
+def analyse(content: bytes, school: School, columns: dict[str, str] | None = None) -> Analysis:
     """Read a file and mark every row new, duplicate or invalid (with the reason).
 
     `columns` is a user's mapping {field: header text} (ImportBatch.columns). No query
@@ -481,19 +564,33 @@ def _mark_duplicates(school: School, checked: list[tuple[RowResult, tuple | None
     if not days:
         return
     existing = db.session.execute(
-        select(EcoLog.action_date, EcoLog.category, EcoLog.fraction, EcoLog.quantity_entered,
-               EcoLog.unit_entered, EcoLog.external_ref)
-        .where(EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None),
-               EcoLog.action_date >= min(days), EcoLog.action_date <= max(days))
+        select(
+            EcoLog.action_date,
+            EcoLog.category,
+            EcoLog.fraction,
+            EcoLog.quantity_entered,
+            EcoLog.unit_entered,
+            EcoLog.external_ref,
+        ).where(
+            EcoLog.school_id == school.id,
+            EcoLog.deleted_at.is_(None),
+            EcoLog.action_date >= min(days),
+            EcoLog.action_date <= max(days),
+        )
     ).all()
     keys = {(school.id, *row[:5]) for row in existing if not row[5]}
     refs = {row[5] for row in existing if row[5]}
     wanted = sorted({r.external_ref for r, k in checked if k and r.external_ref})
     for start in range(0, len(wanted), bulk_write.CHUNK):  # bounded IN lists
-        refs |= set(db.session.scalars(
-            select(EcoLog.external_ref).where(
-                EcoLog.school_id == school.id, EcoLog.deleted_at.is_(None),
-                EcoLog.external_ref.in_(wanted[start:start + bulk_write.CHUNK]))))
+        refs |= set(
+            db.session.scalars(
+                select(EcoLog.external_ref).where(
+                    EcoLog.school_id == school.id,
+                    EcoLog.deleted_at.is_(None),
+                    EcoLog.external_ref.in_(wanted[start : start + bulk_write.CHUNK]),
+                )
+            )
+        )
     seen: dict[object, int] = {}
     for result, key in checked:
         if key is None:
@@ -501,12 +598,13 @@ def _mark_duplicates(school: School, checked: list[tuple[RowResult, tuple | None
         mark: object = ("ref", result.external_ref) if result.external_ref else key
         if result.external_ref and result.external_ref in refs:
             result.status = DUPLICATE
-            result.reason = gettext("Already stored (reference %(ref)s).",
-                                    ref=result.external_ref)
+            result.reason = gettext("Already stored (reference %(ref)s).", ref=result.external_ref)
         elif not result.external_ref and key in keys:
             result.status = DUPLICATE
-            result.reason = gettext("Already stored: an entry with the same date, category, "
-                                    "fraction, quantity and unit exists.")
+            result.reason = gettext(
+                "Already stored: an entry with the same date, category, "
+                "fraction, quantity and unit exists."
+            )
         elif mark in seen:
             result.status = DUPLICATE
             result.reason = gettext("The same as row %(row)s of this file.", row=seen[mark])
@@ -522,8 +620,16 @@ def _count(batch: ImportBatch, analysis: Analysis) -> None:
     batch.checked = checked_rows(analysis)
 
 
-CHECKED_FIELDS = ("action_date", "category", "fraction", "quantity_entered", "unit_entered",
-                  "quantity", "evidence", "note")
+CHECKED_FIELDS = (
+    "action_date",
+    "category",
+    "fraction",
+    "quantity_entered",
+    "unit_entered",
+    "quantity",
+    "evidence",
+    "note",
+)
 
 
 def checked_rows(analysis: Analysis) -> str | None:
@@ -531,8 +637,11 @@ def checked_rows(analysis: Analysis) -> str | None:
     row is invalid (such a file is never committed)."""
     if analysis.count(INVALID):
         return None
-    rows = [[r.number, r.external_ref, *(str(r.values[f]) for f in CHECKED_FIELDS)]
-            for r in analysis.rows if r.values is not None]
+    rows = [
+        [r.number, r.external_ref, *(str(r.values[f]) for f in CHECKED_FIELDS)]
+        for r in analysis.rows
+        if r.values is not None
+    ]
     return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -547,10 +656,18 @@ def _recheck(batch: ImportBatch, school: School) -> Analysis | None:
     analysis = Analysis(kind=batch.file_kind, header=[])
     checked: list[tuple[RowResult, tuple | None]] = []
     for number, ref, day, cat, frac, q_entered, unit, qty, evidence, note in json.loads(
-            batch.checked):
-        values = {"action_date": date.fromisoformat(day), "category": cat, "fraction": frac,
-                  "quantity_entered": Decimal(q_entered), "unit_entered": unit,
-                  "quantity": Decimal(qty), "evidence": evidence, "note": note}
+        batch.checked
+    ):
+        values = {
+            "action_date": date.fromisoformat(day),
+            "category": cat,
+            "fraction": frac,
+            "quantity_entered": Decimal(q_entered),
+            "unit_entered": unit,
+            "quantity": Decimal(qty),
+            "evidence": evidence,
+            "note": note,
+        }
         if not school.joined_on <= values["action_date"] <= today:
             return None
         row = RowResult(number=number, cells=[], external_ref=ref, values=values)
@@ -561,6 +678,7 @@ def _recheck(batch: ImportBatch, school: School) -> Analysis | None:
 
 
 # --- permissions ---------------------------------------------------------------------
+
 
 def school_for(actor: User, school_id: int | None) -> School:
     """The school an import goes to: a coordinator's own; an admin's choice."""
@@ -583,8 +701,11 @@ def can_manage(user: User, batch: ImportBatch) -> bool:
 
 def visible_batches(user: User, target: str = TARGET_ENTRIES) -> Select[tuple[ImportBatch]]:
     """select() of the batches (of one target) this user may see, newest first."""
-    stmt = select(ImportBatch).where(ImportBatch.target == target).order_by(
-        ImportBatch.created_at.desc(), ImportBatch.id.desc())
+    stmt = (
+        select(ImportBatch)
+        .where(ImportBatch.target == target)
+        .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc())
+    )
     if user.role == COORDINATOR:
         return stmt.where(ImportBatch.school_id == user.school_id)
     if user.role == ADMIN:
@@ -593,6 +714,7 @@ def visible_batches(user: User, target: str = TARGET_ENTRIES) -> Select[tuple[Im
 
 
 # --- preview, commit, undo -----------------------------------------------------------
+
 
 def preview(actor: User, school: School, filename: str, content: bytes) -> ImportBatch:
     """Check a file (dry run) and keep it as a batch awaiting commit; stores no entry."""
@@ -607,9 +729,14 @@ def _preview(actor: User, school: School, filename: str, content: bytes) -> Impo
     except ColumnsMissing:
         analysis = None  # kept: the user maps the columns next (needs_columns)
     batch = ImportBatch(
-        school_id=school.id, author_id=actor.id, filename=(filename or "upload")[:200],
-        file_kind=sniff_kind(content), sha256=hashlib.sha256(content).hexdigest(),
-        content=content, status=BATCH_PREVIEW, columns=columns,
+        school_id=school.id,
+        author_id=actor.id,
+        filename=(filename or "upload")[:200],
+        file_kind=sniff_kind(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        status=BATCH_PREVIEW,
+        columns=columns,
     )
     if analysis is not None:
         _count(batch, analysis)
@@ -635,27 +762,49 @@ def _commit(actor: User, batch: ImportBatch) -> int:
     if batch.status != BATCH_PREVIEW or batch.content is None:
         raise ValidationFailed(_l("This file was already imported or undone."), "file")
     # One import per school at a time: a second commit waits and then sees the first's rows.
-    db.session.execute(select(School.id).where(School.id == batch.school_id)
-                       .with_for_update())
-    school = db.session.get(School, batch.school_id)
-    analysis = _recheck(batch, school) or analyse(  # type: ignore[arg-type]
-        batch.content, school, batch.columns)  # type: ignore[arg-type]
+    db.session.execute(select(School.id).where(School.id == batch.school_id).with_for_update())
+    # An entries batch always belongs to a school (only admin imports have none).
+    school = cast(School, db.session.get(School, batch.school_id))
+    analysis = _recheck(batch, school) or analyse(
+        batch.content,
+        school,
+        batch.columns,
+    )
     _count(batch, analysis)
     if batch.rows_invalid:
-        raise ValidationFailed(ngettext(
-            "%(num)d row is invalid. Fix it in the file and upload it again; nothing was "
-            "imported.",
-            "%(num)d rows are invalid. Fix them in the file and upload it again; nothing was "
-            "imported.", batch.rows_invalid), "file")
-    rows = [(row.values, row.external_ref) for row in analysis.rows
-            if row.status == NEW and row.values is not None]
-    added = len(bulk_write.create_logs(actor, school, rows,  # type: ignore[arg-type]
-                                       batch_id=batch.id))
+        raise ValidationFailed(
+            ngettext(
+                "%(num)d row is invalid. Fix it in the file and upload it again; nothing was "
+                "imported.",
+                "%(num)d rows are invalid. Fix them in the file and upload it again; nothing was "
+                "imported.",
+                batch.rows_invalid,
+            ),
+            "file",
+        )
+    rows = [
+        (row.values, row.external_ref)
+        for row in analysis.rows
+        if row.status == NEW and row.values is not None
+    ]
+    added = len(
+        bulk_write.create_logs(
+            actor,
+            school,
+            rows,
+            batch_id=batch.id,
+        )
+    )
     batch.rows_added = added
     batch.status = BATCH_COMMITTED
     batch.committed_at = utcnow()
-    audit.record("import_batch", batch.id, "commit", actor,
-                 {"status": [BATCH_PREVIEW, BATCH_COMMITTED], "rows_added": [0, added]})
+    audit.record(
+        "import_batch",
+        batch.id,
+        "commit",
+        actor,
+        {"status": [BATCH_PREVIEW, BATCH_COMMITTED], "rows_added": [0, added]},
+    )
     return added
 
 
@@ -670,17 +819,22 @@ def undo(actor: User, batch: ImportBatch) -> int:
     batch.status = BATCH_UNDONE
     batch.undone_at = utcnow()
     batch.undone_by_id = actor.id
-    audit.record("import_batch", batch.id, "undo", actor,
-                 {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, removed]})
+    audit.record(
+        "import_batch",
+        batch.id,
+        "undo",
+        actor,
+        {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, removed]},
+    )
     return removed
 
 
 # --- column mapping ------------------------------------------------------------------
 
+
 def saved_columns(school: School) -> dict[str, str] | None:
     """The column mapping the school's users chose last time, if any."""
-    mapping = db.session.scalar(select(ImportMapping).where(
-        ImportMapping.school_id == school.id))
+    mapping = db.session.scalar(select(ImportMapping).where(ImportMapping.school_id == school.id))
     return dict(mapping.columns) if mapping is not None and mapping.columns else None
 
 
@@ -718,13 +872,15 @@ def set_columns(actor: User, batch: ImportBatch, chosen: dict[str, int]) -> None
     if len(set(picked.values())) < len(picked):
         raise ValidationFailed(_l("Each column can be used for one field only."), "columns")
     if any(not header[i] for i in picked.values()):
-        raise ValidationFailed(_l("This column has no name in the header row; name it in "
-                                  "the file first."), "columns")
+        raise ValidationFailed(
+            _l("This column has no name in the header row; name it in the file first."), "columns"
+        )
     columns = {f: header[i] for f, i in picked.items()}
     batch.columns = columns
     _count(batch, analyse(batch.content, batch.school, columns))
-    mapping = db.session.scalar(select(ImportMapping).where(
-        ImportMapping.school_id == batch.school_id).with_for_update())
+    mapping = db.session.scalar(
+        select(ImportMapping).where(ImportMapping.school_id == batch.school_id).with_for_update()
+    )
     if mapping is None:
         mapping = ImportMapping(school_id=batch.school_id)
         db.session.add(mapping)
@@ -732,11 +888,17 @@ def set_columns(actor: User, batch: ImportBatch, chosen: dict[str, int]) -> None
     mapping.columns = columns
     mapping.updated_by_id = actor.id
     db.session.flush()
-    audit.record("import_mapping", mapping.id, "update", actor,
-                 audit.diff({"columns": before}, {"columns": columns}))
+    audit.record(
+        "import_mapping",
+        mapping.id,
+        "update",
+        actor,
+        audit.diff({"columns": before}, {"columns": columns}),
+    )
 
 
 # --- files for the user --------------------------------------------------------------
+
 
 def neutralise(cell: str) -> str:
     """Stop a spreadsheet from running a CSV cell as a formula."""
@@ -750,12 +912,13 @@ def error_csv(analysis: Analysis) -> str:
     writer = csv.writer(out)
     width = max([len(analysis.header), *(len(r.cells) for r in analysis.rows)])
     header = analysis.header + [""] * (width - len(analysis.header))
-    writer.writerow([neutralise(c) for c in header]
-                    + [gettext("Status"), gettext("Reason")])
+    writer.writerow([neutralise(c) for c in header] + [gettext("Status"), gettext("Reason")])
     for row in analysis.rows:
         cells = row.cells + [""] * (width - len(row.cells))
-        writer.writerow([neutralise(c) for c in cells]
-                        + [str(STATUS_LABELS[row.status]), neutralise(row.reason)])
+        writer.writerow(
+            [neutralise(c) for c in cells]
+            + [str(STATUS_LABELS[row.status]), neutralise(row.reason)]
+        )
     return out.getvalue()
 
 
@@ -786,8 +949,12 @@ def template_xlsx() -> bytes:
         for row, value in enumerate(values, start=1):
             lists.cell(row=row, column=col, value=value)
         target = chr(ord("A") + FIELDS.index(name))
-        check = DataValidation(type="list", formula1=f"lists!${letter}$1:${letter}${len(values)}",
-                               allow_blank=True, showErrorMessage=True)
+        check = DataValidation(
+            type="list",
+            formula1=f"lists!${letter}$1:${letter}${len(values)}",
+            allow_blank=True,
+            showErrorMessage=True,
+        )
         check.error = gettext("Choose a value from the list.")
         sheet.add_data_validation(check)
         check.add(f"{target}2:{target}{MAX_ROWS + 1}")

@@ -72,11 +72,26 @@ REQUIRED = {
     TARGET_ACCOUNTS: ("email", "display_name", "role"),
 }
 EXTRA_HEADERS = {
-    TARGET_SCHOOLS: {"name": "name", "school": "name", "city": "city", "pupils": "pupils",
-                     "joined": "joined_on", "joined_on": "joined_on", "address": "address"},
-    TARGET_ACCOUNTS: {"email": "email", "e-mail": "email", "name": "display_name",
-                      "display_name": "display_name", "role": "role", "school": "school",
-                      "language": "locale", "locale": "locale", "lang": "locale"},
+    TARGET_SCHOOLS: {
+        "name": "name",
+        "school": "name",
+        "city": "city",
+        "pupils": "pupils",
+        "joined": "joined_on",
+        "joined_on": "joined_on",
+        "address": "address",
+    },
+    TARGET_ACCOUNTS: {
+        "email": "email",
+        "e-mail": "email",
+        "name": "display_name",
+        "display_name": "display_name",
+        "role": "role",
+        "school": "school",
+        "language": "locale",
+        "locale": "locale",
+        "lang": "locale",
+    },
 }
 TITLES = {TARGET_SCHOOLS: _l("Import schools"), TARGET_ACCOUNTS: _l("Import accounts")}
 
@@ -96,9 +111,13 @@ def header_map(target: str, header: list[str]) -> dict[str, int]:
             found[name] = index
     missing = [f for f in REQUIRED[target] if f not in found]
     if missing:
-        raise base.ImportRefused(gettext(
-            "These columns are missing: %(names)s. Use the template, or name the columns "
-            "as it does.", names=", ".join(f"«{FIELD_LABELS[target][f]}»" for f in missing)))
+        raise base.ImportRefused(
+            gettext(
+                "These columns are missing: %(names)s. Use the template, or name the columns "
+                "as it does.",
+                names=", ".join(f"«{FIELD_LABELS[target][f]}»" for f in missing),
+            )
+        )
     return found
 
 
@@ -111,10 +130,23 @@ def _roles() -> dict[str, str]:
 def _languages() -> dict[str, str]:
     names = {base._norm(code): code for code in LANGUAGE_NAMES}
     names.update({base._norm(name): code for code, name in LANGUAGE_NAMES.items()})
-    names.update({base._norm(k): v for k, v in {
-        "kazakh": "kk", "russian": "ru", "belarusian": "be", "english": "en",
-        "казахский": "kk", "русский": "ru", "белорусский": "be", "английский": "en",
-        "қазақ": "kk", "орыс": "ru"}.items()})
+    names.update(
+        {
+            base._norm(k): v
+            for k, v in {
+                "kazakh": "kk",
+                "russian": "ru",
+                "belarusian": "be",
+                "english": "en",
+                "казахский": "kk",
+                "русский": "ru",
+                "белорусский": "be",
+                "английский": "en",
+                "қазақ": "kk",
+                "орыс": "ru",
+            }.items()
+        }
+    )
     return names
 
 
@@ -138,9 +170,14 @@ def _school_row(cell, _cache: dict) -> tuple[tuple, object]:
         joined_on = base._date(joined)
     except ValidationFailed as exc:
         raise ValidationFailed(exc.message, "joined_on") from None
-    data = school_service.SchoolInput(name=name[:160], city=cell("city"), country="",
-                                      address=cell("address")[:240],
-                                      pupils=_pupils(cell("pupils")), joined_on=joined_on)
+    data = school_service.SchoolInput(
+        name=name[:160],
+        city=cell("city"),
+        country="",
+        address=cell("address")[:240],
+        pupils=_pupils(cell("pupils")),
+        joined_on=joined_on,
+    )
     city = find_city(db.session, data.city)
     key = (base._norm(name), city.id if city is not None else base._norm(data.city))
     return key, data
@@ -159,14 +196,15 @@ def _account_row(cell, _cache: dict) -> tuple[tuple, object]:
     if role not in ROLES:
         raise ValidationFailed(_l("Unknown role."), "role")
     if role == ADMIN:
-        raise ValidationFailed(_l("Admin accounts are not imported; create them one by one "
-                                  "on the Accounts page."), "role")
+        raise ValidationFailed(
+            _l("Admin accounts are not imported; create them one by one on the Accounts page."),
+            "role",
+        )
     school = None
     if cell("school"):
         wanted = base._norm(cell("school"))
         if "schools" not in _cache:
-            _cache["schools"] = {base._norm(s.name): s for s in db.session.scalars(
-                select(School))}
+            _cache["schools"] = {base._norm(s.name): s for s in db.session.scalars(select(School))}
         school = _cache["schools"].get(wanted)
         if school is None:
             raise ValidationFailed(_l("There is no school with this name."), "school")
@@ -175,13 +213,19 @@ def _account_row(cell, _cache: dict) -> tuple[tuple, object]:
         locale = _languages().get(base._norm(cell("locale")))
         if locale is None:
             raise ValidationFailed(_l("Unknown language; use kk, ru, be or en."), "locale")
-    data = {"email": email, "display_name": cell("display_name")[:80], "role": role,
-            "school": school if role == COORDINATOR else None, "locale": locale}
+    data = {
+        "email": email,
+        "display_name": cell("display_name")[:80],
+        "role": role,
+        "school": school if role == COORDINATOR else None,
+        "locale": locale,
+    }
     return ("email", email), data
 
 
-def _run(actor: User, target: str, content: bytes, *, send: bool
-         ) -> tuple[base.Analysis, list[int]]:
+def _run(
+    actor: User, target: str, content: bytes, *, send: bool
+) -> tuple[base.Analysis, list[int]]:
     """Every row through the admin pages' service, in order, in this transaction."""
     kind, header, data = base.read_table(content)
     cols = header_map(target, header)
@@ -212,24 +256,29 @@ def _run(actor: User, target: str, content: bytes, *, send: bool
                 continue
             if duplicate:
                 row.status = base.DUPLICATE
-                row.reason = (gettext("Already stored: a school with this name exists in "
-                                      "this city.") if target == TARGET_SCHOOLS else
-                              gettext("Already stored: an account with this e-mail exists."))
+                row.reason = (
+                    gettext("Already stored: a school with this name exists in this city.")
+                    if target == TARGET_SCHOOLS
+                    else gettext("Already stored: an account with this e-mail exists.")
+                )
                 continue
             if target == TARGET_SCHOOLS:
                 stored.append(school_service.save_school(actor, school_input).id)  # type: ignore[arg-type]
             else:
                 user = user_service.create_user(
-                    password=secrets.token_urlsafe(32), actor=actor, confirmed=False,
-                    **account)  # type: ignore[arg-type]
+                    password=secrets.token_urlsafe(32), actor=actor, confirmed=False, **account
+                )  # type: ignore[arg-type]
                 stored.append(user.id)
                 if send:
                     mail.send_after_commit(account_mail.confirmation(user))
             seen[key] = number
         except ValidationFailed as exc:
             row.status = base.INVALID
-            label = str(labels.get(exc.field or "", "")) if exc.field != "school_id" \
+            label = (
+                str(labels.get(exc.field or "", ""))
+                if exc.field != "school_id"
                 else str(labels.get("school", ""))
+            )
             row.reason = f"{label}: {exc.message}" if label else str(exc.message)
     return analysis, stored
 
@@ -263,9 +312,15 @@ def preview(actor: User, target: str, filename: str, content: bytes) -> ImportBa
     _require_admin(actor)
     analysis = analyse(actor, target, content)
     batch = ImportBatch(
-        school_id=None, author_id=actor.id, filename=(filename or "upload")[:200],
-        file_kind=analysis.kind, sha256=hashlib.sha256(content).hexdigest(),
-        content=content, status=BATCH_PREVIEW, target=target)
+        school_id=None,
+        author_id=actor.id,
+        filename=(filename or "upload")[:200],
+        file_kind=analysis.kind,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        status=BATCH_PREVIEW,
+        target=target,
+    )
     _count(batch, analysis)
     db.session.add(batch)
     db.session.flush()
@@ -282,14 +337,20 @@ def commit(actor: User, batch: ImportBatch) -> int:
     analysis, stored = _run(actor, batch.target, batch.content, send=True)
     _count(batch, analysis)
     if batch.rows_invalid:
-        raise ValidationFailed(_l(
-            "Some rows are invalid now. Check the file again; nothing was imported."), "file")
+        raise ValidationFailed(
+            _l("Some rows are invalid now. Check the file again; nothing was imported."), "file"
+        )
     batch.rows_added = len(stored)
     batch.checked = json.dumps({"ids": stored})
     batch.status = BATCH_COMMITTED
     batch.committed_at = utcnow()
-    audit.record("import_batch", batch.id, "commit", actor,
-                 {"status": [BATCH_PREVIEW, BATCH_COMMITTED], "rows_added": [0, len(stored)]})
+    audit.record(
+        "import_batch",
+        batch.id,
+        "commit",
+        actor,
+        {"status": [BATCH_PREVIEW, BATCH_COMMITTED], "rows_added": [0, len(stored)]},
+    )
     return len(stored)
 
 
@@ -301,8 +362,12 @@ def _references(school_id: int) -> int:
             continue
         for fk in table.foreign_keys:
             if fk.column.table.name == School.__tablename__:
-                total += db.session.scalar(select(func.count()).select_from(table).where(
-                    fk.parent == school_id)) or 0
+                total += (
+                    db.session.scalar(
+                        select(func.count()).select_from(table).where(fk.parent == school_id)
+                    )
+                    or 0
+                )
     return total
 
 
@@ -328,12 +393,17 @@ def undo(actor: User, batch: ImportBatch) -> tuple[int, int]:
         schools = db.session.scalars(select(School).where(School.id.in_(ids))).all()
         used = [s.name for s in schools if _references(s.id)]
         if used:
-            raise ValidationFailed(ngettext(
-                "Nothing was undone: the school %(names)s already has accounts or data. "
-                "Remove them first, or keep the school.",
-                "Nothing was undone: the schools %(names)s already have accounts or data. "
-                "Remove them first, or keep the schools.", len(used),
-                names=", ".join(f"«{n}»" for n in used)), "file")
+            raise ValidationFailed(
+                ngettext(
+                    "Nothing was undone: the school %(names)s already has accounts or data. "
+                    "Remove them first, or keep the school.",
+                    "Nothing was undone: the schools %(names)s already have accounts or data. "
+                    "Remove them first, or keep the schools.",
+                    len(used),
+                    names=", ".join(f"«{n}»" for n in used),
+                ),
+                "file",
+            )
         for school in schools:
             audit.record("school", school.id, "delete", actor, {"name": [school.name, None]})
             db.session.execute(delete(SchoolTarget).where(SchoolTarget.school_id == school.id))
@@ -344,8 +414,13 @@ def undo(actor: User, batch: ImportBatch) -> tuple[int, int]:
     batch.status = BATCH_UNDONE
     batch.undone_at = utcnow()
     batch.undone_by_id = actor.id
-    audit.record("import_batch", batch.id, "undo", actor,
-                 {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, done]})
+    audit.record(
+        "import_batch",
+        batch.id,
+        "undo",
+        actor,
+        {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, done]},
+    )
     return done, kept
 
 

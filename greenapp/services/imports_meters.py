@@ -53,8 +53,16 @@ from greenapp.services import imports as base
 from greenapp.services import meters as meter_service
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 
-FIELDS = ("meter", "reading_date", "index", "consumption", "period_start", "replaced",
-          "new_index", "note")
+FIELDS = (
+    "meter",
+    "reading_date",
+    "index",
+    "consumption",
+    "period_start",
+    "replaced",
+    "new_index",
+    "note",
+)
 REQUIRED = ("meter", "reading_date")
 FIELD_LABELS = {
     "meter": _l("Meter (serial number or name)"),
@@ -67,18 +75,29 @@ FIELD_LABELS = {
     "note": _l("Note"),
 }
 EXTRA_HEADERS = {
-    "meter": "meter", "serial": "meter", "date": "reading_date", "to": "reading_date",
-    "reading_date": "reading_date", "index": "index", "reading": "index",
-    "consumption": "consumption", "from": "period_start", "period_start": "period_start",
-    "replaced": "replaced", "replacement": "replaced", "new_index": "new_index",
-    "new index": "new_index", "reading date": "reading_date", "period start": "period_start",
+    "meter": "meter",
+    "serial": "meter",
+    "date": "reading_date",
+    "to": "reading_date",
+    "reading_date": "reading_date",
+    "index": "index",
+    "reading": "index",
+    "consumption": "consumption",
+    "from": "period_start",
+    "period_start": "period_start",
+    "replaced": "replaced",
+    "replacement": "replaced",
+    "new_index": "new_index",
+    "new index": "new_index",
+    "reading date": "reading_date",
+    "period start": "period_start",
     "note": "note",
 }
 YES = {"1", "yes", "y", "true", "x", "+", "да", "иә", "ия", "так", "д"}
 
 
 def _yes() -> set[str]:
-    """"yes" in every interface language, and the common short forms."""
+    """ "yes" in every interface language, and the common short forms."""
     return YES | set(base._translated({"yes": _l("yes")}))
 
 
@@ -100,16 +119,23 @@ def header_map(header: list[str]) -> dict[str, int]:
     if "index" not in found and "consumption" not in found and "new_index" not in found:
         missing.append("index")
     if missing:
-        raise base.ImportRefused(gettext(
-            "These columns are missing: %(names)s. Use the template, or name the columns "
-            "as it does.", names=", ".join(f"«{FIELD_LABELS[f]}»" for f in missing)))
+        raise base.ImportRefused(
+            gettext(
+                "These columns are missing: %(names)s. Use the template, or name the columns "
+                "as it does.",
+                names=", ".join(f"«{FIELD_LABELS[f]}»" for f in missing),
+            )
+        )
     return found
 
 
 def _meters(school: School) -> dict[str, Meter]:
     """The school's meters by normalised serial and name (serial first)."""
-    meters = db.session.scalars(select(Meter).where(
-        Meter.school_id == school.id, Meter.archived_at.is_(None)).order_by(Meter.id)).all()
+    meters = db.session.scalars(
+        select(Meter)
+        .where(Meter.school_id == school.id, Meter.archived_at.is_(None))
+        .order_by(Meter.id)
+    ).all()
     found: dict[str, Meter] = {}
     for meter in meters:
         if meter.serial:
@@ -119,8 +145,9 @@ def _meters(school: School) -> dict[str, Meter]:
     return found
 
 
-def _reading_input(cells: list[object], cols: dict[str, int], meters: dict[str, Meter],
-                   yes: set[str]) -> tuple[Meter, meter_service.ReadingInput]:
+def _reading_input(
+    cells: list[object], cols: dict[str, int], meters: dict[str, Meter], yes: set[str]
+) -> tuple[Meter, meter_service.ReadingInput]:
     width = len(cells)
 
     def cell(name: str) -> str:
@@ -141,8 +168,9 @@ def _reading_input(cells: list[object], cols: dict[str, int], meters: dict[str, 
         raise ValidationFailed(_l("Name the meter (its serial number or name)."), "meter")
     meter = meters.get(base._norm(name))
     if meter is None:
-        raise ValidationFailed(_l("This school has no meter with this serial number or "
-                                  "name."), "meter")
+        raise ValidationFailed(
+            _l("This school has no meter with this serial number or name."), "meter"
+        )
     replaced = base._norm(cell("replaced")) in yes
     index, consumption = cell("index"), cell("consumption")
     note = cell("note")
@@ -150,21 +178,30 @@ def _reading_input(cells: list[object], cols: dict[str, int], meters: dict[str, 
         if not cell("new_index"):
             raise ValidationFailed(_l("Enter the new meter's starting index."), "new_index")
         data = meter_service.ReadingInput(
-            kind=READING_REPLACEMENT, reading_date=day("reading_date"),
-            value=cell("new_index"), old_final=index, note=note)
+            kind=READING_REPLACEMENT,
+            reading_date=day("reading_date"),
+            value=cell("new_index"),
+            old_final=index,
+            note=note,
+        )
     elif consumption:
         if index:
-            raise ValidationFailed(_l("Enter either an index or a bill's consumption, not "
-                                      "both."), "index")
+            raise ValidationFailed(
+                _l("Enter either an index or a bill's consumption, not both."), "index"
+            )
         data = meter_service.ReadingInput(
-            kind=READING_BILL, reading_date=day("reading_date"), value=consumption,
-            period_start=day("period_start"), note=note)
+            kind=READING_BILL,
+            reading_date=day("reading_date"),
+            value=consumption,
+            period_start=day("period_start"),
+            note=note,
+        )
     elif index:
         data = meter_service.ReadingInput(
-            kind=READING_INDEX, reading_date=day("reading_date"), value=index, note=note)
+            kind=READING_INDEX, reading_date=day("reading_date"), value=index, note=note
+        )
     else:
-        raise ValidationFailed(_l("Enter the meter index or the bill's consumption."),
-                               "index")
+        raise ValidationFailed(_l("Enter the meter index or the bill's consumption."), "index")
     return meter, data
 
 
@@ -172,13 +209,18 @@ def _existing_keys(school: School) -> set[tuple[int, date, str]]:
     rows = db.session.execute(
         select(MeterReading.meter_id, MeterReading.reading_date, MeterReading.kind)
         .join(Meter, Meter.id == MeterReading.meter_id)
-        .where(Meter.school_id == school.id, MeterReading.deleted_at.is_(None))).all()
+        .where(Meter.school_id == school.id, MeterReading.deleted_at.is_(None))
+    ).all()
     return {(r[0], r[1], r[2]) for r in rows}
 
 
 def _label(field_name: str | None) -> str:
-    labels = {**FIELD_LABELS, "value": FIELD_LABELS["index"],
-              "old_final": FIELD_LABELS["index"], "kind": FIELD_LABELS["meter"]}
+    labels = {
+        **FIELD_LABELS,
+        "value": FIELD_LABELS["index"],
+        "old_final": FIELD_LABELS["index"],
+        "kind": FIELD_LABELS["meter"],
+    }
     return str(labels.get(field_name or "", ""))
 
 
@@ -201,8 +243,9 @@ def _run(actor: User, school: School, content: bytes) -> tuple[base.Analysis, li
             key = (meter.id, reading_input.reading_date, reading_input.kind)
             if reading_input.reading_date is not None and key in keys:
                 row.status = base.DUPLICATE
-                row.reason = gettext("Already stored: this meter has a reading of this kind "
-                                     "on this date.")
+                row.reason = gettext(
+                    "Already stored: this meter has a reading of this kind on this date."
+                )
                 continue
             if key in seen:
                 row.status = base.DUPLICATE
@@ -246,7 +289,8 @@ def school_for(actor: User) -> School:
 
 def can_manage(user: User, batch: ImportBatch) -> bool:
     return batch.target == TARGET_METER_READINGS and meter_service.can_edit_school(
-        user, batch.school_id)
+        user, batch.school_id
+    )
 
 
 def visible_batches(user: User):
@@ -259,9 +303,15 @@ def preview(actor: User, filename: str, content: bytes) -> ImportBatch:
     school = school_for(actor)
     analysis = analyse(actor, school, content)
     batch = ImportBatch(
-        school_id=school.id, author_id=actor.id, filename=(filename or "upload")[:200],
-        file_kind=analysis.kind, sha256=hashlib.sha256(content).hexdigest(),
-        content=content, status=BATCH_PREVIEW, target=TARGET_METER_READINGS)
+        school_id=school.id,
+        author_id=actor.id,
+        filename=(filename or "upload")[:200],
+        file_kind=analysis.kind,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        status=BATCH_PREVIEW,
+        target=TARGET_METER_READINGS,
+    )
     _count(batch, analysis)
     db.session.add(batch)
     db.session.flush()
@@ -275,20 +325,24 @@ def commit(actor: User, batch: ImportBatch) -> int:
         raise PermissionDenied(_l("Only this school's coordinator enters meter data."))
     if batch.status != BATCH_PREVIEW or batch.content is None:
         raise ValidationFailed(_l("This file was already imported or undone."), "file")
-    db.session.execute(select(School.id).where(School.id == batch.school_id)
-                       .with_for_update())
+    db.session.execute(select(School.id).where(School.id == batch.school_id).with_for_update())
     analysis, stored = _run(actor, batch.school, batch.content)
     _count(batch, analysis)
     if batch.rows_invalid:
-        raise ValidationFailed(_l(
-            "Some rows are invalid now. Check the file again; nothing was imported."), "file")
+        raise ValidationFailed(
+            _l("Some rows are invalid now. Check the file again; nothing was imported."), "file"
+        )
     batch.rows_added = len(stored)
     batch.checked = json.dumps({"reading_ids": stored})
     batch.status = BATCH_COMMITTED
     batch.committed_at = utcnow()
-    audit.record("import_batch", batch.id, "commit", actor,
-                 {"status": [BATCH_PREVIEW, BATCH_COMMITTED],
-                  "rows_added": [0, len(stored)]})
+    audit.record(
+        "import_batch",
+        batch.id,
+        "commit",
+        actor,
+        {"status": [BATCH_PREVIEW, BATCH_COMMITTED], "rows_added": [0, len(stored)]},
+    )
     return len(stored)
 
 
@@ -300,22 +354,33 @@ def undo(actor: User, batch: ImportBatch) -> int:
     if batch.status != BATCH_COMMITTED:
         raise ValidationFailed(_l("Only an imported file can be undone."), "file")
     ids = json.loads(batch.checked or "{}").get("reading_ids", [])
-    readings = db.session.scalars(select(MeterReading).where(
-        MeterReading.id.in_(ids), MeterReading.deleted_at.is_(None))
-        .order_by(MeterReading.reading_date.desc(), MeterReading.id.desc())).all()
+    readings = db.session.scalars(
+        select(MeterReading)
+        .where(MeterReading.id.in_(ids), MeterReading.deleted_at.is_(None))
+        .order_by(MeterReading.reading_date.desc(), MeterReading.id.desc())
+    ).all()
     for reading in readings:
         try:
             meter_service.delete_reading(actor, reading)
         except ValidationFailed:
-            raise ValidationFailed(_l(
-                "A later reading of meter «%(meter)s» was entered after this import; "
-                "remove it first, then undo the import.", meter=reading.meter.name),
-                "file") from None
+            raise ValidationFailed(
+                _l(
+                    "A later reading of meter «%(meter)s» was entered after this import; "
+                    "remove it first, then undo the import.",
+                    meter=reading.meter.name,
+                ),
+                "file",
+            ) from None
     batch.status = BATCH_UNDONE
     batch.undone_at = utcnow()
     batch.undone_by_id = actor.id
-    audit.record("import_batch", batch.id, "undo", actor,
-                 {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, len(readings)]})
+    audit.record(
+        "import_batch",
+        batch.id,
+        "undo",
+        actor,
+        {"status": [BATCH_COMMITTED, BATCH_UNDONE], "rows_deleted": [0, len(readings)]},
+    )
     return len(readings)
 
 
@@ -352,8 +417,12 @@ def template_xlsx(school: School | None = None) -> bytes:
     for letter, source, count in (("A", "A", len(names)), ("F", "B", 1)):
         if not count:
             continue
-        check = DataValidation(type="list", formula1=f"lists!${source}$1:${source}${count}",
-                               allow_blank=True, showErrorMessage=letter == "A")
+        check = DataValidation(
+            type="list",
+            formula1=f"lists!${source}$1:${source}${count}",
+            allow_blank=True,
+            showErrorMessage=letter == "A",
+        )
         check.error = gettext("Choose a value from the list.")
         sheet.add_data_validation(check)
         check.add(f"{letter}2:{letter}{base.MAX_ROWS + 1}")

@@ -31,26 +31,48 @@ REVIEW_LABELS = {
 
 def header() -> list[str]:
     """Column names in the reader's language."""
-    return [str(h) for h in (
-        _l("Date"), _l("Owner"), _l("Category"), _l("Waste fraction"), _l("Quantity"),
-        _l("Unit"), _l("As entered"), _l("Unit as entered"), _l("Evidence"), _l("Status"),
-        _l("Note"))]
+    return [
+        str(h)
+        for h in (
+            _l("Date"),
+            _l("Owner"),
+            _l("Category"),
+            _l("Waste fraction"),
+            _l("Quantity"),
+            _l("Unit"),
+            _l("As entered"),
+            _l("Unit as entered"),
+            _l("Evidence"),
+            _l("Status"),
+            _l("Note"),
+        )
+    ]
 
 
 def rows(stmt: Select) -> Iterator[list[object]]:
     """One row per log the select() finds (the list's own filter and permissions)."""
     stmt = stmt.options(selectinload(EcoLog.school), selectinload(EcoLog.resident))
     for log in db.session.scalars(stmt.execution_options(yield_per=500)):
-        owner = log.school.name if log.school else (log.resident.display_name
-                                                    if log.resident else "")
-        status = (str(_l("deleted")) if log.deleted_at is not None
-                  else str(REVIEW_LABELS.get(log.review_status, log.review_status)))
+        owner = (
+            log.school.name if log.school else (log.resident.display_name if log.resident else "")
+        )
+        status = (
+            str(_l("deleted"))
+            if log.deleted_at is not None
+            else str(REVIEW_LABELS.get(log.review_status, log.review_status))
+        )
         yield [
-            log.action_date.isoformat(), owner, str(CATEGORY_LABELS[log.category]),
+            log.action_date.isoformat(),
+            owner,
+            str(CATEGORY_LABELS[log.category]),
             str(FRACTION_LABELS[log.fraction]) if log.fraction else "",
-            log.quantity, str(UNIT_SHORT[CANONICAL_UNIT[log.category]]),
-            log.quantity_entered.normalize(), str(UNIT_SHORT.get(log.unit_entered, "")),
-            str(EVIDENCE_LABELS.get(log.evidence, log.evidence)), status, log.note or "",
+            log.quantity,
+            str(UNIT_SHORT[CANONICAL_UNIT[log.category]]),
+            log.quantity_entered.normalize(),
+            str(UNIT_SHORT.get(log.unit_entered, "")),
+            str(EVIDENCE_LABELS.get(log.evidence, log.evidence)),
+            status,
+            log.note or "",
         ]
 
 

@@ -29,8 +29,14 @@ from greenapp.services.units import (
 )
 
 AUDITED_FIELDS = (
-    "category", "fraction", "quantity_entered", "unit_entered", "quantity",
-    "action_date", "evidence", "note",
+    "category",
+    "fraction",
+    "quantity_entered",
+    "unit_entered",
+    "quantity",
+    "action_date",
+    "evidence",
+    "note",
 )
 NOTE_MAX = 1000
 METERED = "metered"
@@ -84,15 +90,20 @@ def validate(data: LogInput, school: School | None, resident: User | None = None
         raise ValidationFailed(_l("The date cannot be in the future."), "action_date")
     if school is not None and data.action_date < school.joined_on:
         raise ValidationFailed(
-            _l("The date is before the school joined the programme (%(day)s).",
-               day=format_date(school.joined_on, "long")),
+            _l(
+                "The date is before the school joined the programme (%(day)s).",
+                day=format_date(school.joined_on, "long"),
+            ),
             "action_date",
         )
     earliest = resident_earliest_date(resident) if resident is not None else None
     if earliest is not None and data.action_date < earliest:
         raise ValidationFailed(
-            _l("The date is before you joined the Green Community; actions from %(day)s "
-               "on can be logged.", day=format_date(earliest)),
+            _l(
+                "The date is before you joined the Green Community; actions from %(day)s "
+                "on can be logged.",
+                day=format_date(earliest),
+            ),
             "action_date",
         )
     if data.evidence == METERED:
@@ -112,27 +123,32 @@ def validate(data: LogInput, school: School | None, resident: User | None = None
     }
 
 
-def _check_metered(category: str, day: date, school: School | None,
-                   resident: User | None) -> None:
-    """"Metered reading" is a claim that the figure comes from readings: the owner has a
+def _check_metered(category: str, day: date, school: School | None, resident: User | None) -> None:
+    """ "Metered reading" is a claim that the figure comes from readings: the owner has a
     meter measuring the category (water; electricity, heat or gas for energy) with
     readings, or a bill, around the action date. A typed claim alone cannot be metered."""
     if category not in meters.METERED_BY:
         raise ValidationFailed(
-            _l("Only water and energy can be metered. Choose another kind of evidence."),
-            "evidence")
+            _l("Only water and energy can be metered. Choose another kind of evidence."), "evidence"
+        )
     if school is None and resident is None:
         return
-    if not meters.readings_cover(category, day,
-                                 school_id=school.id if school is not None else None,
-                                 resident_id=resident.id if school is None and resident
-                                 is not None else None):
+    if not meters.readings_cover(
+        category,
+        day,
+        school_id=school.id if school is not None else None,
+        resident_id=resident.id if school is None and resident is not None else None,
+    ):
         raise ValidationFailed(
-            _l("“Metered reading” needs meter readings around the action date "
-               "(%(day)s): no meter of yours for this category has readings before and "
-               "after it. Enter the readings on the Meters page, or choose another kind "
-               "of evidence.",
-               day=format_date(day)), "evidence")
+            _l(
+                "“Metered reading” needs meter readings around the action date "
+                "(%(day)s): no meter of yours for this category has readings before and "
+                "after it. Enter the readings on the Meters page, or choose another kind "
+                "of evidence.",
+                day=format_date(day),
+            ),
+            "evidence",
+        )
 
 
 def owner_for(actor: User) -> School | User:

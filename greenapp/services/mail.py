@@ -91,13 +91,20 @@ def compose(user: Any, kind: str, build: Callable[[], Content]) -> Mail:
         content = build()
         name = getattr(user, "display_name", "") or ""
         greeting = _("Hello, %(name)s,", name=name) if name else _("Hello,")
-        footer = [_("This mail was sent by greenapp, the Green School and Green Community "
-                    "programme of Korkyt Ata Kyzylorda University.")]
+        footer = [
+            _(
+                "This mail was sent by greenapp, the Green School and Green Community "
+                "programme of Korkyt Ata Kyzylorda University."
+            )
+        ]
         if content.settings_hint:
-            footer.append(_("To choose which mails you get, open your settings: %(url)s",
-                            url=absolute_url("auth.settings")))
-        context = {"c": content, "greeting": greeting, "footer": footer,
-                   "lang": locale_for(user)}
+            footer.append(
+                _(
+                    "To choose which mails you get, open your settings: %(url)s",
+                    url=absolute_url("auth.settings"),
+                )
+            )
+        context = {"c": content, "greeting": greeting, "footer": footer, "lang": locale_for(user)}
         text = render_template("mail/message.txt", **context)
         html = render_template("mail/message.html", **context)
     return Mail(to=user.email, subject=content.subject, text=text, html=html, kind=kind)
@@ -105,8 +112,17 @@ def compose(user: Any, kind: str, build: Callable[[], Content]) -> Mail:
 
 def _settings() -> dict[str, Any]:
     cfg = current_app.config
-    keys = ("MAIL_BACKEND", "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL",
-            "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "MAIL_TIMEOUT")
+    keys = (
+        "MAIL_BACKEND",
+        "MAIL_SERVER",
+        "MAIL_PORT",
+        "MAIL_USE_TLS",
+        "MAIL_USE_SSL",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "MAIL_DEFAULT_SENDER",
+        "MAIL_TIMEOUT",
+    )
     settings = {k: cfg.get(k) for k in keys}
     settings["outbox"] = current_app.extensions.setdefault("greenapp_outbox", [])
     return settings
@@ -141,8 +157,10 @@ def _deliver(settings: dict[str, Any], mail: Mail, *, dry_run: bool = False) -> 
         if backend == "memory":
             settings["outbox"].append(msg)
         elif backend == "console":
-            sys.stdout.write(f"--- mail ({mail.kind}) ---\nTo: {mail.to}\nSubject: {mail.subject}\n\n"
-                             f"{mail.text}\n--- end of mail ---\n")
+            sys.stdout.write(
+                f"--- mail ({mail.kind}) ---\nTo: {mail.to}\nSubject: {mail.subject}\n\n"
+                f"{mail.text}\n--- end of mail ---\n"
+            )
             sys.stdout.flush()
         elif backend == "smtp":
             _smtp_send(settings, msg)
@@ -151,8 +169,13 @@ def _deliver(settings: dict[str, Any], mail: Mail, *, dry_run: bool = False) -> 
     except (OSError, smtplib.SMTPException, ValueError) as exc:
         # Never the password, never the message body: the kind, the domain and the error.
         domain = mail.to.rpartition("@")[2]
-        log.warning("mail %s to *@%s not sent: %s: %s", mail.kind, domain,
-                    type(exc).__name__, str(exc)[:200])
+        log.warning(
+            "mail %s to *@%s not sent: %s: %s",
+            mail.kind,
+            domain,
+            type(exc).__name__,
+            str(exc)[:200],
+        )
         return False
     return True
 
@@ -178,8 +201,9 @@ def send(mail: Mail, *, background: bool = False, dry_run: bool = False) -> bool
     the same work without sending (for an address that has no account)."""
     settings = _settings()
     if background and current_app.config.get("MAIL_BACKGROUND", True):
-        threading.Thread(target=_deliver, args=(settings, mail),
-                         kwargs={"dry_run": dry_run}, daemon=True).start()
+        threading.Thread(
+            target=_deliver, args=(settings, mail), kwargs={"dry_run": dry_run}, daemon=True
+        ).start()
         return True
     return _deliver(settings, mail, dry_run=dry_run)
 
@@ -192,8 +216,9 @@ def send_after_commit(mail: Mail) -> None:
 def gentle_failure_notice() -> None:
     """Tell the user, kindly, that a mail could not go out (their change is saved)."""
     if has_request_context():
-        flash(_("Your change is saved, but we could not send the e-mail about it just now."),
-              "info")
+        flash(
+            _("Your change is saved, but we could not send the e-mail about it just now."), "info"
+        )
 
 
 @event.listens_for(db.session, "after_commit")

@@ -79,19 +79,21 @@ METER_UNITS: dict[str, dict[str, Decimal]] = {
     HEAT_METER: {"Gcal": GCAL_IN_KWH, "kWh": Decimal(1)},
     GAS_METER: {"m3": Decimal(1)},
 }
-CANONICAL = {WATER_METER: "L", ELECTRICITY_METER: "kWh", HEAT_METER: "kWh",
-             GAS_METER: "m3"}
+CANONICAL = {WATER_METER: "L", ELECTRICITY_METER: "kWh", HEAT_METER: "kWh", GAS_METER: "m3"}
 UNIT_NAMES = {"m3": _l("m³"), "L": _l("L"), "kWh": _l("kWh"), "Gcal": _l("Gcal")}
 # The log category whose reported (logged) figures stand beside a kind's measured ones.
 IMPACT_CATEGORY = {WATER_METER: "water", ELECTRICITY_METER: "energy"}
 # The versioned CO2e factor and tariff (category, sub-kind) that price a kind's measured
 # saving in its canonical unit: heat (kWh, from Gcal at exactly 1,163) and gas (m³) have
 # rows of their own under "energy"; a kind without a row is shown as not priced.
-IMPACT_KEY = {WATER_METER: ("water", ""), ELECTRICITY_METER: ("energy", ""),
-              HEAT_METER: ("energy", "heat"), GAS_METER: ("energy", "gas")}
+IMPACT_KEY = {
+    WATER_METER: ("water", ""),
+    ELECTRICITY_METER: ("energy", ""),
+    HEAT_METER: ("energy", "heat"),
+    GAS_METER: ("energy", "gas"),
+}
 # What a log entry's category may be metered by (evidence "metered").
-METERED_BY = {"water": (WATER_METER,),
-              "energy": (ELECTRICITY_METER, HEAT_METER, GAS_METER)}
+METERED_BY = {"water": (WATER_METER,), "energy": (ELECTRICITY_METER, HEAT_METER, GAS_METER)}
 READING_LABELS = {
     READING_INDEX: _l("Meter index"),
     READING_BILL: _l("Bill for a period"),
@@ -206,17 +208,25 @@ def add_meter(actor: User, school: School | None, data: MeterInput) -> Meter:
         raise ValidationFailed(_l("This unit does not fit the meter."), "unit")
     name = (data.name or "").strip()
     if not name:
-        raise ValidationFailed(_l("Give the meter a name, e.g. 'Main water meter'."),
-                               "name")
-    meter = Meter(school_id=school.id if school else None,
-                  resident_id=None if school else actor.id, kind=data.kind,
-                  unit=data.unit, name=name[:120],
-                  serial=(data.serial or "").strip()[:60], created_by_id=actor.id)
+        raise ValidationFailed(_l("Give the meter a name, e.g. 'Main water meter'."), "name")
+    meter = Meter(
+        school_id=school.id if school else None,
+        resident_id=None if school else actor.id,
+        kind=data.kind,
+        unit=data.unit,
+        name=name[:120],
+        serial=(data.serial or "").strip()[:60],
+        created_by_id=actor.id,
+    )
     db.session.add(meter)
     db.session.flush()
-    audit.record("meter", meter.id, "create", actor,
-                 {"kind": [None, meter.kind], "unit": [None, meter.unit],
-                  "name": [None, meter.name]})
+    audit.record(
+        "meter",
+        meter.id,
+        "create",
+        actor,
+        {"kind": [None, meter.kind], "unit": [None, meter.unit], "name": [None, meter.name]},
+    )
     _invalidate(meter.school_id)
     return meter
 
@@ -227,8 +237,7 @@ def edit_meter(actor: User, meter: Meter, name: str, serial: str) -> None:
     _require_meter_edit(actor, meter)
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed(_l("Give the meter a name, e.g. 'Main water meter'."),
-                               "name")
+        raise ValidationFailed(_l("Give the meter a name, e.g. 'Main water meter'."), "name")
     before = {"name": meter.name, "serial": meter.serial}
     meter.name, meter.serial = name[:120], (serial or "").strip()[:60]
     changes = audit.diff(before, {"name": meter.name, "serial": meter.serial})
@@ -263,20 +272,31 @@ class ReadingInput:
 
 def readings_of(meter_id: int) -> list[MeterReading]:
     """A meter's current readings in the order they were taken."""
-    stmt = (select(MeterReading)
-            .where(MeterReading.meter_id == meter_id, MeterReading.deleted_at.is_(None),
-                   MeterReading.review_status != REVIEW_DISMISSED)
-            .order_by(MeterReading.reading_date, MeterReading.id))
+    stmt = (
+        select(MeterReading)
+        .where(
+            MeterReading.meter_id == meter_id,
+            MeterReading.deleted_at.is_(None),
+            MeterReading.review_status != REVIEW_DISMISSED,
+        )
+        .order_by(MeterReading.reading_date, MeterReading.id)
+    )
     return list(db.session.scalars(stmt))
 
 
 def dismissed_readings(meter_id: int) -> list[MeterReading]:
     """A meter's readings a scientist dismissed as misreadings (kept, not counted)."""
-    return list(db.session.scalars(
-        select(MeterReading)
-        .where(MeterReading.meter_id == meter_id, MeterReading.deleted_at.is_(None),
-               MeterReading.review_status == REVIEW_DISMISSED)
-        .order_by(MeterReading.reading_date, MeterReading.id)))
+    return list(
+        db.session.scalars(
+            select(MeterReading)
+            .where(
+                MeterReading.meter_id == meter_id,
+                MeterReading.deleted_at.is_(None),
+                MeterReading.review_status == REVIEW_DISMISSED,
+            )
+            .order_by(MeterReading.reading_date, MeterReading.id)
+        )
+    )
 
 
 def _last_index(readings: Sequence[MeterReading]) -> MeterReading | None:
@@ -293,8 +313,10 @@ def add_reading(actor: User, meter: Meter, data: ReadingInput) -> MeterReading:
     """Validate and store a reading; implausible jumps are stored but flagged."""
     _require_meter_edit(actor, meter)
     if meter.archived_at is not None:
-        raise ValidationFailed(_l("This meter is archived; bring it back into service "
-                                  "before entering readings."), "kind")
+        raise ValidationFailed(
+            _l("This meter is archived; bring it back into service before entering readings."),
+            "kind",
+        )
     if data.kind not in READING_KINDS:
         raise ValidationFailed(_l("Choose what kind of reading this is."), "kind")
     if data.reading_date is None:
@@ -306,17 +328,26 @@ def add_reading(actor: User, meter: Meter, data: ReadingInput) -> MeterReading:
     bills = [r for r in existing if r.kind == READING_BILL]
     chain = [r for r in existing if r.kind != READING_BILL]
     value = _meter_value(data.value, "value")
-    reading = MeterReading(meter_id=meter.id, kind=data.kind, reading_date=data.reading_date,
-                           value=value, note=(data.note or "").strip()[:1000],
-                           created_by_id=actor.id)
+    reading = MeterReading(
+        meter_id=meter.id,
+        kind=data.kind,
+        reading_date=data.reading_date,
+        value=value,
+        note=(data.note or "").strip()[:1000],
+        created_by_id=actor.id,
+    )
     if data.kind == READING_BILL:
         _check_bill(data, value, bills, chain)
         reading.period_start = data.period_start
     else:
         if bills:
             raise ValidationFailed(
-                _l("This meter is entered from bills; enter index readings on a meter of "
-                   "their own so nothing is counted twice."), "kind")
+                _l(
+                    "This meter is entered from bills; enter index readings on a meter of "
+                    "their own so nothing is counted twice."
+                ),
+                "kind",
+            )
         last = chain[-1] if chain else None
         if data.kind == READING_REPLACEMENT:
             reading.old_final = _check_replacement(data, last)
@@ -326,34 +357,54 @@ def add_reading(actor: User, meter: Meter, data: ReadingInput) -> MeterReading:
             reading.quality_flag = _jump_flag(meter, chain, data.reading_date, value)
     db.session.add(reading)
     db.session.flush()
-    audit.record("meter_reading", reading.id, "create", actor, {
-        "kind": [None, reading.kind], "reading_date": [None, reading.reading_date.isoformat()],
-        "value": [None, str(reading.value)]})
+    audit.record(
+        "meter_reading",
+        reading.id,
+        "create",
+        actor,
+        {
+            "kind": [None, reading.kind],
+            "reading_date": [None, reading.reading_date.isoformat()],
+            "value": [None, str(reading.value)],
+        },
+    )
     _invalidate(meter.school_id)
     return reading
 
 
-def _check_bill(data: ReadingInput, value: Decimal, bills: Sequence[MeterReading],
-                chain: Sequence[MeterReading]) -> None:
+def _check_bill(
+    data: ReadingInput, value: Decimal, bills: Sequence[MeterReading], chain: Sequence[MeterReading]
+) -> None:
     if chain:
         raise ValidationFailed(
-            _l("This meter is read by its index; enter bills on a meter of their own so "
-               "nothing is counted twice."), "kind")
+            _l(
+                "This meter is read by its index; enter bills on a meter of their own so "
+                "nothing is counted twice."
+            ),
+            "kind",
+        )
     if data.period_start is None:
-        raise ValidationFailed(_l("Enter the first day of the billed period."),
-                               "period_start")
+        raise ValidationFailed(_l("Enter the first day of the billed period."), "period_start")
     end = data.reading_date
     assert end is not None  # noqa: S101 - checked by the caller
     if data.period_start > end:
-        raise ValidationFailed(_l("The period must start on or before its last day."),
-                               "period_start")
+        raise ValidationFailed(
+            _l("The period must start on or before its last day."), "period_start"
+        )
     for other in bills:
-        if other.period_start is not None and data.period_start <= other.reading_date \
-                and other.period_start <= end:
+        if (
+            other.period_start is not None
+            and data.period_start <= other.reading_date
+            and other.period_start <= end
+        ):
             raise ValidationFailed(
-                _l("This period overlaps a bill already entered (%(start)s to %(end)s).",
-                   start=other.period_start.isoformat(),
-                   end=other.reading_date.isoformat()), "period_start")
+                _l(
+                    "This period overlaps a bill already entered (%(start)s to %(end)s).",
+                    start=other.period_start.isoformat(),
+                    end=other.reading_date.isoformat(),
+                ),
+                "period_start",
+            )
     if value <= 0:
         raise ValidationFailed(_l("Enter the consumption the bill shows."), "value")
 
@@ -363,28 +414,44 @@ def _check_index(day: date, value: Decimal, last: MeterReading | None) -> None:
         return
     if day <= last.reading_date:
         raise ValidationFailed(
-            _l("The date must be after the previous reading's (%(day)s).",
-               day=last.reading_date.isoformat()), "reading_date")
+            _l(
+                "The date must be after the previous reading's (%(day)s).",
+                day=last.reading_date.isoformat(),
+            ),
+            "reading_date",
+        )
     if value < index_after(last):
         raise ValidationFailed(
-            _l("This is lower than the last reading (%(last)s). If the meter was replaced "
-               "or went past its maximum, record that first as 'Meter replaced or rolled "
-               "over'.", last=_plain(index_after(last))), "value")
+            _l(
+                "This is lower than the last reading (%(last)s). If the meter was replaced "
+                "or went past its maximum, record that first as 'Meter replaced or rolled "
+                "over'.",
+                last=_plain(index_after(last)),
+            ),
+            "value",
+        )
 
 
 def _check_replacement(data: ReadingInput, last: MeterReading | None) -> Decimal | None:
-    if last is not None and data.reading_date is not None \
-            and data.reading_date < last.reading_date:
+    if last is not None and data.reading_date is not None and data.reading_date < last.reading_date:
         raise ValidationFailed(
-            _l("The date cannot be before the previous reading's (%(day)s).",
-               day=last.reading_date.isoformat()), "reading_date")
+            _l(
+                "The date cannot be before the previous reading's (%(day)s).",
+                day=last.reading_date.isoformat(),
+            ),
+            "reading_date",
+        )
     if not (data.old_final or "").strip():
         return None
     old_final = _meter_value(data.old_final, "old_final")
     if last is not None and old_final < index_after(last):
         raise ValidationFailed(
-            _l("The old meter's last index cannot be lower than its previous reading "
-               "(%(last)s).", last=_plain(index_after(last))), "old_final")
+            _l(
+                "The old meter's last index cannot be lower than its previous reading (%(last)s).",
+                last=_plain(index_after(last)),
+            ),
+            "old_final",
+        )
     return old_final
 
 
@@ -394,8 +461,7 @@ def _plain(value: Decimal) -> str:
     return fmt_quantity(value)
 
 
-def _jump_flag(meter: Meter, chain: Sequence[MeterReading], day: date,
-               value: Decimal) -> str:
+def _jump_flag(meter: Meter, chain: Sequence[MeterReading], day: date, value: Decimal) -> str:
     """A data-quality note when the daily use since the last reading is implausible."""
     rates = [iv.quantity / iv.days for iv in _intervals(meter, chain) if iv.days > 0]
     last = chain[-1] if chain else None
@@ -406,8 +472,7 @@ def _jump_flag(meter: Meter, chain: Sequence[MeterReading], day: date,
     now = (value - index_after(last)) * METER_UNITS[meter.kind][meter.unit] / days
     if usual > 0 and now > JUMP_FACTOR * usual:
         # Stored as data, put into words in the reader's language (flag_message).
-        return (f"jump|{now.quantize(STEP, ROUND_HALF_UP)}|"
-                f"{usual.quantize(STEP, ROUND_HALF_UP)}")
+        return f"jump|{now.quantize(STEP, ROUND_HALF_UP)}|{usual.quantize(STEP, ROUND_HALF_UP)}"
     return ""
 
 
@@ -416,9 +481,14 @@ def flag_message(flag: str, kind: str) -> str:
     parts = (flag or "").split("|")
     if len(parts) != 3 or parts[0] != "jump":
         return flag or ""
-    return str(_l("Daily use %(now)s %(unit)s is more than 5 times the usual "
-                  "%(usual)s %(unit)s.", now=_plain(Decimal(parts[1])),
-                  usual=_plain(Decimal(parts[2])), unit=UNIT_NAMES[CANONICAL[kind]]))
+    return str(
+        _l(
+            "Daily use %(now)s %(unit)s is more than 5 times the usual %(usual)s %(unit)s.",
+            now=_plain(Decimal(parts[1])),
+            usual=_plain(Decimal(parts[2])),
+            unit=UNIT_NAMES[CANONICAL[kind]],
+        )
+    )
 
 
 def delete_reading(actor: User, reading: MeterReading) -> None:
@@ -427,8 +497,8 @@ def delete_reading(actor: User, reading: MeterReading) -> None:
     current = readings_of(reading.meter_id)
     if current and current[-1].id != reading.id and reading.kind != READING_BILL:
         raise ValidationFailed(
-            _l("Only the latest reading can be removed; later readings depend on it."),
-            "reading")
+            _l("Only the latest reading can be removed; later readings depend on it."), "reading"
+        )
     reading.deleted_at = utcnow()
     audit.record("meter_reading", reading.id, "delete", actor, {"deleted": [False, True]})
     _invalidate(reading.meter.school_id)
@@ -458,14 +528,18 @@ def _intervals(meter: Meter, readings: Iterable[MeterReading]) -> list[Interval]
     for r in readings:
         if r.kind == READING_BILL:
             if r.period_start is not None:
-                out.append(Interval(r.period_start, r.reading_date + timedelta(days=1),
-                                    r.value * factor))
+                out.append(
+                    Interval(r.period_start, r.reading_date + timedelta(days=1), r.value * factor)
+                )
             continue
         if last is not None and r.reading_date > last.reading_date:
             closing = r.value if r.kind == READING_INDEX else r.old_final
             if closing is not None and closing >= index_after(last):
-                out.append(Interval(last.reading_date, r.reading_date,
-                                    (closing - index_after(last)) * factor))
+                out.append(
+                    Interval(
+                        last.reading_date, r.reading_date, (closing - index_after(last)) * factor
+                    )
+                )
         last = r
     return out
 
@@ -514,13 +588,14 @@ def spread(iv: Interval) -> list[tuple[date, Decimal, int]]:
     # Largest remainder: hand out the leftover thousandths to the biggest remainders.
     left = int((iv.quantity.quantize(STEP, ROUND_HALF_UP) - sum(rounded)) / STEP)
     order = sorted(range(len(parts)), key=lambda i: shares[i] - rounded[i], reverse=True)
-    for i in order[:max(left, 0)]:
+    for i in order[: max(left, 0)]:
         rounded[i] += STEP
     return [(m, q, d) for (m, d), q in zip(parts, rounded, strict=True)]
 
 
-def monthly_use(meters: Sequence[Meter], readings: dict[int, list[Any]],
-                window: tuple[date, date] | None = None) -> dict[date, MonthUse]:
+def monthly_use(
+    meters: Sequence[Meter], readings: dict[int, list[Any]], window: tuple[date, date] | None = None
+) -> dict[date, MonthUse]:
     """Derived use per month over several meters of one kind.
 
     A month is covered only as far as its least-read meter covers it (among the meters
@@ -543,16 +618,19 @@ def monthly_use(meters: Sequence[Meter], readings: dict[int, list[Any]],
             spans.append((min(iv.start for iv in ivs), max(iv.end for iv in ivs), days))
     for month, use in out.items():
         end = add_months(month, 1)
-        use.covered = min((d.get(month, 0) for first, last, d in spans
-                           if first < end and last > month), default=0)
+        use.covered = min(
+            (d.get(month, 0) for first, last, d in spans if first < end and last > month), default=0
+        )
     return out
 
 
-def _school_readings(school_ids: Sequence[int] | None, kind: str
-                     ) -> tuple[dict[int, list[Meter]], dict[int, list[Any]]]:
+def _school_readings(
+    school_ids: Sequence[int] | None, kind: str
+) -> tuple[dict[int, list[Meter]], dict[int, list[Any]]]:
     """Meters of a kind per school and their readings: two queries for any number."""
-    stmt = select(Meter).where(Meter.kind == kind, Meter.archived_at.is_(None),
-                               Meter.school_id.is_not(None))
+    stmt = select(Meter).where(
+        Meter.kind == kind, Meter.archived_at.is_(None), Meter.school_id.is_not(None)
+    )
     if school_ids is not None:
         stmt = stmt.where(Meter.school_id.in_(school_ids))
     meters = list(db.session.scalars(stmt.order_by(Meter.id)))
@@ -563,13 +641,23 @@ def _school_readings(school_ids: Sequence[int] | None, kind: str
     if meters:
         # Plain rows with the columns the derivation reads (not ORM objects): the
         # programme ranking reads every school's readings at once.
-        rstmt = (select(MeterReading.id, MeterReading.meter_id, MeterReading.kind,
-                        MeterReading.reading_date, MeterReading.value,
-                        MeterReading.period_start, MeterReading.old_final)
-                 .where(MeterReading.meter_id.in_([m.id for m in meters]),
-                        MeterReading.deleted_at.is_(None),
-                        MeterReading.review_status != REVIEW_DISMISSED)
-                 .order_by(MeterReading.reading_date, MeterReading.id))
+        rstmt = (
+            select(
+                MeterReading.id,
+                MeterReading.meter_id,
+                MeterReading.kind,
+                MeterReading.reading_date,
+                MeterReading.value,
+                MeterReading.period_start,
+                MeterReading.old_final,
+            )
+            .where(
+                MeterReading.meter_id.in_([m.id for m in meters]),
+                MeterReading.deleted_at.is_(None),
+                MeterReading.review_status != REVIEW_DISMISSED,
+            )
+            .order_by(MeterReading.reading_date, MeterReading.id)
+        )
         for r in db.session.execute(rstmt):
             readings[r.meter_id].append(r)
     return dict(by_school), dict(readings)
@@ -589,8 +677,7 @@ class BaselineInput:
 
 def baseline_of(school_id: int) -> MeterBaseline | None:
     """The school's chosen baseline, if any."""
-    return db.session.scalar(select(MeterBaseline).where(
-        MeterBaseline.school_id == school_id))
+    return db.session.scalar(select(MeterBaseline).where(MeterBaseline.school_id == school_id))
 
 
 def set_baseline(actor: User, school: School, data: BaselineInput) -> MeterBaseline:
@@ -601,22 +688,35 @@ def set_baseline(actor: User, school: School, data: BaselineInput) -> MeterBasel
         raise ValidationFailed(_l("Choose a baseline."), "mode")
     pupils = parse_number(data.baseline_pupils or str(school.pupils), "baseline_pupils")
     if pupils != pupils.to_integral_value() or pupils <= 0 or pupils > 100_000:
-        raise ValidationFailed(_l("Enter the number of pupils as a whole number."),
-                               "baseline_pupils")
+        raise ValidationFailed(
+            _l("Enter the number of pupils as a whole number."), "baseline_pupils"
+        )
     row = baseline_of(school.id)
-    before = {"mode": row.mode, "baseline_pupils": row.baseline_pupils,
-              "heat_degree_days": row.heat_degree_days} if row else {}
+    before = (
+        {
+            "mode": row.mode,
+            "baseline_pupils": row.baseline_pupils,
+            "heat_degree_days": row.heat_degree_days,
+        }
+        if row
+        else {}
+    )
     if row is None:
         row = MeterBaseline(school_id=school.id, updated_by_id=actor.id)
         db.session.add(row)
     row.mode, row.baseline_pupils, row.updated_by_id = data.mode, int(pupils), actor.id
     row.heat_degree_days = bool(data.heat_degree_days)
     db.session.flush()
-    changes = audit.diff(before, {"mode": row.mode, "baseline_pupils": row.baseline_pupils,
-                                  "heat_degree_days": row.heat_degree_days})
+    changes = audit.diff(
+        before,
+        {
+            "mode": row.mode,
+            "baseline_pupils": row.baseline_pupils,
+            "heat_degree_days": row.heat_degree_days,
+        },
+    )
     if changes:
-        audit.record("meter_baseline", row.id, "update" if before else "create", actor,
-                     changes)
+        audit.record("meter_baseline", row.id, "update" if before else "create", actor, changes)
         _invalidate(school.id)
     return row
 
@@ -626,8 +726,7 @@ def baseline_month(mode: str, joined_on: date, month: date) -> date:
     if mode == BASELINE_PREVIOUS_YEAR:
         return add_months(month, -12)
     first = add_months(month_start(joined_on), -12)  # the 12 months before joining
-    return date(first.year if month.month >= first.month else first.year + 1,
-                month.month, 1)
+    return date(first.year if month.month >= first.month else first.year + 1, month.month, 1)
 
 
 @dataclass
@@ -681,9 +780,15 @@ def normalise(baseline: Decimal, pupils_now: int, pupils_then: int) -> Decimal:
     return (baseline * pupils_now / pupils_then).quantize(STEP, ROUND_HALF_UP)
 
 
-def measured(school: School, kind: str, date_from: date, date_to: date,
-             data: tuple[dict[int, list[Meter]], dict[int, list[Any]]] | None = None,
-             base: MeterBaseline | None = None, price: bool = True) -> Measured | None:
+def measured(
+    school: School,
+    kind: str,
+    date_from: date,
+    date_to: date,
+    data: tuple[dict[int, list[Meter]], dict[int, list[Any]]] | None = None,
+    base: MeterBaseline | None = None,
+    price: bool = True,
+) -> Measured | None:
     """Measured use, baseline and saving per month; None without meters or baseline.
 
     The ranking passes every school's readings and baseline (read once) and needs no
@@ -711,23 +816,25 @@ def measured(school: School, kind: str, date_from: date, date_to: date,
         cur, ref = use.get(month), use.get(bm)
         actual = cur.quantity if cur and cur.covered >= days_in(month) else None
         raw = ref.quantity if ref and ref.covered >= days_in(bm) else None
-        scaled = None if raw is None else normalise(raw, school.pupils,
-                                                    base.baseline_pupils)
+        scaled = None if raw is None else normalise(raw, school.pupils, base.baseline_pupils)
         if by_degree_days and scaled is not None:
             scaled = weather_adjusted(scaled, temps.get(month), temps.get(bm), month, bm)
-        months.append(MeasuredMonth(month=month, actual=actual, baseline_raw=raw,
-                                    baseline_month=bm, baseline=scaled))
+        months.append(
+            MeasuredMonth(
+                month=month, actual=actual, baseline_raw=raw, baseline_month=bm, baseline=scaled
+            )
+        )
         month = add_months(month, 1)
-    out = Measured(kind=kind, unit=CANONICAL[kind], mode=base.mode, months=months,
-                   degree_days=by_degree_days)
+    out = Measured(
+        kind=kind, unit=CANONICAL[kind], mode=base.mode, months=months, degree_days=by_degree_days
+    )
     for m in months:
         if m.complete:
             out.actual += m.actual  # type: ignore[operator]
             out.baseline += m.baseline  # type: ignore[operator]
             out.saving += m.saving  # type: ignore[operator]
     if out.baseline > 0:
-        out.percent = (out.saving * 100 / out.baseline).quantize(Decimal("0.1"),
-                                                                 ROUND_HALF_UP)
+        out.percent = (out.saving * 100 / out.baseline).quantize(Decimal("0.1"), ROUND_HALF_UP)
     if price:
         _price(school, out)
     return out
@@ -758,8 +865,13 @@ def _price(school: School, out: Measured) -> None:
 
 def school_kinds(school_id: int) -> list[str]:
     """The kinds of meter a school has, in the standard order."""
-    kinds = set(db.session.scalars(select(Meter.kind).where(
-        Meter.school_id == school_id, Meter.archived_at.is_(None)).distinct()))
+    kinds = set(
+        db.session.scalars(
+            select(Meter.kind)
+            .where(Meter.school_id == school_id, Meter.archived_at.is_(None))
+            .distinct()
+        )
+    )
     return [k for k in METER_KINDS if k in kinds]
 
 
@@ -773,8 +885,9 @@ class Reported:
     money: dict[str, Decimal]
 
 
-def reported_alongside(school: School, kind: str, date_from: date, date_to: date
-                       ) -> Reported | None:
+def reported_alongside(
+    school: School, kind: str, date_from: date, date_to: date
+) -> Reported | None:
     """The reported (logged) saving of the matching category, to show beside it."""
     category = IMPACT_CATEGORY.get(kind)
     if category is None:
@@ -782,8 +895,7 @@ def reported_alongside(school: School, kind: str, date_from: date, date_to: date
     return reported_by_category(school, date_from, date_to).get(category)
 
 
-def reported_by_category(school: School, date_from: date, date_to: date
-                         ) -> dict[str, Reported]:
+def reported_by_category(school: School, date_from: date, date_to: date) -> dict[str, Reported]:
     """Reported quantity, CO2e and money per category over the dates.
 
     The scope is the school dashboard's own (all categories), so within one request the
@@ -792,8 +904,10 @@ def reported_by_category(school: School, date_from: date, date_to: date
     from greenapp.services import impact
 
     scope = stats.Scope(date_from=date_from, date_to=date_to, school_ids=(school.id,))
-    out = {c: Reported(category=c, quantity=Decimal(0), co2e=Decimal(0), money={})
-           for c in IMPACT_CATEGORY.values()}
+    out = {
+        c: Reported(category=c, quantity=Decimal(0), co2e=Decimal(0), money={})
+        for c in IMPACT_CATEGORY.values()
+    }
     for r in stats.aggregate(scope, ("category", "evidence")):
         if r["category"] in out:
             out[r["category"]].quantity += r["quantity"]
@@ -818,14 +932,22 @@ class MeasuredRank:
     measured: Measured
 
 
-def programme_ranking(kind: str, date_from: date, date_to: date,
-                      schools: Sequence[School]) -> list[MeasuredRank]:
+def programme_ranking(
+    kind: str, date_from: date, date_to: date, schools: Sequence[School]
+) -> list[MeasuredRank]:
     """Schools with a baseline and complete months, best measured % reduction first."""
     data = _school_readings([s.id for s in schools], kind)
     with_meters = [s.id for s in schools if s.id in data[0]]
-    bases = {b.school_id: b for b in db.session.scalars(
-        select(MeterBaseline).where(MeterBaseline.school_id.in_(with_meters)))
-        } if with_meters else {}
+    bases = (
+        {
+            b.school_id: b
+            for b in db.session.scalars(
+                select(MeterBaseline).where(MeterBaseline.school_id.in_(with_meters))
+            )
+        }
+        if with_meters
+        else {}
+    )
     out = []
     for s in schools:
         if s.id not in data[0] or s.id not in bases:
@@ -859,30 +981,54 @@ def measured_chart(m: Measured) -> Any:
     labels = [charts.period_label(x.month, "month") for x in m.months]
     unit = str(UNIT_NAMES[m.unit])
     traces = [
-        {"type": "bar", "name": _("Actual use"), "x": labels,
-         "y": [None if x.actual is None else charts.num(x.actual) for x in m.months],
-         "marker": {"color": KIND_COLORS[m.kind]}},
+        {
+            "type": "bar",
+            "name": _("Actual use"),
+            "x": labels,
+            "y": [None if x.actual is None else charts.num(x.actual) for x in m.months],
+            "marker": {"color": KIND_COLORS[m.kind]},
+        },
         # A short legend name: a long one (Kazakh above all) was clipped at 390 px;
         # what the baseline is (per pupil, scaled) is said in the note under the chart.
-        {"type": "scatter", "mode": "lines+markers", "name": _("Baseline"), "x": labels,
-         "y": [None if x.baseline is None else charts.num(x.baseline) for x in m.months],
-         "line": {"color": "#555", "dash": "dash"}},
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": _("Baseline"),
+            "x": labels,
+            "y": [None if x.baseline is None else charts.num(x.baseline) for x in m.months],
+            "line": {"color": "#555", "dash": "dash"},
+        },
     ]
     title = _("%(kind)s: measured use against the baseline", kind=METER_LABELS[m.kind])
     fig = charts.figure(traces, unit, barmode="group")
     # One legend entry per row, so neither can run past a phone's width.
     fig["layout"]["legend"].update({"entrywidth": 1, "entrywidthmode": "fraction"})
-    return charts.Chart(f"measured-{m.kind}", title, fig,
-                        _("Month"), f"{METER_LABELS[m.kind]} ({unit})",
-                        _("Baseline (per pupil, scaled to today's pupils)") + ". "
-                        + (_("The heat baseline is also scaled by heating degree-days.") + " "
-                           if m.degree_days else "")
-                        + _("Only months fully covered by readings, and whose baseline month "
-                            "is too, enter the saving."))
+    return charts.Chart(
+        f"measured-{m.kind}",
+        title,
+        fig,
+        _("Month"),
+        f"{METER_LABELS[m.kind]} ({unit})",
+        _("Baseline (per pupil, scaled to today's pupils)")
+        + ". "
+        + (
+            _("The heat baseline is also scaled by heating degree-days.") + " "
+            if m.degree_days
+            else ""
+        )
+        + _(
+            "Only months fully covered by readings, and whose baseline month "
+            "is too, enter the saving."
+        ),
+    )
 
 
-KIND_COLORS = {WATER_METER: "#2f7fc1", ELECTRICITY_METER: "#e8a33d",
-               HEAT_METER: "#d0573b", GAS_METER: "#8e5ea2"}
+KIND_COLORS = {
+    WATER_METER: "#2f7fc1",
+    ELECTRICITY_METER: "#e8a33d",
+    HEAT_METER: "#d0573b",
+    GAS_METER: "#8e5ea2",
+}
 
 
 def school_boards(school: School, date_from: date, date_to: date) -> list[Board]:
@@ -896,8 +1042,7 @@ def school_boards(school: School, date_from: date, date_to: date) -> list[Board]
         if reported is None:
             reported = reported_by_category(school, date_from, date_to)
         category = IMPACT_CATEGORY.get(kind)
-        out.append(Board(kind, m, reported.get(category) if category else None,
-                         measured_chart(m)))
+        out.append(Board(kind, m, reported.get(category) if category else None, measured_chart(m)))
     return out
 
 
@@ -910,15 +1055,30 @@ def measured_csv(school: School, date_from: date, date_to: date) -> str:
 
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow([_("Meter"), _("Month"), _("Baseline month"), _("Unit"),
-                     _("Actual use"), _("Baseline"), _("Measured saving")])
+    writer.writerow(
+        [
+            _("Meter"),
+            _("Month"),
+            _("Baseline month"),
+            _("Unit"),
+            _("Actual use"),
+            _("Baseline"),
+            _("Measured saving"),
+        ]
+    )
     for board in school_boards(school, date_from, date_to):
         for x in board.measured.months:
-            writer.writerow([str(METER_LABELS[board.kind]), x.month.isoformat()[:7],
-                             x.baseline_month.isoformat()[:7], board.measured.unit,
-                             "" if x.actual is None else x.actual,
-                             "" if x.baseline is None else x.baseline,
-                             "" if x.saving is None else x.saving])
+            writer.writerow(
+                [
+                    str(METER_LABELS[board.kind]),
+                    x.month.isoformat()[:7],
+                    x.baseline_month.isoformat()[:7],
+                    board.measured.unit,
+                    "" if x.actual is None else x.actual,
+                    "" if x.baseline is None else x.baseline,
+                    "" if x.saving is None else x.saving,
+                ]
+            )
     return buf.getvalue()
 
 
@@ -928,11 +1088,18 @@ KIND_FOR_CATEGORY = {"water": WATER_METER, "energy": ELECTRICITY_METER}
 
 def flagged_readings(limit: int = 50) -> list[MeterReading]:
     """School readings flagged as implausible and not yet reviewed, newest first."""
-    stmt = (select(MeterReading).join(Meter)
-            .where(MeterReading.quality_flag != "", MeterReading.deleted_at.is_(None),
-                   MeterReading.review_status == REVIEW_OPEN,
-                   Meter.school_id.is_not(None))
-            .order_by(MeterReading.reading_date.desc(), MeterReading.id.desc()).limit(limit))
+    stmt = (
+        select(MeterReading)
+        .join(Meter)
+        .where(
+            MeterReading.quality_flag != "",
+            MeterReading.deleted_at.is_(None),
+            MeterReading.review_status == REVIEW_OPEN,
+            Meter.school_id.is_not(None),
+        )
+        .order_by(MeterReading.reading_date.desc(), MeterReading.id.desc())
+        .limit(limit)
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -950,23 +1117,27 @@ def review_reading(actor: User, reading: MeterReading, verdict: str) -> None:
     if not can_review(actor):
         raise PermissionDenied(_l("Only scientists check flagged readings."))
     if verdict not in REVIEW_VERDICTS:
-        raise ValidationFailed(_l("Choose whether the reading stands or is dismissed."),
-                               "verdict")
-    if not reading.quality_flag or reading.review_status != REVIEW_OPEN \
-            or reading.deleted_at is not None:
+        raise ValidationFailed(_l("Choose whether the reading stands or is dismissed."), "verdict")
+    if (
+        not reading.quality_flag
+        or reading.review_status != REVIEW_OPEN
+        or reading.deleted_at is not None
+    ):
         raise ValidationFailed(_l("This reading has already been checked."), "verdict")
     reading.review_status, reading.reviewed_by_id = verdict, actor.id
     reading.reviewed_at = utcnow()
-    audit.record("meter_reading", reading.id, "review", actor,
-                 {"review_status": [REVIEW_OPEN, verdict]})
+    audit.record(
+        "meter_reading", reading.id, "review", actor, {"review_status": [REVIEW_OPEN, verdict]}
+    )
     _invalidate(reading.meter.school_id)
 
 
 # --- the "metered" evidence kind ------------------------------------------------------
 
 
-def readings_cover(category: str, day: date, *, school_id: int | None = None,
-                   resident_id: int | None = None) -> bool:
+def readings_cover(
+    category: str, day: date, *, school_id: int | None = None, resident_id: int | None = None
+) -> bool:
     """True when a meter of the owner that measures the category has readings around
     the day: two readings (or a bill) whose period includes it.
 
@@ -976,39 +1147,56 @@ def readings_cover(category: str, day: date, *, school_id: int | None = None,
     kinds = METERED_BY.get(category)
     if not kinds or (school_id is None and resident_id is None):
         return False
-    owner = (Meter.school_id == school_id) if school_id is not None \
+    owner = (
+        (Meter.school_id == school_id)
+        if school_id is not None
         else (Meter.resident_id == resident_id)
-    meters = list(db.session.scalars(select(Meter).where(
-        owner, Meter.kind.in_(kinds), Meter.archived_at.is_(None))))
+    )
+    meters = list(
+        db.session.scalars(
+            select(Meter).where(owner, Meter.kind.in_(kinds), Meter.archived_at.is_(None))
+        )
+    )
     if not meters:
         return False
-    rstmt = (select(MeterReading)
-             .where(MeterReading.meter_id.in_([m.id for m in meters]),
-                    MeterReading.deleted_at.is_(None),
-                    MeterReading.review_status != REVIEW_DISMISSED)
-             .order_by(MeterReading.reading_date, MeterReading.id))
+    rstmt = (
+        select(MeterReading)
+        .where(
+            MeterReading.meter_id.in_([m.id for m in meters]),
+            MeterReading.deleted_at.is_(None),
+            MeterReading.review_status != REVIEW_DISMISSED,
+        )
+        .order_by(MeterReading.reading_date, MeterReading.id)
+    )
     by_meter: dict[int, list[MeterReading]] = defaultdict(list)
     for r in db.session.scalars(rstmt):
         by_meter[r.meter_id].append(r)
     for meter in meters:
         for iv in _intervals(meter, by_meter.get(meter.id, [])):
-            last = iv.end - timedelta(days=1) if _is_bill_interval(iv, by_meter[meter.id]) \
-                else iv.end
+            last = (
+                iv.end - timedelta(days=1) if _is_bill_interval(iv, by_meter[meter.id]) else iv.end
+            )
             if iv.start <= day <= last:
                 return True
     return False
 
 
 def _is_bill_interval(iv: Interval, readings: Sequence[MeterReading]) -> bool:
-    return any(r.kind == READING_BILL and r.period_start == iv.start
-               and r.reading_date + timedelta(days=1) == iv.end for r in readings)
+    return any(
+        r.kind == READING_BILL
+        and r.period_start == iv.start
+        and r.reading_date + timedelta(days=1) == iv.end
+        for r in readings
+    )
 
 
 def household_meters(resident: User) -> list[Meter]:
     """A resident's own household meters."""
-    return list(db.session.scalars(select(Meter).where(
-        Meter.resident_id == resident.id).order_by(Meter.kind, Meter.id)))
-
+    return list(
+        db.session.scalars(
+            select(Meter).where(Meter.resident_id == resident.id).order_by(Meter.kind, Meter.id)
+        )
+    )
 
 
 # --- heating degree-days ------------------------------------------------------------
@@ -1022,8 +1210,9 @@ def degree_days(mean_c: Decimal, month: date) -> Decimal:
     return days_in(month) * max(Decimal(0), HDD_BASE_C - mean_c)
 
 
-def weather_adjusted(baseline: Decimal, now_c: Decimal | None, then_c: Decimal | None,
-                     month: date, then: date) -> Decimal | None:
+def weather_adjusted(
+    baseline: Decimal, now_c: Decimal | None, then_c: Decimal | None, month: date, then: date
+) -> Decimal | None:
     """The heat baseline scaled by degree-days now ÷ degree-days in the baseline month.
 
     None (the month is not compared) when a temperature is missing, or when the baseline
@@ -1039,8 +1228,12 @@ def weather_adjusted(baseline: Decimal, now_c: Decimal | None, then_c: Decimal |
 
 def temperatures(city_id: int) -> dict[date, Decimal]:
     """A city's monthly mean outdoor temperatures (°C), by first day of month."""
-    return {t.month: t.mean_c for t in db.session.scalars(
-        select(CityTemperature).where(CityTemperature.city_id == city_id))}
+    return {
+        t.month: t.mean_c
+        for t in db.session.scalars(
+            select(CityTemperature).where(CityTemperature.city_id == city_id)
+        )
+    }
 
 
 def can_enter_weather(user: User) -> bool:
@@ -1051,20 +1244,26 @@ def can_enter_weather(user: User) -> bool:
 def _temperature(text: str, field_name: str) -> Decimal:
     value = parse_number(text, field_name)
     if not Decimal(-70) <= value <= Decimal(50):
-        raise ValidationFailed(_l("A monthly mean outdoor temperature lies between -70 and "
-                                  "50 °C."), field_name)
+        raise ValidationFailed(
+            _l("A monthly mean outdoor temperature lies between -70 and 50 °C."), field_name
+        )
     if value != value.quantize(Decimal("0.01")):
         raise ValidationFailed(_l("At most 2 decimal places."), field_name)
     return value
 
 
-def set_temperatures(actor: User, city_id: int, rows: Sequence[tuple[date, Decimal]],
-                     source: str) -> int:
+def set_temperatures(
+    actor: User, city_id: int, rows: Sequence[tuple[date, Decimal]], source: str
+) -> int:
     """Store (or replace) a city's monthly means; audited; returns how many changed."""
     if not can_enter_weather(actor):
         raise PermissionDenied(_l("Only scientists enter outdoor temperatures."))
-    existing = {t.month: t for t in db.session.scalars(
-        select(CityTemperature).where(CityTemperature.city_id == city_id))}
+    existing = {
+        t.month: t
+        for t in db.session.scalars(
+            select(CityTemperature).where(CityTemperature.city_id == city_id)
+        )
+    }
     changed = 0
     for month, mean in rows:
         row = existing.get(month)
@@ -1072,18 +1271,29 @@ def set_temperatures(actor: User, city_id: int, rows: Sequence[tuple[date, Decim
             continue
         before = None if row is None else str(row.mean_c)
         if row is None:
-            row = CityTemperature(city_id=city_id, month=month, updated_by_id=actor.id,
-                                  mean_c=mean)
+            row = CityTemperature(city_id=city_id, month=month, updated_by_id=actor.id, mean_c=mean)
             db.session.add(row)
             existing[month] = row
         row.mean_c, row.source, row.updated_by_id = mean, source.strip()[:200], actor.id
         db.session.flush()
-        audit.record("city_temperature", row.id, "update" if before else "create", actor,
-                     {"mean_c": [before, str(mean)], "month": [None, month.isoformat()]})
+        audit.record(
+            "city_temperature",
+            row.id,
+            "update" if before else "create",
+            actor,
+            {"mean_c": [before, str(mean)], "month": [None, month.isoformat()]},
+        )
         changed += 1
     if changed:
-        cache.invalidate([cache.PROGRAMME, *(cache.school_scope(i) for i in db.session.scalars(
-            select(School.id).where(School.city_id == city_id)))])
+        cache.invalidate(
+            [
+                cache.PROGRAMME,
+                *(
+                    cache.school_scope(i)
+                    for i in db.session.scalars(select(School.id).where(School.city_id == city_id))
+                ),
+            ]
+        )
     return changed
 
 
@@ -1099,14 +1309,20 @@ def parse_temperature_lines(text: str) -> list[tuple[date, Decimal]]:
             continue
         found = MONTH_LINE.match(line)
         if not found or not 1 <= int(found.group(2)) <= 12:
-            raise ValidationFailed(_l("Line %(n)s: write the month and the mean "
-                                      "temperature, e.g. 2025-01; -9.4", n=number), "lines")
+            raise ValidationFailed(
+                _l(
+                    "Line %(n)s: write the month and the mean temperature, e.g. 2025-01; -9.4",
+                    n=number,
+                ),
+                "lines",
+            )
         month = date(int(found.group(1)), int(found.group(2)), 1)
         try:
             out[month] = _temperature(found.group(3), "lines")
         except ValidationFailed as exc:
-            raise ValidationFailed(_l("Line %(n)s: %(why)s", n=number, why=exc.message),
-                                   "lines") from None
+            raise ValidationFailed(
+                _l("Line %(n)s: %(why)s", n=number, why=exc.message), "lines"
+            ) from None
     if not out:
         raise ValidationFailed(_l("Enter at least one month."), "lines")
     return sorted(out.items())

@@ -37,21 +37,27 @@ def _mail_note(user_id: int, note: Notification) -> None:
     from greenapp.services import mail
 
     user = db.session.get(User, user_id)
-    if user is None or not user.active or not user.notify_by_email \
-            or user.email_confirmed_at is None:
+    if (
+        user is None
+        or not user.active
+        or not user.notify_by_email
+        or user.email_confirmed_at is None
+    ):
         return
 
     def build() -> mail.Content:
         return mail.Content(
-            subject=_("News from greenapp"), paragraphs=[message(note)],
-            action_label=_("Open greenapp"), action_url=mail.absolute_path(note.link or "/"),
-            settings_hint=True)
+            subject=_("News from greenapp"),
+            paragraphs=[message(note)],
+            action_label=_("Open greenapp"),
+            action_url=mail.absolute_path(note.link or "/"),
+            settings_hint=True,
+        )
 
     mail.send_after_commit(mail.compose(user, "notification", build))
 
 
-def notify_owner(owner_type: str, owner_id: int, kind: str, link: str = "",
-                 **params: Any) -> None:
+def notify_owner(owner_type: str, owner_id: int, kind: str, link: str = "", **params: Any) -> None:
     """Notify a resident, or every coordinator of a school."""
     if owner_type == "resident":
         notify(owner_id, kind, link, **params)
@@ -65,9 +71,12 @@ def notify_owner(owner_type: str, owner_id: int, kind: str, link: str = "",
 
 def unread_subquery(user_id_column: Any) -> Any:
     """The bell's COUNT as a scalar subquery, to read with the signed-in user's row."""
-    return (select(func.count()).select_from(Notification)
-            .where(Notification.user_id == user_id_column, Notification.read_at.is_(None))
-            .scalar_subquery())
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id_column, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 def remember_unread(user_id: int, count: int) -> None:
@@ -93,8 +102,10 @@ def _forget_unread() -> None:
 def for_user(user_id: int, limit: int = 100) -> list[Notification]:
     """The user's notifications, newest first."""
     stmt = (
-        select(Notification).where(Notification.user_id == user_id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(stmt))
 
@@ -128,17 +139,24 @@ def message(note: Notification) -> str:
 
     p = dict(note.params or {})
     if note.kind == PROPOSAL_STATUS:
-        return _('Your proposal "%(title)s" is now: %(status)s.',
-                 title=demo_text(p.get("title", "")),
-                 status=status_labels().get(p.get("status", ""), p.get("status", "")))
+        return _(
+            'Your proposal "%(title)s" is now: %(status)s.',
+            title=demo_text(p.get("title", "")),
+            status=status_labels().get(p.get("status", ""), p.get("status", "")),
+        )
     if note.kind == LOG_VERIFIED:
         return _("A scientist verified your entry of %(day)s.", day=_day(p.get("day", "")))
     if note.kind == LOG_REJECTED:
-        return _("A scientist rejected your entry of %(day)s: %(reason)s",
-                 day=_day(p.get("day", "")), reason=p.get("reason", ""))
+        return _(
+            "A scientist rejected your entry of %(day)s: %(reason)s",
+            day=_day(p.get("day", "")),
+            reason=p.get("reason", ""),
+        )
     if note.kind == CHALLENGE_COMPLETED:
-        return _('Challenge completed: "%(title)s". A badge was added to your profile.',
-                 title=demo_text(p.get("title", "")))
+        return _(
+            'Challenge completed: "%(title)s". A badge was added to your profile.',
+            title=demo_text(p.get("title", "")),
+        )
     return note.kind
 
 
@@ -154,8 +172,12 @@ def send_digest(days: int = 7, now: datetime | None = None) -> tuple[int, int]:
     rows = db.session.execute(
         select(User, Notification)
         .join(Notification, Notification.user_id == User.id)
-        .where(User.active.is_(True), User.digest_by_email.is_(True),
-               User.email_confirmed_at.is_not(None), Notification.created_at >= since)
+        .where(
+            User.active.is_(True),
+            User.digest_by_email.is_(True),
+            User.email_confirmed_at.is_not(None),
+            Notification.created_at >= since,
+        )
         .order_by(User.id, Notification.created_at.desc(), Notification.id.desc())
     )
     sent = failed = 0
@@ -167,15 +189,24 @@ def send_digest(days: int = 7, now: datetime | None = None) -> tuple[int, int]:
             return mail.Content(
                 subject=_("Your week on greenapp"),
                 paragraphs=[
-                    ngettext("%(num)d notification this week:", "%(num)d notifications this week:",
-                             len(notes)),
-                    ngettext("%(num)d of them is still unread.", "%(num)d of them are still unread.",
-                             unread) if unread else _("You have read them all. Thank you!"),
+                    ngettext(
+                        "%(num)d notification this week:",
+                        "%(num)d notifications this week:",
+                        len(notes),
+                    ),
+                    ngettext(
+                        "%(num)d of them is still unread.",
+                        "%(num)d of them are still unread.",
+                        unread,
+                    )
+                    if unread
+                    else _("You have read them all. Thank you!"),
                 ],
                 items=[message(n) for n in notes[:DIGEST_ITEMS]],
                 action_label=_("Open my notifications"),
                 action_url=mail.absolute_url("community.notification_list"),
-                settings_hint=True)
+                settings_hint=True,
+            )
 
         if mail.send(mail.compose(user, "digest", build)):
             sent += 1

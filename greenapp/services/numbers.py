@@ -78,13 +78,15 @@ def parse_number(text: str, locale: str | None = None, field: str = "quantity") 
         raise NumberFormatError(_l("This number is far too long."), field)
     if "_" in raw:
         raise NumberFormatError(
-            _l("Do not use underscores in numbers; group thousands with a space."), field)
+            _l("Do not use underscores in numbers; group thousands with a space."), field
+        )
     for ch in raw:
         if ch.isdigit() and not ("0" <= ch <= "9"):
             raise NumberFormatError(_l("Use the digits 0 to 9."), field)
     if any(ch in "eE" for ch in raw) and any(ch.isdigit() for ch in raw):
         raise NumberFormatError(
-            _l("Write the number in full, without an exponent (1000, not 1e3)."), field)
+            _l("Write the number in full, without an exponent (1000, not 1e3)."), field
+        )
     decimal_sym, group_sym = symbols(locale)
     negative = False
     if raw[0] in MINUS_SIGNS:
@@ -92,8 +94,12 @@ def parse_number(text: str, locale: str | None = None, field: str = "quantity") 
     allowed = set("0123456789") | SPACES | {decimal_sym, group_sym, ".", ","}
     if not raw or any(ch not in allowed for ch in raw):
         raise NumberFormatError(
-            _l("Enter a number using the digits 0 to 9, for example %(example)s.",
-               example=format_number(Decimal("1.5"), locale)), field)
+            _l(
+                "Enter a number using the digits 0 to 9, for example %(example)s.",
+                example=format_number(Decimal("1.5"), locale),
+            ),
+            field,
+        )
     # Every space-like mark is a group mark; so is the locale's own group symbol.
     norm = "".join("G" if (ch in SPACES or ch == group_sym) else ch for ch in raw)
     foreign = "," if decimal_sym == "." else "."
@@ -106,38 +112,59 @@ def parse_number(text: str, locale: str | None = None, field: str = "quantity") 
         if norm.count(foreign) > 1:
             raise _unreadable(locale, field)
         int_part, _sep, frac = norm.partition(foreign)
-        if (len(frac) == 3 and frac.isdigit() and int_part.isdigit()
-                and not int_part.startswith("0")):
+        if (
+            len(frac) == 3
+            and frac.isdigit()
+            and int_part.isdigit()
+            and not int_part.startswith("0")
+        ):
             # "1.200" in ru: a decimal point, or a thousands dot? Ask, showing both.
             as_decimal = Decimal(f"{int_part}.{frac}")
             as_group = Decimal(int_part + frac)
             raise NumberFormatError(
-                _l("“%(typed)s” can be read as %(a)s or as %(b)s. Type %(a_typed)s or "
-                   "%(b_typed)s.", typed=text.strip(),
-                   a=format_number(as_decimal, locale), b=format_number(as_group, locale),
-                   a_typed=format_number(as_decimal, locale, grouping=False),
-                   b_typed=format_number(as_group, locale, grouping=False)),
-                field)
+                _l(
+                    "“%(typed)s” can be read as %(a)s or as %(b)s. Type %(a_typed)s or "
+                    "%(b_typed)s.",
+                    typed=text.strip(),
+                    a=format_number(as_decimal, locale),
+                    b=format_number(as_group, locale),
+                    a_typed=format_number(as_decimal, locale, grouping=False),
+                    b_typed=format_number(as_group, locale, grouping=False),
+                ),
+                field,
+            )
         return _build(int_part, frac, negative, locale, field)
     if group_sym == "," and "," in raw and not _int_part_ok(norm):
         # English with a decimal comma, "1,5": never silently read ×1000 or ÷1000.
         raise NumberFormatError(
-            _l("In this language “,” separates thousands and “.” is the decimal point: "
-               "for one and a half type 1.5."), field)
+            _l(
+                "In this language “,” separates thousands and “.” is the decimal point: "
+                "for one and a half type 1.5."
+            ),
+            field,
+        )
     return _build(norm, "", negative, locale, field)
 
 
 def _unreadable(locale: str, field: str) -> NumberFormatError:
     return NumberFormatError(
-        _l("This number mixes separators; type it like %(example)s.",
-           example=format_number(Decimal("1234.5"), locale)), field)
+        _l(
+            "This number mixes separators; type it like %(example)s.",
+            example=format_number(Decimal("1234.5"), locale),
+        ),
+        field,
+    )
 
 
 def _build(int_part: str, frac: str, negative: bool, locale: str, field: str) -> Decimal:
     if not _int_part_ok(int_part) or (frac and not frac.isdigit()):
         raise NumberFormatError(
-            _l("Group thousands by three digits, like %(example)s, or leave the grouping "
-               "out.", example=format_number(Decimal(1234567), locale)), field)
+            _l(
+                "Group thousands by three digits, like %(example)s, or leave the grouping out.",
+                example=format_number(Decimal(1234567), locale),
+            ),
+            field,
+        )
     if not int_part and not frac:
         raise NumberFormatError(_l("Enter a number."), field)
     digits = int_part.replace("G", "") or "0"
@@ -148,8 +175,7 @@ def _build(int_part: str, frac: str, negative: bool, locale: str, field: str) ->
     return -value if negative else value
 
 
-def format_number(value: Decimal | int, locale: str | None = None,
-                  grouping: bool = True) -> str:
+def format_number(value: Decimal | int, locale: str | None = None, grouping: bool = True) -> str:
     """Every digit of an exact value in the locale's symbols, without trailing zeros.
 
     parse_number(format_number(v, loc), loc) == v for every finite v and locale.
@@ -162,6 +188,6 @@ def format_number(value: Decimal | int, locale: str | None = None,
     int_part, _sep, frac = text.partition(".")
     if grouping and len(int_part) > 3:
         head = len(int_part) % 3 or 3
-        groups = [int_part[:head]] + [int_part[i:i + 3] for i in range(head, len(int_part), 3)]
+        groups = [int_part[:head]] + [int_part[i : i + 3] for i in range(head, len(int_part), 3)]
         int_part = group_sym.join(groups)
     return sign + int_part + (decimal_sym + frac if frac else "")

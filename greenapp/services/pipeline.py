@@ -65,8 +65,9 @@ def create_log(actor: User, data: LogInput, for_school: School | None = None) ->
     coordinator may only name their own school.
     """
     if for_school is not None:
-        if not (actor.role == ADMIN or (actor.role == COORDINATOR
-                                        and actor.school_id == for_school.id)):
+        if not (
+            actor.role == ADMIN or (actor.role == COORDINATOR and actor.school_id == for_school.id)
+        ):
             raise PermissionDenied(_l("You cannot log eco-actions for this school."))
         owner: School | User = for_school
     else:
@@ -79,8 +80,9 @@ def create_log(actor: User, data: LogInput, for_school: School | None = None) ->
     values["client_uuid"] = data.client_uuid
     log = store_new(actor, school, values)
     summarise(log, before=None)
-    audit.record("log", log.id, "create", actor,
-                 audit.diff({}, audit.snapshot(log, AUDITED_FIELDS)))
+    audit.record(
+        "log", log.id, "create", actor, audit.diff({}, audit.snapshot(log, AUDITED_FIELDS))
+    )
     flagged = flag_if_implausible(log)
     awarded = award_badges(log, flagged)
     notify_badges(log, awarded)
@@ -90,9 +92,16 @@ def create_log(actor: User, data: LogInput, for_school: School | None = None) ->
 
 def update_log(actor: User, log: EcoLog, data: LogInput, expected_version: int) -> EcoLog:
     """Apply an edit; refuse it if someone else saved the log in the meantime."""
-    lock_current(actor, log, expected_version, _l("You cannot edit this entry."),
-                 _l("Someone else changed this entry while you were editing it. "
-                    "Review their version below and make your change again."))
+    lock_current(
+        actor,
+        log,
+        expected_version,
+        _l("You cannot edit this entry."),
+        _l(
+            "Someone else changed this entry while you were editing it. "
+            "Review their version below and make your change again."
+        ),
+    )
     values = validate(data, log.school, log.resident if log.school is None else None)
     before = audit.snapshot(log, AUDITED_FIELDS)
     state = Counted.of(log)
@@ -162,10 +171,13 @@ def review_log(actor: User, log: EcoLog, decision: str, reason: str) -> EcoLog:
     awarded = award_badges(log, flagged=False) if decision == REVIEW_VERIFIED else []
     notify_badges(log, awarded)
     notifications.notify_owner(
-        log.owner_type, log.owner_id,
-        notifications.LOG_REJECTED if decision == REVIEW_REJECTED
-        else notifications.LOG_VERIFIED,
-        f"/logs/{log.id}", day=log.action_date.isoformat(), reason=reason)
+        log.owner_type,
+        log.owner_id,
+        notifications.LOG_REJECTED if decision == REVIEW_REJECTED else notifications.LOG_VERIFIED,
+        f"/logs/{log.id}",
+        day=log.action_date.isoformat(),
+        reason=reason,
+    )
     invalidate(log)
     return log
 
@@ -194,12 +206,12 @@ def stored_already(actor: User, client_uuid: str | None) -> EcoLog | None:
     """
     if not client_uuid:
         return None
-    return db.session.scalar(select(EcoLog).where(
-        EcoLog.created_by_id == actor.id, EcoLog.client_uuid == client_uuid))
+    return db.session.scalar(
+        select(EcoLog).where(EcoLog.created_by_id == actor.id, EcoLog.client_uuid == client_uuid)
+    )
 
 
-def lock_current(actor: User, log: EcoLog, expected_version: int, denied,
-                 changed) -> None:
+def lock_current(actor: User, log: EcoLog, expected_version: int, denied, changed) -> None:
     """Store (edits): lock and re-read the row; refuse if not editable or changed.
 
     A concurrent edit on PostgreSQL waits here, then sees the new version and gets a

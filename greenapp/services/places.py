@@ -22,8 +22,7 @@ from greenapp.models.user import ADMIN, User
 from greenapp.services import audit, cache
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 
-FIELDS = ("name_en", "name_kk", "name_ru", "name_be", "aliases", "country", "timezone",
-          "currency")
+FIELDS = ("name_en", "name_kk", "name_ru", "name_be", "aliases", "country", "timezone", "currency")
 PRICED = ("water", "energy", "waste")
 
 
@@ -50,22 +49,28 @@ class CitySummary:
 
 def all_cities() -> list[City]:
     """Every city, Kazakhstan first, then by English name."""
-    return list(db.session.scalars(select(City).order_by(City.country.desc(),
-                                                          City.name_en)))
+    return list(db.session.scalars(select(City).order_by(City.country.desc(), City.name_en)))
 
 
 def summaries(today) -> list[CitySummary]:
     """Every city with its school count and missing tariffs (two grouped queries)."""
-    counts: dict[int | None, int] = {cid: n for cid, n in db.session.execute(
-        select(School.city_id, func.count(School.id)).group_by(School.city_id)).all()}
+    counts: dict[int | None, int] = {
+        cid: n
+        for cid, n in db.session.execute(
+            select(School.city_id, func.count(School.id)).group_by(School.city_id)
+        ).all()
+    }
     priced: dict[int, set[str]] = {}
     for city_id, category in db.session.execute(
-            select(Tariff.city_id, Tariff.category).where(Tariff.valid_from <= today)
-            .distinct()):
+        select(Tariff.city_id, Tariff.category).where(Tariff.valid_from <= today).distinct()
+    ):
         priced.setdefault(city_id, set()).add(category)
-    return [CitySummary(c, int(counts.get(c.id, 0)),
-                        [p for p in PRICED if p not in priced.get(c.id, set())])
-            for c in all_cities()]
+    return [
+        CitySummary(
+            c, int(counts.get(c.id, 0)), [p for p in PRICED if p not in priced.get(c.id, set())]
+        )
+        for c in all_cities()
+    ]
 
 
 def _clean(text: str) -> str:
@@ -90,27 +95,33 @@ def save_city(actor: User, data: CityInput, city: City | None = None) -> City:
     if any(ord(ch) < 32 for a in aliases for ch in a):
         raise ValidationFailed(_l("Remove the control characters."), "aliases")
     if any(len(a) > 80 for a in aliases) or len(aliases) > 30:
-        raise ValidationFailed(_l("At most 30 other spellings of 80 characters each."),
-                               "aliases")
+        raise ValidationFailed(_l("At most 30 other spellings of 80 characters each."), "aliases")
     fields = {f"name_{lang}": name for lang, name in names.items()} | {
-        "aliases": [a for a in aliases if a]}
+        "aliases": [a for a in aliases if a]
+    }
     for field_name, value in fields.items():
-        for text in (value if isinstance(value, list) else [value]):
+        for text in value if isinstance(value, list) else [value]:
             other = find_city(db.session, text) if text else None
             if other is not None and other is not city:
                 raise ValidationFailed(
-                    _l("“%(name)s” already means %(city)s.", name=text,
-                       city=other.display_name), field_name)
+                    _l("“%(name)s” already means %(city)s.", name=text, city=other.display_name),
+                    field_name,
+                )
     before = audit.snapshot(city, FIELDS) if city else {}
     creating = city is None
     if city is None:
         city = City(country=data.country)
         db.session.add(city)
     elif city.country != data.country and db.session.scalar(
-            select(func.count(School.id)).where(School.city_id == city.id)):
+        select(func.count(School.id)).where(School.city_id == city.id)
+    ):
         raise ValidationFailed(
-            _l("Schools in this city use its country's currency; it cannot move to "
-               "another country."), "country")
+            _l(
+                "Schools in this city use its country's currency; it cannot move to "
+                "another country."
+            ),
+            "country",
+        )
     for lang, name in names.items():
         setattr(city, f"name_{lang}", name or (names["en"] if lang != "en" else name))
     city.aliases = "\n".join(dict.fromkeys(aliases, None))

@@ -64,10 +64,15 @@ def status_labels() -> dict:
 
 def field_labels() -> dict:
     """Translated names of the fields an author can edit."""
-    return {"kind": _l("Kind"), "title": _l("Title"), "text": _l("Text"),
-            "category": _l("Category"), "district": _l("City district"),
-            "challenge_id": _l("Supporting challenge"),
-            "evidence_path": _l("Supporting data")}
+    return {
+        "kind": _l("Kind"),
+        "title": _l("Title"),
+        "text": _l("Text"),
+        "category": _l("Category"),
+        "district": _l("City district"),
+        "challenge_id": _l("Supporting challenge"),
+        "evidence_path": _l("Supporting data"),
+    }
 
 
 def kind_labels() -> dict:
@@ -94,13 +99,22 @@ def clean_evidence_path(value: str) -> str:
     if not value:
         return ""
     parts = urlsplit(value)
-    if (parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//")
-            or "\\" in value or len(value) > EVIDENCE_PATH_MAX
-            or not parts.path.startswith(EVIDENCE_PREFIXES)):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or len(value) > EVIDENCE_PATH_MAX
+        or not parts.path.startswith(EVIDENCE_PREFIXES)
+    ):
         raise ValidationFailed(
-            _l("Give a link to a page of this site, for example /dashboards/… or "
-               "/community/challenges/…; outside addresses are not accepted."),
-            "evidence_path")
+            _l(
+                "Give a link to a page of this site, for example /dashboards/… or "
+                "/community/challenges/…; outside addresses are not accepted."
+            ),
+            "evidence_path",
+        )
     return value
 
 
@@ -126,9 +140,15 @@ def _validate(data: ProposalInput) -> dict:
         raise ValidationFailed(_l("The district name is too long."), "district")
     if data.challenge_id and db.session.get(Challenge, data.challenge_id) is None:
         raise ValidationFailed(_l("Choose a challenge from the list."), "challenge_id")
-    return {"kind": data.kind, "title": title, "text": text, "category": data.category,
-            "district": district, "challenge_id": data.challenge_id or None,
-            "evidence_path": clean_evidence_path(data.evidence_path)}
+    return {
+        "kind": data.kind,
+        "title": title,
+        "text": text,
+        "category": data.category,
+        "district": district,
+        "challenge_id": data.challenge_id or None,
+        "evidence_path": clean_evidence_path(data.evidence_path),
+    }
 
 
 def submit(actor: User, data: ProposalInput) -> Proposal:
@@ -138,10 +158,14 @@ def submit(actor: User, data: ProposalInput) -> Proposal:
     proposal = Proposal(author_id=actor.id, status=SUBMITTED, **_validate(data))
     db.session.add(proposal)
     db.session.flush()
-    db.session.add(ProposalEvent(proposal_id=proposal.id, from_status="",
-                                 to_status=SUBMITTED, actor_id=actor.id))
-    audit.record("proposal", proposal.id, "create", actor,
-                 audit.diff({}, audit.snapshot(proposal, AUDITED)))
+    db.session.add(
+        ProposalEvent(
+            proposal_id=proposal.id, from_status="", to_status=SUBMITTED, actor_id=actor.id
+        )
+    )
+    audit.record(
+        "proposal", proposal.id, "create", actor, audit.diff({}, audit.snapshot(proposal, AUDITED))
+    )
     return proposal
 
 
@@ -157,8 +181,7 @@ def edit(actor: User, proposal: Proposal, data: ProposalInput) -> Proposal:
     if actor.id != proposal.author_id:
         raise PermissionDenied(_l("Only the author may edit a proposal."))
     if proposal.status != SUBMITTED:
-        raise PermissionDenied(_l("Lawyers have started reviewing it; it can no longer "
-                                  "be edited."))
+        raise PermissionDenied(_l("Lawyers have started reviewing it; it can no longer be edited."))
     before = audit.snapshot(proposal, AUDITED)
     for name, value in _validate(data).items():
         setattr(proposal, name, value)
@@ -170,9 +193,14 @@ def edit(actor: User, proposal: Proposal, data: ProposalInput) -> Proposal:
 
 def has_supported(user: User, proposal: Proposal) -> bool:
     """True if this user already supports the proposal."""
-    return db.session.scalar(select(ProposalSupport.id).where(
-        ProposalSupport.proposal_id == proposal.id, ProposalSupport.user_id == user.id
-    )) is not None
+    return (
+        db.session.scalar(
+            select(ProposalSupport.id).where(
+                ProposalSupport.proposal_id == proposal.id, ProposalSupport.user_id == user.id
+            )
+        )
+        is not None
+    )
 
 
 def support(actor: User, proposal: Proposal) -> None:
@@ -184,18 +212,50 @@ def support(actor: User, proposal: Proposal) -> None:
             db.session.add(ProposalSupport(proposal_id=proposal.id, user_id=actor.id))
     except IntegrityError:
         raise Conflict(_l("You already support this proposal.")) from None
-    db.session.execute(update(Proposal).where(Proposal.id == proposal.id)
-                       .values(support_count=Proposal.support_count + 1))
+    db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id)
+        .values(support_count=Proposal.support_count + 1)
+    )
     db.session.refresh(proposal)
 
 
 # The kinds of act a decision may rely on (stems, in en, ru, kk and be).
 _ACT_STEMS = (
-    "law", "code", "decree", "order", "resolution", "constitution", "regulation", "rules",
-    "закон", "кодекс", "кодэкс", "указ", "постановлен", "пастанов", "приказ",
-    "загад", "правил", "правіл", "конституц", "канстытуц", "решени", "рашэнн", "заң",
-    "жарлы", "қаулы", "бұйрық", "ереже", "положени", "палажэнн", "договор", "дагавор",
-    "конвенц", "канвенц", "шарт",
+    "law",
+    "code",
+    "decree",
+    "order",
+    "resolution",
+    "constitution",
+    "regulation",
+    "rules",
+    "закон",
+    "кодекс",
+    "кодэкс",
+    "указ",
+    "постановлен",
+    "пастанов",
+    "приказ",
+    "загад",
+    "правил",
+    "правіл",
+    "конституц",
+    "канстытуц",
+    "решени",
+    "рашэнн",
+    "заң",
+    "жарлы",
+    "қаулы",
+    "бұйрық",
+    "ереже",
+    "положени",
+    "палажэнн",
+    "договор",
+    "дагавор",
+    "конвенц",
+    "канвенц",
+    "шарт",
 )
 # An article (or paragraph/section) with its number, written the ways the four
 # languages write it: "art. 27", "Article 5", "ст. 27", "статья 27", "арт. 3",
@@ -217,43 +277,60 @@ def cites_a_norm(text: str) -> bool:
     return names_act and _ARTICLE.search(text) is not None
 
 
-def review(actor: User, proposal: Proposal, to_status: str, legal_basis: str,
-           decision_text: str) -> Proposal:
+def review(
+    actor: User, proposal: Proposal, to_status: str, legal_basis: str, decision_text: str
+) -> Proposal:
     """A lawyer moves the proposal on; decisions need a legal basis and a text."""
     if actor.role not in REVIEWERS:
         raise PermissionDenied(_l("Only lawyers review proposals."))
     if to_status not in TRANSITIONS.get(proposal.status, ()):
-        raise ValidationFailed(_l("This step is not possible from the current state."),
-                               "status")
+        raise ValidationFailed(_l("This step is not possible from the current state."), "status")
     legal_basis = (legal_basis or "").strip()
     decision_text = (decision_text or "").strip()
     if to_status in DECIDED_STATES:
         if not legal_basis:
             raise ValidationFailed(
-                _l("Name the legal basis: the norm the decision relies on."), "legal_basis")
+                _l("Name the legal basis: the norm the decision relies on."), "legal_basis"
+            )
         if not cites_a_norm(legal_basis):
             raise ValidationFailed(
-                _l("Cite the norm: the act and its article, for example “Water Code of the "
-                   "Republic of Kazakhstan, art. 72” or “Кодекс, ст. 72”."), "legal_basis")
+                _l(
+                    "Cite the norm: the act and its article, for example “Water Code of the "
+                    "Republic of Kazakhstan, art. 72” or “Кодекс, ст. 72”."
+                ),
+                "legal_basis",
+            )
         if not decision_text:
             raise ValidationFailed(_l("Write the decision text."), "decision_text")
     if len(legal_basis) > LEGAL_BASIS_MAX or len(decision_text) > DECISION_TEXT_MAX:
         raise ValidationFailed(_l("The text is too long."), "decision_text")
     before = {"status": proposal.status}
-    db.session.add(ProposalEvent(proposal_id=proposal.id, from_status=proposal.status,
-                                 to_status=to_status, legal_basis=legal_basis,
-                                 note=decision_text, actor_id=actor.id))
+    db.session.add(
+        ProposalEvent(
+            proposal_id=proposal.id,
+            from_status=proposal.status,
+            to_status=to_status,
+            legal_basis=legal_basis,
+            note=decision_text,
+            actor_id=actor.id,
+        )
+    )
     proposal.status = to_status
     proposal.reviewer_id = actor.id
     if to_status in DECIDED_STATES:
         proposal.legal_basis = legal_basis
         proposal.decision_text = decision_text
         proposal.decided_at = utcnow()
-    audit.record("proposal", proposal.id, "review", actor,
-                 audit.diff(before, {"status": to_status}))
-    notifications.notify(proposal.author_id, notifications.PROPOSAL_STATUS,
-                         f"/experts/proposals/{proposal.id}", title=proposal.title,
-                         status=to_status)
+    audit.record(
+        "proposal", proposal.id, "review", actor, audit.diff(before, {"status": to_status})
+    )
+    notifications.notify(
+        proposal.author_id,
+        notifications.PROPOSAL_STATUS,
+        f"/experts/proposals/{proposal.id}",
+        title=proposal.title,
+        status=to_status,
+    )
     return proposal
 
 
@@ -267,5 +344,8 @@ def listing(status: str | None = None) -> Select:
 
 def decided() -> Select:
     """Accepted, rejected and forwarded proposals: the public list of decisions."""
-    return (select(Proposal).where(Proposal.status.in_(DECIDED_STATES))
-            .order_by(Proposal.decided_at.desc(), Proposal.id.desc()))
+    return (
+        select(Proposal)
+        .where(Proposal.status.in_(DECIDED_STATES))
+        .order_by(Proposal.decided_at.desc(), Proposal.id.desc())
+    )

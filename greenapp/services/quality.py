@@ -61,21 +61,30 @@ def _count(by_school: bool) -> Select:
 
 @cache
 def _middle(by_school: bool) -> Select:
-    return (_peers(by_school).order_by(EcoLog.quantity)
-            .offset(bindparam("skip")).limit(bindparam("take")))
+    return (
+        _peers(by_school)
+        .order_by(EcoLog.quantity)
+        .offset(bindparam("skip"))
+        .limit(bindparam("take"))
+    )
 
 
 def usual_value(log: EcoLog) -> tuple[int, Decimal | None]:
     """(number of earlier logs compared with, their median) for this log's owner."""
     by_school = log.school_id is not None
-    params = {"owner": log.owner_id, "category": log.category, "log_id": log.id,
-              "day": log.action_date,
-              "since": log.action_date - timedelta(days=WINDOW_DAYS)}
+    params = {
+        "owner": log.owner_id,
+        "category": log.category,
+        "log_id": log.id,
+        "day": log.action_date,
+        "since": log.action_date - timedelta(days=WINDOW_DAYS),
+    }
     n = db.session.scalar(_count(by_school), params) or 0
     if n < MIN_PRIOR:
         return n, None
-    middle = list(db.session.scalars(
-        _middle(by_school), {**params, "skip": (n - 1) // 2, "take": 2 - n % 2}))
+    middle = list(
+        db.session.scalars(_middle(by_school), {**params, "skip": (n - 1) // 2, "take": 2 - n % 2})
+    )
     return n, sum(middle, Decimal(0)) / len(middle)
 
 
@@ -110,9 +119,9 @@ def check_decision(actor: User, log: EcoLog, decision: str, reason: str) -> str:
         raise ValidationFailed(_l("Choose verify or reject."), "decision")
     reason = (reason or "").strip()
     if decision == REVIEW_REJECTED and not reason:
-        raise ValidationFailed(_l("Say why the entry is rejected; its owner will see it."),
-                               "reason")
+        raise ValidationFailed(
+            _l("Say why the entry is rejected; its owner will see it."), "reason"
+        )
     if len(reason) > REASON_MAX:
-        raise ValidationFailed(_l("The reason is too long (500 characters at most)."),
-                               "reason")
+        raise ValidationFailed(_l("The reason is too long (500 characters at most)."), "reason")
     return reason

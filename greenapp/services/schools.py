@@ -57,9 +57,13 @@ def _check(data: SchoolInput, school: School | None) -> City:
     city = known_city(db.session, data.city or "")
     if city is None:
         raise ValidationFailed(
-            _l("There is no city called “%(name)s”. Choose one from the list, or ask an "
-               "admin to add it on the Cities page.", name=(data.city or "").strip()[:80]),
-            "city")
+            _l(
+                "There is no city called “%(name)s”. Choose one from the list, or ask an "
+                "admin to add it on the Cities page.",
+                name=(data.city or "").strip()[:80],
+            ),
+            "city",
+        )
     if data.pupils is None or data.pupils < 1:
         raise ValidationFailed(_l("Enter the number of pupils."), "pupils")
     clash = db.session.scalar(select(School).where(School.name == data.name.strip()))
@@ -99,13 +103,17 @@ def save_school(actor: User, data: SchoolInput, school: School | None = None) ->
     after_targets = {c: str(v) for c, v in targets.items()}
     for category in CATEGORIES:
         if before_targets.get(category) != after_targets.get(category):
-            changes[f"target_{category}"] = [before_targets.get(category), after_targets.get(category)]
+            changes[f"target_{category}"] = [
+                before_targets.get(category),
+                after_targets.get(category),
+            ]
     if changes:
         audit.record("school", school.id, "create" if creating else "update", actor, changes)
         if not creating and ("city_id" in changes or "country" in changes):
             # The programme rollup is per city: move this school's sums to its new place.
-            summary.move_school(school.id, (before["city_id"], before["country"]),
-                                (school.city_id, school.country))
+            summary.move_school(
+                school.id, (before["city_id"], before["country"]), (school.city_id, school.country)
+            )
         # Name, pupils and targets are inputs of this school's figures and of the
         # programme's; the last write of the transaction (one lock order for writers).
         cache.invalidate([cache.school_scope(school.id), cache.PROGRAMME])
@@ -115,13 +123,21 @@ def save_school(actor: User, data: SchoolInput, school: School | None = None) ->
 def missing_tariffs(city: City, today: date | None = None) -> list[str]:
     """Categories that no tariff of the city prices today (money saved would be 0)."""
     today = today or today_in()
-    have = set(db.session.scalars(select(Tariff.category).where(
-        Tariff.city_id == city.id, Tariff.valid_from <= today).distinct()))
+    have = set(
+        db.session.scalars(
+            select(Tariff.category)
+            .where(Tariff.city_id == city.id, Tariff.valid_from <= today)
+            .distinct()
+        )
+    )
     return [c for c in PRICED if c not in have]
 
 
 def all_schools() -> list[School]:
     """Every school, by country, city and name."""
-    stmt = (select(School).options(selectinload(School.coordinators))
-            .order_by(School.country, School.city, School.name))
+    stmt = (
+        select(School)
+        .options(selectinload(School.coordinators))
+        .order_by(School.country, School.city, School.name)
+    )
     return list(db.session.scalars(stmt))

@@ -78,8 +78,11 @@ class Guard:
         self.strategy = MovingWindowRateLimiter(storage_from_string(uri))
 
     def _items(self, rules: list[Rule]) -> list[tuple[RateLimitItem, list[str]]]:
-        return [(item, [self.prefix, namespace, key])
-                for spec, namespace, key in rules for item in parse_many(spec)]
+        return [
+            (item, [self.prefix, namespace, key])
+            for spec, namespace, key in rules
+            for item in parse_many(spec)
+        ]
 
     def retry_after(self, rules: list[Rule]) -> int | None:
         """Seconds to wait if any rule is used up, else None (nothing is counted)."""
@@ -124,6 +127,7 @@ def guard() -> Guard:
 
 # --- device cookies ----------------------------------------------------------------------
 
+
 def _device_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=DEVICE_SALT)
 
@@ -139,8 +143,11 @@ def read_devices(cookie: str | None) -> list[list[Any]]:
         return []
     if not isinstance(data, list):
         return []
-    return [e for e in data if isinstance(e, list) and len(e) == 2
-            and isinstance(e[0], int) and isinstance(e[1], str)]
+    return [
+        e
+        for e in data
+        if isinstance(e, list) and len(e) == 2 and isinstance(e[0], int) and isinstance(e[1], str)
+    ]
 
 
 def device_nonce(entries: list[list[Any]], user: User | None) -> str | None:
@@ -161,6 +168,7 @@ def remember_device(entries: list[list[Any]], user: User) -> str:
 
 # --- the sign-in decision ----------------------------------------------------------------
 
+
 @dataclass
 class Attempt:
     """What one sign-in attempt is checked and counted against."""
@@ -175,8 +183,11 @@ def attempt_rules(email: str, ip: str, nonce: str | None) -> Attempt:
     if nonce:
         return Attempt([(cfg["LOGIN_CLIENT_LIMITS"], "login-device", nonce)], trusted=True)
     account = email_key(email)
-    return Attempt([
-        (cfg["LOGIN_CLIENT_LIMITS"], "login-pair", f"{account}:{ip}"),
-        (cfg["LOGIN_RATELIMIT"], "login-account", account),
-        (cfg["LOGIN_IP_LIMIT"], "login-ip", ip),
-    ], trusted=False)
+    return Attempt(
+        [
+            (cfg["LOGIN_CLIENT_LIMITS"], "login-pair", f"{account}:{ip}"),
+            (cfg["LOGIN_RATELIMIT"], "login-account", account),
+            (cfg["LOGIN_IP_LIMIT"], "login-ip", ip),
+        ],
+        trusted=False,
+    )

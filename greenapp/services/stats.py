@@ -38,8 +38,7 @@ from greenapp.services import cache
 from greenapp.services.clock import today_in
 
 GRAINS = ("month", "week")
-KEYS = ("period", "category", "fraction", "evidence", "owner", "city", "country",
-        "segment")
+KEYS = ("period", "category", "fraction", "evidence", "owner", "city", "country", "segment")
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,11 @@ class Scope:
     def previous(self) -> Scope:
         """The same-length period just before this one."""
         days = (self.date_to - self.date_from).days + 1
-        return replace(self, date_from=self.date_from - timedelta(days=days),
-                       date_to=self.date_from - timedelta(days=1))
+        return replace(
+            self,
+            date_from=self.date_from - timedelta(days=days),
+            date_to=self.date_from - timedelta(days=1),
+        )
 
 
 def month_start(day: date) -> date:
@@ -135,18 +137,22 @@ def last_possible_day() -> date:
 
 def _month_is_whole(date_to: date) -> bool:
     """True if a range ending on date_to covers the rest of date_to's month."""
-    return (next_month(date_to) - timedelta(days=1) == date_to
-            or date_to >= last_possible_day())
+    return next_month(date_to) - timedelta(days=1) == date_to or date_to >= last_possible_day()
 
 
-def _use_programme_rollup(scope: Scope, keys: Sequence[str], grain: str,
-                          bounds: Sequence[date]) -> bool:
+def _use_programme_rollup(
+    scope: Scope, keys: Sequence[str], grain: str, bounds: Sequence[date]
+) -> bool:
     """Whether programme_rollup answers exactly: whole months, no per-school key."""
-    return (scope.owner_type == OWNER_SCHOOL and scope.school_ids is None
-            and "owner" not in keys and (grain == "month" or "period" not in keys)
-            and scope.date_from.day == 1 and _month_is_whole(scope.date_to)
-            and all(b.day == 1 for b in bounds
-                    if scope.date_from < b <= scope.date_to))
+    return (
+        scope.owner_type == OWNER_SCHOOL
+        and scope.school_ids is None
+        and "owner" not in keys
+        and (grain == "month" or "period" not in keys)
+        and scope.date_from.day == 1
+        and _month_is_whole(scope.date_to)
+        and all(b.day == 1 for b in bounds if scope.date_from < b <= scope.date_to)
+    )
 
 
 def _programme_source(scope: Scope):
@@ -159,17 +165,27 @@ def _programme_source(scope: Scope):
         conds.append(r.country == scope.country)
     if scope.categories:
         conds.append(r.category.in_(scope.categories))
-    return select(r.city, r.country, r.category, r.fraction, r.evidence, r.quantity,
-                  r.log_count, r.month.label("day")).where(*conds).subquery()
+    return (
+        select(
+            r.city,
+            r.country,
+            r.category,
+            r.fraction,
+            r.evidence,
+            r.quantity,
+            r.log_count,
+            r.month.label("day"),
+        )
+        .where(*conds)
+        .subquery()
+    )
 
 
 def _source(scope: Scope, grain: str, boundaries: Sequence[date]):
     """A subquery of summary rows covering exactly scope's dates (see module doc)."""
     d, m = DailySummary, MonthlySummary
-    cols = ("owner_type", "owner_id", "category", "fraction", "evidence", "quantity",
-            "log_count")
-    full_start = scope.date_from if scope.date_from.day == 1 else next_month(
-        scope.date_from)
+    cols = ("owner_type", "owner_id", "category", "fraction", "evidence", "quantity", "log_count")
+    full_start = scope.date_from if scope.date_from.day == 1 else next_month(scope.date_from)
     full_end = next_month(scope.date_to)
     if not _month_is_whole(scope.date_to):
         full_end = month_start(scope.date_to)
@@ -177,10 +193,12 @@ def _source(scope: Scope, grain: str, boundaries: Sequence[date]):
     daily_day = d.day
     if not use_monthly:
         daily = select(*(getattr(d, c) for c in cols), daily_day.label("day")).where(
-            *_owner_filter(d, scope), d.day >= scope.date_from, d.day <= scope.date_to)
+            *_owner_filter(d, scope), d.day >= scope.date_from, d.day <= scope.date_to
+        )
         return daily.subquery()
-    split = sorted({month_start(b) for b in boundaries
-                    if b.day != 1 and full_start <= b < full_end})
+    split = sorted(
+        {month_start(b) for b in boundaries if b.day != 1 and full_start <= b < full_end}
+    )
     daily_ranges = [(scope.date_from, full_start), (full_end, scope.date_to + timedelta(1))]
     daily_ranges += [(s, next_month(s)) for s in split]
     daily = select(*(getattr(d, c) for c in cols), d.day.label("day")).where(
@@ -188,7 +206,9 @@ def _source(scope: Scope, grain: str, boundaries: Sequence[date]):
         or_(false(), *((d.day >= a) & (d.day < b) for a, b in daily_ranges if a < b)),
     )
     monthly = select(*(getattr(m, c) for c in cols), m.month.label("day")).where(
-        *_owner_filter(m, scope), m.month >= full_start, m.month < full_end,
+        *_owner_filter(m, scope),
+        m.month >= full_start,
+        m.month < full_end,
         *([m.month.not_in(split)] if split else []),
     )
     return union_all(monthly, daily).subquery()
@@ -214,8 +234,12 @@ def aggregate(
     memo = _request_memo()
     if memo is not None:
         for (m_scope, m_grain, m_bounds, m_keys), rows in memo.items():
-            if (m_scope == scope and m_grain == grain and set(full) <= set(m_keys)
-                    and ("segment" not in full or m_bounds == bounds)):
+            if (
+                m_scope == scope
+                and m_grain == grain
+                and set(full) <= set(m_keys)
+                and ("segment" not in full or m_bounds == bounds)
+            ):
                 return _rollup(rows, wanted)
     rows = _query(scope, full, grain, bounds)
     if memo is not None:
@@ -246,8 +270,10 @@ def _rollup(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str,
             item[0] += r["quantity"]
             item[1] += r["log_count"]
     single = len(keys) == 1
-    return [{**dict(zip(keys, (k,) if single else k, strict=True)), "quantity": q,
-             "log_count": n} for k, (q, n) in out.items()]
+    return [
+        {**dict(zip(keys, (k,) if single else k, strict=True)), "quantity": q, "log_count": n}
+        for k, (q, n) in out.items()
+    ]
 
 
 def _request_memo() -> dict | None:
@@ -269,21 +295,22 @@ def _owner_ids(scope: Scope) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
-def _query(scope: Scope, keys: tuple[str, ...], grain: str,
-           bounds: tuple[date, ...]) -> list[dict[str, Any]]:
+def _query(
+    scope: Scope, keys: tuple[str, ...], grain: str, bounds: tuple[date, ...]
+) -> list[dict[str, Any]]:
     """Rows of one grouping: per-school groupings through each school's cached part
     (a write to one school recomputes only that school's rows), the rest in SQL."""
     if "owner" not in keys or scope.owner_type != OWNER_SCHOOL or not cache.enabled():
         return _sql(scope, keys, grain, bounds)
     ids = {cache.school_scope(i): i for i in _owner_ids(scope)}
     # The same part serves every place filter and school selection of this query.
-    shared = (replace(scope, school_ids=None, city_id=None, country=None), keys, grain,
-              bounds)
+    shared = (replace(scope, school_ids=None, city_id=None, country=None), keys, grain, bounds)
 
     def compute(stale: list[str]) -> dict[str, list[dict[str, Any]]]:
         parts: dict[str, list[dict[str, Any]]] = {s: [] for s in stale}
-        part_scope = replace(scope, school_ids=tuple(ids[s] for s in stale), city_id=None,
-                             country=None)
+        part_scope = replace(
+            scope, school_ids=tuple(ids[s] for s in stale), city_id=None, country=None
+        )
         for row in _sql(part_scope, keys, grain, bounds):
             parts[cache.school_scope(row["owner"])].append(row)
         return parts
@@ -292,8 +319,9 @@ def _query(scope: Scope, keys: tuple[str, ...], grain: str,
     return [row for part in parts.values() for row in part]
 
 
-def _sql(scope: Scope, keys: tuple[str, ...], grain: str,
-         bounds: tuple[date, ...]) -> list[dict[str, Any]]:
+def _sql(
+    scope: Scope, keys: tuple[str, ...], grain: str, bounds: tuple[date, ...]
+) -> list[dict[str, Any]]:
     rollup = _use_programme_rollup(scope, keys, grain, bounds)
     src = _programme_source(scope) if rollup else _source(scope, grain, bounds)
     exprs: dict[str, Any] = {
@@ -314,19 +342,20 @@ def _sql(scope: Scope, keys: tuple[str, ...], grain: str,
             exprs["city"], exprs["country"] = School.city_id, School.country
         else:
             stmt_from = src.join(User, User.id == src.c.owner_id).outerjoin(
-                City, City.id == User.city_id)
+                City, City.id == User.city_id
+            )
             exprs["city"] = User.city_id
             exprs["country"] = func.coalesce(City.country, literal("KZ"))
     if bounds:
         exprs["segment"] = case(
-            *((src.c.day < b, i) for i, b in enumerate(bounds)), else_=len(bounds))
+            *((src.c.day < b, i) for i, b in enumerate(bounds)), else_=len(bounds)
+        )
     else:
         exprs["segment"] = literal(0)
     selected = [exprs[k].label(f"k_{k}") for k in keys]
     group = [exprs[k] for k in keys]
     stmt = (
-        select(*selected, func.sum(src.c.quantity).label("q"),
-               func.sum(src.c.log_count).label("n"))
+        select(*selected, func.sum(src.c.quantity).label("q"), func.sum(src.c.log_count).label("n"))
         .select_from(stmt_from)
         .group_by(*group)
     )
@@ -355,8 +384,11 @@ def schools_in(scope: Scope) -> list[School]:
 
 def cities() -> list[City]:
     """Every city with a school, by country (Kazakhstan first) then English name."""
-    stmt = select(City).where(City.id.in_(select(School.city_id))).order_by(
-        City.country.desc(), City.name_en)
+    stmt = (
+        select(City)
+        .where(City.id.in_(select(School.city_id)))
+        .order_by(City.country.desc(), City.name_en)
+    )
     return list(db.session.scalars(stmt))
 
 

@@ -113,14 +113,20 @@ class LocalStorage:
 class S3Storage:
     """An S3-compatible bucket (AWS, MinIO, Ceph, moto's server in tests)."""
 
-    def __init__(self, bucket: str, endpoint_url: str | None = None,
-                 region: str | None = None, prefix: str = "evidence/",
-                 client: Any = None) -> None:
+    def __init__(
+        self,
+        bucket: str,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        prefix: str = "evidence/",
+        client: Any = None,
+    ) -> None:
         if client is None:
             import boto3
 
-            client = boto3.client("s3", endpoint_url=endpoint_url or None,
-                                  region_name=region or None)
+            client = boto3.client(
+                "s3", endpoint_url=endpoint_url or None, region_name=region or None
+            )
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
@@ -132,8 +138,12 @@ class S3Storage:
         """Upload the bytes under their SHA-256 (equal bytes land on the same object)."""
         key = content_key(data)
         if not self.exists(key):
-            self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data,
-                                   ContentType="application/octet-stream")
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._name(key),
+                Body=data,
+                ContentType="application/octet-stream",
+            )
         return key
 
     def get(self, key: str) -> bytes:
@@ -157,8 +167,7 @@ class S3Storage:
         except KeyError:
             return False
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404",
-                                                               "NotFound"):
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return False
             raise
         return True
@@ -172,14 +181,15 @@ def storage_from_config(config: dict[str, Any], instance_path: str) -> Storage:
     """Build the backend the config names."""
     kind = config.get("EVIDENCE_STORAGE", "local")
     if kind == "s3":
-        return S3Storage(bucket=config["EVIDENCE_S3_BUCKET"],
-                         endpoint_url=config.get("EVIDENCE_S3_ENDPOINT_URL"),
-                         region=config.get("EVIDENCE_S3_REGION"),
-                         prefix=config.get("EVIDENCE_S3_PREFIX", "evidence/"))
+        return S3Storage(
+            bucket=config["EVIDENCE_S3_BUCKET"],
+            endpoint_url=config.get("EVIDENCE_S3_ENDPOINT_URL"),
+            region=config.get("EVIDENCE_S3_REGION"),
+            prefix=config.get("EVIDENCE_S3_PREFIX", "evidence/"),
+        )
     if kind != "local":
         raise RuntimeError(f"EVIDENCE_STORAGE must be 'local' or 's3', not {kind!r}")
-    return LocalStorage(config.get("EVIDENCE_DIR") or os.path.join(instance_path,
-                                                                   "evidence"))
+    return LocalStorage(config.get("EVIDENCE_DIR") or os.path.join(instance_path, "evidence"))
 
 
 def get_storage() -> Storage:

@@ -43,9 +43,10 @@ def _upsert_stmt(table: Table, columns: tuple[str, ...]) -> TextClause:
     names = ", ".join((*columns, "quantity", "log_count"))
     values = ", ".join(f":{c}" for c in (*columns, "quantity", "log_count"))
     t = table.name
-    sql = (f"INSERT INTO {t} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(columns)}) DO UPDATE SET quantity = {t}.quantity + excluded.quantity, log_count = {t}.log_count + excluded.log_count")  # noqa: S608, E501  # nosec B608
-    return text(sql).bindparams(*(bindparam(c, type_=table.c[c].type)
-                                  for c in (*columns, "quantity", "log_count")))
+    sql = f"INSERT INTO {t} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(columns)}) DO UPDATE SET quantity = {t}.quantity + excluded.quantity, log_count = {t}.log_count + excluded.log_count"  # noqa: S608, E501  # nosec B608
+    return text(sql).bindparams(
+        *(bindparam(c, type_=table.c[c].type) for c in (*columns, "quantity", "log_count"))
+    )
 
 
 def _upsert(model, key: dict, quantity: Decimal, count: int) -> None:
@@ -71,9 +72,14 @@ def apply(key: dict, quantity: Decimal, count: int) -> None:
 def _programme_key(key: dict) -> dict:
     school = db.session.get(School, key["owner_id"])  # usually already in the session
     city, country = school.city_id, school.country  # type: ignore[union-attr]
-    return {"month": key["day"].replace(day=1), "city": city, "country": country,
-            "category": key["category"], "fraction": key["fraction"],
-            "evidence": key["evidence"]}
+    return {
+        "month": key["day"].replace(day=1),
+        "city": city,
+        "country": country,
+        "category": key["category"],
+        "fraction": key["fraction"],
+        "evidence": key["evidence"],
+    }
 
 
 def add_log(log: EcoLog) -> None:
@@ -111,7 +117,10 @@ def recompute_rows() -> list[tuple]:
                 EcoLog.review_status != REVIEW_REJECTED,
             )
             .group_by(
-                column, EcoLog.action_date, EcoLog.category, EcoLog.fraction,
+                column,
+                EcoLog.action_date,
+                EcoLog.category,
+                EcoLog.fraction,
                 EcoLog.evidence,
             )
         )
@@ -125,8 +134,14 @@ def stored_rows() -> list[tuple]:
     stmt = select(DailySummary)
     return sorted(
         (
-            s.owner_type, s.owner_id, s.day, s.category, s.fraction, s.evidence,
-            s.quantity, s.log_count,
+            s.owner_type,
+            s.owner_id,
+            s.day,
+            s.category,
+            s.fraction,
+            s.evidence,
+            s.quantity,
+            s.log_count,
         )
         for s in db.session.scalars(stmt)
         if s.log_count
@@ -136,8 +151,9 @@ def stored_rows() -> list[tuple]:
 def programme_rows() -> list[tuple]:
     """The stored programme rollup, sorted (for checks)."""
     r = ProgrammeRollup
-    stmt = select(r.month, r.city, r.country, r.category, r.fraction, r.evidence,
-                  r.quantity, r.log_count).where(r.log_count > 0)
+    stmt = select(
+        r.month, r.city, r.country, r.category, r.fraction, r.evidence, r.quantity, r.log_count
+    ).where(r.log_count > 0)
     return sorted(tuple(row) for row in db.session.execute(stmt))
 
 
@@ -145,12 +161,19 @@ def move_school(school_id: int, old: tuple[int | None, str], new: tuple[int | No
     """Move a school's sums in the programme rollup from its old (city, country) to
     its new one (after an admin changed them), month by month."""
     m = MonthlySummary
-    stmt = select(m.month, m.category, m.fraction, m.evidence, m.quantity, m.log_count
-                  ).where(m.owner_type == OWNER_SCHOOL, m.owner_id == school_id)
+    stmt = select(m.month, m.category, m.fraction, m.evidence, m.quantity, m.log_count).where(
+        m.owner_type == OWNER_SCHOOL, m.owner_id == school_id
+    )
     for month, cat, frac, ev, qty, n in db.session.execute(stmt).all():
         for (city, country), sign in ((old, -1), (new, 1)):
-            key = {"month": month, "city": city, "country": country, "category": cat,
-                   "fraction": frac, "evidence": ev}
+            key = {
+                "month": month,
+                "city": city,
+                "country": country,
+                "category": cat,
+                "fraction": frac,
+                "evidence": ev,
+            }
             _upsert(ProgrammeRollup, key, sign * qty, sign * n)
 
 
@@ -164,16 +187,36 @@ def rebuild_programme() -> None:
     else:
         month = func.strftime("%Y-%m-01", d.day)
     rows = (
-        select(month, School.city_id, School.country, d.category, d.fraction, d.evidence,
-               func.sum(d.quantity), func.sum(d.log_count))
+        select(
+            month,
+            School.city_id,
+            School.country,
+            d.category,
+            d.fraction,
+            d.evidence,
+            func.sum(d.quantity),
+            func.sum(d.log_count),
+        )
         .join(School, School.id == d.owner_id)
         .where(d.owner_type == OWNER_SCHOOL)
         .group_by(month, School.city_id, School.country, d.category, d.fraction, d.evidence)
     )
     db.session.execute(delete(ProgrammeRollup))
-    db.session.execute(insert(ProgrammeRollup).from_select(
-        ["month", "city", "country", "category", "fraction", "evidence", "quantity",
-         "log_count"], rows))
+    db.session.execute(
+        insert(ProgrammeRollup).from_select(
+            [
+                "month",
+                "city",
+                "country",
+                "category",
+                "fraction",
+                "evidence",
+                "quantity",
+                "log_count",
+            ],
+            rows,
+        )
+    )
 
 
 def rebuild() -> int:
@@ -183,8 +226,14 @@ def rebuild() -> int:
     for kind, owner_id, day, cat, frac, ev, qty, n in rows:
         db.session.add(
             DailySummary(
-                owner_type=kind, owner_id=owner_id, day=day, category=cat,
-                fraction=frac, evidence=ev, quantity=qty, log_count=n,
+                owner_type=kind,
+                owner_id=owner_id,
+                day=day,
+                category=cat,
+                fraction=frac,
+                evidence=ev,
+                quantity=qty,
+                log_count=n,
             )
         )
     db.session.flush()

@@ -51,8 +51,7 @@ def create_token(owner: User, name: str, scopes: list[str], days: int) -> NewTok
     """Make a token for the owner; the caller shows `secret` once and commits."""
     name = " ".join((name or "").split())
     if not name:
-        raise ValidationFailed(_l("Give the token a name, e.g. 'Weekly meter script'."),
-                               "name")
+        raise ValidationFailed(_l("Give the token a name, e.g. 'Weekly meter script'."), "name")
     if len(name) > NAME_MAX:
         raise ValidationFailed(_l("The name is too long (80 characters at most)."), "name")
     chosen = [s for s in SCOPES if s in set(scopes)]
@@ -62,33 +61,52 @@ def create_token(owner: User, name: str, scopes: list[str], days: int) -> NewTok
         raise ValidationFailed(_l("Choose when the token expires."), "days")
     active = len(active_tokens_of(owner))
     if active >= MAX_TOKENS_PER_USER:
-        raise ValidationFailed(_l("You have too many tokens; revoke one you no longer use."),
-                               "name")
+        raise ValidationFailed(
+            _l("You have too many tokens; revoke one you no longer use."), "name"
+        )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(30)
-    token = ApiToken(user_id=owner.id, name=name, prefix=secret[:len(TOKEN_PREFIX) + 8],
-                     token_hash=hash_token(secret), scopes=" ".join(chosen),
-                     expires_at=utcnow() + timedelta(days=days))
+    token = ApiToken(
+        user_id=owner.id,
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 8],
+        token_hash=hash_token(secret),
+        scopes=" ".join(chosen),
+        expires_at=utcnow() + timedelta(days=days),
+    )
     db.session.add(token)
     db.session.flush()
-    audit.record("api_token", token.id, "create", owner,
-                 {"name": [None, name], "scopes": [None, token.scopes]})
+    audit.record(
+        "api_token",
+        token.id,
+        "create",
+        owner,
+        {"name": [None, name], "scopes": [None, token.scopes]},
+    )
     return NewToken(token, secret)
 
 
 def active_tokens_of(owner: User) -> list[ApiToken]:
     """The owner's tokens that are neither revoked nor expired, newest first."""
     now = utcnow()
-    stmt = (select(ApiToken)
-            .where(ApiToken.user_id == owner.id, ApiToken.revoked_at.is_(None),
-                   (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now))
-            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    stmt = (
+        select(ApiToken)
+        .where(
+            ApiToken.user_id == owner.id,
+            ApiToken.revoked_at.is_(None),
+            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now),
+        )
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
     return list(db.session.scalars(stmt))
 
 
 def tokens_of(owner: User) -> list[ApiToken]:
     """All of the owner's tokens (revoked and expired ones too), newest first."""
-    stmt = (select(ApiToken).where(ApiToken.user_id == owner.id)
-            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
+    stmt = (
+        select(ApiToken)
+        .where(ApiToken.user_id == owner.id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
     return list(db.session.scalars(stmt))
 
 
@@ -123,15 +141,13 @@ def authenticate(secret: str) -> ApiToken | None:
     """The active token with this secret, or None; notes its last use."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(
-        ApiToken.token_hash == hash_token(secret)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
     if token is None or not is_active(token):
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_GRANULARITY:
         # A plain UPDATE (not the ORM row), so the request's own writes stay its own.
-        db.session.execute(update(ApiToken).where(ApiToken.id == token.id)
-                           .values(last_used_at=now))
+        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
         db.session.commit()
     return token
 
@@ -149,8 +165,11 @@ def body_digest(method: str, path: str, body: bytes) -> str:
 
 def stored_response(token_id: int, key: str) -> IdempotencyRecord | None:
     """The response kept for this token and key (within IDEMPOTENCY_KEEP), or None."""
-    record = db.session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == key))
+    record = db.session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.token_id == token_id, IdempotencyRecord.key == key
+        )
+    )
     if record is not None and record.created_at < utcnow() - IDEMPOTENCY_KEEP:
         db.session.delete(record)
         db.session.flush()
@@ -158,22 +177,45 @@ def stored_response(token_id: int, key: str) -> IdempotencyRecord | None:
     return record
 
 
-def keep_response(token_id: int, key: str, digest: str, method: str, path: str,
-                  status: int, content_type: str, location: str, body: bytes) -> None:
+def keep_response(
+    token_id: int,
+    key: str,
+    digest: str,
+    method: str,
+    path: str,
+    status: int,
+    content_type: str,
+    location: str,
+    body: bytes,
+) -> None:
     """Keep a response for its key, in the request's own transaction (with its write);
     the token's responses older than IDEMPOTENCY_KEEP go at the same time."""
-    db.session.execute(delete(IdempotencyRecord).where(
-        IdempotencyRecord.token_id == token_id,
-        IdempotencyRecord.created_at < utcnow() - IDEMPOTENCY_KEEP))
-    db.session.add(IdempotencyRecord(
-        token_id=token_id, key=key, method=method, path=path[:255], body_hash=digest,
-        status=status, content_type=content_type[:100], location=location, body=body,
-        created_at=utcnow()))
+    db.session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.token_id == token_id,
+            IdempotencyRecord.created_at < utcnow() - IDEMPOTENCY_KEEP,
+        )
+    )
+    db.session.add(
+        IdempotencyRecord(
+            token_id=token_id,
+            key=key,
+            method=method,
+            path=path[:255],
+            body_hash=digest,
+            status=status,
+            content_type=content_type[:100],
+            location=location,
+            body=body,
+            created_at=utcnow(),
+        )
+    )
 
 
 def purge_idempotency(now: datetime | None = None) -> int:
     """Forget kept responses older than IDEMPOTENCY_KEEP; return how many."""
     cutoff = (now or utcnow()) - IDEMPOTENCY_KEEP
-    result = db.session.execute(delete(IdempotencyRecord)
-                                .where(IdempotencyRecord.created_at < cutoff))
+    result = db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -122,8 +122,7 @@ def to_canonical(category: str, text: str, unit: str) -> Quantity:
     if canonical > CEILINGS[category]:
         raise ValidationFailed(
             _l(
-                "That is more than %(limit)s %(unit)s in one entry; split it or check "
-                "the unit.",
+                "That is more than %(limit)s %(unit)s in one entry; split it or check the unit.",
                 limit=fmt_quantity(CEILINGS[category]),
                 unit=UNIT_SHORT[CANONICAL_UNIT[category]],
             ),
@@ -135,8 +134,10 @@ def to_canonical(category: str, text: str, unit: str) -> Quantity:
     # canonical <= 0 catches values so tiny that the multiplication underflowed to zero.
     if canonical <= 0 or value.adjusted() < -12 or canonical.quantize(step) != canonical:
         raise ValidationFailed(
-            _l("Too precise: the smallest step is 0.001 %(unit)s.",
-               unit=UNIT_SHORT[CANONICAL_UNIT[category]]),
+            _l(
+                "Too precise: the smallest step is 0.001 %(unit)s.",
+                unit=UNIT_SHORT[CANONICAL_UNIT[category]],
+            ),
             "quantity",
         )
     return Quantity(

@@ -33,11 +33,14 @@ def user_by_token_stmt() -> Select:
     from greenapp.services.notifications import unread_subquery
 
     # The version of the user's cache scope, read with the row (greenapp/auth/loader.py).
-    version = (select(CacheVersion.n)
-               .where(CacheVersion.scope == literal("user:").concat(cast(User.id, String)))
-               .scalar_subquery())
-    return (select(User, unread_subquery(User.id), version)
-            .where(User.session_token == bindparam("token")))
+    version = (
+        select(CacheVersion.n)
+        .where(CacheVersion.scope == literal("user:").concat(cast(User.id, String)))
+        .scalar_subquery()
+    )
+    return select(User, unread_subquery(User.id), version).where(
+        User.session_token == bindparam("token")
+    )
 
 
 def normalise_email(email: str) -> str:
@@ -54,8 +57,13 @@ def check_password_rules(password: str) -> None:
     """Raise ValidationFailed if a new password is too weak."""
     if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed(
-            lazy_ngettext("Use at least %(n)s character.", "Use at least %(n)s characters.",
-                          MIN_PASSWORD, n=MIN_PASSWORD), "password"
+            lazy_ngettext(
+                "Use at least %(n)s character.",
+                "Use at least %(n)s characters.",
+                MIN_PASSWORD,
+                n=MIN_PASSWORD,
+            ),
+            "password",
         )
 
 
@@ -102,15 +110,22 @@ def create_user(
         user.email_confirmed_at = None  # the column's default marks accounts confirmed
         db.session.flush()
     audit.record(
-        "user", user.id, "create", actor,
-        {"email": [None, email], "role": [None, role],
-         "school_id": [None, school.id if school else None]},
+        "user",
+        user.id,
+        "create",
+        actor,
+        {
+            "email": [None, email],
+            "role": [None, role],
+            "school_id": [None, school.id if school else None],
+        },
     )
     return user
 
 
-def update_user(actor: User, user: User, *, role: str, school: School | None,
-                active: bool, display_name: str) -> User:
+def update_user(
+    actor: User, user: User, *, role: str, school: School | None, active: bool, display_name: str
+) -> User:
     """Admin edit of another account's role, school, status and name."""
     if role not in ROLES:
         raise ValidationFailed(_l("Unknown role."), "role")
@@ -120,15 +135,23 @@ def update_user(actor: User, user: User, *, role: str, school: School | None,
         raise ValidationFailed(
             _l("You cannot change your own role or deactivate yourself."), "role"
         )
-    before = {"role": user.role, "school_id": user.school_id, "active": user.active,
-              "display_name": user.display_name}
+    before = {
+        "role": user.role,
+        "school_id": user.school_id,
+        "active": user.active,
+        "display_name": user.display_name,
+    }
     user.role = role
     user.school = school if role == COORDINATOR else None
     user.active = active
     user.display_name = display_name.strip() or user.display_name
     db.session.flush()
-    after = {"role": user.role, "school_id": user.school_id, "active": user.active,
-             "display_name": user.display_name}
+    after = {
+        "role": user.role,
+        "school_id": user.school_id,
+        "active": user.active,
+        "display_name": user.display_name,
+    }
     changes = audit.diff(before, after)
     if changes:
         if before["role"] != role or not active:
@@ -145,7 +168,6 @@ def change_password(user: User, current: str, new: str) -> None:
     user.set_password(new)
     user.rotate_session_token()
     audit.record("user", user.id, "password", user, {"password": ["***", "***"]})
-
 
 
 # --- signed links sent by e-mail ------------------------------------------------------------
@@ -173,7 +195,8 @@ def user_for_reset_token(token: str) -> User | None:
     """The account a reset token is for, or None if forged, expired, used or out of date."""
     try:
         data = _serializer(RESET_SALT).loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
     except BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
@@ -205,7 +228,8 @@ def confirm_email(token: str) -> User | None:
     """Mark the address confirmed; None if the link is forged, expired or for an old address."""
     try:
         data = _serializer(CONFIRM_SALT).loads(
-            token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"])
+            token, max_age=current_app.config["EMAIL_CONFIRM_MAX_AGE"]
+        )
     except BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):

@@ -33,8 +33,12 @@ from tests.helpers import PASSWORD  # the factory's password
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -97,8 +101,7 @@ def live_server(live_app: Flask) -> Iterator[LiveServer]:
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(app=live_app, base=f"http://127.0.0.1:{server.server_port}",
-                         server=server)
+        yield LiveServer(app=live_app, base=f"http://127.0.0.1:{server.server_port}", server=server)
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -144,8 +147,12 @@ def page(browser, live_server: LiveServer, request) -> Iterator:
         dialog.dismiss()
 
     pg.on("dialog", on_dialog)
-    pg.on("console", lambda msg: pg.console_messages.append(  # type: ignore[attr-defined]
-        f"{msg.type}: {msg.text}"))
+    pg.on(
+        "console",
+        lambda msg: pg.console_messages.append(  # type: ignore[attr-defined]
+            f"{msg.type}: {msg.text}"
+        ),
+    )
     yield pg
     call = getattr(request.node, "rep_call", None)
     if call is not None and call.failed:

@@ -33,7 +33,9 @@ def _check(page, url: str) -> list[str]:
             charts.nth(i).scroll_into_view_if_needed()
         page.wait_for_function(
             "n => document.querySelectorAll('.chart .main-svg').length >= n",
-            arg=charts.count(), timeout=60000)
+            arg=charts.count(),
+            timeout=60000,
+        )
     page.evaluate(_axe_js() + "\n;true")  # CDP evaluation: the CSP stays on
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     found = []
@@ -47,21 +49,33 @@ def _check(page, url: str) -> list[str]:
 def _world(factory):
     school = factory.school(name="№3 мектеп-лицей")
     coordinator = factory.user("coordinator", school=school)
-    for days, cat, qty, unit in ((3, "water", "2.5", "m3"), (40, "energy", "120", "kWh"),
-                                 (70, "trees", "4", "trees")):
-        factory.log(coordinator, category=cat, quantity=qty, unit=unit,
-                    action_date=date.today() - timedelta(days=days))
+    for days, cat, qty, unit in (
+        (3, "water", "2.5", "m3"),
+        (40, "energy", "120", "kWh"),
+        (70, "trees", "4", "trees"),
+    ):
+        factory.log(
+            coordinator,
+            category=cat,
+            quantity=qty,
+            unit=unit,
+            action_date=date.today() - timedelta(days=days),
+        )
     return school, coordinator
 
 
-def test_main_pages_have_no_serious_or_critical_axe_violations(
-    page, live_server, sign_in, factory
-):
+def test_main_pages_have_no_serious_or_critical_axe_violations(page, live_server, sign_in, factory):
     school, coordinator = _world(factory)
     problems: list[str] = []
     checked = 0
-    for path in ("/", "/auth/login", "/auth/register", "/community/challenges",
-                 "/dashboards/public", "/experts/decisions"):
+    for path in (
+        "/",
+        "/auth/login",
+        "/auth/register",
+        "/community/challenges",
+        "/dashboards/public",
+        "/experts/decisions",
+    ):
         problems += _check(page, live_server.url(path))
         checked += 1
     sign_in(page, coordinator)
@@ -87,5 +101,6 @@ def test_the_skip_link_is_the_first_stop_and_lands_on_the_content(page, live_ser
     assert page.evaluate("document.activeElement.id") == "content"
     outline = page.evaluate(
         "() => { const a = document.querySelector('.topbar a');"
-        " a.focus({focusVisible: true}); return getComputedStyle(a).outlineStyle; }")
+        " a.focus({focusVisible: true}); return getComputedStyle(a).outlineStyle; }"
+    )
     assert outline != "none"

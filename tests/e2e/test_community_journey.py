@@ -36,9 +36,9 @@ def _sign_out(page) -> None:
 
 
 def test_resident_progress_quality_review_and_proposal_decision(
-        page, live_server, sign_in, factory, db):
-    challenge = make_challenge(db, factory.user("scientist"), title="Water week",
-                               target="300")
+    page, live_server, sign_in, factory, db
+):
+    challenge = make_challenge(db, factory.user("scientist"), title="Water week", target="300")
     resident = factory.user("resident", display_name="Aliya")
     sign_in(page, resident)
     page.goto(live_server.url(f"/community/challenges/{challenge.id}"))
@@ -77,8 +77,10 @@ def test_resident_progress_quality_review_and_proposal_decision(
 
     page.goto(live_server.url("/experts/proposals/new"))
     page.fill("input[name=title]", "Fountains in the central park")
-    page.fill("textarea[name=text]", "<script>alert('x')</script> Two fountains would "
-              "cut bottled-water plastic.")
+    page.fill(
+        "textarea[name=text]",
+        "<script>alert('x')</script> Two fountains would cut bottled-water plastic.",
+    )
     page.fill("input[name=district]", "Central")
     _post(page, "form.form button[type=submit]")
     proposal_url = page.url
@@ -105,9 +107,16 @@ def test_resident_progress_quality_review_and_proposal_decision(
 
 def test_economist_downloads_the_savings_report(page, live_server, sign_in, factory, db):
     school = factory.school(name="Lyceum 3", pupils=100)
-    db.session.add(Tariff(city="Kyzylorda", country="KZ", currency="KZT", category="water",
-                          price_per_unit=Decimal("0.25"),
-                          valid_from=date.today() - timedelta(days=400)))
+    db.session.add(
+        Tariff(
+            city="Kyzylorda",
+            country="KZ",
+            currency="KZT",
+            category="water",
+            price_per_unit=Decimal("0.25"),
+            valid_from=date.today() - timedelta(days=400),
+        )
+    )
     db.session.commit()
     factory.log(factory.user("coordinator", school=school), quantity="400")
     sign_in(page, factory.user("economist"))

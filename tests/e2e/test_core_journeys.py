@@ -16,8 +16,9 @@ pytestmark = pytest.mark.e2e
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 
 
-def _log_form(page, *, category: str, quantity: str, unit: str, note: str,
-              fraction: str = "") -> None:
+def _log_form(
+    page, *, category: str, quantity: str, unit: str, note: str, fraction: str = ""
+) -> None:
     page.select_option("select[name=category]", category)
     if fraction:
         page.select_option("select[name=fraction]", fraction)
@@ -53,8 +54,14 @@ def test_coordinator_logs_actions_and_sees_them_in_the_list(
     assert "/logs/" in page.url
 
     page.click("text=Log an eco-action")
-    _log_form(page, category="waste", fraction="paper", quantity="12", unit="kg",
-              note="paper collection day")
+    _log_form(
+        page,
+        category="waste",
+        fraction="paper",
+        quantity="12",
+        unit="kg",
+        note="paper collection day",
+    )
 
     rows = page.locator("table.logs tbody tr")
     assert rows.count() == 2
@@ -69,13 +76,20 @@ def test_coordinator_logs_actions_and_sees_them_in_the_list(
 
 # Words that may stay Latin on a Kazakh page: data the test itself made, unit symbols,
 # the language names in the language select, the product's brand and file formats.
-ALLOWED_LATIN = {"kg", "kwh", "l", "m", "greenapp", "english", "school",
-                 "csv", "xlsx"}  # file format names stay as they are
+ALLOWED_LATIN = {
+    "kg",
+    "kwh",
+    "l",
+    "m",
+    "greenapp",
+    "english",
+    "school",
+    "csv",
+    "xlsx",
+}  # file format names stay as they are
 
 
-def test_kazakh_interface_has_no_english_left_on_the_logs_page(
-    page, live_server, sign_in, factory
-):
+def test_kazakh_interface_has_no_english_left_on_the_logs_page(page, live_server, sign_in, factory):
     school = factory.school(name="Mektep 7")
     coordinator = factory.user("coordinator", school=school, display_name="Dana")
     factory.log(coordinator, category="energy", quantity="42", unit="kWh", note="")
@@ -114,8 +128,9 @@ def test_a_resident_registers_and_lands_on_their_logs(page, live_server, db):
     assert page.locator("h1", has_text="Check your e-mail").is_visible()
     # the confirmation mail (kept in memory under testing) carries the link
     sent = live_server.app.extensions["greenapp_outbox"][-1]
-    link = re.search(r"http://\S+/auth/confirm/\S+",
-                     sent.get_body(preferencelist=("plain",)).get_content()).group(0)
+    link = re.search(
+        r"http://\S+/auth/confirm/\S+", sent.get_body(preferencelist=("plain",)).get_content()
+    ).group(0)
     page.goto(link)
     assert page.locator(".flash-success").is_visible()
     page.click("main a.btn-primary")

@@ -22,8 +22,9 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def phone(browser, live_server):
     """A 390 px wide touch context, like a mid-range phone."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="en-GB")
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en-GB"
+    )
     context.set_default_timeout(15_000)
     pg = context.new_page()
     pg.console_messages = []  # type: ignore[attr-defined]
@@ -41,7 +42,8 @@ def _sign_in(pg, live_server, user) -> None:
 
 
 def test_phone_uploads_a_photo_the_stored_copy_has_no_exif_and_access_is_checked(
-        phone, live_server, browser, factory, db, tmp_path):
+    phone, live_server, browser, factory, db, tmp_path
+):
     coordinator = factory.user("coordinator", school=factory.school(name="Phone School"))
     _sign_in(phone, live_server, coordinator)
     phone.goto(live_server.url("/logs/new"))
@@ -57,8 +59,7 @@ def test_phone_uploads_a_photo_the_stored_copy_has_no_exif_and_access_is_checked
     phone.select_option("select[name=category]", "energy")
     phone.fill("input[name=quantity]", "12.5")
     phone.select_option("select[name=unit]", "kWh")
-    phone.fill("input[name=action_date]",
-               (date.today() - timedelta(days=1)).isoformat())
+    phone.fill("input[name=action_date]", (date.today() - timedelta(days=1)).isoformat())
     phone.check("input[name=evidence][value=document]")
     file_input.set_input_files(str(photo))
     phone.click("form.log-form button[type=submit]")
@@ -103,7 +104,6 @@ def test_phone_uploads_a_photo_the_stored_copy_has_no_exif_and_access_is_checked
         pg.goto(live_server.url("/experts/quality"))
         img = pg.locator(f"img[src='/evidence/{f.id}/thumb']")
         img.wait_for()
-        assert pg.evaluate("(el) => el.complete && el.naturalWidth > 0",
-                           img.element_handle())
+        assert pg.evaluate("(el) => el.complete && el.naturalWidth > 0", img.element_handle())
     finally:
         ctx.close()

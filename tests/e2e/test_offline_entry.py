@@ -62,11 +62,13 @@ def _queue(page, quantity: str, note: str) -> None:
     page.fill("textarea[name=note]", note)
     page.click("form.log-form button[type=submit]")
     page.wait_for_function(
-        "(note) => document.querySelector('textarea[name=note]').value !== note", arg=note)
+        "(note) => document.querySelector('textarea[name=note]').value !== note", arg=note
+    )
 
 
 def test_three_entries_logged_offline_are_sent_once_when_the_network_returns(
-        page, live_server, sign_in, factory, db):
+    page, live_server, sign_in, factory, db
+):
     coordinator = factory.user("coordinator")
     sign_in(page, coordinator)
     _ready_offline(page, live_server)
@@ -98,7 +100,8 @@ def test_three_entries_logged_offline_are_sent_once_when_the_network_returns(
 
 
 def test_an_expired_session_asks_to_sign_in_and_keeps_the_queue(
-        page, live_server, sign_in, factory, db):
+    page, live_server, sign_in, factory, db
+):
     coordinator = factory.user("coordinator")
     sign_in(page, coordinator)
     _ready_offline(page, live_server)
@@ -124,7 +127,8 @@ def test_an_expired_session_asks_to_sign_in_and_keeps_the_queue(
 
 
 def test_a_rejected_entry_comes_back_with_the_servers_message_in_russian(
-        page, live_server, sign_in, factory, db):
+    page, live_server, sign_in, factory, db
+):
     coordinator = factory.user("coordinator", locale="ru")
     sign_in(page, coordinator)
     _ready_offline(page, live_server)

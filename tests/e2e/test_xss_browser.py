@@ -22,8 +22,7 @@ BROWSE_AS = ("admin", "coordinator", "resident", "lawyer")
 
 
 def _csp_violations(page) -> list[str]:
-    return [m for m in page.console_messages if "Content Security Policy" in m
-            or "Refused to" in m]
+    return [m for m in page.console_messages if "Content Security Policy" in m or "Refused to" in m]
 
 
 def _html_pages(app, overrides) -> list[str]:
@@ -37,9 +36,7 @@ def _html_pages(app, overrides) -> list[str]:
     return sorted(set(paths))
 
 
-def test_stored_payloads_never_run_in_the_browser(
-    app, page, live_server, sign_in, factory, db
-):
+def test_stored_payloads_never_run_in_the_browser(app, page, live_server, sign_in, factory, db):
     users, overrides = make_world(factory, db)
     report = seed_payloads(app, users, overrides)  # through the forms, on the same db
     seed_embedded(app, users, overrides, report)
@@ -63,8 +60,10 @@ def test_stored_payloads_never_run_in_the_browser(
     assert not page.alerts, page.alerts
     assert not _csp_violations(page), _csp_violations(page)
     assert opened > 100
-    print(f"\nbrowser XSS: {len(PAYLOADS)} payloads, {report.submissions} submissions, "
-          f"{opened} page loads, 0 alerts")
+    print(
+        f"\nbrowser XSS: {len(PAYLOADS)} payloads, {report.submissions} submissions, "
+        f"{opened} page loads, 0 alerts"
+    )
 
 
 def _chart_data(factory):
@@ -74,8 +73,9 @@ def _chart_data(factory):
         for d in range(1, 20, 3):
             day = date.today() - timedelta(days=d)
             factory.log(coordinator, quantity=str(100 + d), action_date=day)
-            factory.log(coordinator, category="energy", unit="kWh", quantity=str(d),
-                        action_date=day)
+            factory.log(
+                coordinator, category="energy", unit="kWh", quantity=str(d), action_date=day
+            )
     return schools
 
 
@@ -99,7 +99,8 @@ def test_charts_draw_under_the_csp_without_unsafe_eval(page, live_server, sign_i
         resp = route.fetch()
         headers = dict(resp.headers)
         headers["content-security-policy"] = csp.replace(
-            "style-src 'self' 'unsafe-inline'", "style-src 'self'")
+            "style-src 'self' 'unsafe-inline'", "style-src 'self'"
+        )
         route.fulfill(response=resp, headers=headers)
 
     page.route("**/dashboards/programme*", strict_styles)
@@ -110,6 +111,8 @@ def test_charts_draw_under_the_csp_without_unsafe_eval(page, live_server, sign_i
     page.wait_for_timeout(300)
     style_refusals = [m for m in _csp_violations(page) if "style" in m.lower()]
     assert style_refusals, "plotly no longer needs inline styles: drop 'unsafe-inline'"
-    print(f"\nCSP probe: {drawn} charts drawn without 'unsafe-eval'; without inline styles "
-          f"{len(style_refusals)} refusals, first: {style_refusals[0][:160]}")
+    print(
+        f"\nCSP probe: {drawn} charts drawn without 'unsafe-eval'; without inline styles "
+        f"{len(style_refusals)} refusals, first: {style_refusals[0][:160]}"
+    )
     assert not [m for m in _csp_violations(page) if "unsafe-eval" in m or "script" in m]
