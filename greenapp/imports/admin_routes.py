@@ -8,6 +8,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from greenapp.extensions import db
+from greenapp.imports.common import get_batch, shown_rows
 from greenapp.imports.forms import MeterUploadForm as UploadForm
 from greenapp.main.errors import attempt
 from greenapp.models.imports import ImportBatch
@@ -87,10 +88,7 @@ def accounts_template():
 
 
 def _batch(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not service.can_manage(current_user, batch):
-        abort(404)
-    return batch
+    return get_batch(batch_id, service.can_manage)
 
 
 @bp.route("/<int:import_batch_id>")
@@ -99,10 +97,7 @@ def show(import_batch_id: int):
     """The dry run: every row marked new, duplicate or invalid, with the reason."""
     batch = _batch(import_batch_id)
     analysis = service.stored_analysis(current_user, batch)
-    rows = []
-    if analysis is not None:
-        order = {import_service.INVALID: 0, import_service.DUPLICATE: 1, import_service.NEW: 2}
-        rows = sorted(analysis.rows, key=lambda r: (order[r.status], r.number))[:SHOWN_ROWS]
+    rows = shown_rows(analysis, SHOWN_ROWS)
     return render_template(
         "imports/admin_show.html",
         batch=batch,

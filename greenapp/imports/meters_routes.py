@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from greenapp.extensions import db
+from greenapp.imports.common import batch_action, get_batch, shown_rows
 from greenapp.imports.forms import MeterUploadForm
 from greenapp.main.errors import attempt
 from greenapp.models.imports import ImportBatch
@@ -80,10 +81,7 @@ def template():
 
 
 def _batch(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not service.can_manage(current_user, batch):
-        abort(404)  # another school's import is not even confirmed to exist
-    return batch
+    return get_batch(batch_id, service.can_manage)
 
 
 @bp.route("/<int:import_batch_id>")
@@ -92,10 +90,7 @@ def show(import_batch_id: int):
     """The dry run: every row marked new, duplicate or invalid, with the reason."""
     batch = _batch(import_batch_id)
     analysis = service.stored_analysis(current_user, batch)
-    rows = []
-    if analysis is not None:
-        order = {import_service.INVALID: 0, import_service.DUPLICATE: 1, import_service.NEW: 2}
-        rows = sorted(analysis.rows, key=lambda r: (order[r.status], r.number))[:SHOWN_ROWS]
+    rows = shown_rows(analysis, SHOWN_ROWS)
     return render_template(
         "imports/meters_show.html",
         batch=batch,
@@ -124,10 +119,7 @@ def errors(import_batch_id: int):
 
 
 def _batch_action(action, import_batch_id: int) -> int | None:
-    batch = _batch(import_batch_id)
-    with attempt() as done:
-        count = action(current_user, batch)
-    return count if done else None
+    return batch_action(action, _batch(import_batch_id))
 
 
 @bp.route("/<int:import_batch_id>/commit", methods=["POST"])

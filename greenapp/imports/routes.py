@@ -19,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from greenapp.extensions import db
+from greenapp.imports.common import batch_action, get_batch, shown_rows
 from greenapp.imports.forms import ColumnsForm, UploadForm
 from greenapp.main.errors import attempt
 from greenapp.models.imports import TARGET_ENTRIES, ImportBatch
@@ -112,14 +113,7 @@ def template():
 
 
 def _batch(batch_id: int) -> ImportBatch:
-    batch = db.session.get(ImportBatch, batch_id)
-    if (
-        batch is None
-        or batch.target != TARGET_ENTRIES
-        or not import_service.can_manage(current_user, batch)
-    ):
-        abort(404)  # another school's import is not even confirmed to exist
-    return batch
+    return get_batch(batch_id, import_service.can_manage, TARGET_ENTRIES)
 
 
 def _analysis(batch: ImportBatch):
@@ -139,10 +133,7 @@ def show(import_batch_id: int):
     if import_service.needs_columns(batch):
         return redirect(url_for("imports.columns", import_batch_id=batch.id))
     analysis = _analysis(batch) if batch.status == import_service.BATCH_PREVIEW else None
-    rows = []
-    if analysis is not None:
-        order = {import_service.INVALID: 0, import_service.DUPLICATE: 1, import_service.NEW: 2}
-        rows = sorted(analysis.rows, key=lambda r: (order[r.status], r.number))[:SHOWN_ROWS]
+    rows = shown_rows(analysis, SHOWN_ROWS)
     return render_template(
         "imports/show.html",
         batch=batch,
@@ -173,10 +164,7 @@ def errors(import_batch_id: int):
 def _batch_action(action, import_batch_id: int) -> int | None:
     """Run commit or undo on a batch in one transaction: its count, or None after a
     refusal (flashed; nothing changed). Someone else's batch is a 403."""
-    batch = _batch(import_batch_id)
-    with attempt() as done:
-        count = action(current_user, batch)
-    return count if done else None
+    return batch_action(action, _batch(import_batch_id))
 
 
 @bp.route("/<int:import_batch_id>/commit", methods=["POST"])
