@@ -612,12 +612,42 @@ def _mark_duplicates(school: School, checked: list[tuple[RowResult, tuple | None
             seen[mark] = result.number
 
 
-def _count(batch: ImportBatch, analysis: Analysis) -> None:
+def count_rows(batch: ImportBatch, analysis: Analysis) -> None:
+    """Write the dry run's counts (total, new, duplicate, invalid) onto the batch."""
     batch.rows_total = len(analysis.rows)
     batch.rows_new = analysis.count(NEW)
     batch.rows_duplicate = analysis.count(DUPLICATE)
     batch.rows_invalid = analysis.count(INVALID)
+
+
+def _count(batch: ImportBatch, analysis: Analysis) -> None:
+    count_rows(batch, analysis)
     batch.checked = checked_rows(analysis)
+
+
+def new_batch(
+    actor: User,
+    school_id: int | None,
+    target: str,
+    filename: str,
+    content: bytes,
+    file_kind: str,
+    **fields,
+) -> ImportBatch:
+    """A checked file kept as a batch awaiting commit (flushed, so it has its id)."""
+    batch = ImportBatch(
+        school_id=school_id,
+        author_id=actor.id,
+        filename=(filename or "upload")[:200],
+        file_kind=file_kind,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
+        status=BATCH_PREVIEW,
+        target=target,
+        **fields,
+    )
+    db.session.add(batch)
+    return batch
 
 
 CHECKED_FIELDS = (
@@ -728,19 +758,11 @@ def _preview(actor: User, school: School, filename: str, content: bytes) -> Impo
         analysis: Analysis | None = analyse(content, school, columns)
     except ColumnsMissing:
         analysis = None  # kept: the user maps the columns next (needs_columns)
-    batch = ImportBatch(
-        school_id=school.id,
-        author_id=actor.id,
-        filename=(filename or "upload")[:200],
-        file_kind=sniff_kind(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        status=BATCH_PREVIEW,
-        columns=columns,
+    batch = new_batch(
+        actor, school.id, TARGET_ENTRIES, filename, content, sniff_kind(content), columns=columns
     )
     if analysis is not None:
         _count(batch, analysis)
-    db.session.add(batch)
     db.session.flush()
     batch.analysis = analysis  # not stored: the API answers with it
     return batch

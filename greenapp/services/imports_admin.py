@@ -21,7 +21,6 @@ yet, else nothing is undone and the message names them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 
@@ -293,11 +292,7 @@ def analyse(actor: User, target: str, content: bytes) -> base.Analysis:
     return analysis
 
 
-def _count(batch: ImportBatch, analysis: base.Analysis) -> None:
-    batch.rows_total = len(analysis.rows)
-    batch.rows_new = analysis.count(base.NEW)
-    batch.rows_duplicate = analysis.count(base.DUPLICATE)
-    batch.rows_invalid = analysis.count(base.INVALID)
+_count = base.count_rows
 
 
 def can_manage(user: User, batch: ImportBatch) -> bool:
@@ -311,18 +306,8 @@ def visible_batches(user: User, target: str):
 def preview(actor: User, target: str, filename: str, content: bytes) -> ImportBatch:
     _require_admin(actor)
     analysis = analyse(actor, target, content)
-    batch = ImportBatch(
-        school_id=None,
-        author_id=actor.id,
-        filename=(filename or "upload")[:200],
-        file_kind=analysis.kind,
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        status=BATCH_PREVIEW,
-        target=target,
-    )
+    batch = base.new_batch(actor, None, target, filename, content, analysis.kind)
     _count(batch, analysis)
-    db.session.add(batch)
     db.session.flush()
     return batch
 

@@ -21,7 +21,6 @@ a clear message, as on the meter page.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from datetime import date
@@ -273,11 +272,7 @@ def analyse(actor: User, school: School, content: bytes) -> base.Analysis:
     return analysis
 
 
-def _count(batch: ImportBatch, analysis: base.Analysis) -> None:
-    batch.rows_total = len(analysis.rows)
-    batch.rows_new = analysis.count(base.NEW)
-    batch.rows_duplicate = analysis.count(base.DUPLICATE)
-    batch.rows_invalid = analysis.count(base.INVALID)
+_count = base.count_rows
 
 
 def school_for(actor: User) -> School:
@@ -302,18 +297,10 @@ def preview(actor: User, filename: str, content: bytes) -> ImportBatch:
     """Check a file (dry run) and keep it as a batch awaiting commit."""
     school = school_for(actor)
     analysis = analyse(actor, school, content)
-    batch = ImportBatch(
-        school_id=school.id,
-        author_id=actor.id,
-        filename=(filename or "upload")[:200],
-        file_kind=analysis.kind,
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
-        status=BATCH_PREVIEW,
-        target=TARGET_METER_READINGS,
+    batch = base.new_batch(
+        actor, school.id, TARGET_METER_READINGS, filename, content, analysis.kind
     )
     _count(batch, analysis)
-    db.session.add(batch)
     db.session.flush()
     return batch
 
