@@ -114,6 +114,21 @@ def test_a_stale_edit_is_refused_not_silently_overwritten(client, factory, login
     assert log.quantity == Decimal("200")
 
 
+def test_a_damaged_version_is_refused_as_stale_not_a_500(client, factory, login, db):
+    # Found by the route walk: a blank or non-numeric hidden version crashed the edit.
+    coordinator = factory.user("coordinator")
+    log = factory.log(coordinator, quantity="100", unit="L")
+    login(coordinator)
+    for damaged in (" ", "1x"):
+        resp = client.post(
+            f"/logs/{log.id}/edit", data=_form(quantity="300", unit="L", version=damaged)
+        )
+        assert resp.status_code == 409
+        assert "Someone else changed this entry" in resp.get_data(as_text=True)
+    db.session.refresh(log)
+    assert log.quantity == Decimal("100")
+
+
 def test_delete_is_soft_and_shown_in_the_audit_view(client, factory, login, db):
     coordinator = factory.user("coordinator")
     log = factory.log(coordinator, quantity="40", unit="L")

@@ -243,6 +243,15 @@ def _unit(category: str) -> str:
     return str(UNIT_SHORT[CANONICAL_UNIT[category]])
 
 
+def _sent_version(raw: str | None) -> int | None:
+    """The entry version the form was rendered with (None when absent). A damaged one is
+    -1, which is never current: the conflict path answers and nothing changes."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() else -1
+
+
 @bp.route("/<int:log_id>/edit", methods=["GET", "POST"])
 @role_required(*LOGGERS)
 def edit(log_id: int):
@@ -258,7 +267,8 @@ def edit(log_id: int):
     status = 200
     if form.validate_on_submit():
         try:
-            expected = int(form.version.data or 0)
+            sent = _sent_version(form.version.data)
+            expected = 0 if sent is None else sent
             prepared = uploads.prepared_files()
             log_service.update_log(current_user, log, _input(form), expected)
             uploads.attach_to_log(current_user, log, prepared, form.evidence.data)
@@ -312,7 +322,7 @@ def delete(log_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        version = int(form.version.data) if form.version.data else None
+        version = _sent_version(form.version.data)
         log_service.delete_log(current_user, log, version)
     except PermissionDenied:
         db.session.rollback()
