@@ -33,6 +33,13 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config.from_object(CONFIGS[name])
     if overrides:
         app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file has no server that could have dropped the connection: no ping (a
+        # SELECT 1) before every checkout of a pooled connection.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+            "pool_pre_ping": False,
+        }
     if app.config["ENV_NAME"] == "production":
         check_production_secret(app.config.get("SECRET_KEY"))
         from greenapp.services.deploy import check_production_limiter, warn_without_public_url
@@ -147,6 +154,9 @@ def register_hooks(app: Flask) -> None:
     app.before_request(enforce_declared_access)
     register_error_handlers(app)
     register_template_helpers(app)
+    from greenapp.main.csrf import register_csrf_token
+
+    register_csrf_token(app)
 
 
 def register_commands(app: Flask) -> None:

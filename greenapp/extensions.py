@@ -1,11 +1,13 @@
 """Flask extensions, created unbound; create_app() binds them to the app."""
 
+import copy
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -14,7 +16,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -122,6 +124,14 @@ def _only_if(
     return guarded
 
 
+OPENED_MAX = 5000
+
+
+def _copied(data: dict[str, Any]) -> dict[str, Any]:
+    """The session's values, lists and dicts copied (a page may append a flash)."""
+    return {k: copy.deepcopy(v) if isinstance(v, list | dict) else v for k, v in data.items()}
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, with its signing serializer built once per key.
 
@@ -133,6 +143,37 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._built: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+        self._opened: dict[str, tuple[object, float, dict[str, Any]]] = {}
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        """Flask's open_session, remembering the cookies this process has verified.
+
+        A browser sends the same cookie with every request until the session changes,
+        and checking its signature and decoding it was about a tenth of a cached page's
+        cost. The exact cookie text verified under the current keys maps to its content
+        and signing time: the same text under the same keys verifies the same way, and
+        the expiry (PERMANENT_SESSION_LIFETIME from the signing time) is still checked
+        on every request. A changed key set starts from an empty memory.
+        """
+        s = self.get_signing_serializer(app)
+        if s is None:
+            return None
+        val = request.cookies.get(self.get_cookie_name(app))
+        if not val:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        opened = self._opened
+        hit = opened.get(val)
+        if hit is not None and hit[0] is self._built and 0 <= time.time() - hit[1] <= max_age:
+            return self.session_class(_copied(hit[2]))
+        try:
+            data, signed_at = s.loads(val, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if len(opened) >= OPENED_MAX:
+            opened.clear()
+        opened[val] = (self._built, signed_at.timestamp(), data)
+        return self.session_class(_copied(data))
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))

@@ -25,6 +25,8 @@ ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 def has_control_characters(text: str) -> bool:
     """True if text holds NUL or another control character (tab and newlines allowed)."""
+    if text.isprintable():  # the usual case, in C: no control character at all
+        return False
     return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in text)
 
 

@@ -70,3 +70,62 @@ def test_a_header_the_view_set_is_kept_and_the_rest_are_added(app):
         assert resp.headers["Content-Security-Policy"] == CSP
     finally:
         dispose(fresh)
+
+
+# --- the session cookie and the CSRF token, remembered per process -----------------------
+
+
+@pytest.fixture
+def csrf_app(app):
+    secured = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": True,
+        },
+    )
+    yield secured
+    dispose(secured)
+
+
+def _token(html: str) -> str:
+    return html.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def test_a_remembered_session_cookie_still_expires_and_a_changed_one_is_refused(
+    app, factory, monkeypatch
+):
+    import greenapp.extensions as ext
+
+    coordinator = factory.user("coordinator")
+    browser = signed_in_client(app, coordinator)
+    assert browser.get("/logs/").status_code == 200  # verified and remembered
+    assert browser.get("/logs/").status_code == 200  # from the memory
+    cookie = browser.get_cookie("session").value
+
+    tampered = app.test_client()
+    tampered.set_cookie("session", cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+    assert tampered.get("/logs/").status_code == 302  # signed out: to the sign-in
+
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = ext.time.time() + lifetime + 60
+    monkeypatch.setattr(ext.time, "time", lambda: later)
+    expired = browser.get("/logs/")
+    assert expired.status_code == 302 and "/auth/login" in expired.headers["Location"]
+
+
+def test_pages_share_a_recent_csrf_token_which_the_forms_accept(csrf_app, factory):
+    coordinator = factory.user("coordinator")
+    browser = signed_in_client(csrf_app, coordinator)
+    first = _token(browser.get("/logs/").get_data(as_text=True))
+    again = _token(browser.get("/logs/").get_data(as_text=True))
+    assert first == again  # signed once, reused within the minute
+    switched = browser.post(
+        "/language", data={"csrf_token": again, "language": "kk", "next": "/logs/"}
+    )
+    assert switched.status_code == 302
+    assert 'lang="kk"' in browser.get("/logs/").get_data(as_text=True)
+
+    other = signed_in_client(csrf_app, factory.user("coordinator"))
+    refused = other.post("/language", data={"csrf_token": first, "language": "ru"})
+    assert refused.status_code == 400  # another session's token is no token

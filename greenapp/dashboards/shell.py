@@ -9,7 +9,8 @@ language switch and its CSRF token, name, bell, sign-out).
 
 Per request only that corner is made: it is cached too, per (user, name, role,
 language, unread count, URL), with a placeholder for the CSRF token, which is put in
-for each request (tokens are signed per session and time, never cached). A page view
+for each request (tokens are signed per session and time, and never cached with a
+page: greenapp/main/csrf.py). A page view
 then costs a cache read and two string replacements instead of a template render.
 
 A request with flash messages waiting is rendered the ordinary way (the messages are
@@ -22,9 +23,9 @@ from collections.abc import Callable, Hashable
 
 from flask import render_template, request, session
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from greenapp.main.csrf import csrf_token
 from greenapp.services import cache
 from greenapp.services.notifications import unread_count
 
@@ -59,7 +60,7 @@ def account_html() -> str:
         (who, _next_path()),
         lambda: render_template("_account.html", csrf_token=lambda: CSRF_SLOT),
     )
-    return corner.replace(CSRF_SLOT, generate_csrf())
+    return corner.replace(CSRF_SLOT, csrf_token())
 
 
 def page(

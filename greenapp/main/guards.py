@@ -40,7 +40,10 @@ def page_number() -> int:
 
 def refuse_control_characters() -> Response | None:
     """A URL carrying NUL or other control characters answers 400 with a clear page."""
-    values = [request.path, *request.args.keys(), *request.args.values()]
+    if request.query_string:
+        values = [request.path, *request.args.keys(), *request.args.values()]
+    else:
+        values = [request.path]
     if any(has_control_characters(v) for v in values):
         from greenapp.api.problems import is_api_request, problem
 

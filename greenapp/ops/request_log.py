@@ -15,11 +15,12 @@ logger = logging.getLogger("greenapp.request")
 
 
 def _user_id() -> int | str:
-    from flask_login import current_user
-
+    """The id of the user the request loaded ("-" for none). A route that never asked
+    for its user (a health check, the service worker) is not made to load one."""
+    user = g.get("_login_user")
     try:
-        if current_user and current_user.is_authenticated:
-            return current_user.id
+        if user is not None and user.is_authenticated:
+            return user.id
     except Exception:  # noqa: BLE001 - a broken session must not break the log line
         return "?"
     return "-"

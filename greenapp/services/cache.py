@@ -103,7 +103,15 @@ def enabled() -> bool:
 
 def locale() -> str:
     """The locale part of a key: numbers and labels are formatted once per locale."""
-    return str(get_locale() or "en") if has_request_context() else "en"
+    if not has_request_context():
+        return "en"
+    # Flask-Babel 4 keeps the request's locale in g._flask_babel (force_locale swaps it
+    # there too); its text is remembered per locale object, as every key asks for it.
+    current = getattr(g.get("_flask_babel"), "babel_locale", None) or get_locale()
+    known = g.get("_greenapp_locale")
+    if known is None or known[0] is not current:
+        known = g._greenapp_locale = (current, str(current or "en"))
+    return known[1]
 
 
 # --- versions ------------------------------------------------------------------------
@@ -118,15 +126,57 @@ def versions(*scopes: str) -> tuple[int, ...]:
     memo: dict[str, int] = g.setdefault(_VERSIONS, {}) if has_request_context() else {}
     missing = [s for s in scopes if s not in memo]
     if missing:
-        # Plain driver SQL: every cached page view runs it, so no statement compiling.
-        # Only placeholders are joined into it; the scopes are bound parameters.
-        conn = db.session.connection()
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        sql = f"SELECT scope, n FROM cache_versions WHERE scope IN ({', '.join([mark] * len(missing))})"  # noqa: S608, E501  # nosec B608
-        rows: dict[str, int] = {s: n for s, n in conn.exec_driver_sql(sql, tuple(missing)).all()}
+        rows = _read_versions(missing)
         for s in missing:
             memo[s] = int(rows.get(s, 0))
     return tuple(memo[s] for s in scopes)
+
+
+_HAS_CONNECTION = "_greenapp_has_connection"
+
+
+def _read_versions(scopes: list[str]) -> dict[str, int]:
+    """`SELECT scope, n FROM cache_versions WHERE scope IN (...)` as cheaply as it goes.
+
+    Every cached page view runs it, so it is plain driver SQL (no statement compiling).
+    While the request's session holds no connection (a page served from the cache
+    never needs one) it borrows a pooled DBAPI connection for just this read: a fresh
+    reading of the committed versions, without the session's checkout, transaction
+    and teardown (about a sixth of a cached page's cost). Once the session has a
+    connection (it may have written), the read goes through it, so a writer sees its
+    own moves.
+    """
+    session = db.session()
+    if session.info.get(_HAS_CONNECTION):
+        conn = session.connection()
+        sql = _versions_sql(len(scopes), conn.dialect.paramstyle)
+        return {s: n for s, n in conn.exec_driver_sql(sql, tuple(scopes)).all()}
+    engine = db.engine
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(_versions_sql(len(scopes), engine.dialect.paramstyle), tuple(scopes))
+            return {s: n for s, n in cursor.fetchall()}
+        finally:
+            cursor.close()
+    finally:
+        raw.close()  # back to the pool (which ends any transaction the read began)
+
+
+def _versions_sql(count: int, paramstyle: str) -> str:
+    # Only placeholders are joined into it; the scopes are bound parameters.
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return f"SELECT scope, n FROM cache_versions WHERE scope IN ({', '.join([mark] * count)})"  # noqa: S608, E501  # nosec B608
+
+
+def _connection_begun(session: Any, _transaction: Any, _connection: Any) -> None:
+    session.info[_HAS_CONNECTION] = True
+
+
+def _transaction_ended(session: Any, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost: the session gives its connection back
+        session.info.pop(_HAS_CONNECTION, None)
 
 
 def invalidate(scopes: Iterable[str]) -> None:
@@ -186,6 +236,9 @@ def track_user_changes() -> None:
     _tracking = True
     event.listen(Session, "after_flush", _note_flushed)
     event.listen(Session, "before_commit", _bump_users)
+    # Whether the session holds a connection (see _read_versions).
+    event.listen(Session, "after_begin", _connection_begun)
+    event.listen(Session, "after_transaction_end", _transaction_ended)
 
 
 def invalidate_everything() -> None:
