@@ -55,7 +55,9 @@ def cached_fragment(what: str, key, caller) -> Markup:
 @bp.route("/ping")
 @public
 def ping():
-    """A bare route: the benchmark's baseline."""
+    """A bare route: the benchmark's floor (the session opened and its user loaded,
+    what every signed-in page pays before its own work)."""
+    current_user.is_authenticated  # noqa: B018 - loads the user, as every page does
     return Response("ok", mimetype="text/plain")
 
 
