@@ -154,7 +154,7 @@ def register_hooks(app: Flask) -> None:
     app.before_request(enforce_declared_access)
     register_error_handlers(app)
     register_template_helpers(app)
-    from greenapp.main.csrf import register_csrf_token
+    from greenapp.csrf_tokens import register_csrf_token
 
     register_csrf_token(app)
 

@@ -143,7 +143,6 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._built: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
-        self._opened: dict[str, tuple[object, float, dict[str, Any]]] = {}
 
     def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
         """Flask's open_session, remembering the cookies this process has verified.
@@ -162,7 +161,9 @@ class SessionInterface(SecureCookieSessionInterface):
         if not val:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        opened = self._opened
+        from greenapp.services.cache import keep, local_memory
+
+        opened = local_memory("sessions", app)
         hit = opened.get(val)
         if hit is not None and hit[0] is self._built and 0 <= time.time() - hit[1] <= max_age:
             return self.session_class(_copied(hit[2]))
@@ -170,9 +171,7 @@ class SessionInterface(SecureCookieSessionInterface):
             data, signed_at = s.loads(val, max_age=max_age, return_timestamp=True)
         except BadSignature:
             return self.session_class()
-        if len(opened) >= OPENED_MAX:
-            opened.clear()
-        opened[val] = (self._built, signed_at.timestamp(), data)
+        keep(opened, val, (self._built, signed_at.timestamp(), data), OPENED_MAX)
         return self.session_class(_copied(data))
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:

@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms.i18n import messages_path
 
+from greenapp.csrf_tokens import csrf_token
 from greenapp.services.errors import ValidationFailed
 
 # Every date a person may type or put in a URL lies in this window; anything outside
@@ -30,6 +31,13 @@ def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in text)
 
 
+class ReusedTokenCSRF(FlaskForm.Meta.csrf_class):  # type: ignore[name-defined, misc]
+    """Flask-WTF's form CSRF, its token from greenapp.csrf_tokens (signed once a minute)."""
+
+    def generate_csrf_token(self, csrf_token_field):  # noqa: ANN001, ANN201 - wtforms' signature
+        return csrf_token(self.meta.csrf_secret, self.meta.csrf_field_name)
+
+
 class BaseForm(FlaskForm):
     """FlaskForm that refuses control characters and out-of-range dates in every field.
 
@@ -38,6 +46,8 @@ class BaseForm(FlaskForm):
     """
 
     class Meta(FlaskForm.Meta):
+        csrf_class = ReusedTokenCSRF
+
         def get_translations(self, form):  # noqa: ANN001, ANN201 - wtforms' signature
             """WTForms' own messages in the page's language, read once per process
             (Flask-WTF reads the catalogue from disk on every request)."""

@@ -406,8 +406,10 @@ def nav_links() -> list[tuple[str, str]]:
     else:
         role, school_id = None, None
     key = (role, school_id, str(get_locale() or "en"))
-    cache: dict = current_app.extensions.setdefault("greenapp_nav", {})
-    links = cache.get(key)
+    from greenapp.services.cache import keep, local_memory
+
+    memory = local_memory("nav")
+    links = memory.get(key)
     if links is None:
-        links = cache[key] = links_for(role, school_id)
+        links = keep(memory, key, links_for(role, school_id))
     return links

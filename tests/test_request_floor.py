@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Response
+from itsdangerous import TimestampSigner
 
 from greenapp import create_app
 from greenapp.ops.headers import CSP
@@ -114,12 +115,16 @@ def test_a_remembered_session_cookie_still_expires_and_a_changed_one_is_refused(
     assert expired.status_code == 302 and "/auth/login" in expired.headers["Location"]
 
 
-def test_pages_share_a_recent_csrf_token_which_the_forms_accept(csrf_app, factory):
+def test_pages_share_a_recent_csrf_token_which_the_forms_accept(csrf_app, factory, monkeypatch):
     coordinator = factory.user("coordinator")
     browser = signed_in_client(csrf_app, coordinator)
-    first = _token(browser.get("/logs/").get_data(as_text=True))
+    first_page = browser.get("/logs/new").get_data(as_text=True)  # a form of its own too
+    first = _token(first_page)
+    assert f'name="csrf_token" type="hidden" value="{first}"' in first_page  # the form's
+    signed_at = TimestampSigner.get_timestamp
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: signed_at(self) + 5)
     again = _token(browser.get("/logs/").get_data(as_text=True))
-    assert first == again  # signed once, reused within the minute
+    assert first == again  # signed once (5 s ago), reused within the minute
     switched = browser.post(
         "/language", data={"csrf_token": again, "language": "kk", "next": "/logs/"}
     )

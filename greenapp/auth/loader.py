@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import make_transient_to_detached
 
 from greenapp.extensions import db
@@ -32,7 +31,7 @@ _NOT_KEPT = frozenset({"password_hash"})
 
 
 def _kept() -> dict[str, tuple[int, int, dict[str, Any], int]]:
-    return current_app.extensions.setdefault("greenapp_users", {})
+    return cache.local_memory("users")
 
 
 def _slot(token: str) -> str:
@@ -81,12 +80,10 @@ def load_user(token: str) -> User | None:
     user, unread, version = row
     notifications.remember_unread(user.id, unread or 0)
     if kept is not None:
-        if len(kept) >= KEEP_MAX:
-            kept.clear()
         values = {
             attr.key: getattr(user, attr.key)
             for attr in User.__mapper__.column_attrs
             if attr.key not in _NOT_KEPT
         }
-        kept[slot] = (user.id, int(version or 0), values, unread or 0)
+        cache.keep(kept, slot, (user.id, int(version or 0), values, unread or 0), KEEP_MAX)
     return user

@@ -10,7 +10,7 @@ language switch and its CSRF token, name, bell, sign-out).
 Per request only that corner is made: it is cached too, per (user, name, role,
 language, unread count, URL), with a placeholder for the CSRF token, which is put in
 for each request (tokens are signed per session and time, and never cached with a
-page: greenapp/main/csrf.py). A page view
+page: greenapp/csrf_tokens.py). A page view
 then costs a cache read and two string replacements instead of a template render.
 
 A request with flash messages waiting is rendered the ordinary way (the messages are
@@ -25,7 +25,7 @@ from flask import render_template, request, session
 from flask_login import current_user
 from markupsafe import Markup
 
-from greenapp.main.csrf import csrf_token
+from greenapp.csrf_tokens import csrf_token
 from greenapp.services import cache
 from greenapp.services.notifications import unread_count
 

@@ -15,11 +15,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from greenapp.csrf_tokens import csrf_token
 from greenapp.evidence import uploads
 from greenapp.extensions import db
 from greenapp.forms import show_error
@@ -216,7 +217,7 @@ def _saved(log_id: int, as_json: bool, repeat: bool, message: str = ""):
 @role_required(*LOGGERS)
 def token():
     """A fresh CSRF token for the offline queue (tokens expire), and who is signed in."""
-    resp = jsonify(csrf_token=generate_csrf(), user=current_user.id)
+    resp = jsonify(csrf_token=csrf_token(), user=current_user.id)
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

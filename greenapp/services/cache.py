@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from flask import current_app, g, has_request_context
+from flask import Flask, current_app, g, has_request_context
 from flask_babel import get_locale
 from sqlalchemy import bindparam, event, text, update
 from sqlalchemy.orm import Session
@@ -267,7 +267,7 @@ NEAR_MAX = 4000
 
 
 def _near() -> dict[str, Entry]:
-    return current_app.extensions.setdefault("greenapp_near_cache", {})
+    return local_memory("near")
 
 
 def _set(key: str, value: Entry) -> None:
@@ -382,6 +382,28 @@ def cached_per_scope(
 LOCAL_MAX = 2000
 
 
+def local_memory(name: str, app: Flask | None = None) -> dict[Any, Any]:
+    """This process's memory `name` (one per app): the one place where something is
+    kept between requests outside the store above. Only for values that follow from
+    their key alone, or that their user checks on every read (the signed-in user
+    against its version, a session cookie against its expiry). Fill it with `keep`.
+
+    The memories: ``near`` (decoded store entries), ``local`` (`cached_local`),
+    ``users`` (auth/loader.py), ``sessions`` (verified cookies, extensions.py),
+    ``csrf`` (signed CSRF tokens, main/csrf.py), ``nav`` (permissions.nav_links),
+    ``glossary-links`` (services/glossary_links.py).
+    """
+    return (app or current_app).extensions.setdefault(f"greenapp_memory_{name}", {})
+
+
+def keep(memory: dict[Any, Any], key: Hashable, value: T, limit: int = LOCAL_MAX) -> T:
+    """memory[key] = value, the memory emptied first when it is full (bounded)."""
+    if len(memory) >= limit and key not in memory:
+        memory.clear()
+    memory[key] = value
+    return value
+
+
 def cached_local(what: str, key: Hashable, compute: Callable[[], T]) -> T:
     """compute() kept in this process per (what, locale, key): only for values that
     follow from their key alone (nothing read from the database), such as the viewer's
@@ -389,13 +411,11 @@ def cached_local(what: str, key: Hashable, compute: Callable[[], T]) -> T:
     kept per app, emptied when it grows past LOCAL_MAX entries."""
     if not enabled():
         return compute()
-    local: dict[str, Any] = current_app.extensions.setdefault("greenapp_local_cache", {})
+    local = local_memory("local")
     full_key = _key(what, (), key)
     found = local.get(full_key)
     if found is None:
-        if len(local) >= LOCAL_MAX:
-            local.clear()
-        found = local[full_key] = compute()
+        found = keep(local, full_key, compute())
     return found
 
 

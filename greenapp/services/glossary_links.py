@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import url_for
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from greenapp.extensions import db
 from greenapp.models.experts import Guide
 from greenapp.models.glossary import LANGS, GlossaryConcept, GlossaryTerm
+from greenapp.services.cache import local_memory
 from greenapp.services.glossary_text import MIN_STEM, stem
 
 TAG_RE = re.compile(r"(<[^>]*>)")
@@ -62,7 +63,7 @@ def _version() -> tuple:
 
 def patterns() -> dict[str, tuple[list[TermPattern], re.Pattern | None]]:
     """Per language: the term patterns (longest first) and one combined pattern."""
-    cache = current_app.extensions.setdefault("greenapp_glossary_links", {})
+    cache = local_memory("glossary-links")
     version = _version()
     if cache.get("version") == version:
         return cache["patterns"]

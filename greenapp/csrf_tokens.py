@@ -16,27 +16,31 @@ import time
 from flask import Flask, current_app, g, session
 from flask_wtf.csrf import generate_csrf
 
+from greenapp.services import cache
+
 REUSE_SECONDS = 60
 KEEP_MAX = 5000
 
 
-def csrf_token() -> str:
-    """`flask_wtf.csrf.generate_csrf()`, reusing a token this process signed recently."""
-    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+def csrf_token(secret: str | bytes | None = None, name: str | None = None) -> str:
+    """`flask_wtf.csrf.generate_csrf()`, reusing a token this process signed recently.
+
+    Templates call it as csrf_token(); forms (greenapp.forms.BaseForm) pass their
+    meta's secret and field name.
+    """
+    name = name or current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if name in g:
         return str(g.get(name))
-    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    secret = secret or current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
     raw = session.get(name)
-    signed: dict = current_app.extensions.setdefault("greenapp_csrf_signed", {})
+    signed = cache.local_memory("csrf")
     now = time.monotonic()
     hit = signed.get(raw) if isinstance(raw, str) else None
     if hit is not None and hit[1] == secret and now - hit[2] < REUSE_SECONDS:
         setattr(g, name, hit[0])  # where generate_csrf keeps the request's token
         return str(hit[0])
-    token = generate_csrf()
-    if len(signed) >= KEEP_MAX:
-        signed.clear()
-    signed[session[name]] = (token, secret, now)
+    token = generate_csrf(secret_key=secret, token_key=name)
+    cache.keep(signed, session[name], (token, secret, now), KEEP_MAX)
     return str(token)
 
 
