@@ -31,7 +31,7 @@ from greenapp.permissions import public, role_required
 from greenapp.services import cache, charts, stats
 from greenapp.services.clock import today_in
 from greenapp.services.downloads import content_disposition
-from greenapp.services.i18n import fmt_quantity
+from greenapp.services.i18n import fmt_quantity, select_timezone
 from greenapp.services.stats import Scope
 from greenapp.services.units import CATEGORIES
 
@@ -199,10 +199,16 @@ AS_OF_SLOT = Markup("<!--as-of-->")
 
 def _with_as_of(content: Markup, entry: cache.Entry) -> Markup:
     """The cached content with "as of HH:MM" (the viewer's time zone and language)."""
-    line = _("Figures as of %(time)s", time=format_time(entry.as_of_datetime, "short"))
-    return Markup(  # noqa: S704  # nosec B704
-        content.replace(AS_OF_SLOT, Markup('<p class="as-of muted">%s</p>') % escape(line))
+    minute = int(entry.as_of // 60)  # the line shows minutes: made once per minute
+    as_of = cache.cached_local(
+        "as-of",
+        (minute, select_timezone()),
+        lambda: (
+            Markup('<p class="as-of muted">%s</p>')
+            % escape(_("Figures as of %(time)s", time=format_time(entry.as_of_datetime, "short")))
+        ),
     )
+    return Markup(str.replace(content, AS_OF_SLOT, as_of, 1))  # noqa: S704  # nosec B704
 
 
 def _programme_view():
