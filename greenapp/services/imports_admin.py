@@ -41,6 +41,7 @@ from greenapp.models.imports import (
 from greenapp.models.place import find_city
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import ADMIN, COORDINATOR, ROLES, User
+from greenapp.permissions import ADMIN_IMPORTERS
 from greenapp.services import account_mail, audit, cache, mail
 from greenapp.services import imports as base
 from greenapp.services import schools as school_service
@@ -96,7 +97,7 @@ TITLES = {TARGET_SCHOOLS: _l("Import schools"), TARGET_ACCOUNTS: _l("Import acco
 
 
 def _require_admin(actor: User) -> None:
-    if actor.role != ADMIN:
+    if actor.role not in ADMIN_IMPORTERS:
         raise PermissionDenied(_l("Only admins import schools and accounts."))
 
 
@@ -296,7 +297,7 @@ _count = base.count_rows
 
 
 def can_manage(user: User, batch: ImportBatch) -> bool:
-    return batch.target in TARGETS and user.role == ADMIN
+    return batch.target in TARGETS and user.role in ADMIN_IMPORTERS
 
 
 def visible_batches(user: User, target: str):
