@@ -1,16 +1,24 @@
 """SQLite settings for serving several workers at once without losing writes.
 
 - WAL journal: readers never block the writer and the writer never blocks readers.
+  `synchronous` stays SQLite's default (FULL: each commit is on disk before the answer,
+  also across a power loss); the benchmark's bare insert app uses the same settings.
 - busy_timeout: a writer waits for the lock instead of failing at once.
-- BEGIN IMMEDIATE for requests that change data (POST, PUT, PATCH, DELETE): the write
-  lock is taken at the start of the transaction, so two workers never both read and
-  then race to upgrade to a write lock (which SQLite answers with "database is locked"
-  without waiting).
-- After such a request has committed, its further reads run outside a transaction
-  (no second write lock just to read the user back for the next page).
-- Elsewhere (GET requests, CLI, tests) reads run outside a transaction, as pysqlite
-  does by default, so each read sees the latest committed data; a transaction starts
-  (BEGIN IMMEDIATE) right before the first INSERT/UPDATE/DELETE.
+- Reads run outside a transaction, as pysqlite does by default, in every request
+  (GET or POST), the CLI and the tests: each read sees the latest committed data, and no
+  snapshot is held open that a later write would have to upgrade (which SQLite answers
+  with "database is locked" without waiting).
+- The one write lock is taken (BEGIN IMMEDIATE) right before the first INSERT / UPDATE /
+  DELETE, or before a SELECT ... FOR UPDATE, and held until the commit. So a POST's
+  session, sign-in, CSRF check, form parsing and validation reads run while the other
+  worker writes; only the writing part of two requests is serialised.
+- A read-check-write sequence (read a row, check it, write depending on it) locks
+  before its read: a row lock (`with_for_update()`, `session.refresh(obj,
+  with_for_update=True)`), which on PostgreSQL locks that row and here takes the write
+  lock first, or `write_lock()` below when there is no row to lock. Code that is safe
+  against concurrent writers on PostgreSQL (row locks, unique constraints, atomic
+  upserts) is therefore safe here too: after its first write or row lock a request is
+  serialised with every other writer until it commits.
 
 pysqlite's own transaction handling is switched off so these BEGINs are ours (see
 "Serializable isolation / Savepoints / Transactional DDL" in SQLAlchemy's SQLite docs).
@@ -20,24 +28,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-
-COMMITTED = "_greenapp_sqlite_committed"
-
-
-def wants_immediate() -> bool:
-    """True inside a request that may change data, until it has committed once: reads
-    after that (the page's user, a redirect's message) need no write lock, and a later
-    write still takes it (begin_before_first_write)."""
-    return (
-        has_request_context() and request.method not in SAFE_METHODS and not g.get(COMMITTED, False)
-    )
 
 
 def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> None:
@@ -58,23 +53,44 @@ def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> N
         finally:
             cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def on_begin(conn: Any) -> None:
-        if wants_immediate():
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    @event.listens_for(engine, "commit")
-    def on_commit(_conn: Any) -> None:
-        if has_request_context():
-            setattr(g, COMMITTED, True)
+    @event.listens_for(engine, "before_execute")
+    def lock_before_row_lock(conn: Any, clauseelement: Any, *_args: Any) -> None:
+        # SQLite has no row locks (its dialect drops FOR UPDATE): the database's one
+        # write lock stands in for them, taken before the read.
+        if getattr(clauseelement, "_for_update_arg", None) is not None:
+            _begin_immediate(conn.connection.dbapi_connection)
 
     @event.listens_for(engine, "before_cursor_execute")
     def begin_before_first_write(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
-        if (
-            statement.lstrip()[:7].upper().startswith(WRITES)
-            and not conn.connection.dbapi_connection.in_transaction
-        ):
-            cursor.execute("BEGIN IMMEDIATE")
+        if statement.lstrip()[:7].upper().startswith(WRITES):
+            _begin_immediate(conn.connection.dbapi_connection, cursor)
+
+
+def _begin_immediate(dbapi_connection: Any, cursor: Any = None) -> None:
+    """Take the write lock (BEGIN IMMEDIATE) unless this connection holds it already."""
+    if dbapi_connection.in_transaction:
+        return
+    if cursor is not None:
+        cursor.execute("BEGIN IMMEDIATE")
+        return
+    cur = dbapi_connection.cursor()
+    try:
+        cur.execute("BEGIN IMMEDIATE")
+    finally:
+        cur.close()
+
+
+def write_lock(session: Any) -> None:
+    """Take the database's write lock now, for the rest of the session's transaction.
+
+    For a read-check-write sequence with no single row to lock (`with_for_update()`):
+    call it before the reads the write depends on. On SQLite it begins the transaction
+    with BEGIN IMMEDIATE (the other writer waits until this one commits); elsewhere it
+    does nothing (PostgreSQL writers lock rows, see the module doc).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        _begin_immediate(connection.connection.dbapi_connection)
 
 
 def configure_sqlite(app: Flask) -> None:
