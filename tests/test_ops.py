@@ -70,10 +70,38 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
 
 
-def test_sqlite_requests_take_the_write_lock_only_to_write(app, client, factory, login):
-    """Reads (sign-in, the form's checks) run outside a transaction in every request, so
-    they never wait for the other worker's write; the write lock (BEGIN IMMEDIATE) is
-    taken right before a POST's first write; a refused form takes no lock at all."""
+def test_sqlite_write_requests_take_the_write_lock_up_front(app, client, factory, login):
+    """A POST (but the eco-action form's) begins with BEGIN IMMEDIATE, so its reads and
+    checks are serialised with every other writer; a GET opens no transaction."""
+    if _db.engine.dialect.name != "sqlite":
+        return
+    statements: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, *args):
+        locked = conn.connection.dbapi_connection.in_transaction
+        statements.append((statement.lstrip()[:6].upper(), locked))  # noqa: B023
+
+    login(factory.user("coordinator"))
+    sa.event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        _db.session.remove()
+        client.get("/community/notifications")
+        on_get = list(statements)
+        statements.clear()
+        resp = client.post("/community/notifications/read", data={})
+        on_post = list(statements)
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", record)
+    assert resp.status_code == 302
+    assert on_get and not any(locked for _s, locked in on_get)
+    assert on_post[0] == ("BEGIN ", False)  # BEGIN IMMEDIATE, before the first read
+    assert all(locked for _s, locked in on_post[1:])
+
+
+def test_sqlite_log_form_takes_the_write_lock_only_to_write(app, client, factory, login):
+    """The eco-action form's reads (sign-in, the form's checks, the quality rule) run
+    outside a transaction, so they never wait for the other worker's write; the write
+    lock is taken right before its first write; a refused form takes no lock at all."""
     if _db.engine.dialect.name != "sqlite":
         return
     statements: list[tuple[str, bool]] = []

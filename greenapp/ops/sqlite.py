@@ -4,21 +4,25 @@
   `synchronous` stays SQLite's default (FULL: each commit is on disk before the answer,
   also across a power loss); the benchmark's bare insert app uses the same settings.
 - busy_timeout: a writer waits for the lock instead of failing at once.
-- Reads run outside a transaction, as pysqlite does by default, in every request
-  (GET or POST), the CLI and the tests: each read sees the latest committed data, and no
-  snapshot is held open that a later write would have to upgrade (which SQLite answers
-  with "database is locked" without waiting).
-- The one write lock is taken (BEGIN IMMEDIATE) right before the first INSERT / UPDATE /
-  DELETE, or before a SELECT ... FOR UPDATE, and held until the commit. So a POST's
-  session, sign-in, CSRF check, form parsing and validation reads run while the other
-  worker writes; only the writing part of two requests is serialised.
-- A read-check-write sequence (read a row, check it, write depending on it) locks
-  before its read: a row lock (`with_for_update()`, `session.refresh(obj,
-  with_for_update=True)`), which on PostgreSQL locks that row and here takes the write
-  lock first, or `write_lock()` below when there is no row to lock. Code that is safe
-  against concurrent writers on PostgreSQL (row locks, unique constraints, atomic
-  upserts) is therefore safe here too: after its first write or row lock a request is
-  serialised with every other writer until it commits.
+- Reads outside a transaction: GET requests, the CLI and the tests read as pysqlite
+  does by default, each read seeing the latest committed data; the write lock (BEGIN
+  IMMEDIATE) is taken right before the first INSERT / UPDATE / DELETE, so no read
+  snapshot is ever upgraded to a write (SQLite answers that with "database is locked"
+  without waiting).
+- Requests that change data (POST, PUT, PATCH, DELETE) take the write lock with their
+  first statement and hold it until their commit: their reads, checks and writes are
+  serialised with every other writer, so a read-check-write sequence (a state
+  transition, a chain of meter readings, a move of a school's sums) needs no lock of
+  its own. After the commit, further reads run outside a transaction again.
+- Views marked `@lock_when_writing` (the eco-action form's create, edit and delete, the
+  busiest writes) opt out of that: their session, sign-in, CSRF check, form parsing and
+  validation reads run without the lock, while the other worker writes, and the lock
+  is taken right before their first write or SELECT ... FOR UPDATE (SQLite has no row
+  locks: its dialect drops FOR UPDATE, and the database's one write lock stands in for
+  the row lock, taken before the read). Such a view must lock what its writes depend on
+  before reading it: a row lock (`with_for_update()`, `session.refresh(obj,
+  with_for_update=True)`), a unique constraint or an atomic upsert - what keeps it right
+  on PostgreSQL too - or `write_lock()` below (services/pipeline.py: `lock_row`).
 
 pysqlite's own transaction handling is switched off so these BEGINs are ours (see
 "Serializable isolation / Savepoints / Transactional DDL" in SQLAlchemy's SQLite docs).
@@ -26,13 +30,35 @@ pysqlite's own transaction handling is switched off so these BEGINs are ours (se
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+COMMITTED = "_greenapp_sqlite_committed"
+LATE = "_greenapp_lock_when_writing"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def lock_when_writing(view: F) -> F:
+    """Mark a view whose reads and checks run without the write lock (module doc): it
+    takes the lock right before its first write or row lock, and locks what its writes
+    depend on itself. Kept through functools.wraps by the decorators around it."""
+    setattr(view, LATE, True)
+    return view
+
+
+def wants_immediate() -> bool:
+    """True inside a request that may change data, until it has committed once, unless
+    its view locks only when writing (`lock_when_writing`)."""
+    if not has_request_context() or request.method in SAFE_METHODS or g.get(COMMITTED, False):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, LATE, False)
 
 
 def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> None:
@@ -52,6 +78,16 @@ def install(engine: Engine, busy_timeout_ms: int = 15000, wal: bool = True) -> N
                 cursor.execute("PRAGMA journal_mode = WAL")
         finally:
             cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Any) -> None:
+        if wants_immediate():
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    def on_commit(_conn: Any) -> None:
+        if has_request_context():
+            setattr(g, COMMITTED, True)
 
     @event.listens_for(engine, "before_execute")
     def lock_before_row_lock(conn: Any, clauseelement: Any, *_args: Any) -> None:
