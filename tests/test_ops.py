@@ -32,7 +32,6 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path):
 
 def test_request_log_has_method_path_status_user_and_duration(client, factory, login, caplog):
     coordinator = factory.user("coordinator")
-    school_id = coordinator.school_id
     login(coordinator)
     with caplog.at_level(logging.INFO, logger="greenapp.request"):
         caplog.clear()
