@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 BIN = ROOT / ".venv" / "bin"
-PORT = 5687
+PORT = int(os.environ.get("BENCH_PORT", "5687"))  # another port: runs side by side
 USER_AGENT = "greenapp-bench/1 (one browser for login and pages)"
 PASSWORD = "bench-password-2026"  # noqa: S105 - throwaway benchmark accounts
 SIZES = {"10k": 10_000, "1m": 1_000_000}
@@ -183,13 +183,20 @@ def build(label: str, n_logs: int) -> Path:
         "(?,?,?,?,?,?,?,?,'',?,1,'ok','',?,?)",
         rows(),
     )
-    # The daily summary in one bulk statement (the monthly rollup follows by trigger).
+    # The daily summary and its monthly rollup, each in one bulk statement (as
+    # summary.rebuild does; the write pipeline keeps both by upsert afterwards).
     con.execute(
         "INSERT INTO daily_summaries (owner_type, owner_id, day, category, fraction, "
         "evidence, quantity, log_count) SELECT 'school', school_id, action_date, "
         "category, fraction, evidence, SUM(quantity), COUNT(*) FROM eco_logs "
         "WHERE deleted_at IS NULL AND review_status != 'rejected' "
         "GROUP BY school_id, action_date, category, fraction, evidence"
+    )
+    con.execute(
+        "INSERT INTO monthly_summaries (owner_type, owner_id, month, category, fraction, "
+        "evidence, quantity, log_count) SELECT owner_type, owner_id, "
+        "strftime('%Y-%m-01', day), category, fraction, evidence, SUM(quantity), "
+        "SUM(log_count) FROM daily_summaries GROUP BY 1, 2, 3, 4, 5, 6"
     )
     # The programme rollup, as the migration fills it from the monthly rollup.
     con.execute(

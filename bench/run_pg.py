@@ -233,8 +233,7 @@ def build(label: str, n_logs: int) -> str:
                 cur.execute(definition)
             con.commit()
             print(f"  indexes in {time.perf_counter() - t1:.0f}s", flush=True)
-            # Summaries in bulk: the row trigger would run once per daily row.
-            cur.execute("ALTER TABLE daily_summaries DISABLE TRIGGER USER")
+            # Summaries in bulk, one statement each (as summary.rebuild does).
             cur.execute(
                 "INSERT INTO daily_summaries (owner_type, owner_id, day, category, "
                 "fraction, evidence, quantity, log_count) SELECT 'school', school_id, "
@@ -242,7 +241,6 @@ def build(label: str, n_logs: int) -> str:
                 "FROM eco_logs WHERE deleted_at IS NULL AND review_status <> 'rejected' "
                 "GROUP BY 2, 3, 4, 5, 6"
             )
-            cur.execute("ALTER TABLE daily_summaries ENABLE TRIGGER USER")
             cur.execute(
                 "INSERT INTO monthly_summaries (owner_type, owner_id, month, category, "
                 "fraction, evidence, quantity, log_count) SELECT owner_type, owner_id, "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import sqlalchemy as sa
 
 from greenapp import create_app
 from greenapp.extensions import db as _db
+from greenapp.models.log import EcoLog
 from greenapp.permissions import PUBLIC, access_rule
 
 
@@ -68,37 +70,104 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
 
 
 def test_sqlite_write_requests_take_the_write_lock_up_front(app, client, factory, login):
-    """A POST begins with BEGIN IMMEDIATE; a GET that only reads opens no transaction."""
+    """A POST (but the eco-action form's) begins with BEGIN IMMEDIATE, so its reads and
+    checks are serialised with every other writer; a GET opens no transaction."""
     if _db.engine.dialect.name != "sqlite":
         return
-    statements: list[str] = []
+    statements: list[tuple[str, bool]] = []
 
     def record(conn, cursor, statement, *args):
-        if statement.startswith("BEGIN"):  # noqa: B023
-            statements.append(statement)
+        locked = conn.connection.dbapi_connection.in_transaction
+        statements.append((statement.lstrip()[:6].upper(), locked))  # noqa: B023
 
     login(factory.user("coordinator"))
     sa.event.listen(_db.engine, "before_cursor_execute", record)
     try:
         _db.session.remove()
-        client.get("/logs/")
-        get_begins = list(statements)
+        client.get("/community/notifications")
+        on_get = list(statements)
         statements.clear()
-        client.post(
-            "/logs/new",
-            data={
-                "category": "water",
-                "quantity": "1",
-                "unit": "L",
-                "action_date": "2020-01-01",
-                "evidence": "self",
-            },
-        )
-        post_begins = list(statements)
+        resp = client.post("/community/notifications/read", data={})
+        on_post = list(statements)
     finally:
         sa.event.remove(_db.engine, "before_cursor_execute", record)
-    assert get_begins == []  # reads see the latest data, no snapshot held open
-    assert post_begins and post_begins[0] == "BEGIN IMMEDIATE"
+    assert resp.status_code == 302
+    assert on_get and not any(locked for _s, locked in on_get)
+    assert on_post[0] == ("BEGIN ", False)  # BEGIN IMMEDIATE, before the first read
+    assert all(locked for _s, locked in on_post[1:])
+
+
+def test_sqlite_log_form_takes_the_write_lock_only_to_write(app, client, factory, login):
+    """The eco-action form's reads (sign-in, the form's checks, the quality rule) run
+    outside a transaction, so they never wait for the other worker's write; the write
+    lock is taken right before its first write; a refused form takes no lock at all."""
+    if _db.engine.dialect.name != "sqlite":
+        return
+    statements: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, *args):
+        locked = conn.connection.dbapi_connection.in_transaction
+        statements.append((statement.lstrip()[:6].upper(), locked))  # noqa: B023
+
+    coordinator = factory.user("coordinator")
+    school_id = coordinator.school_id
+    login(coordinator)
+    entry = {
+        "category": "water",
+        "quantity": "1",
+        "unit": "L",
+        "action_date": date.today().isoformat(),
+        "evidence": "self",
+    }
+    sa.event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        _db.session.remove()
+        client.get("/logs/")
+        on_get = list(statements)
+        statements.clear()
+        refused = client.post("/logs/new", data={**entry, "quantity": "-5"})
+        on_refused = list(statements)
+        statements.clear()
+        saved = client.post("/logs/new", data=entry)
+        on_save = list(statements)
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", record)
+    assert refused.status_code == 200 and saved.status_code == 302
+    assert on_get and not any(locked for _s, locked in on_get)
+    assert on_refused and not any(locked for _s, locked in on_refused)
+    first_write = next(i for i, (s, _l) in enumerate(on_save) if s in ("INSERT", "UPDATE"))
+    assert not any(locked for _s, locked in on_save[:first_write])  # checks: no lock
+    assert all(locked for s, locked in on_save if s in ("INSERT", "UPDATE", "DELETE"))
+    stored = _db.session.scalars(sa.select(EcoLog.quantity).where(EcoLog.school_id == school_id))
+    assert list(stored) == [1]
+
+
+def test_sqlite_row_locks_take_the_write_lock_before_the_read(app, db, factory):
+    """SQLite has no row locks: a SELECT ... FOR UPDATE (an edit's version check) takes
+    the database's write lock first, so no other writer commits between the check and
+    the write; `write_lock` does the same where there is no row to lock."""
+    if _db.engine.dialect.name != "sqlite":
+        return
+    from greenapp.models.school import School
+    from greenapp.ops.sqlite import write_lock
+
+    school = factory.school(name="Locked")
+    db.session.commit()
+
+    def holds_lock() -> bool:
+        return db.session.connection().connection.dbapi_connection.in_transaction
+
+    db.session.scalar(sa.select(School.name).where(School.id == school.id))
+    assert not holds_lock()
+    db.session.scalar(sa.select(School.name).where(School.id == school.id).with_for_update())
+    assert holds_lock()
+    db.session.rollback()
+    db.session.refresh(school, with_for_update=True)
+    assert holds_lock()
+    db.session.rollback()
+    write_lock(db.session)
+    assert holds_lock()
+    db.session.rollback()
 
 
 def test_sqlite_writes_outside_requests_are_still_atomic(app, db, factory):

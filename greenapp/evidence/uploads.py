@@ -61,6 +61,8 @@ def attach_to_log(
     actor: User, log: EcoLog, prepared: list[evidence_service.Prepared], evidence_kind: str
 ) -> list[EvidenceFile]:
     """Store an entry's new files; 'document or photo' needs at least one file."""
+    if not prepared and evidence_kind != DOCUMENT:
+        return []  # nothing to store and nothing to check: no query
     existing = evidence_service.count_for_log(log.id)
     if evidence_kind == DOCUMENT and existing + len(prepared) == 0:
         raise ValidationFailed(

@@ -28,6 +28,7 @@ from greenapp.logs.forms import DeleteForm, FilterForm, LogForm
 from greenapp.main.guards import page_number
 from greenapp.models.log import EcoLog
 from greenapp.models.user import ADMIN, COORDINATOR, STAFF_ROLES
+from greenapp.ops.sqlite import lock_when_writing
 from greenapp.permissions import LOGGERS, role_required
 from greenapp.services import audit, log_export
 from greenapp.services import evidence as evidence_service
@@ -141,6 +142,7 @@ def _export(fmt: str) -> Response:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@lock_when_writing  # reads and checks without the write lock (ops/sqlite.py)
 @role_required(*LOGGERS)
 def new():
     """Log an eco-action for one's school (coordinator) or oneself (resident).
@@ -254,6 +256,7 @@ def _sent_version(raw: str | None) -> int | None:
 
 
 @bp.route("/<int:log_id>/edit", methods=["GET", "POST"])
+@lock_when_writing  # reads and checks without the write lock (ops/sqlite.py)
 @role_required(*LOGGERS)
 def edit(log_id: int):
     """Edit an entry; a concurrent edit by someone else is refused, not overwritten."""
@@ -315,6 +318,7 @@ def upload_too_large(error):
 
 
 @bp.route("/<int:log_id>/delete", methods=["POST"])
+@lock_when_writing  # reads and checks without the write lock (ops/sqlite.py)
 @role_required(*LOGGERS)
 def delete(log_id: int):
     """Soft-delete an entry; it stays in the audit view."""

@@ -100,8 +100,9 @@ class Tariff(SourceMixin, db.Model):
 class MonthlySummary(db.Model):
     """The daily summary rolled up per month (month = its first day).
 
-    Kept exactly in step with daily_summaries by database triggers (migration
-    0002_impact), so it changes in the same transaction as every log change.
+    Kept exactly in step with daily_summaries by the write pipeline (services/summary.py
+    upserts both, one row per key, in the transaction of every log change; migration
+    0009_hw_rollups_in_pipeline dropped the triggers that kept it before).
     """
 
     __tablename__ = "monthly_summaries"

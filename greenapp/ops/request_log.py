@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, request
 
 logger = logging.getLogger("greenapp.request")
@@ -17,7 +18,11 @@ logger = logging.getLogger("greenapp.request")
 def _user_id() -> int | str:
     """The id of the user the request loaded ("-" for none). A route that never asked
     for its user (a health check, the service worker) is not made to load one."""
-    user = g.get("_login_user")
+    user = g.get("_login_user")  # Flask-Login's user of this request, if it was loaded
+    state = sa.inspect(user, raiseerr=False) if user is not None else None
+    if state is not None and state.identity and state.expired_attributes:
+        # Expired by the request's commit: the id is known without reading the row again.
+        return state.identity[0]
     try:
         if user is not None and user.is_authenticated:
             return user.id

@@ -10,8 +10,8 @@ batch instead of once per entry:
   in Python, with no query per row: services/imports.py preloads the keys it compares);
 - store: every entry in one executemany INSERT (RETURNING the new ids, in order);
 - summaries: the new entries grouped by summary key in SQL, then one executemany of the
-  same atomic upsert the one-entry path runs (daily summary; its monthly rollup follows
-  by trigger; the programme rollup by month, city and country);
+  same atomic upsert the one-entry path runs, per summary (daily summary; monthly rollup;
+  the programme rollup by month, city and country);
 - audit: one 'create' record per entry, as the form writes it, in one executemany;
 - quality: the form's rule (services/quality.py: more than FACTOR x the median of the
   owner's counted entries in the category over the WINDOW_DAYS up to its date, with at
@@ -44,6 +44,7 @@ from greenapp.extensions import db
 from greenapp.models.audit import AuditRecord
 from greenapp.models.base import utcnow
 from greenapp.models.cache import ProgrammeRollup
+from greenapp.models.impact import MonthlySummary
 from greenapp.models.log import (
     OWNER_SCHOOL,
     REVIEW_FLAGGED,
@@ -238,6 +239,20 @@ def add_to_summaries(school: School, which: Any, sign: int) -> None:
         key = (row["day"].replace(day=1), row["category"], row["fraction"], row["evidence"])
         months[key][0] += row["quantity"]
         months[key][1] += row["log_count"]
+    monthly = [
+        {
+            "owner_type": OWNER_SCHOOL,
+            "owner_id": school.id,
+            "month": m,
+            "category": c,
+            "fraction": f,
+            "evidence": ev,
+            "quantity": q,
+            "log_count": n,
+        }
+        for (m, c, f, ev), (q, n) in months.items()
+    ]
+    db.session.execute(summary._upsert_stmt(MonthlySummary.__table__, summary.MONTH_KEY), monthly)
     programme = [
         {
             "month": m,
@@ -251,16 +266,18 @@ def add_to_summaries(school: School, which: Any, sign: int) -> None:
         }
         for (m, c, f, ev), (q, n) in months.items()
     ]
-    columns = ("month", "city", "country", "category", "fraction", "evidence")
-    db.session.execute(summary._upsert_stmt(ProgrammeRollup.__table__, columns), programme)
+    db.session.execute(
+        summary._upsert_stmt(ProgrammeRollup.__table__, summary.PROGRAMME_KEY), programme
+    )
     if sign < 0:  # as summary._upsert does: a key whose last entry left is dropped
-        db.session.execute(
-            delete(DailySummary).where(
-                DailySummary.owner_type == OWNER_SCHOOL,
-                DailySummary.owner_id == school.id,
-                DailySummary.log_count <= 0,
+        for model in (DailySummary, MonthlySummary):
+            db.session.execute(
+                delete(model).where(
+                    model.owner_type == OWNER_SCHOOL,
+                    model.owner_id == school.id,
+                    model.log_count <= 0,
+                )
             )
-        )
         db.session.execute(
             delete(ProgrammeRollup).where(
                 ProgrammeRollup.city == school.city_id,

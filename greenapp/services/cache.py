@@ -34,6 +34,7 @@ says, independently of any entry's age).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
@@ -44,7 +45,7 @@ from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g, has_request_context
 from flask_babel import get_locale
-from sqlalchemy import bindparam, event, text, update
+from sqlalchemy import TextClause, bindparam, event, text, update
 from sqlalchemy.orm import Session
 
 from greenapp.extensions import cache as _store
@@ -59,12 +60,16 @@ _VERSIONS = "_greenapp_cache_versions"
 _MEMO = "_greenapp_request_memo"
 
 
-# Built once (every write runs it): the same SQL on SQLite and PostgreSQL.
-_BUMP = text(
-    "INSERT INTO cache_versions (scope, n, changed_at) VALUES (:scope, 1, :changed_at) "
-    "ON CONFLICT (scope) DO UPDATE SET n = cache_versions.n + 1, "
-    "changed_at = excluded.changed_at"
-).bindparams(bindparam("changed_at", type_=CacheVersion.__table__.c.changed_at.type))
+@functools.cache
+def _bump(n_scopes: int) -> TextClause:
+    """One upsert moving n scopes (built once per n: every write runs it; the same SQL
+    on SQLite and PostgreSQL). Rows are written in the order of the VALUES list."""
+    rows = ", ".join(f"(:scope{i}, 1, :changed_at)" for i in range(n_scopes))
+    return text(
+        f"INSERT INTO cache_versions (scope, n, changed_at) VALUES {rows} "  # noqa: S608  # nosec B608
+        "ON CONFLICT (scope) DO UPDATE SET n = cache_versions.n + 1, "
+        "changed_at = excluded.changed_at"
+    ).bindparams(bindparam("changed_at", type_=CacheVersion.__table__.c.changed_at.type))
 
 
 def school_scope(school_id: int) -> str:
@@ -185,12 +190,12 @@ def invalidate(scopes: Iterable[str]) -> None:
     Called as the LAST write of a transaction: every writer then takes these row locks
     after its summary rows, always in the same order, so two writers cannot deadlock.
     """
-    wanted = sorted(set(scopes))
+    wanted = sorted(set(scopes))  # sorted: one lock order for every writer
     if not wanted:
         return
-    stamp = datetime.now(UTC)
-    for scope in wanted:  # sorted: one lock order for every writer
-        db.session.execute(_BUMP, {"scope": scope, "changed_at": stamp})
+    params: dict[str, Any] = {f"scope{i}": scope for i, scope in enumerate(wanted)}
+    params["changed_at"] = datetime.now(UTC)
+    db.session.execute(_bump(len(wanted)), params)  # one statement for all of them
     forget_request()
 
 
@@ -221,9 +226,10 @@ def _bump_users(session: Any) -> None:
     session.flush()  # changes still pending are noted by _note_flushed first
     changed = session.info.pop(_USERS_CHANGED, None)
     if changed:
-        stamp = datetime.now(UTC)
-        for user_id in sorted(changed):  # one lock order for every writer
-            session.execute(_BUMP, {"scope": user_scope(user_id), "changed_at": stamp})
+        ids = sorted(changed)  # one lock order for every writer
+        params: dict[str, Any] = {f"scope{i}": user_scope(u) for i, u in enumerate(ids)}
+        params["changed_at"] = datetime.now(UTC)
+        session.execute(_bump(len(ids)), params)
 
 
 def track_user_changes() -> None:

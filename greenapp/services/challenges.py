@@ -385,12 +385,15 @@ def award_completed(owner_type: str, owner_id: int) -> list[Badge]:
 def award_new_badges(owner_type: str, owner_id: int) -> list[tuple[Badge, Challenge]]:
     """Add a badge for every challenge the owner has just completed (no notification:
     the write pipeline sends those in its own step, see notify_badges)."""
+    completed = [c for c, standing in progress_of(owner_type, owner_id) if standing.completed]
+    if not completed:
+        return []  # the usual case: one read, no badge to look up
     earned = set(
         db.session.scalars(_earned_stmt(), {"owner_type": owner_type, "owner_id": owner_id})
     )
     new: list[tuple[Badge, Challenge]] = []
-    for challenge, standing in progress_of(owner_type, owner_id):
-        if not standing.completed or challenge.id in earned:
+    for challenge in completed:
+        if challenge.id in earned:
             continue
         badge = Badge(challenge_id=challenge.id, owner_type=owner_type, owner_id=owner_id)
         try:

@@ -3,14 +3,21 @@
 Every save of a log (create, edit, delete, a review decision) runs the same steps, in
 this order, each a small function below that can be called and tested alone:
 
-    validate -> store -> summaries -> audit -> quality -> challenges
+    validate -> lock -> store -> summaries -> audit -> quality -> challenges
              -> notifications -> invalidate
 
-- validate: the typing rules (services/log_rules.py) and who may do it;
-- store: the log row (edits and deletes lock the row and check its version first, so
-  two people editing at once get a Conflict instead of a silent overwrite);
-- summaries: the log's old state out of, and its new state into, the daily summary
-  (its monthly rollup follows by trigger) and the programme rollup (summary.apply);
+- validate: the typing rules (services/log_rules.py) and who may do it - reads only,
+  run before any lock, while other requests write (for a new entry the quality rule's
+  reads too: they do not depend on the entry's own row);
+- lock: the write lock is taken here and held until the caller commits. A new entry
+  takes it with its INSERT; an edit, delete or review first takes it (`lock_row`:
+  SELECT ... FOR UPDATE, on SQLite the database's write lock, see ops/sqlite.py) and
+  re-reads the row, so its version check and its "before" state are the current ones
+  and two people editing at once get a Conflict instead of a silent overwrite;
+- store: the log row;
+- summaries: the log's old state out of, and its new state into, the daily summary, the
+  monthly rollup and the programme rollup (summary.apply: one upsert each, in Python;
+  no database trigger);
 - audit: one record of what changed;
 - quality: a new or edited entry far above its owner's usual value is flagged, and the
   flag audited (services/quality.py has the rule; nothing here runs twice);
@@ -44,6 +51,7 @@ from greenapp.models.log import (
 )
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, User
+from greenapp.ops.sqlite import write_lock
 from greenapp.services import audit, cache, challenges, notifications, quality, summary
 from greenapp.services.bulk_write import create_logs as create_logs_bulk  # noqa: F401
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
@@ -78,12 +86,14 @@ def create_log(actor: User, data: LogInput, for_school: School | None = None) ->
         return existing  # a repeat send (offline queue): the first one stands, nothing added
     values = validate(data, school, None if school else actor)
     values["client_uuid"] = data.client_uuid
-    log = store_new(actor, school, values)
+    # The quality rule's reads, before the write lock (the entry is not stored yet).
+    implausible = quality.is_implausible_new(school is not None, owner.id, values)
+    log = store_new(actor, school, values)  # the write lock is taken here
     summarise(log, before=None)
     audit.record(
         "log", log.id, "create", actor, audit.diff({}, audit.snapshot(log, AUDITED_FIELDS))
     )
-    flagged = flag_if_implausible(log)
+    flagged = flag_if_implausible(log, implausible)
     awarded = award_badges(log, flagged)
     notify_badges(log, awarded)
     invalidate(log)
@@ -122,7 +132,7 @@ def update_log(actor: User, log: EcoLog, data: LogInput, expected_version: int) 
 
 def delete_log(actor: User, log: EcoLog, expected_version: int | None = None) -> None:
     """Soft-delete a log: it leaves totals but stays in the record and the audit."""
-    db.session.refresh(log, with_for_update=True)  # see lock_current: no lost updates
+    lock_row(log)  # see lock_current: no lost updates
     if not can_edit(actor, log):
         raise PermissionDenied(_l("You cannot delete this entry."))
     if log.deleted_at is not None:
@@ -150,6 +160,7 @@ def set_review(actor: User | None, log: EcoLog, status: str, reason: str = "") -
     """Change a log's review state, moving it in or out of totals as needed."""
     if status not in REVIEW_STATES:
         raise ValidationFailed(_l("Unknown review state."), "status")
+    lock_row(log)
     state = Counted.of(log)
     changes = store_review(actor, log, status, reason)
     summarise(log, before=state)
@@ -163,6 +174,7 @@ def review_log(actor: User, log: EcoLog, decision: str, reason: str) -> EcoLog:
 
     A verified entry may complete a challenge (its badge was held back while flagged).
     """
+    lock_row(log)  # two decisions at once: the second sees the first's state
     reason = quality.check_decision(actor, log, decision, reason)
     state = Counted.of(log)
     changes = store_review(actor, log, decision, reason)
@@ -211,13 +223,24 @@ def stored_already(actor: User, client_uuid: str | None) -> EcoLog | None:
     )
 
 
-def lock_current(actor: User, log: EcoLog, expected_version: int, denied, changed) -> None:
-    """Store (edits): lock and re-read the row; refuse if not editable or changed.
+def lock_row(log: EcoLog) -> None:
+    """Lock: take the write lock for this log and re-read it (SELECT ... FOR UPDATE).
 
-    A concurrent edit on PostgreSQL waits here, then sees the new version and gets a
-    Conflict instead of silently overwriting.
+    Everything read before (the page's copy of the log, the form's checks) ran without
+    a lock; from here on a concurrent writer of this log waits until the caller commits
+    (on SQLite every writer waits: `write_lock` takes the database's one write lock).
     """
+    write_lock(db.session)
     db.session.refresh(log, with_for_update=True)
+
+
+def lock_current(actor: User, log: EcoLog, expected_version: int, denied, changed) -> None:
+    """Lock (edits): lock and re-read the row; refuse if not editable or changed.
+
+    A concurrent edit waits here, then sees the new version and gets a Conflict
+    instead of silently overwriting.
+    """
+    lock_row(log)
     if not can_edit(actor, log) or log.deleted_at is not None:
         raise PermissionDenied(denied)
     if expected_version != log.version:
@@ -251,16 +274,22 @@ class Counted:
 
 def summarise(log: EcoLog, before: Counted | None) -> None:
     """Summaries: take the log's previous state out (if it counted), put its new
-    state in (if it counts). Daily, monthly and programme rollups move together."""
+    state in (if it counts). Daily summary, monthly and programme rollups move
+    together, by one upsert each (summary.apply)."""
     if before is not None and before.counted:
         summary.remove_state(before.key, before.quantity)  # type: ignore[arg-type]
     if log.counts:
         summary.add_log(log)
 
 
-def flag_if_implausible(log: EcoLog) -> bool:
-    """Quality: flag a log far above its owner's usual value (audited); True if so."""
-    if not quality.is_implausible(log):
+def flag_if_implausible(log: EcoLog, implausible: bool | None = None) -> bool:
+    """Quality: flag a log far above its owner's usual value (audited); True if so.
+
+    `implausible` is the rule's answer when the caller read it already (a new entry,
+    before the write lock); otherwise it is read here."""
+    if implausible is None:
+        implausible = quality.is_implausible(log)
+    if not implausible:
         return False
     # No stored text: pages explain an automatic flag in the reader's own language.
     changes = store_review(None, log, REVIEW_FLAGGED, "")

@@ -10,7 +10,7 @@ same at 10M logs as at 1M. Flagging and decisions are stored by services/pipelin
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -71,13 +71,20 @@ def _middle(by_school: bool) -> Select:
 
 def usual_value(log: EcoLog) -> tuple[int, Decimal | None]:
     """(number of earlier logs compared with, their median) for this log's owner."""
-    by_school = log.school_id is not None
+    return usual_for(log.school_id is not None, log.owner_id, log.category, log.action_date, log.id)
+
+
+def usual_for(
+    by_school: bool, owner_id: int, category: str, day: date, log_id: int | None = None
+) -> tuple[int, Decimal | None]:
+    """(number of logs compared with, their median) for an owner, category and date;
+    `log_id` (a stored log) is left out of its own comparison."""
     params = {
-        "owner": log.owner_id,
-        "category": log.category,
-        "log_id": log.id,
-        "day": log.action_date,
-        "since": log.action_date - timedelta(days=WINDOW_DAYS),
+        "owner": owner_id,
+        "category": category,
+        "log_id": log_id if log_id is not None else 0,  # ids start at 1: none left out
+        "day": day,
+        "since": day - timedelta(days=WINDOW_DAYS),
     }
     n = db.session.scalar(_count(by_school), params) or 0
     if n < MIN_PRIOR:
@@ -94,6 +101,13 @@ def is_implausible(log: EcoLog) -> bool:
         return False
     _n, median = usual_value(log)
     return median is not None and log.quantity > FACTOR * median
+
+
+def is_implausible_new(by_school: bool, owner_id: int, values: dict) -> bool:
+    """is_implausible for an entry about to be stored (a new entry is unreviewed), from
+    its validated values: the same comparison, read before the entry is written."""
+    _n, median = usual_for(by_school, owner_id, values["category"], values["action_date"])
+    return median is not None and values["quantity"] > FACTOR * median
 
 
 def queue() -> Select:

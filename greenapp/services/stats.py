@@ -3,7 +3,8 @@
 Programme-wide groupings (no per-school key, no school filter) over whole months
 come from `programme_rollup` (a few thousand rows for the whole programme, kept by
 services/summary.py). Otherwise whole months inside a date range come from
-`monthly_summaries` (kept in step with `daily_summaries` by database triggers); the
+`monthly_summaries` (kept in step with `daily_summaries` by the write pipeline, in
+the same transaction: services/summary.py); the
 partial months at the edges, and months split by a factor/tariff boundary, come from
 `daily_summaries`. A range that ends today (or later) reads the current month whole:
 no log can be dated after today in its school's time zone, so the sums are the same.

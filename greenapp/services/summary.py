@@ -1,9 +1,17 @@
 """The summaries: exact sums kept in step with every log change, in its transaction.
 
-- daily_summaries: per owner, day, category, fraction, evidence (the monthly rollup
-  `monthly_summaries` follows it by database trigger, migration 0002_impact);
+One mechanism keeps all three, here in Python, by the same atomic upsert (INSERT ... ON
+CONFLICT DO UPDATE adding to the sums, the same SQL on SQLite and PostgreSQL), one per
+summary key; no database trigger (migration 0009_hw_rollups_in_pipeline dropped them):
+
+- daily_summaries: per owner, day, category, fraction, evidence;
+- monthly_summaries: the same per month (month = its first day), what the dashboards
+  read for whole months;
 - programme_rollup: every school's logs per month, city, country, category, fraction
-  and evidence (a few thousand rows for the whole programme), kept here.
+  and evidence (a few thousand rows for the whole programme).
+
+A key whose last counted entry left is dropped (no row with log_count 0 stays).
+Set-based writers (services/bulk_write.py) run the same upserts as executemany.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from greenapp.models.school import School
 from greenapp.services import cache
 
 KEY = ("owner_type", "owner_id", "day", "category", "fraction", "evidence")
+MONTH_KEY = ("owner_type", "owner_id", "month", "category", "fraction", "evidence")
+PROGRAMME_KEY = ("month", "city", "country", "category", "fraction", "evidence")
 
 
 def _key(log: EcoLog) -> dict:
@@ -36,24 +46,34 @@ def _key(log: EcoLog) -> dict:
 
 
 @cache_statement
-def _upsert_stmt(table: Table, columns: tuple[str, ...]) -> TextClause:
+def _upsert_stmt(table: Table, columns: tuple[str, ...], returning: bool = False) -> TextClause:
     """INSERT ... ON CONFLICT DO UPDATE adding to the sums (the same SQL on SQLite and
-    PostgreSQL), built once: every write runs two of these."""
+    PostgreSQL), built once per table: every write runs one per summary. `returning`
+    adds RETURNING log_count (the row's count after the change: 0 means drop it)."""
     # Table and column names come from our models, values are bound parameters.
     names = ", ".join((*columns, "quantity", "log_count"))
     values = ", ".join(f":{c}" for c in (*columns, "quantity", "log_count"))
     t = table.name
     sql = f"INSERT INTO {t} ({names}) VALUES ({values}) ON CONFLICT ({', '.join(columns)}) DO UPDATE SET quantity = {t}.quantity + excluded.quantity, log_count = {t}.log_count + excluded.log_count"  # noqa: S608, E501  # nosec B608
+    if returning:
+        sql += f" RETURNING {t}.log_count"
     return text(sql).bindparams(
         *(bindparam(c, type_=table.c[c].type) for c in (*columns, "quantity", "log_count"))
     )
 
 
 def _upsert(model, key: dict, quantity: Decimal, count: int) -> None:
-    """Add quantity and count to model's row for key (atomic upsert); drop it at 0."""
-    stmt = _upsert_stmt(model.__table__, tuple(key))
-    db.session.execute(stmt, {**key, "quantity": quantity, "log_count": count})
-    if count < 0:
+    """Add quantity and count to model's row for key (atomic upsert); drop it at 0.
+
+    Taking out (count < 0) reads the row's new count back from the upsert itself
+    (RETURNING) and deletes the row only when nothing is left in it."""
+    if count >= 0:
+        stmt = _upsert_stmt(model.__table__, tuple(key))
+        db.session.execute(stmt, {**key, "quantity": quantity, "log_count": count})
+        return
+    stmt = _upsert_stmt(model.__table__, tuple(key), returning=True)
+    left = db.session.execute(stmt, {**key, "quantity": quantity, "log_count": count}).scalar()
+    if left is not None and left <= 0:
         db.session.execute(
             delete(model).where(
                 *(getattr(model, k) == v for k, v in key.items()),
@@ -63,10 +83,24 @@ def _upsert(model, key: dict, quantity: Decimal, count: int) -> None:
 
 
 def apply(key: dict, quantity: Decimal, count: int) -> None:
-    """Add quantity and count to every summary the key falls under (atomic upserts)."""
+    """Add quantity and count to every summary the key falls under (atomic upserts):
+    the daily summary, the monthly rollup and, for a school, the programme rollup."""
     _upsert(DailySummary, key, quantity, count)
+    _upsert(MonthlySummary, month_key(key), quantity, count)
     if key["owner_type"] == OWNER_SCHOOL:
         _upsert(ProgrammeRollup, _programme_key(key), quantity, count)
+
+
+def month_key(key: dict) -> dict:
+    """The monthly rollup's key for a daily summary key (month = its first day)."""
+    return {
+        "owner_type": key["owner_type"],
+        "owner_id": key["owner_id"],
+        "month": key["day"].replace(day=1),
+        "category": key["category"],
+        "fraction": key["fraction"],
+        "evidence": key["evidence"],
+    }
 
 
 def _programme_key(key: dict) -> dict:
@@ -83,12 +117,12 @@ def _programme_key(key: dict) -> dict:
 
 
 def add_log(log: EcoLog) -> None:
-    """Count a log in the summary (call when it starts to count)."""
+    """Count a log in the summaries (call when it starts to count)."""
     apply(_key(log), log.quantity, 1)
 
 
 def remove_state(key: dict, quantity: Decimal) -> None:
-    """Take a previously counted state of a log out of the summary."""
+    """Take a previously counted state of a log out of the summaries."""
     apply(key, -quantity, -1)
 
 
@@ -177,15 +211,38 @@ def move_school(school_id: int, old: tuple[int | None, str], new: tuple[int | No
             _upsert(ProgrammeRollup, key, sign * qty, sign * n)
 
 
+def _month_of(day: Any) -> Any:
+    """SQL for the first day of a date's month (a Date on both databases)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", day), Date)
+    return func.strftime("%Y-%m-01", day)
+
+
+def rebuild_monthly() -> None:
+    """Recompute the monthly rollup from the daily summary in one SQL statement."""
+    d = DailySummary
+    month = _month_of(d.day)
+    rows = select(
+        d.owner_type,
+        d.owner_id,
+        month,
+        d.category,
+        d.fraction,
+        d.evidence,
+        func.sum(d.quantity),
+        func.sum(d.log_count),
+    ).group_by(d.owner_type, d.owner_id, month, d.category, d.fraction, d.evidence)
+    db.session.execute(delete(MonthlySummary))
+    db.session.execute(
+        insert(MonthlySummary).from_select([*MONTH_KEY, "quantity", "log_count"], rows)
+    )
+
+
 def rebuild_programme() -> None:
     """Recompute the programme rollup from the daily summary in one SQL statement
     (after a school moves city or country, or a full rebuild)."""
     d = DailySummary
-    month: Any
-    if db.session.get_bind().dialect.name == "postgresql":
-        month = cast(func.date_trunc("month", d.day), Date)
-    else:
-        month = func.strftime("%Y-%m-01", d.day)
+    month = _month_of(d.day)
     rows = (
         select(
             month,
@@ -204,23 +261,15 @@ def rebuild_programme() -> None:
     db.session.execute(delete(ProgrammeRollup))
     db.session.execute(
         insert(ProgrammeRollup).from_select(
-            [
-                "month",
-                "city",
-                "country",
-                "category",
-                "fraction",
-                "evidence",
-                "quantity",
-                "log_count",
-            ],
+            [*PROGRAMME_KEY, "quantity", "log_count"],
             rows,
         )
     )
 
 
 def rebuild() -> int:
-    """Replace the summaries with a recomputation; return the number of daily rows."""
+    """Replace the summaries (daily, monthly, programme) with a recomputation from the
+    logs; return the number of daily rows."""
     db.session.execute(delete(DailySummary))
     rows = recompute_rows()
     for kind, owner_id, day, cat, frac, ev, qty, n in rows:
@@ -237,6 +286,7 @@ def rebuild() -> int:
             )
         )
     db.session.flush()
+    rebuild_monthly()
     rebuild_programme()
     cache.invalidate_everything()
     return len(rows)
