@@ -147,3 +147,58 @@ def test_vendored_plotly_is_the_recorded_bundle_at_the_python_packages_version()
     )
     size = (STATIC / "vendor" / "plotly-basic.min.js").stat().st_size
     assert size < 1_300_000  # the basic bundle, not the 4.7 MB full one
+
+
+def test_charts_send_nothing_to_plotly_and_show_no_logo():
+    """The "Share chart" button handed the figure to Plotly's cloud: gone, with no server
+    URL to send to and no logo link; the toolbar is a fixed list without it."""
+    js = (STATIC / "js" / "charts.js").read_text()
+    assert "showSendToCloud: false" in js
+    assert 'plotlyServerURL: ""' in js
+    assert "displaylogo: false" in js
+    toolbar = re.search(r"modeBarButtons: \[\[([^\]]*)\]\]", js)
+    assert toolbar, "charts.js names the toolbar's buttons"
+    buttons = re.findall(r'"(\w+)"', toolbar[1])
+    assert buttons == ["zoom2d", "pan2d", "zoomIn2d", "zoomOut2d", "resetScale2d"]
+    # and the page may not post or fetch anywhere else
+    from greenapp.ops.headers import CSP
+
+    directives = dict(d.split(" ", 1) for d in CSP.split("; "))
+    assert directives["connect-src"] == "'self'"
+    assert directives["form-action"] == "'self'"
+    assert "plotly" not in CSP
+
+
+def _chart_locale(html: str) -> dict:
+    block = re.search(r'<script type="application/json" id="chart-locale">(.*?)</script>', html)
+    assert block, "the dashboard gives charts.js Plotly's texts in the page's language"
+    return json.loads(block[1])
+
+
+def test_chart_toolbar_texts_and_separators_follow_the_page_language(client, factory, login):
+    from greenapp.services.charts import PLOTLY_TEXTS
+
+    html, school_id = _dashboard(client, factory, login)
+    english = _chart_locale(html)
+    assert english["locale"] == "en"
+    assert english["dictionary"]["Zoom in"] == "Zoom in"
+    assert english["format"] == {"decimal": ".", "thousands": ","}
+    for lang, zoom_in in (("kk", "Үлкейту"), ("ru", "Увеличить"), ("be", "Павялічыць")):
+        client.post("/language", data={"language": lang, "next": "/"})
+        html = client.get(f"/dashboards/school/{school_id}").get_data(as_text=True)
+        loc = _chart_locale(html)
+        assert loc["locale"] == lang
+        assert set(loc["dictionary"]) == set(PLOTLY_TEXTS)
+        assert loc["dictionary"]["Zoom in"] == zoom_in
+        assert not any(re.search(r"[A-Za-z]", text) for text in loc["dictionary"].values())
+        # the tables' separators ("1 234,5", a no-break space), on the axes and in hovers
+        assert loc["format"] == {"decimal": ",", "thousands": "\u00a0"}
+        figures = re.findall(
+            r'<script type="application/json" id="fig-[\w-]+">(.*?)</script>', html
+        )
+        for fig in map(json.loads, figures):
+            assert fig["layout"]["separators"] == ",\u00a0"
+            value_axes = [
+                a for a in (fig["layout"]["xaxis"], fig["layout"]["yaxis"]) if "rangemode" in a
+            ]
+            assert value_axes and all(a["exponentformat"] == "none" for a in value_axes)

@@ -44,6 +44,12 @@ def qty2(value) -> str:
     return fmt_quantity(Decimal(value or 0).quantize(Decimal("0.01"), ROUND_HALF_UP))
 
 
+@bp.app_template_global("chart_locale")
+def chart_locale() -> dict:
+    """Plotly's texts and separators in the page's language (dashboards/_chart.html)."""
+    return charts.plotly_locale()
+
+
 @bp.app_template_global("cached_fragment")
 def cached_fragment(what: str, key, caller) -> Markup:
     """`{% call cached_fragment(what, key) %}...{% endcall %}`: the block's HTML, rendered

@@ -68,10 +68,48 @@ def num(value: Decimal | int | float | None, places: int = 3) -> int | float:
 
 
 def separators() -> str:
-    """Plotly's separators for the locale: decimal symbol then thousands symbol."""
+    """Plotly's separators for the locale: decimal symbol then thousands symbol, the
+    same as fmt_quantity's in the tables around the chart ("12\u00a0345,6" in kk, ru, be)."""
     locale = str(get_locale() or "en")
-    group = get_group_symbol(locale)
-    return get_decimal_symbol(locale) + (" " if group in ("\u00a0", "\u202f") else group)
+    return get_decimal_symbol(locale) + get_group_symbol(locale)
+
+
+# Value axes: whole numbers with the locale's separators ("60\u00a0000", as in the tables),
+# never Plotly's SI suffixes ("60k", Latin letters on a Kazakh page) or exponents.
+VALUE_AXIS = {"exponentformat": "none", "separatethousands": True}
+
+# The chart toolbar (static/js/charts.js keeps only these buttons) and the hints Plotly
+# shows, each under its own English text, which is Plotly's dictionary key.
+PLOTLY_TEXTS = {
+    "Zoom": lambda: pgettext("chart toolbar", "Zoom"),
+    "Pan": lambda: pgettext("chart toolbar", "Pan"),
+    "Zoom in": lambda: pgettext("chart toolbar", "Zoom in"),
+    "Zoom out": lambda: pgettext("chart toolbar", "Zoom out"),
+    "Reset axes": lambda: pgettext("chart toolbar", "Reset axes"),
+    "Double-click to zoom back out": lambda: pgettext(
+        "chart toolbar", "Double-click to zoom back out"
+    ),
+    "Double-click on legend to isolate one trace": lambda: pgettext(
+        "chart toolbar", "Double-click on legend to isolate one trace"
+    ),
+}
+
+
+def plotly_locale() -> dict:
+    """Plotly's locale for the page's language: its UI texts and number separators.
+
+    Given to Plotly as config.locale/locales by static/js/charts.js (read from a JSON
+    block of the page: the CSP runs no inline script).
+    """
+    locale = str(get_locale() or "en")
+    return {
+        "locale": locale,
+        "dictionary": {english: text() for english, text in PLOTLY_TEXTS.items()},
+        "format": {
+            "decimal": get_decimal_symbol(locale),
+            "thousands": get_group_symbol(locale),
+        },
+    }
 
 
 def period_label(day: date, grain: str) -> str:
@@ -105,13 +143,18 @@ def figure(
         "separators": separators(),
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
         "xaxis": {"title": {"text": x_title}, "automargin": True},
-        "yaxis": {"title": {"text": y_title}, "automargin": True, "rangemode": "tozero"},
+        "yaxis": {
+            "title": {"text": y_title},
+            "automargin": True,
+            "rangemode": "tozero",
+            **VALUE_AXIS,
+        },
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
     }
     if horizontal:
         layout["xaxis"], layout["yaxis"] = (
-            {"title": {"text": y_title}, "automargin": True, "rangemode": "tozero"},
+            {"title": {"text": y_title}, "automargin": True, "rangemode": "tozero", **VALUE_AXIS},
             {"title": {"text": x_title}, "automargin": True, "autorange": "reversed"},
         )
     if not horizontal:

@@ -9,8 +9,21 @@
   var plotlySrc = script && script.getAttribute("data-plotly");
   var charts = document.querySelectorAll("[data-figure-id]");
   if (!charts.length || !plotlySrc) { return; }
-  var config = { responsive: true, displaylogo: false,
-                 modeBarButtonsToRemove: ["lasso2d", "select2d", "toImage"] };
+  // Nothing leaves the page: no "Share chart" button (it would hand the figure to Plotly's
+  // cloud), no server to send it to, no plotly.com logo link. The toolbar is a fixed
+  // small set that suits bar and line charts (no select/lasso, hover or spike toggles).
+  var config = { responsive: true, displaylogo: false, showSendToCloud: false,
+                 plotlyServerURL: "",
+                 modeBarButtons: [["zoom2d", "pan2d", "zoomIn2d", "zoomOut2d", "resetScale2d"]] };
+  // Their tooltips, hints and number separators in the page's language: a JSON block the
+  // server translated (templates/dashboards/_chart.html, services/charts.plotly_locale).
+  var localeSource = document.getElementById("chart-locale");
+  if (localeSource) {
+    var loc = JSON.parse(localeSource.textContent);
+    config.locale = loc.locale;
+    config.locales = {};
+    config.locales[loc.locale] = { dictionary: loc.dictionary, format: loc.format };
+  }
   var waiting = [];
   var loading = false;
 
