@@ -69,6 +69,7 @@ def _field_names() -> list[str]:
 
 ROUTES = _routes()
 FIELDS = _field_names()
+_FIELD_SET = set(FIELDS)
 
 NASTY = [
     "",
@@ -328,45 +329,30 @@ def test_no_route_answers_5xx_to_any_input(app, factory, db, rule, endpoint, met
 # before the next one (a fresh world), so each request sees the same starting point.
 
 MISSING = object()
-ONE_FIELD: list[object] = [
+# Each field in turn, the others valid: the values that pass a lenient check and then
+# break the code behind it (a blank hidden version, a zero divisor, an id too big for
+# its column, text longer than its column).
+ONE_FIELD: list[object] = ["", " ", "0", "-1", "9" * 40, "x" * 5000, MISSING]
+# Every field name of the app at once: what validation and parsing must refuse.
+ALL_FIELDS: list[object] = [
     "",
     " ",
-    "-1",
-    "9" * 40,
-    "1e309",
+    "9223372036854775808",
+    "-1e309",
     "NaN",
+    "1,200",
     "١٢٣",
     "0001-01-01",
+    "10000-01-01",
     "2026-02-30",
     "a\x00b",
-    "x" * 5000,
-    MISSING,
-    ["1", "2"],  # the field sent twice
-]
-ALL_FIELDS = [
-    "",
-    " ",
-    "0",
-    "-1",
-    "9223372036854775808",
-    "9" * 40,
-    "-1e309",
-    "Infinity",
-    "1,200",
-    "１２",
-    "9999-12-01",
-    "10000-01-01",
-    "\x00",
-    "\u202e",
-    "<script>alert(1)</script>",
-    "x" * 5000,
+    "\u202e<script>alert(1)</script>",
     "💧",
     "//evil.example",
-    "y",
-    "all",
+    ["1", "2"],  # every field sent twice
 ]
-INT_LIMITS = [0, 2**31 - 1, 2**31, 2**63, 2**64, 10**30]
-TEXT_LIMITS = ["", " ", "..", "\x00", "٣", "x" * 300]
+INT_LIMITS = [0, 2**31 - 1, 2**31, 10**30]
+TEXT_LIMITS = [" ", "..", "\x00", "x" * 300]
 PREFERRED = ("coordinator", "resident", "admin", "scientist", "economist", "lawyer")
 
 
@@ -421,6 +407,7 @@ class _Walk:
         self.app, self.factory, self.db = app, factory, db
         self.rule, self.endpoint, self.method = rule, endpoint, method
         self.sent = 0
+        self.wrote = False
         self.snapshot: sqlite3.Connection | None = None
         self._fresh()
 
@@ -473,13 +460,17 @@ class _Walk:
         else:
             resp = self.clients[role].open(path, method=self.method, data=data)
         self.sent += 1
-        shown = {k: (v if len(str(v)) < 60 else f"{str(v)[:20]}...({len(str(v))})") for k, v in data.items()}
+        shown = {
+            k: (v if len(str(v)) < 60 else f"{str(v)[:20]}...({len(str(v))})")
+            for k, v in data.items()
+        }
         assert resp.status_code < 500, (
             f"{self.method} {path} as {role} with {shown!r}: {resp.status_code}\n"
             + resp.get_data(as_text=True)[:300]
         )
         self.db.session.rollback()
-        if _WRITES.pop(None, None):
+        self.wrote = bool(_WRITES.pop(None, None))
+        if self.wrote:
             self._fresh()  # undo what it changed: the next request starts where this did
         return resp
 
@@ -529,16 +520,16 @@ def test_no_route_answers_5xx_to_any_input_at_length(app, factory, db, rule, end
     base = walk.baseline(main)
     with _fields_read() as read:
         walk.send(main, base)
-    read = (read | set(base)) - {"csrf_token"}
-    for name in sorted(read):
-        for value in ONE_FIELD:
-            walk.send(main, {**base, name: value})
-    if read:
-        for value in ALL_FIELDS:
-            walk.send(main, {**base, **dict.fromkeys(FIELDS, value), **dict.fromkeys(read, value)})
-    else:
-        for value in ("\x00", "x" * 5000):
-            walk.send(main, {**base, **dict.fromkeys(FIELDS, value)})
+    wrote = walk.wrote
+    if method != "GET":
+        read |= set(base)
+    read.discard("csrf_token")
+    if method == "GET" or wrote:  # the baseline got past validation: vary one field
+        for name in sorted(read):
+            for value in ONE_FIELD:
+                walk.send(main, {**base, name: value})
+    for value in ALL_FIELDS if read else ["a\x00b", "x" * 5000]:
+        walk.send(main, {**base, **dict.fromkeys(_FIELD_SET | read, value)})
     for match in _PARAM.finditer(rule):
         conv, name = match.group(1) or "default", match.group(2)
         for limit in INT_LIMITS if conv == "int" else TEXT_LIMITS:
@@ -546,9 +537,8 @@ def test_no_route_answers_5xx_to_any_input_at_length(app, factory, db, rule, end
     for role in [r for r in ALL_ROLES if r != main]:
         own = walk.baseline(role) if role in roles else base
         walk.send(role, own)
-        if role in roles:
-            for value in ("", "9" * 40):
-                walk.send(role, {**own, **dict.fromkeys(read, value)})
+        if role in roles and read:
+            walk.send(role, {**own, **dict.fromkeys(read, "9" * 40)})
     assert walk.sent > len(ALL_ROLES)
 
 
