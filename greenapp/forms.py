@@ -24,6 +24,15 @@ MAX_DATE = date(2100, 12, 31)
 ALLOWED_CONTROLS = frozenset("\t\n\r")
 
 
+def id_choice(value: str | int) -> int:
+    """`coerce=` of a select of row ids: a whole number an id column can hold (0 .. 2**31-1);
+    anything else is refused on the field like any unreadable choice (never a 500)."""
+    number = int(value)  # ValueError for text, as with coerce=int
+    if not 0 <= number <= 2**31 - 1:
+        raise ValueError("not an id")
+    return number
+
+
 def has_control_characters(text: str) -> bool:
     """True if text holds NUL or another control character (tab and newlines allowed)."""
     if text.isprintable():  # the usual case, in C: no control character at all

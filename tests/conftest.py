@@ -20,10 +20,14 @@ Speed without a different code path (``make test`` takes about 2 minutes on 2 co
 - The SQLite database lives in /dev/shm (commits cost no fsync); the PostgreSQL wipe
   deletes only the tables a test filled (``_wipe_postgresql``).
 - Passwords are hashed with one PBKDF2 round (``TestingConfig.PASSWORD_HASH_METHOD``).
+- The garbage collector runs less often (``pytest_collection_finish``).
+- tests/test_access_matrix.World (the every-role fixture data of the route tests) is
+  built once per process on SQLite and copied back from a snapshot afterwards.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -163,6 +167,17 @@ def _share_url_builders() -> None:
 
 
 _share_url_builders()
+
+def pytest_collection_finish(session) -> None:
+    """Less garbage-collector work: what collection built (modules, the URL maps of the
+    module-level apps, hypothesis strategies) lives for the whole run, so it is moved out
+    of the collector's sight, and the youngest generation is collected after 50,000 new
+    objects instead of 700 (each test builds an app: many objects, few of them garbage
+    cycles). About 15 % less CPU time for the route tests; nothing a test checks changes."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
 
 # No per-example deadline: on a busy shared machine a pure function can take 300 ms, and
 # speed is shown by the benchmark, never by a timed assertion.

@@ -1,5 +1,6 @@
 """Unit conversion is exact, and bad quantities are refused with a reason."""
 
+import functools
 from decimal import Decimal
 
 import pytest
@@ -68,15 +69,21 @@ def test_bad_quantities_are_refused(app, category, text, unit, field):
     assert str(err.value.message)
 
 
+@functools.cache
+def _conversion_app():
+    """One app for every example below (building one per example was most of its time)."""
+    from greenapp import create_app
+
+    return create_app("testing")
+
+
 @given(
     st.sampled_from([(c, u) for c, units in UNIT_FACTORS.items() for u in units]),
     st.decimals(min_value=Decimal("0.001"), max_value=Decimal("900"), places=3),
 )
 def test_conversion_multiplies_exactly(category_unit, value):
-    from greenapp import create_app
-
     category, unit = category_unit
-    with create_app("testing").app_context():
+    with _conversion_app().app_context():
         try:
             q = to_canonical(category, str(value), unit)
         except ValidationFailed:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from greenapp.extensions import db
 from greenapp.glossary.forms import CommentForm, ConceptForm, CountryForm, ImportForm, SearchForm
 from greenapp.main.errors import attempt
+from greenapp.main.guards import bounded_int
 from greenapp.models.glossary import LANGS, SUBJECTS, GlossaryConcept
 from greenapp.models.user import ADMIN, SCIENTIST, User
 from greenapp.permissions import GLOSSARY_EDITORS, GLOSSARY_REVIEWERS, can, public, role_required
@@ -379,7 +380,7 @@ def reviewers():
     )
     if request.method == "POST":
         form = CountryForm()
-        user = db.session.get(User, request.form.get("user_id", type=int) or 0)
+        user = db.session.get(User, bounded_int(request.form.get("user_id"), default=0) or 0)
         if user is None or user.role != SCIENTIST:
             abort(404)
         if form.validate_on_submit():

@@ -7,6 +7,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaFi
 from wtforms.validators import InputRequired, Length, Optional
 
 from greenapp.forms import BaseForm as FlaskForm
+from greenapp.forms import id_choice
 from greenapp.services.units import CATEGORY_LABELS, FRACTION_LABELS, FRACTIONS
 
 COUNTRY_CHOICES = [("KZ", _l("Kazakhstan")), ("BY", _l("Belarus"))]
@@ -96,7 +97,7 @@ class TariffForm(FlaskForm):
 
     city_id = SelectField(
         _l("City"),
-        coerce=int,
+        coerce=id_choice,
         choices=[],
         validate_choice=False,
         description=_l("The city decides the currency."),

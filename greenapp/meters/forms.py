@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from greenapp.forms import BaseForm as FlaskForm
+from greenapp.forms import id_choice
 from greenapp.models.meters import BASELINE_MODES, METER_KINDS, READING_KINDS
 from greenapp.services.meters import (
     BASELINE_LABELS,
@@ -141,7 +142,7 @@ class ReviewForm(FlaskForm):
 class TemperatureForm(FlaskForm):
     """A city's monthly mean outdoor temperatures, typed or pasted, or a CSV file."""
 
-    city_id = SelectField(_l("City"), coerce=int, validate_choice=False)
+    city_id = SelectField(_l("City"), coerce=id_choice, validate_choice=False)
     lines = TextAreaField(
         _l("Months and mean outdoor temperature (°C)"),
         validators=[Optional(), Length(max=20_000)],
