@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response, request
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -51,7 +52,12 @@ def create(kind: str = "bare") -> Flask:
         db.init_app(app)
         with app.app_context():
             install(db.engine)  # the same SQLite settings as greenapp
-            db.create_all()
+            try:
+                db.create_all()
+            except OperationalError:
+                # Both workers boot at once: the other one created the table first
+                # (without this, gunicorn stopped when the loser failed to boot).
+                db.session.rollback()
 
         @app.route("/", methods=["POST"])
         def insert():
