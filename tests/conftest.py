@@ -168,6 +168,7 @@ def _share_url_builders() -> None:
 
 _share_url_builders()
 
+
 def pytest_collection_finish(session) -> None:
     """Less garbage-collector work: what collection built (modules, the URL maps of the
     module-level apps, hypothesis strategies) lives for the whole run, so it is moved out
