@@ -125,6 +125,7 @@ def _only_if(
 
 
 OPENED_MAX = 5000
+BACKGROUND_HEADER = "X-Greenapp-Background"  # templates/offline/sw.js sends it
 
 
 def _copied(data: dict[str, Any]) -> dict[str, Any]:
@@ -143,6 +144,16 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         self._built: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        """Flask's save_session, except for the service worker's background fetches
+        (header BACKGROUND_HEADER): their answers never set or delete the cookie, so a
+        signed-out answer that arrives after a sign-in cannot sign the person out."""
+        from flask import request
+
+        if request.headers.get(BACKGROUND_HEADER):
+            return
+        super().save_session(app, session, response)
 
     def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
         """Flask's open_session, remembering the cookies this process has verified.

@@ -280,3 +280,20 @@ def test_two_sends_at_once_store_one_entry(client, factory, login, db, monkeypat
     assert resp.get_json()["id"] == first.id and resp.get_json()["repeat"] is True
     assert len(calls) == 3
     assert _count(db, EcoLog) == 1
+
+
+def test_the_workers_background_fetch_never_changes_the_session_cookie(client, factory, login):
+    """The service worker keeps the log form by fetching it while it installs. Signed
+    out, that answer is a redirect that would set a fresh (signed-out) session cookie;
+    arriving after the sign-in, it used to sign the person out again."""
+    plain = client.get("/logs/new")  # an ordinary signed-out visit gets its cookie
+    assert plain.status_code == 302 and "session=" in plain.headers.get("Set-Cookie", "")
+    background = client.get("/logs/new", headers={"X-Greenapp-Background": "1"})
+    assert background.status_code == 302 and "Set-Cookie" not in background.headers
+
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    again = client.get("/logs/new", headers={"X-Greenapp-Background": "1"})
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
+    assert client.get("/logs/new").status_code == 200  # still signed in
+    assert "X-Greenapp-Background" in client.get("/sw.js").get_data(as_text=True)

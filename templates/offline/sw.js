@@ -10,8 +10,12 @@ var SHELL = {{ form_page|tojson }};
 var STATIC = {{ static_prefix|tojson }};
 var HASHED = /\.[0-9a-f]{12}\.[^./]+$/;
 
+// Fetched in the background (while the worker installs): the header tells the server
+// that its answer must not change the browser's session cookie. Without it, a signed-out
+// answer could arrive after the sign-in and sign the person out again.
 function keepShell(cache) {
-  return fetch(SHELL, { credentials: "same-origin", redirect: "manual", cache: "no-store" })
+  return fetch(SHELL, { credentials: "same-origin", redirect: "manual", cache: "no-store",
+                        headers: { "X-Greenapp-Background": "1" } })
     .then(function (resp) {
       if (resp.ok && resp.type === "basic") { return cache.put(SHELL, resp); }
       return cache.delete(SHELL);
