@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from greenapp.models.log import DailySummary, EcoLog
@@ -163,3 +165,33 @@ def test_a_flagged_entry_awards_no_badge_until_verified(client, factory, login, 
     login(factory.user("scientist"))
     client.post(f"/experts/quality/{odd.id}", data={"decision": "verified", "reason": ""})
     assert db.session.scalar(select(func.count()).select_from(Badge)) == 1
+
+
+POOL = ["0.5", "1", "2", "2.5", "9", "10", "10.001", "10.5", "11", "12", "50", "52.5", "100"]
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    history=st.lists(st.sampled_from(POOL), max_size=9),
+    new=st.sampled_from([*POOL, "25", "50.001", "52.49", "53", "262.5", "500"]),
+)
+@example(history=["9", "10", "11", "12", "2", "100"], new="52.5")  # even: exactly 5x 10.5
+@example(history=["9", "10", "11", "12", "2", "100"], new="52.501")  # even: just above
+@example(history=["10", "10", "11", "9", "12"], new="50")  # odd: exactly 5x the median
+@example(history=["10", "10", "11", "9", "12"], new="50.001")  # odd: just above
+def test_the_one_pass_check_flags_exactly_what_the_median_rule_flags(factory, db, history, new):
+    """A new entry is flagged when it is more than 5 times its owner's median (count and
+    median read by usual_for); the write path decides it in one pass without the median,
+    and must agree on every history, even counts and exact 5x boundaries included."""
+    from greenapp.services import quality
+
+    resident = factory.user("resident")
+    _history(factory, resident, history)
+    day = date.today()
+    n, median = quality.usual_for(False, resident.id, "water", day)
+    expected = median is not None and Decimal(new) > quality.FACTOR * median
+    values = {"category": "water", "action_date": day, "quantity": Decimal(new)}
+    assert quality.is_implausible_new(False, resident.id, values) is expected
+    assert factory.log(resident, quantity=new, action_date=day).review_status == (
+        "flagged" if expected else "ok"
+    )
