@@ -367,3 +367,42 @@ def test_demo_meters_are_seeded_once_and_ranked(app, db):
     assert len(ranked) == db.session.query(School).count()
     percents = [r.measured.percent for r in ranked]
     assert percents == sorted(percents, reverse=True) and percents[0] > 0
+
+
+def test_a_second_writer_of_a_meter_waits_while_a_reading_is_being_saved(factory, db):
+    """add_reading checks the new reading against the meter's chain, so it holds the
+    meter (a row lock on PostgreSQL, the write lock on SQLite) until it commits: a
+    second writer of the same meter (another tab, an import) cannot check against a
+    chain that is about to change."""
+    import sqlalchemy as sa
+
+    school = factory.school()
+    coordinator = factory.user("coordinator", school=school)
+    meter = Meter(
+        school_id=school.id, kind="water", unit="L", name="Main", created_by_id=coordinator.id
+    )
+    db.session.add(meter)
+    db.session.commit()
+    meter_service.add_reading(
+        coordinator, meter, meter_service.ReadingInput("index", date.today(), "100")
+    )  # not committed: the first writer is still at work
+    other = db.engine.connect()
+    try:
+        with pytest.raises(sa.exc.OperationalError):
+            if db.engine.dialect.name == "postgresql":
+                other.exec_driver_sql("SET lock_timeout = '200ms'")
+                other.execute(
+                    sa.text("SELECT id FROM meters WHERE id = :id FOR NO KEY UPDATE"),
+                    {"id": meter.id},
+                )
+            else:
+                other.exec_driver_sql("PRAGMA busy_timeout = 200")
+                other.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        other.close()
+    db.session.rollback()
+    meter_service.add_reading(
+        coordinator, meter, meter_service.ReadingInput("index", date.today(), "120")
+    )
+    db.session.commit()  # once the first is done, the next one goes through
+    assert [r.value for r in meter_service.readings_of(meter.id)] == [Decimal("120")]

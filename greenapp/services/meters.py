@@ -309,9 +309,18 @@ def index_after(reading: MeterReading) -> Decimal:
     return reading.value
 
 
+def lock_meter(meter: Meter) -> None:
+    """Lock the meter's row and re-read it, until the caller commits: a reading's checks
+    read the meter's chain of readings, and a second writer of the same meter (another
+    tab, the import) waits here instead of checking against a chain about to change.
+    On SQLite this takes the database's write lock (greenapp/ops/sqlite.py)."""
+    db.session.refresh(meter, with_for_update=True)
+
+
 def add_reading(actor: User, meter: Meter, data: ReadingInput) -> MeterReading:
     """Validate and store a reading; implausible jumps are stored but flagged."""
     _require_meter_edit(actor, meter)
+    lock_meter(meter)  # the chain checked below is the one the reading joins
     if meter.archived_at is not None:
         raise ValidationFailed(
             _l("This meter is archived; bring it back into service before entering readings."),
@@ -494,6 +503,10 @@ def flag_message(flag: str, kind: str) -> str:
 def delete_reading(actor: User, reading: MeterReading) -> None:
     """Soft-delete a reading (it stays in the record); only the latest one of a meter."""
     _require_meter_edit(actor, reading.meter)
+    lock_meter(reading.meter)
+    db.session.refresh(reading)  # as it stands now that no other change can run
+    if reading.deleted_at is not None:
+        return
     current = readings_of(reading.meter_id)
     if current and current[-1].id != reading.id and reading.kind != READING_BILL:
         raise ValidationFailed(
@@ -1118,6 +1131,7 @@ def review_reading(actor: User, reading: MeterReading, verdict: str) -> None:
         raise PermissionDenied(_l("Only scientists check flagged readings."))
     if verdict not in REVIEW_VERDICTS:
         raise ValidationFailed(_l("Choose whether the reading stands or is dismissed."), "verdict")
+    db.session.refresh(reading, with_for_update=True)  # two scientists at once: one decides
     if (
         not reading.quality_flag
         or reading.review_status != REVIEW_OPEN
