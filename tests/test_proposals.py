@@ -1,5 +1,6 @@
 """Proposals: submit, support once, legal review with history, author-only edits."""
 
+import pytest
 from sqlalchemy import func, select
 
 from greenapp.models.audit import AuditRecord
@@ -180,3 +181,39 @@ def test_short_text_and_missing_district_are_refused(client, factory, login, db)
     assert "Name the city district." in page
     assert _count(db, Proposal) == 0
     assert _count(db, Notification) == 0
+
+
+def test_a_step_taken_from_an_older_page_sees_the_state_another_person_left(factory, db):
+    """The author's page (or a second lawyer's) may be older than a lawyer's step: the
+    edit or review re-reads the proposal under a lock before it checks the status, so
+    an author cannot change a text the lawyers have started on, and a step from a state
+    the proposal has already left is refused instead of applied."""
+    import sqlalchemy as sa
+
+    from greenapp.services import proposals as proposal_service
+    from greenapp.services.errors import PermissionDenied, ValidationFailed
+
+    author = factory.user("resident")
+    lawyer = factory.user("lawyer")
+    typed = proposal_service.ProposalInput(
+        kind="proposal",
+        title="Bins for Shugyla district",
+        text="Put sorting bins at every school gate, please.",
+        category="waste",
+        district="Shugyla",
+    )
+    proposal = proposal_service.submit(author, typed)
+    db.session.commit()
+    assert proposal.status == proposal_service.SUBMITTED  # what the author's page shows
+    with db.engine.begin() as other:  # meanwhile a lawyer starts the review
+        other.execute(
+            sa.text("UPDATE proposals SET status = :s WHERE id = :id"),
+            {"s": proposal_service.UNDER_REVIEW, "id": proposal.id},
+        )
+    with pytest.raises(PermissionDenied):
+        proposal_service.edit(author, proposal, typed)
+    db.session.rollback()
+    with pytest.raises(ValidationFailed):  # "start the review" again, from the old page
+        proposal_service.review(lawyer, proposal, proposal_service.UNDER_REVIEW, "", "")
+    db.session.rollback()
+    assert db.session.get(type(proposal), proposal.id).status == proposal_service.UNDER_REVIEW
