@@ -313,7 +313,9 @@ def lock_meter(meter: Meter) -> None:
     """Lock the meter's row and re-read it, until the caller commits: a reading's checks
     read the meter's chain of readings, and a second writer of the same meter (another
     tab, the import) waits here instead of checking against a chain about to change.
-    On SQLite this takes the database's write lock (greenapp/ops/sqlite.py)."""
+    On SQLite this takes the database's write lock (greenapp/ops/sqlite.py). This
+    session's own changes are written first (refresh would drop them)."""
+    db.session.flush()
     db.session.refresh(meter, with_for_update=True)
 
 
@@ -503,7 +505,7 @@ def flag_message(flag: str, kind: str) -> str:
 def delete_reading(actor: User, reading: MeterReading) -> None:
     """Soft-delete a reading (it stays in the record); only the latest one of a meter."""
     _require_meter_edit(actor, reading.meter)
-    lock_meter(reading.meter)
+    lock_meter(reading.meter)  # (flushes this session's changes first)
     db.session.refresh(reading)  # as it stands now that no other change can run
     if reading.deleted_at is not None:
         return
@@ -1131,6 +1133,7 @@ def review_reading(actor: User, reading: MeterReading, verdict: str) -> None:
         raise PermissionDenied(_l("Only scientists check flagged readings."))
     if verdict not in REVIEW_VERDICTS:
         raise ValidationFailed(_l("Choose whether the reading stands or is dismissed."), "verdict")
+    db.session.flush()  # this session's own changes first (refresh would drop them)
     db.session.refresh(reading, with_for_update=True)  # two scientists at once: one decides
     if (
         not reading.quality_flag

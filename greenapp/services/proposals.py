@@ -180,7 +180,9 @@ def lock(proposal: Proposal) -> None:
     """Lock the proposal's row and re-read it until the caller commits: an edit or a
     review step checks the status first, and the page it came from may be older than
     another person's step (a lawyer starting the review, a second lawyer deciding).
-    On SQLite this takes the database's write lock (greenapp/ops/sqlite.py)."""
+    On SQLite this takes the database's write lock (greenapp/ops/sqlite.py). This
+    session's own changes are written first (refresh would drop them)."""
+    db.session.flush()
     db.session.refresh(proposal, with_for_update=True)
 
 
