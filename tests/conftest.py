@@ -344,6 +344,22 @@ def db(app: Flask):
 
 
 @pytest.fixture
+def csrf_app(app: Flask) -> Iterator[Flask]:
+    """A second app on the test database with CSRF protection on, as in production."""
+    from tests.helpers import dispose
+
+    secured = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "WTF_CSRF_ENABLED": True,
+        },
+    )
+    yield secured
+    dispose(secured)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     """A test client (CSRF off; see test_security for CSRF on)."""
     return app.test_client()

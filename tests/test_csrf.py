@@ -5,26 +5,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from greenapp import create_app
 from greenapp.models.log import EcoLog
 from tests.helpers import PASSWORD
 
 
 @pytest.fixture
-def csrf_client(app):
-    secured = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
-    yield secured.test_client()
-    with secured.app_context():
-        from greenapp.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+def csrf_client(csrf_app):
+    return csrf_app.test_client()
 
 
 def test_post_without_token_is_rejected_and_changes_nothing(csrf_client, factory, db):

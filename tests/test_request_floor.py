@@ -76,19 +76,6 @@ def test_a_header_the_view_set_is_kept_and_the_rest_are_added(app):
 # --- the session cookie and the CSRF token, remembered per process -----------------------
 
 
-@pytest.fixture
-def csrf_app(app):
-    secured = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
-    yield secured
-    dispose(secured)
-
-
 def _token(html: str) -> str:
     return html.split('name="csrf_token" value="')[1].split('"')[0]
 

@@ -18,20 +18,6 @@ from tests.helpers import fill_url as fill
 ROLES_AND_ANON = (None, "admin", "coordinator", "resident", "scientist", "economist", "lawyer")
 
 
-@pytest.fixture
-def csrf_app(app):
-    """A second app on the test database with CSRF protection on, as in production."""
-    secured = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
-    yield secured
-    dispose(secured)
-
-
 # --- CSRF ---------------------------------------------------------------------------------
 
 

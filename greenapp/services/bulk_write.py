@@ -239,33 +239,14 @@ def add_to_summaries(school: School, which: Any, sign: int) -> None:
         key = (row["day"].replace(day=1), row["category"], row["fraction"], row["evidence"])
         months[key][0] += row["quantity"]
         months[key][1] += row["log_count"]
-    monthly = [
-        {
-            "owner_type": OWNER_SCHOOL,
-            "owner_id": school.id,
-            "month": m,
-            "category": c,
-            "fraction": f,
-            "evidence": ev,
-            "quantity": q,
-            "log_count": n,
-        }
+    # One row per month key, for the school's monthly rollup and the programme rollup.
+    month_rows = [
+        {"month": m, "category": c, "fraction": f, "evidence": ev, "quantity": q, "log_count": n}
         for (m, c, f, ev), (q, n) in months.items()
     ]
+    monthly = [{"owner_type": OWNER_SCHOOL, "owner_id": school.id, **r} for r in month_rows]
     db.session.execute(summary._upsert_stmt(MonthlySummary.__table__, summary.MONTH_KEY), monthly)
-    programme = [
-        {
-            "month": m,
-            "city": school.city_id,
-            "country": school.country,
-            "category": c,
-            "fraction": f,
-            "evidence": ev,
-            "quantity": q,
-            "log_count": n,
-        }
-        for (m, c, f, ev), (q, n) in months.items()
-    ]
+    programme = [{"city": school.city_id, "country": school.country, **r} for r in month_rows]
     db.session.execute(
         summary._upsert_stmt(ProgrammeRollup.__table__, summary.PROGRAMME_KEY), programme
     )

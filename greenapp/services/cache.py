@@ -242,7 +242,8 @@ def track_user_changes() -> None:
     _tracking = True
     event.listen(Session, "after_flush", _note_flushed)
     event.listen(Session, "before_commit", _bump_users)
-    # Whether the session holds a connection (see _read_versions).
+    # Whether a session holds a connection (see _read_versions): its own hooks, in the
+    # same once-per-process install.
     event.listen(Session, "after_begin", _connection_begun)
     event.listen(Session, "after_transaction_end", _transaction_ended)
 
