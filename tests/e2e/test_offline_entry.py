@@ -146,9 +146,10 @@ def test_a_rejected_entry_comes_back_with_the_servers_message_in_russian(
 
     with page.expect_navigation():
         item.locator("a.offline-open").click()
-    assert page.input_value("input[name=quantity]") == "-3"
-    assert page.input_value("textarea[name=note]") == "a typo"
-    assert "больше нуля" in page.inner_text(".field.has-error")
+    # The form is filled from IndexedDB after the page has loaded: wait for it.
+    expect(page.locator("input[name=quantity]")).to_have_value("-3")
+    expect(page.locator("textarea[name=note]")).to_have_value("a typo")
+    expect(page.locator(".field.has-error")).to_contain_text("больше нуля")
     page.fill("input[name=quantity]", "3")
     with page.expect_navigation():
         page.click("form.log-form button[type=submit]")
