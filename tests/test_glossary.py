@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from greenapp.models.glossary import GlossaryConcept, GlossaryTerm
+from greenapp.models.glossary import GlossaryApproval, GlossaryConcept, GlossaryTerm
 from greenapp.services import glossary as svc
 from tests.glossary_helpers import DATA_FILE, load_full, load_small
 
@@ -302,3 +302,32 @@ def test_edit_other_terms_keeps_known_ones_and_adds_new_as_proposed(client, db, 
     assert [t.text for t in c.terms if t.lang == "ru"] == ["сортировка отходов"]
     history = client.get(f"/glossary/c/{c.id}/history").get_data(as_text=True)
     assert "waste separation" in history
+
+
+def test_two_scientists_approving_at_once_leave_the_concept_approved(db, factory):
+    """The Kazakh scientist's page was loaded before the Belarusian one approved: her
+    approval re-reads the concept's approvals under a lock, so the second side's
+    approval makes it approved instead of leaving it "proposed" with both approvals."""
+    import sqlalchemy as sa
+
+    kz = factory.user(role="scientist", country="KZ")
+    by = factory.user(role="scientist", country="BY")
+    load_small(db)
+    c = _concept(db, "waste-sorting")
+    assert c is not None and c.status == "draft" and list(c.approvals) == []  # her page
+    with db.engine.begin() as other:  # meanwhile the Belarusian scientist approves
+        other.execute(
+            sa.text(
+                "INSERT INTO glossary_approvals (concept_id, user_id, country, at) "
+                "VALUES (:c, :u, 'BY', CURRENT_TIMESTAMP)"
+            ),
+            {"c": c.id, "u": by.id},
+        )
+        other.execute(
+            sa.text("UPDATE glossary_concepts SET status = 'proposed' WHERE id = :c"), {"c": c.id}
+        )
+    assert svc.approve(kz, c) == "approved"
+    db.session.commit()
+    status = db.session.scalar(select(GlossaryConcept.status).where(GlossaryConcept.id == c.id))
+    assert status == "approved"
+    assert db.session.scalar(select(func.count()).select_from(GlossaryApproval)) == 2

@@ -32,7 +32,7 @@ from greenapp.models.glossary import (
 )
 from greenapp.models.user import ADMIN, User
 from greenapp.permissions import GLOSSARY_EDITORS, GLOSSARY_REVIEWERS
-from greenapp.services import audit
+from greenapp.services import audit, locking
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.glossary_text import first_letter, fold, sort_key
 
@@ -529,6 +529,9 @@ def approve(actor: User, c: GlossaryConcept) -> str:
                 "yet; ask university staff to set it."
             )
         )
+    # The page may be older than the other country's approval (two scientists at once):
+    # lock and re-read the concept and its approvals before counting them.
+    locking.lock(c)
     if any(a.user_id == actor.id for a in c.approvals):
         raise Conflict(_l("You have already approved this concept."))
     c.approvals.append(GlossaryApproval(user_id=actor.id, country=country))

@@ -50,7 +50,7 @@ from greenapp.models.imports import (
 from greenapp.models.log import EcoLog
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, User
-from greenapp.services import audit, bulk_write
+from greenapp.services import audit, bulk_write, locking
 from greenapp.services import logs as log_service
 from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
@@ -778,7 +778,7 @@ def commit(actor: User, batch: ImportBatch) -> int:
 
 
 def _commit(actor: User, batch: ImportBatch) -> int:
-    db.session.refresh(batch, with_for_update=True)
+    locking.lock(batch)
     if not can_manage(actor, batch):
         raise PermissionDenied(_l("You cannot import into this school."))
     if batch.status != BATCH_PREVIEW or batch.content is None:
@@ -832,7 +832,7 @@ def _commit(actor: User, batch: ImportBatch) -> int:
 
 def undo(actor: User, batch: ImportBatch) -> int:
     """Soft-delete every entry of a committed batch together; return how many."""
-    db.session.refresh(batch, with_for_update=True)
+    locking.lock(batch)
     if not can_manage(actor, batch):
         raise PermissionDenied(_l("You cannot undo this import."))
     if batch.status != BATCH_COMMITTED:

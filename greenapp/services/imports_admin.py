@@ -42,7 +42,7 @@ from greenapp.models.place import find_city
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import ADMIN, COORDINATOR, ROLES, User
 from greenapp.permissions import ADMIN_IMPORTERS
-from greenapp.services import account_mail, audit, cache, mail
+from greenapp.services import account_mail, audit, cache, locking, mail
 from greenapp.services import imports as base
 from greenapp.services import schools as school_service
 from greenapp.services import users as user_service
@@ -315,7 +315,7 @@ def preview(actor: User, target: str, filename: str, content: bytes) -> ImportBa
 
 def commit(actor: User, batch: ImportBatch) -> int:
     """Store every new row, all or nothing (the caller rolls back on an exception)."""
-    db.session.refresh(batch, with_for_update=True)
+    locking.lock(batch)
     if not can_manage(actor, batch):
         raise PermissionDenied(_l("Only admins import schools and accounts."))
     if batch.status != BATCH_PREVIEW or batch.content is None:
@@ -359,7 +359,7 @@ def _references(school_id: int) -> int:
 
 def undo(actor: User, batch: ImportBatch) -> tuple[int, int]:
     """Undo a committed batch: (rows undone, rows kept because already in use)."""
-    db.session.refresh(batch, with_for_update=True)
+    locking.lock(batch)
     if not can_manage(actor, batch):
         raise PermissionDenied(_l("Only admins import schools and accounts."))
     if batch.status != BATCH_COMMITTED:

@@ -47,7 +47,7 @@ from greenapp.models.meters import (
 )
 from greenapp.models.school import School
 from greenapp.models.user import COORDINATOR, User
-from greenapp.services import audit
+from greenapp.services import audit, locking
 from greenapp.services import imports as base
 from greenapp.services import meters as meter_service
 from greenapp.services.errors import PermissionDenied, ValidationFailed
@@ -307,7 +307,7 @@ def preview(actor: User, filename: str, content: bytes) -> ImportBatch:
 
 def commit(actor: User, batch: ImportBatch) -> int:
     """Store every new row, all or nothing (the caller rolls back on an exception)."""
-    db.session.refresh(batch, with_for_update=True)
+    locking.lock(batch)
     if not can_manage(actor, batch):
         raise PermissionDenied(_l("Only this school's coordinator enters meter data."))
     if batch.status != BATCH_PREVIEW or batch.content is None:
@@ -335,7 +335,7 @@ def commit(actor: User, batch: ImportBatch) -> int:
 
 def undo(actor: User, batch: ImportBatch) -> int:
     """Remove the batch's readings (soft delete, latest first); return how many."""
-    db.session.refresh(batch, with_for_update=True)
+    locking.lock(batch)
     if not can_manage(actor, batch):
         raise PermissionDenied(_l("Only this school's coordinator enters meter data."))
     if batch.status != BATCH_COMMITTED:

@@ -60,7 +60,7 @@ from greenapp.models.meters import (
 )
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, SCIENTIST, STAFF_ROLES, User
-from greenapp.services import audit, cache, stats
+from greenapp.services import audit, cache, locking, stats
 from greenapp.services.clock import today_in
 from greenapp.services.errors import PermissionDenied, ValidationFailed
 from greenapp.services.units import parse_decimal
@@ -309,20 +309,10 @@ def index_after(reading: MeterReading) -> Decimal:
     return reading.value
 
 
-def lock_meter(meter: Meter) -> None:
-    """Lock the meter's row and re-read it, until the caller commits: a reading's checks
-    read the meter's chain of readings, and a second writer of the same meter (another
-    tab, the import) waits here instead of checking against a chain about to change.
-    On SQLite this takes the database's write lock (greenapp/ops/sqlite.py). This
-    session's own changes are written first (refresh would drop them)."""
-    db.session.flush()
-    db.session.refresh(meter, with_for_update=True)
-
-
 def add_reading(actor: User, meter: Meter, data: ReadingInput) -> MeterReading:
     """Validate and store a reading; implausible jumps are stored but flagged."""
     _require_meter_edit(actor, meter)
-    lock_meter(meter)  # the chain checked below is the one the reading joins
+    locking.lock(meter)  # the chain checked below is the one the reading joins
     if meter.archived_at is not None:
         raise ValidationFailed(
             _l("This meter is archived; bring it back into service before entering readings."),
@@ -505,7 +495,7 @@ def flag_message(flag: str, kind: str) -> str:
 def delete_reading(actor: User, reading: MeterReading) -> None:
     """Soft-delete a reading (it stays in the record); only the latest one of a meter."""
     _require_meter_edit(actor, reading.meter)
-    lock_meter(reading.meter)  # (flushes this session's changes first)
+    locking.lock(reading.meter)  # a second writer of this meter waits here
     db.session.refresh(reading)  # as it stands now that no other change can run
     if reading.deleted_at is not None:
         return
@@ -1133,8 +1123,7 @@ def review_reading(actor: User, reading: MeterReading, verdict: str) -> None:
         raise PermissionDenied(_l("Only scientists check flagged readings."))
     if verdict not in REVIEW_VERDICTS:
         raise ValidationFailed(_l("Choose whether the reading stands or is dismissed."), "verdict")
-    db.session.flush()  # this session's own changes first (refresh would drop them)
-    db.session.refresh(reading, with_for_update=True)  # two scientists at once: one decides
+    locking.lock(reading)  # two scientists at once: one decides
     if (
         not reading.quality_flag
         or reading.review_status != REVIEW_OPEN

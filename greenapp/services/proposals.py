@@ -39,7 +39,7 @@ from greenapp.models.experts import (
 )
 from greenapp.models.user import User
 from greenapp.permissions import PROPOSAL_AUTHORS, PROPOSAL_REVIEWERS
-from greenapp.services import audit, notifications
+from greenapp.services import audit, locking, notifications
 from greenapp.services.errors import Conflict, PermissionDenied, ValidationFailed
 from greenapp.services.units import CATEGORIES
 
@@ -176,21 +176,11 @@ def can_edit(user: User, proposal: Proposal) -> bool:
     return may_edit(proposal, user)
 
 
-def lock(proposal: Proposal) -> None:
-    """Lock the proposal's row and re-read it until the caller commits: an edit or a
-    review step checks the status first, and the page it came from may be older than
-    another person's step (a lawyer starting the review, a second lawyer deciding).
-    On SQLite this takes the database's write lock (greenapp/ops/sqlite.py). This
-    session's own changes are written first (refresh would drop them)."""
-    db.session.flush()
-    db.session.refresh(proposal, with_for_update=True)
-
-
 def edit(actor: User, proposal: Proposal, data: ProposalInput) -> Proposal:
     """The author changes a submitted proposal (audited)."""
     if actor.id != proposal.author_id:
         raise PermissionDenied(_l("Only the author may edit a proposal."))
-    lock(proposal)
+    locking.lock(proposal)  # a step from an older page sees the state now
     if proposal.status != SUBMITTED:
         raise PermissionDenied(_l("Lawyers have started reviewing it; it can no longer be edited."))
     before = audit.snapshot(proposal, AUDITED)
@@ -294,7 +284,7 @@ def review(
     """A lawyer moves the proposal on; decisions need a legal basis and a text."""
     if actor.role not in REVIEWERS:
         raise PermissionDenied(_l("Only lawyers review proposals."))
-    lock(proposal)
+    locking.lock(proposal)  # a step from an older page sees the state now
     if to_status not in TRANSITIONS.get(proposal.status, ()):
         raise ValidationFailed(_l("This step is not possible from the current state."), "status")
     legal_basis = (legal_basis or "").strip()
