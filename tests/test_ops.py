@@ -218,3 +218,55 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(app):
     assert plain.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
     with proxied.app_context():
         _db.engine.dispose()
+
+
+def test_sqlite_api_entry_writes_take_the_write_lock_only_to_write(app, factory):
+    """The API's entry create, edit and delete share the form's pipeline, which locks
+    what it checks: their token check and reads run outside a transaction too, and every
+    write runs under the lock."""
+    if _db.engine.dialect.name != "sqlite":
+        return
+    from tests.helpers import YESTERDAY, api_token, bearer
+
+    statements: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, *args):
+        locked = conn.connection.dbapi_connection.in_transaction
+        statements.append((statement.lstrip()[:6].upper(), locked))  # noqa: B023
+
+    coordinator = factory.user("coordinator")
+    auth = bearer(api_token(coordinator))
+    api = app.test_client()
+    entry = {
+        "category": "water",
+        "quantity": "2",
+        "unit": "L",
+        "evidence": "self",
+        "action_date": YESTERDAY,
+    }
+    _db.session.commit()
+    api.post("/api/v1/entries", json=entry, headers=auth)  # the token's first use is written
+    sa.event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        _db.session.remove()
+        runs = []
+        created = api.post("/api/v1/entries", json=entry, headers=auth)
+        runs.append(list(statements))
+        statements.clear()
+        log_id = created.get_json()["id"]
+        edited = api.patch(
+            f"/api/v1/entries/{log_id}", json={"version": 1, "quantity": "3"}, headers=auth
+        )
+        runs.append(list(statements))
+        statements.clear()
+        deleted = api.delete(f"/api/v1/entries/{log_id}?version=2", headers=auth)
+        runs.append(list(statements))
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", record)
+    assert (created.status_code, edited.status_code, deleted.status_code) == (201, 200, 204)
+    for run in runs:
+        first_lock = next(i for i, (_s, locked) in enumerate(run) if locked)
+        # the token check and the form's reads ran before the lock (no BEGIN IMMEDIATE
+        # up front: the pipeline takes the lock at its first write or row lock)
+        assert any(s == "SELECT" for s, _l in run[:first_lock]), run
+        assert all(locked for s, locked in run if s in ("INSERT", "UPDATE", "DELETE"))

@@ -30,6 +30,7 @@ from greenapp.models.log import EcoLog
 from greenapp.models.meters import Meter, MeterReading
 from greenapp.models.school import School
 from greenapp.models.user import ADMIN, COORDINATOR, RESIDENT, ROLES, STAFF_ROLES
+from greenapp.ops.sqlite import lock_when_writing
 from greenapp.services import challenges as challenge_service
 from greenapp.services import logs as log_service
 from greenapp.services import meters as meter_service
@@ -135,6 +136,7 @@ def list_entries(
 
 
 @bp.route("/entries", methods=["POST"])
+@lock_when_writing  # the pipeline locks what it checks (ops/sqlite.py)
 @allow(*LOGGERS, scope="write")
 @idempotent
 @bp.arguments(s.EntryCreateSchema)
@@ -165,6 +167,7 @@ def get_entry(log_id: int):
 
 
 @bp.route("/entries/<int:log_id>", methods=["PATCH"])
+@lock_when_writing  # the pipeline locks what it checks (ops/sqlite.py)
 @allow(*LOGGERS, scope="write")
 @bp.arguments(s.EntryUpdateSchema)
 @bp.response(200, s.EntrySchema)
@@ -186,6 +189,7 @@ def update_entry(data: dict[str, Any], log_id: int):
 
 
 @bp.route("/entries/<int:log_id>", methods=["DELETE"])
+@lock_when_writing  # the pipeline locks what it checks (ops/sqlite.py)
 @allow(*LOGGERS, scope="write")
 @bp.arguments(s.DeleteArgs, location="query", as_kwargs=True)
 @bp.response(204)
