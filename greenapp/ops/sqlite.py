@@ -15,8 +15,9 @@
   transition, a chain of meter readings, a move of a school's sums) needs no lock of
   its own. After the commit, further reads run outside a transaction again.
 - Views marked `@lock_when_writing` (the eco-action form's create, edit and delete, and
-  the API's entry create, edit and delete: the busiest writes, one pipeline) opt out of that: their session, sign-in, CSRF check, form parsing and
-  validation reads run without the lock, while the other worker writes, and the lock
+  the API's entry create, edit and delete: the busiest writes, one pipeline) opt out
+  of that: their session, sign-in, CSRF check, form parsing and validation reads run
+  without the lock, while the other worker writes, and the lock
   is taken right before their first write or SELECT ... FOR UPDATE (SQLite has no row
   locks: its dialect drops FOR UPDATE, and the database's one write lock stands in for
   the row lock, taken before the read). Such a view must lock what its writes depend on
