@@ -76,8 +76,8 @@ def test_three_entries_logged_offline_are_sent_once_when_the_network_returns(
         _queue(page, str(n * 10), f"offline entry {n}")
     banner = page.locator("#offline-queue")
     assert banner.is_visible()
-    assert page.inner_text(".offline-count") == "3 entries waiting to send"
-    assert "Saved on this device" in page.inner_text(".offline-status")
+    expect(page.locator(".offline-count")).to_have_text("3 entries waiting to send")
+    expect(page.locator(".offline-status")).to_contain_text("Saved on this device")
     assert _count(db) == 0
     kept = page.evaluate(QUEUE_JS)
     assert len(kept) == 3 and len({item["uuid"] for item in kept}) == 3
@@ -109,8 +109,8 @@ def test_an_expired_session_asks_to_sign_in_and_keeps_the_queue(
     page.context.clear_cookies()  # the session is gone (expired, or signed out elsewhere)
     page.context.set_offline(False)
     expect(page.locator(".offline-status")).to_contain_text("Sign in again")
-    assert page.inner_text(".offline-count") == "1 entry waiting to send"
-    assert page.locator(".offline-signin a").is_visible()
+    expect(page.locator(".offline-count")).to_have_text("1 entry waiting to send")
+    expect(page.locator(".offline-signin a")).to_be_visible()
     assert _count(db) == 0
     assert len(page.evaluate(QUEUE_JS)) == 1
 
