@@ -10,6 +10,7 @@ from itertools import combinations
 
 from sqlalchemy import func, select
 
+from greenapp.models.cache import ProgrammeRollup
 from greenapp.models.log import REVIEW_REJECTED, EcoLog
 from greenapp.models.place import city_for
 from greenapp.models.school import School
@@ -210,3 +211,35 @@ def test_rollup_figures_equal_sql_over_raw_logs(app, factory, db):
                 k = (city, day.replace(day=1))
                 want[k] = want.get(k, Decimal(0)) + Decimal(qty) * rate[0]
     assert {k: v for k, v in co2.items() if v} == {k: v for k, v in want.items() if v}
+
+
+def test_an_entry_saved_as_its_school_moves_counts_in_the_city_it_moved_to(factory, db):
+    """The coordinator's page (and the form's checks) read the school before an admin
+    moved it to another city; the entry saved after the move is counted in the new
+    city's programme figures, as its school's other sums are."""
+    import sqlalchemy as sa
+
+    school = factory.school(name="Moving school", city="Kyzylorda", country="KZ")
+    coordinator = factory.user("coordinator", school=school)
+    factory.log(coordinator, quantity="40")
+    aralsk = city_for(db.session, "Aralsk", "KZ")
+    db.session.commit()
+    assert school.city_id != aralsk.id  # the session's copy of the school, read now
+    schools_table = School.__table__
+    with db.engine.begin() as other:  # meanwhile the admin's move commits
+        other.execute(
+            sa.update(schools_table)
+            .where(schools_table.c.id == school.id)
+            .values(city_id=aralsk.id, city="Aralsk")
+        )
+        rollup = ProgrammeRollup.__table__  # its one earlier entry's sums, moved with it
+        other.execute(sa.update(rollup).values(city=aralsk.id))
+    factory.log(coordinator, quantity="2")
+    raw = _raw_rows()
+    assert {row[0] for row in raw} == {aralsk.id}
+    assert summary.programme_rows() == _expected(
+        raw,
+        Scope(date_from=date(2000, 1, 1), date_to=local_today()),
+        ("period", "city", "country", "category", "fraction", "evidence"),
+        (),
+    )

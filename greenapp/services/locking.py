@@ -11,6 +11,8 @@ on SQLite the statement takes the database's one write lock before the read
 
 from __future__ import annotations
 
+from sqlalchemy import inspect as sa_inspect
+
 from greenapp.extensions import db
 
 
@@ -18,4 +20,7 @@ def lock(obj: object) -> None:
     """Lock `obj`'s row until the transaction ends and re-read it (its loaded
     collections too, so a check over them sees other writers' committed rows)."""
     db.session.flush()
-    db.session.refresh(obj, with_for_update=True)
+    # FOR UPDATE OF its own table: rows its eager joins bring along (a school's city)
+    # are not locked, and PostgreSQL refuses FOR UPDATE on an outer join's nullable side.
+    table = sa_inspect(obj).mapper.local_table
+    db.session.refresh(obj, with_for_update={"of": table})

@@ -15,7 +15,7 @@ from greenapp.models.impact import Tariff
 from greenapp.models.place import City, known_city
 from greenapp.models.school import School, SchoolTarget
 from greenapp.models.user import User
-from greenapp.services import audit, cache, summary
+from greenapp.services import audit, cache, locking, summary
 from greenapp.services.clock import today_in
 from greenapp.services.errors import ValidationFailed
 from greenapp.services.units import CATEGORIES, parse_decimal
@@ -80,6 +80,10 @@ def save_school(actor: User, data: SchoolInput, school: School | None = None) ->
     if school is None:
         school = School(name=data.name.strip(), joined_on=data.joined_on, city="", country="")
         db.session.add(school)
+    if not creating:
+        # An entry being saved holds its school's row (FOR KEY SHARE, services/summary.py):
+        # a move of the school's sums waits for it, and reads the place as stored.
+        locking.lock(school)
     before = {} if creating else audit.snapshot(school, FIELDS)
     before_targets = {} if creating else {t.category: str(t.quantity) for t in school.targets}
     school.name = data.name.strip()

@@ -104,8 +104,16 @@ def month_key(key: dict) -> dict:
 
 
 def _programme_key(key: dict) -> dict:
-    school = db.session.get(School, key["owner_id"])  # usually already in the session
-    city, country = school.city_id, school.country  # type: ignore[union-attr]
+    # The school's place as stored now, not the session's copy (read before the write
+    # lock, it may predate an admin's move), under FOR KEY SHARE: an admin moving the
+    # school (`services/schools.py`, FOR UPDATE) waits until this write commits and
+    # then moves its sums too; a write after the move waits and reads the new place.
+    stmt = (
+        select(School.city_id, School.country)
+        .where(School.id == key["owner_id"])
+        .with_for_update(key_share=True)
+    )
+    city, country = db.session.execute(stmt).one()
     return {
         "month": key["day"].replace(day=1),
         "city": city,
