@@ -22,5 +22,5 @@ def lock(obj: object) -> None:
     db.session.flush()
     # FOR UPDATE OF its own table: rows its eager joins bring along (a school's city)
     # are not locked, and PostgreSQL refuses FOR UPDATE on an outer join's nullable side.
-    table = sa_inspect(obj).mapper.local_table
+    table = sa_inspect(obj).mapper.local_table  # type: ignore[union-attr]
     db.session.refresh(obj, with_for_update={"of": table})
