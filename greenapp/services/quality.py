@@ -134,17 +134,23 @@ def is_implausible_new(by_school: bool, owner_id: int, values: dict) -> bool:
     the count and median of usual_for are not needed: each write reads its window once
     (the window of a busy owner holds thousands of entries)."""
     day = values["action_date"]
-    n, below, top_below, least_above = db.session.execute(
-        _split(by_school),
-        {
-            "owner": owner_id,
-            "category": values["category"],
-            "log_id": 0,  # ids start at 1: the new entry is not stored yet
-            "day": day,
-            "since": day - timedelta(days=WINDOW_DAYS),
-            "quantity": values["quantity"],
-        },
-    ).one()
+    # On the session's connection: a plain row, without the ORM's execution layer
+    # (nothing is pending: the entry is not stored yet).
+    n, below, top_below, least_above = (
+        db.session.connection()
+        .execute(
+            _split(by_school),
+            {
+                "owner": owner_id,
+                "category": values["category"],
+                "log_id": 0,  # ids start at 1: the new entry is not stored yet
+                "day": day,
+                "since": day - timedelta(days=WINDOW_DAYS),
+                "quantity": values["quantity"],
+            },
+        )
+        .one()
+    )
     if n < MIN_PRIOR:
         return False
     if n % 2:
