@@ -83,8 +83,14 @@ class TimestampMixin:
 
 @cache
 def _insert_of(table: Table) -> tuple[Insert, tuple[Column, ...]]:
-    """The table's INSERT and its columns with a Python-side default, built once."""
-    defaulted = tuple(c for c in table.c if c.default is not None and not c.primary_key)
+    """The table's INSERT and the columns it fills in when not given: a Python-side
+    default's value, else NULL (a nullable column without any default), built once."""
+    defaulted = tuple(
+        c
+        for c in table.c
+        if not c.primary_key
+        and (c.default is not None or (c.nullable and c.server_default is None))
+    )
     return insert(table), defaulted
 
 
@@ -92,8 +98,9 @@ def insert_one(session: Session, model: type[T], values: dict[str, Any]) -> T:
     """INSERT one row with a Core statement; return it as a persistent object of the
     session, without the unit of work's flush (what a single busy insert pays most for).
 
-    The model's Python-side column defaults are filled in here, so the object holds every
-    value its row was stored with; relationships and server-side values load on first use.
+    The model's Python-side column defaults (or NULL) are filled in here, so the object
+    holds every value its row was stored with: reading one later costs no query.
+    Relationships and server-side defaults load on first use.
     """
     table: Table = model.__table__  # type: ignore[attr-defined]
     stmt, defaulted = _insert_of(table)
@@ -101,7 +108,10 @@ def insert_one(session: Session, model: type[T], values: dict[str, Any]) -> T:
     for column in defaulted:
         if column.key not in row:
             default: Any = column.default
-            row[column.key] = default.arg(None) if default.is_callable else default.arg
+            if default is None:
+                row[column.key] = None
+            else:
+                row[column.key] = default.arg(None) if default.is_callable else default.arg
     result = session.execute(stmt, row)
     mapper: Any = model.__mapper__  # type: ignore[attr-defined]
     for column, value in zip(table.primary_key.columns, result.inserted_primary_key, strict=True):
