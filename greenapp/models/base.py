@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -18,10 +18,18 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    make_transient_to_detached,
+    mapped_column,
+    scoped_session,
+)
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
+AnySession = Session | scoped_session[Any]  # a session, or Flask-SQLAlchemy's db.session
 
 
 def utcnow() -> datetime:
@@ -94,7 +102,7 @@ def _insert_of(table: Table) -> tuple[Insert, tuple[Column, ...]]:
     return insert(table), defaulted
 
 
-def insert_one(session: Session, model: type[T], values: dict[str, Any]) -> T:
+def insert_one(session: AnySession, model: type[T], values: dict[str, Any]) -> T:
     """INSERT one row with a Core statement; return it as a persistent object of the
     session, without the unit of work's flush (what a single busy insert pays most for).
 
@@ -112,9 +120,10 @@ def insert_one(session: Session, model: type[T], values: dict[str, Any]) -> T:
                 row[column.key] = None
             else:
                 row[column.key] = default.arg(None) if default.is_callable else default.arg
-    result = session.execute(stmt, row)
+    result = cast(CursorResult[Any], session.execute(stmt, row))
     mapper: Any = model.__mapper__  # type: ignore[attr-defined]
-    for column, value in zip(table.primary_key.columns, result.inserted_primary_key, strict=True):
+    key: Any = result.inserted_primary_key  # one value per primary key column
+    for column, value in zip(table.primary_key.columns, key, strict=True):
         row[column.key] = value
     obj = mapper.class_manager.new_instance()
     obj.__dict__.update(row)  # a fresh instance has no history: these are its loaded values
@@ -131,7 +140,7 @@ def _row_of(mapper: Any) -> Select:
     return select(*columns).where(key == bindparam("pk"))
 
 
-def load_one(session: Session, model: type[T], pk: int) -> T | None:
+def load_one(session: AnySession, model: type[T], pk: int) -> T | None:
     """The object with this primary key: the session's own copy if it holds one, else
     its row read by one Core SELECT and made a persistent object of the session.
 
@@ -142,7 +151,7 @@ def load_one(session: Session, model: type[T], pk: int) -> T | None:
     mapper: Any = model.__mapper__  # type: ignore[attr-defined]
     known = session.identity_map.get(mapper.identity_key_from_primary_key((pk,)))
     if known is not None:
-        return known  # type: ignore[return-value]
+        return known
     row = session.connection().execute(_row_of(mapper), {"pk": pk}).first()
     if row is None:
         return None

@@ -57,7 +57,7 @@ def record(
 @cache
 def _insert() -> Insert:
     """The audit INSERT (`at` comes from the column's default), built once."""
-    return insert(AuditRecord.__table__)  # type: ignore[arg-type]
+    return insert(AuditRecord.__table__)
 
 
 def history(entity_type: str, entity_id: int) -> list[AuditRecord]:

@@ -5,8 +5,9 @@ its owner's counted logs in the same category over the 90 days up to its date, a
 the owner has at least 5 such earlier logs to compare with. Count and median are
 computed in SQL (a COUNT, then the middle row(s) by ORDER BY ... OFFSET; for an entry
 about to be saved, one pass deciding "median < quantity / 5" without the median, see
-is_implausible_new), read from the index (owner, category, action_date) INCLUDE (quantity), so the check costs the
-same at 10M logs as at 1M. Flagging and decisions are stored by services/pipeline.py.
+is_implausible_new), read from the index alone: (owner, category, action_date, quantity,
+review_status, deleted_at), models/cache.py, so the check costs the same at 10M logs as
+at 1M. Flagging and decisions are stored by services/pipeline.py.
 """
 
 from __future__ import annotations
