@@ -342,7 +342,8 @@ def user_thread(
         except OSError:
             outcome.unknown[marker] = (category, qty)  # the worker died mid-request
             continue
-        if status == 302 and loc.endswith("/logs/"):
+        # Acknowledged: redirected to the list (which names the entry: ?saved=<id>).
+        if status == 302 and urllib.parse.urlsplit(loc).path.endswith("/logs/"):
             outcome.acked[marker] = (category, qty)
             with lock:
                 progress["acked"] += 1

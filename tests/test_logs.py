@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from greenapp.models.audit import AuditRecord
 from greenapp.models.log import EcoLog
 from greenapp.services import summary
+from tests.helpers import PASSWORD
 
 
 def _count(db, model):
@@ -40,6 +41,27 @@ def test_coordinator_logs_water_in_m3_and_sees_litres(client, factory, login, db
     assert log.quantity_entered == Decimal("1.5") and log.unit_entered == "m3"
     assert log.school_id == coordinator.school_id and log.resident_id is None
     assert log.created_by_id == coordinator.id
+
+
+def test_saved_confirmation_is_shown_once_to_its_author_only(client, factory, login, db):
+    coordinator = factory.user("coordinator")
+    login(coordinator)
+    resp = client.post("/logs/new", data=_form())
+    assert resp.status_code == 302
+    # The answer leaves the signed-in session as it was (no flash in the cookie).
+    assert not any(h.startswith("session=") for h in resp.headers.getlist("Set-Cookie"))
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Saved: 1,500 L." in page
+    assert "Saved:" not in client.get("/logs/").get_data(as_text=True)
+    log_id = db.session.scalar(select(EcoLog.id))
+    # A colleague following the same link sees the list without the confirmation.
+    colleague = factory.user("coordinator", school=coordinator.school)
+    other = client.application.test_client()
+    signed_in = other.post("/auth/login", data={"email": colleague.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    page = other.get(f"/logs/?saved={log_id}").get_data(as_text=True)
+    assert "Eco-actions of" in page and "Saved:" not in page
+    assert other.get("/logs/?saved=x%3Cb%3E").status_code == 200
 
 
 def test_rejected_form_keeps_input_and_changes_nothing(client, factory, login, db):

@@ -41,6 +41,7 @@ from greenapp.services.pipeline import stored_already
 
 bp = Blueprint("logs", __name__)
 PER_PAGE = 50
+SAVED = "saved"  # the list's query argument naming the entry just saved
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -99,7 +100,7 @@ def index():
         log_service.LogFilter(date_from=flt.date_from, date_to=flt.date_to, category=flt.category),
     )
     totals = log_service.totals_by_category(count_stmt)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k not in ("page", SAVED)}
     files = evidence_service.files_for_logs([log.id for log in page.items])
     return render_template(
         "logs/index.html",
@@ -111,7 +112,26 @@ def index():
         can_log=current_user.role in LOGGERS,
         delete_form=DeleteForm(),
         files=files,
+        saved_notice=_saved_notice(),
     )
+
+
+def _saved_notice() -> str | None:
+    """ "Saved: 1,200 L." for the entry the list was reached from (`?saved=<id>`, the
+    redirect after a save), made here in the reader's language; only for its author.
+
+    The form's answer names the entry in the redirect instead of flashing the message:
+    a flash rewrites the signed session cookie twice per save (the POST adds it, the
+    next page removes it). The query string carries an id only, never text, and a
+    link naming someone else's entry shows nothing.
+    """
+    raw = request.args.get(SAVED, "")
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    log = db.session.get(EcoLog, int(raw))
+    if log is None or log.created_by_id != current_user.id or log.deleted_at is not None:
+        return None
+    return _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category))
 
 
 @bp.route("/export.csv")
@@ -178,12 +198,9 @@ def new():
                 raise
             return _saved(first.id, as_json, repeat=True)
         else:
-            # The message is made before the commit, which expires the log: reading it
-            # back afterwards would cost a second transaction.
-            saved = _("Saved: %(qty)s %(unit)s.", qty=_qty(log.quantity), unit=_unit(log.category))
-            log_id = log.id
+            log_id = log.id  # read before the commit, which expires the log
             db.session.commit()
-            return _saved(log_id, as_json, repeat=False, message=saved)
+            return _saved(log_id, as_json, repeat=False)
     if as_json and request.method == "POST":
         errors = {
             name: str(field.errors[0]) for name, field in form._fields.items() if field.errors
@@ -198,12 +215,9 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def _saved(log_id: int, as_json: bool, repeat: bool, message: str = ""):
-    """The answer to a stored (or already stored) entry: JSON, or the list with a note.
-
-    `message` is made before the commit (which expires the entry): reading it back
-    afterwards would cost a second transaction.
-    """
+def _saved(log_id: int, as_json: bool, repeat: bool):
+    """The answer to a stored (or already stored) entry: JSON, or the list with a note
+    (a new entry's "Saved" note is shown by the list itself, see _saved_notice)."""
     if as_json:
         return jsonify(
             ok=True, id=log_id, repeat=repeat, url=url_for("logs.show", log_id=log_id)
@@ -211,8 +225,7 @@ def _saved(log_id: int, as_json: bool, repeat: bool, message: str = ""):
     if repeat:
         flash(_("This entry was already saved; nothing was added."), "info")
         return redirect(url_for("logs.show", log_id=log_id))
-    flash(message, "success")
-    return redirect(url_for("logs.index"))
+    return redirect(url_for("logs.index", **{SAVED: log_id}))
 
 
 @bp.route("/token")

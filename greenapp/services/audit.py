@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, insert, select
 
 from greenapp.extensions import db
 from greenapp.models.audit import AuditRecord
@@ -38,17 +39,25 @@ def record(
     action: str,
     actor: User | None,
     changes: dict[str, Any],
-) -> AuditRecord:
-    """Add an audit record to the session (committed with the change itself)."""
-    rec = AuditRecord(
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        actor_id=actor.id if actor is not None else None,
-        changes=changes,
+) -> None:
+    """Write an audit record in the caller's transaction (committed with the change
+    itself): one Core INSERT, at once, without the unit of work's flush."""
+    db.session.execute(
+        _insert(),
+        {
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "action": action,
+            "actor_id": actor.id if actor is not None else None,
+            "changes": changes,
+        },
     )
-    db.session.add(rec)
-    return rec
+
+
+@cache
+def _insert() -> Insert:
+    """The audit INSERT (`at` comes from the column's default), built once."""
+    return insert(AuditRecord.__table__)
 
 
 def history(entity_type: str, entity_id: int) -> list[AuditRecord]:

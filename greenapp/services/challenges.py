@@ -357,9 +357,14 @@ def state(challenge: Challenge, today: date) -> str:
 
 def progress_of(owner_type: str, owner_id: int) -> list[tuple[Challenge, Standing]]:
     """The challenges an owner takes part in, each with its standing, newest first."""
-    rows = db.session.execute(
-        _owner_progress_stmt(), {"owner_type": owner_type, "owner_id": owner_id}
-    ).all()
+    # On the session's connection (plain rows, no ORM execution layer: every saved entry
+    # runs it); what it reads is never left pending - summaries are written by upserts
+    # at once, memberships inside their own savepoint.
+    rows = (
+        db.session.connection()
+        .execute(_owner_progress_stmt(), {"owner_type": owner_type, "owner_id": owner_id})
+        .all()
+    )
     if not rows:
         return []
     challenges = {

@@ -14,6 +14,8 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from greenapp import permissions
+from greenapp.extensions import db
+from greenapp.models.base import load_one
 from greenapp.models.log import EcoLog
 from greenapp.models.school import School
 from greenapp.models.user import COORDINATOR, RESIDENT, User
@@ -153,8 +155,11 @@ def _check_metered(category: str, day: date, school: School | None, resident: Us
 
 def owner_for(actor: User) -> School | User:
     """Return what the actor logs for: their school (coordinator) or themselves."""
-    if actor.role == COORDINATOR and actor.school is not None:
-        return actor.school
+    if actor.role == COORDINATOR and actor.school_id is not None:
+        # Every saved entry asks: one Core read of the row, not the ORM's lazy load.
+        school = load_one(db.session, School, actor.school_id)
+        if school is not None:
+            return school
     if actor.role == RESIDENT:
         return actor
     raise PermissionDenied(_l("Only school coordinators and residents log eco-actions."))

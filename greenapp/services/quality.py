@@ -5,8 +5,9 @@ its owner's counted logs in the same category over the 90 days up to its date, a
 the owner has at least 5 such earlier logs to compare with. Count and median are
 computed in SQL (a COUNT, then the middle row(s) by ORDER BY ... OFFSET; for an entry
 about to be saved, one pass deciding "median < quantity / 5" without the median, see
-is_implausible_new), read from the index (owner, category, action_date) INCLUDE (quantity), so the check costs the
-same at 10M logs as at 1M. Flagging and decisions are stored by services/pipeline.py.
+is_implausible_new), read from the index alone: (owner, category, action_date, quantity,
+review_status, deleted_at), models/cache.py, so the check costs the same at 10M logs as
+at 1M. Flagging and decisions are stored by services/pipeline.py.
 """
 
 from __future__ import annotations
@@ -134,17 +135,23 @@ def is_implausible_new(by_school: bool, owner_id: int, values: dict) -> bool:
     the count and median of usual_for are not needed: each write reads its window once
     (the window of a busy owner holds thousands of entries)."""
     day = values["action_date"]
-    n, below, top_below, least_above = db.session.execute(
-        _split(by_school),
-        {
-            "owner": owner_id,
-            "category": values["category"],
-            "log_id": 0,  # ids start at 1: the new entry is not stored yet
-            "day": day,
-            "since": day - timedelta(days=WINDOW_DAYS),
-            "quantity": values["quantity"],
-        },
-    ).one()
+    # On the session's connection: a plain row, without the ORM's execution layer
+    # (nothing is pending: the entry is not stored yet).
+    n, below, top_below, least_above = (
+        db.session.connection()
+        .execute(
+            _split(by_school),
+            {
+                "owner": owner_id,
+                "category": values["category"],
+                "log_id": 0,  # ids start at 1: the new entry is not stored yet
+                "day": day,
+                "since": day - timedelta(days=WINDOW_DAYS),
+                "quantity": values["quantity"],
+            },
+        )
+        .one()
+    )
     if n < MIN_PRIOR:
         return False
     if n % 2:
