@@ -62,17 +62,39 @@ def _upsert_stmt(table: Table, columns: tuple[str, ...], returning: bool = False
     )
 
 
+@cache_statement
+def _programme_add_stmt(postgresql: bool) -> TextClause:
+    """The programme rollup's upsert for an entry that starts to count, reading its
+    school's place (city, country) in the same statement: as stored now, under FOR KEY
+    SHARE on PostgreSQL (see `_programme_key`); on SQLite under the write lock."""
+    t = ProgrammeRollup.__table__
+    rest = ("category", "fraction", "evidence", "quantity", "log_count")
+    names = ", ".join(("month", "city", "country", *rest))
+    lock = " FOR KEY SHARE" if postgresql else ""
+    sums = ", ".join(f"{c} = {t.name}.{c} + excluded.{c}" for c in ("quantity", "log_count"))
+    # Table and column names come from our models, values are bound parameters.
+    sql = f"INSERT INTO {t.name} ({names}) SELECT :month, s.city_id, s.country, {', '.join(f':{c}' for c in rest)} FROM {School.__tablename__} s WHERE s.id = :school_id{lock} ON CONFLICT ({', '.join(PROGRAMME_KEY)}) DO UPDATE SET {sums}"  # noqa: S608, E501  # nosec B608
+    return text(sql).bindparams(
+        bindparam("school_id", type_=School.__table__.c.id.type),
+        *(bindparam(c, type_=t.c[c].type) for c in ("month", *rest)),
+    )
+
+
 def _upsert(model, key: dict, quantity: Decimal, count: int) -> None:
     """Add quantity and count to model's row for key (atomic upsert); drop it at 0.
 
     Taking out (count < 0) reads the row's new count back from the upsert itself
-    (RETURNING) and deletes the row only when nothing is left in it."""
+    (RETURNING) and deletes the row only when nothing is left in it. The statements
+    run on the session's connection (plain SQL: the ORM's execution layer cost more
+    than the upsert itself on every saved entry); they read nothing the session may
+    hold unwritten."""
+    connection = db.session.connection()
     if count >= 0:
         stmt = _upsert_stmt(model.__table__, tuple(key))
-        db.session.execute(stmt, {**key, "quantity": quantity, "log_count": count})
+        connection.execute(stmt, {**key, "quantity": quantity, "log_count": count})
         return
     stmt = _upsert_stmt(model.__table__, tuple(key), returning=True)
-    left = db.session.execute(stmt, {**key, "quantity": quantity, "log_count": count}).scalar()
+    left = connection.execute(stmt, {**key, "quantity": quantity, "log_count": count}).scalar()
     if left is not None and left <= 0:
         db.session.execute(
             delete(model).where(
@@ -87,8 +109,25 @@ def apply(key: dict, quantity: Decimal, count: int) -> None:
     the daily summary, the monthly rollup and, for a school, the programme rollup."""
     _upsert(DailySummary, key, quantity, count)
     _upsert(MonthlySummary, month_key(key), quantity, count)
-    if key["owner_type"] == OWNER_SCHOOL:
-        _upsert(ProgrammeRollup, _programme_key(key), quantity, count)
+    if key["owner_type"] != OWNER_SCHOOL:
+        return
+    if count >= 0:  # one statement: the school's place is read by the upsert itself
+        connection = db.session.connection()
+        stmt = _programme_add_stmt(connection.dialect.name == "postgresql")
+        values = {k: key[k] for k in ("category", "fraction", "evidence")}
+        month = key["day"].replace(day=1)
+        connection.execute(
+            stmt,
+            {
+                **values,
+                "month": month,
+                "school_id": key["owner_id"],
+                "quantity": quantity,
+                "log_count": count,
+            },
+        )
+        return
+    _upsert(ProgrammeRollup, _programme_key(key), quantity, count)
 
 
 def month_key(key: dict) -> dict:
@@ -113,7 +152,7 @@ def _programme_key(key: dict) -> dict:
         .where(School.id == key["owner_id"])
         .with_for_update(key_share=True)
     )
-    city, country = db.session.execute(stmt).one()
+    city, country = db.session.connection().execute(stmt).one()
     return {
         "month": key["day"].replace(day=1),
         "city": city,
