@@ -76,7 +76,8 @@ def test_three_entries_logged_offline_are_sent_once_when_the_network_returns(
         _queue(page, str(n * 10), f"offline entry {n}")
     banner = page.locator("#offline-queue")
     assert banner.is_visible()
-    assert page.inner_text(".offline-count") == "3 entries waiting to send"
+    # the count is read back from IndexedDB after the form is cleared: wait for it
+    expect(page.locator(".offline-count")).to_have_text("3 entries waiting to send")
     assert "Saved on this device" in page.inner_text(".offline-status")
     assert _count(db) == 0
     kept = page.evaluate(QUEUE_JS)
