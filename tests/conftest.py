@@ -8,21 +8,28 @@ test on that database, emptied first; change its config freely), ``db``, ``clien
 (``FreshContextClient``), ``factory`` (``Factory``) and ``login``. Browser fixtures are
 in tests/e2e/conftest.py; shared helpers in tests/helpers.py.
 
-Speed without a different code path (``make test`` takes about 2 minutes on 2 cores):
+Speed without a different code path (``make test`` takes about 2 minutes on 2 quiet cores):
 - ``make test`` runs pytest-xdist, one worker per core. Each worker is its own process
   with its own database (SQLite file or PostgreSQL database), SimpleCache, live servers
   and free ports; Redis tests use a fresh key prefix each. Run one file without it:
   ``.venv/bin/python -m pytest tests/test_x.py``.
+- Tests that take seconds (browser journeys, ``slow``, ``load`` and ``long`` marks) start
+  first (``pytest_collection_modifyitems``), so the workers end on short tests, together.
 - Every test still gets a fresh app, but what an app only derives from the code is built
   once per process and shared: compiled templates (``SharedTemplateCode``), one engine
-  per SQLite file and its statement cache (``SharedEngines``) and the URL builders
-  (``_share_url_builders``). Requests, sessions, ``g``, config and caches stay per app.
-- The SQLite database lives in /dev/shm (commits cost no fsync); the PostgreSQL wipe
-  deletes only the tables a test filled (``_wipe_postgresql``).
+  per SQLite file and its statement cache (``SharedEngines``), the URL rules' parsed
+  parts and builders (``_share_rule_parsing``, ``_share_url_builders``). Requests,
+  sessions, ``g``, config and caches stay per app. (The API's OpenAPI document is built
+  on first use, not with the app: greenapp/api.)
+- The SQLite database lives in /dev/shm (commits cost no fsync). The wipe deletes only
+  the tables a test filled (``_wipe_sqlite``, ``_wipe_postgresql``), and gives a SQLite
+  file left large back (``_shrink_sqlite``).
 - Passwords are hashed with one PBKDF2 round (``TestingConfig.PASSWORD_HASH_METHOD``).
 - The garbage collector runs less often (``pytest_collection_finish``).
-- tests/test_access_matrix.World (the every-role fixture data of the route tests) is
-  built once per process on SQLite and copied back from a snapshot afterwards.
+- Fixture data that takes long to build is built once per process on SQLite and copied
+  back from a snapshot afterwards (tests/helpers.py ``copy_database``): the every-role
+  World of the route tests (tests/test_access_matrix.py) and the XSS payloads stored
+  through every form (tests/test_security_xss.py ``seeded_world``).
 """
 
 from __future__ import annotations
@@ -167,6 +174,47 @@ def _share_url_builders() -> None:
 
 
 _share_url_builders()
+
+
+def _share_rule_parsing() -> None:
+    """Werkzeug parses each rule's text into its regex parts for each new app (most of
+    what building an app's URL map costs). The parts depend only on the text and the
+    converter classes of the map; apps of this process reuse them. Each rule still gets
+    its own converter objects (bound to its own map), arguments and trace."""
+    from werkzeug.routing.rules import Rule
+
+    parse = Rule._parse_rule
+    parsed: dict[tuple, tuple] = {}
+
+    def shared(self, rule: str):
+        key = (rule, tuple(self.map.converters.items()))
+        if key not in parsed:
+            made: list[tuple] = []  # (variable, converter name, args, kwargs)
+            get_converter = self.get_converter
+
+            def recording(*spec):
+                made.append(spec)
+                return get_converter(*spec)
+
+            self.get_converter = recording  # this rule only, while it is parsed
+            trace_before = len(self._trace)
+            try:
+                parts = list(parse(self, rule))
+            finally:
+                del self.get_converter
+            parsed[key] = (parts, self._trace[trace_before:], made)
+            return iter(parts)
+        parts, trace, made = parsed[key]
+        self._trace.extend(trace)
+        for spec in made:
+            self._converters[spec[0]] = self.get_converter(*spec)
+            self.arguments.add(spec[0])
+        return iter(parts)
+
+    Rule._parse_rule = shared  # type: ignore[method-assign]
+
+
+_share_rule_parsing()
 
 
 # Tests that take seconds, by marker, in the order they start: the browser journeys and
