@@ -184,6 +184,8 @@ def _share_rule_parsing() -> None:
     from werkzeug.routing.rules import Rule
 
     parse = Rule._parse_rule
+    if getattr(parse, "shared", False):
+        return  # installed already (this module is imported again as tests.conftest)
     parsed: dict[tuple, tuple] = {}
 
     def shared(self, rule: str):
@@ -211,6 +213,7 @@ def _share_rule_parsing() -> None:
             self.arguments.add(spec[0])
         return iter(parts)
 
+    shared.shared = True  # type: ignore[attr-defined]
     Rule._parse_rule = shared  # type: ignore[method-assign]
 
 
