@@ -8,21 +8,28 @@ test on that database, emptied first; change its config freely), ``db``, ``clien
 (``FreshContextClient``), ``factory`` (``Factory``) and ``login``. Browser fixtures are
 in tests/e2e/conftest.py; shared helpers in tests/helpers.py.
 
-Speed without a different code path (``make test`` takes about 2 minutes on 2 cores):
+Speed without a different code path (``make test``: about 2-2.5 minutes on 2 quiet cores):
 - ``make test`` runs pytest-xdist, one worker per core. Each worker is its own process
   with its own database (SQLite file or PostgreSQL database), SimpleCache, live servers
   and free ports; Redis tests use a fresh key prefix each. Run one file without it:
   ``.venv/bin/python -m pytest tests/test_x.py``.
+- Tests that take seconds (browser journeys, ``slow``, ``load`` and ``long`` marks) start
+  first (``pytest_collection_modifyitems``), so the workers end on short tests, together.
 - Every test still gets a fresh app, but what an app only derives from the code is built
   once per process and shared: compiled templates (``SharedTemplateCode``), one engine
-  per SQLite file and its statement cache (``SharedEngines``) and the URL builders
-  (``_share_url_builders``). Requests, sessions, ``g``, config and caches stay per app.
-- The SQLite database lives in /dev/shm (commits cost no fsync); the PostgreSQL wipe
-  deletes only the tables a test filled (``_wipe_postgresql``).
+  per SQLite file and its statement cache (``SharedEngines``), the URL rules' parsed
+  parts and builders (``_share_rule_parsing``, ``_share_url_builders``). Requests,
+  sessions, ``g``, config and caches stay per app. (The API's OpenAPI document is built
+  on first use, not with the app: greenapp/api.)
+- The SQLite database lives in /dev/shm (commits cost no fsync). The wipe deletes only
+  the tables a test filled (``_wipe_sqlite``, ``_wipe_postgresql``), and gives a SQLite
+  file left large back (``_shrink_sqlite``).
 - Passwords are hashed with one PBKDF2 round (``TestingConfig.PASSWORD_HASH_METHOD``).
 - The garbage collector runs less often (``pytest_collection_finish``).
-- tests/test_access_matrix.World (the every-role fixture data of the route tests) is
-  built once per process on SQLite and copied back from a snapshot afterwards.
+- Fixture data that takes long to build is built once per process on SQLite and copied
+  back from a snapshot afterwards (tests/helpers.py ``copy_database``): the every-role
+  World of the route tests (tests/test_access_matrix.py) and the XSS payloads stored
+  through every form (tests/test_security_xss.py ``seeded_world``).
 """
 
 from __future__ import annotations
@@ -169,6 +176,71 @@ def _share_url_builders() -> None:
 _share_url_builders()
 
 
+def _share_rule_parsing() -> None:
+    """Werkzeug parses each rule's text into its regex parts for each new app (most of
+    what building an app's URL map costs). The parts depend only on the text and the
+    converter classes of the map; apps of this process reuse them. Each rule still gets
+    its own converter objects (bound to its own map), arguments and trace."""
+    from werkzeug.routing.rules import Rule
+
+    parse = Rule._parse_rule
+    if getattr(parse, "shared", False):
+        return  # installed already (this module is imported again as tests.conftest)
+    parsed: dict[tuple, tuple] = {}
+
+    def shared(self, rule: str):
+        key = (rule, tuple(self.map.converters.items()))
+        if key not in parsed:
+            made: list[tuple] = []  # (variable, converter name, args, kwargs)
+            get_converter = self.get_converter
+
+            def recording(*spec):
+                made.append(spec)
+                return get_converter(*spec)
+
+            self.get_converter = recording  # this rule only, while it is parsed
+            trace_before = len(self._trace)
+            try:
+                parts = list(parse(self, rule))
+            finally:
+                del self.get_converter
+            parsed[key] = (parts, self._trace[trace_before:], made)
+            return iter(parts)
+        parts, trace, made = parsed[key]
+        self._trace.extend(trace)
+        for spec in made:
+            self._converters[spec[0]] = self.get_converter(*spec)
+            self.arguments.add(spec[0])
+        return iter(parts)
+
+    shared.shared = True  # type: ignore[attr-defined]
+    Rule._parse_rule = shared  # type: ignore[method-assign]
+
+
+_share_rule_parsing()
+
+
+# Tests that take seconds, by marker, in the order they start: the browser journeys and
+# the tests sharing their seeded data (test_security_xss), then the other long ones.
+LONG_FIRST = (("e2e", "long"), ("slow", "load"))
+
+
+def _start_rank(item: pytest.Item) -> int:
+    for rank, markers in enumerate(LONG_FIRST):
+        if any(item.get_closest_marker(m) for m in markers):
+            return rank
+    return len(LONG_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that take seconds are started first. xdist (`--dist worksteal`) hands each
+    worker a part of this order and lets an idle worker take over the end of another's
+    queue: with the long tests at the front, the last tests to run are short ones, and
+    the workers end together instead of one finishing a long test alone. Otherwise the
+    order is unchanged (a stable sort)."""
+    items.sort(key=_start_rank)
+
+
 def pytest_collection_finish(session) -> None:
     """Less garbage-collector work: what collection built (modules, the URL maps of the
     module-level apps, hypothesis strategies) lives for the whole run, so it is moved out
@@ -285,6 +357,40 @@ def _wipe_postgresql(tables: list[str]) -> None:
     )
 
 
+def _wipe_sqlite(tables: list[str]) -> None:
+    """Empty the tables that have rows (one probe query, then a DELETE for each)."""
+    if not tables:
+        return
+    session = _db.session
+    probe = " UNION ALL ".join(
+        f"SELECT '{t}' FROM (SELECT 1 FROM \"{t}\" LIMIT 1)"  # noqa: S608
+        for t in tables
+    )
+    filled = set(session.execute(sa.text(probe)).scalars())
+    for table in tables:  # children before parents, as before
+        if table in filled:
+            session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608
+
+
+# Free pages above which the wipe gives the file back (a page is 4 KiB).
+SQLITE_FREE_PAGES = 2_000
+
+
+def _shrink_sqlite() -> None:
+    """After a test that filled the database (the 100,000-row import leaves a 90 MB file,
+    nearly all free pages, and an 80 MB write-ahead log), VACUUM and truncate the log.
+    Left as they were, they made every later test's writes and snapshot copies several
+    times slower (the at-length walk of test_no_500 took 6 times as long)."""
+    raw = _db.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        if conn.execute("PRAGMA freelist_count").fetchone()[0] > SQLITE_FREE_PAGES:
+            conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
+
+
 def _wipe() -> None:
     """Empty every table (but the version counters, bumped) so each test starts afresh."""
     # Tables without a migration yet are caught by test_migrations, not here.
@@ -297,12 +403,13 @@ def _wipe() -> None:
     if _db.engine.dialect.name == "postgresql":
         _wipe_postgresql(tables)
     else:
-        for table in tables:
-            _db.session.execute(sa.text(f'DELETE FROM "{table}"'))  # noqa: S608
+        _wipe_sqlite(tables)
     for table, column in VERSION_TABLES.items():
         if table in existing:
             _db.session.execute(sa.text(f'UPDATE "{table}" SET "{column}" = "{column}" + 1'))  # noqa: S608
     _db.session.commit()
+    if _db.engine.dialect.name == "sqlite":
+        _shrink_sqlite()
 
 
 class FreshContextClient(FlaskClient):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -119,6 +120,44 @@ def db_digest() -> str:
             h.update(repr((table.name, tuple(row))).encode())
     _db.session.rollback()
     return h.hexdigest()
+
+
+# --- snapshots: fixture data built once per test process (SQLite) --------------------
+
+
+def is_empty_sqlite() -> bool:
+    """On SQLite, no table holds a row (as the app fixture leaves it), but the cache
+    counters: fixture data built now may be kept as a snapshot and copied back later."""
+    if _db.engine.dialect.name != "sqlite":
+        return False
+    names = [t.name for t in _db.metadata.sorted_tables if t.name != "cache_versions"]
+    probe = " UNION ALL ".join(f'SELECT 1 FROM (SELECT 1 FROM "{n}" LIMIT 1)' for n in names)  # noqa: S608
+    return _db.session.execute(sa.text(probe)).first() is None
+
+
+def copy_database() -> sqlite3.Connection:
+    """An in-memory copy of the test database as it is now (committed first)."""
+    copy = sqlite3.connect(":memory:", check_same_thread=False)
+    _db.session.commit()
+    raw = _db.engine.raw_connection()
+    try:
+        raw.driver_connection.backup(copy)
+    finally:
+        raw.close()
+    return copy
+
+
+def restore_database(copy: sqlite3.Connection) -> None:
+    """Copy a snapshot back over the test database: the same rows and ids, in
+    milliseconds. The session's objects are expired (they are re-read)."""
+    session = _db.session
+    session.commit()
+    raw = _db.engine.raw_connection()
+    try:
+        copy.backup(raw.driver_connection)
+    finally:
+        raw.close()
+    session.expire_all()
 
 
 # --- community ----------------------------------------------------------------------

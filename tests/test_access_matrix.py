@@ -28,7 +28,16 @@ from greenapp.extensions import db as _db
 from greenapp.models.log import EcoLog
 from greenapp.models.user import ROLES, User
 from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
-from tests.helpers import FAST_HASH, REGISTERED, api_token, bearer, signed_in_client
+from tests.helpers import (
+    FAST_HASH,
+    REGISTERED,
+    api_token,
+    bearer,
+    copy_database,
+    is_empty_sqlite,
+    restore_database,
+    signed_in_client,
+)
 
 ANONYMOUS = "anonymous"
 ALL = (ANONYMOUS, *ROLES)
@@ -53,24 +62,6 @@ ROUTES = _routes()
 _SNAPSHOTS: dict[str, tuple[sqlite3.Connection, dict, int]] = {}
 
 
-def _is_empty() -> bool:
-    """No table holds a row (as after the app fixture's wipe), but the cache counters."""
-    names = [t.name for t in _db.metadata.sorted_tables if t.name != "cache_versions"]
-    probe = " UNION ALL ".join(f'SELECT 1 FROM (SELECT 1 FROM "{n}" LIMIT 1)' for n in names)  # noqa: S608
-    return _db.session.execute(sa.text(probe)).first() is None
-
-
-def _copy_db() -> sqlite3.Connection:
-    copy = sqlite3.connect(":memory:", check_same_thread=False)
-    _db.session.commit()
-    raw = _db.engine.raw_connection()
-    try:
-        raw.driver_connection.backup(copy)
-    finally:
-        raw.close()
-    return copy
-
-
 class World:
     """Two schools, one account per role plus an outsider coordinator and resident, logs.
 
@@ -83,14 +74,14 @@ class World:
     def __init__(self, factory, db) -> None:
         self.db = db
         snapshot = _SNAPSHOTS.get(str(db.engine.url))
-        empty = db.engine.dialect.name == "sqlite" and _is_empty()
+        empty = is_empty_sqlite()
         if snapshot is not None and empty:
             self._restore(factory, *snapshot)
             return
         n_before = factory.n
         self._build(factory, db)
         if empty:
-            _SNAPSHOTS[str(db.engine.url)] = (_copy_db(), self._ids(), factory.n - n_before)
+            _SNAPSHOTS[str(db.engine.url)] = (copy_database(), self._ids(), factory.n - n_before)
 
     def _ids(self) -> dict:
         return {
@@ -109,16 +100,9 @@ class World:
     def _restore(self, factory, copy, ids: dict, factory_steps: int) -> None:
         from greenapp.models.school import School
 
-        session = self.db.session
-        session.commit()
-        raw = self.db.engine.raw_connection()
-        try:
-            copy.backup(raw.driver_connection)
-        finally:
-            raw.close()
-        session.expire_all()
+        restore_database(copy)
         factory.n += factory_steps
-        get = session.get
+        get = self.db.session.get
         self.school, self.other_school = (get(School, i) for i in ids["schools"])
         self.users = {role: get(User, i) for role, i in ids["users"].items()}
         self.other_coordinator, self.other_resident = (get(User, i) for i in ids["outsiders"])

@@ -7,12 +7,15 @@ HTML page made from it, both served by the app) and the token pages. See README 
 from __future__ import annotations
 
 import copy
+import http
 import os
 import threading
 from typing import Any
 
+from apispec import APISpec
 from flask import Flask, Response, current_app, jsonify, render_template
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from greenapp.api.problems import API_PREFIX, PROBLEM
 from greenapp.api.schemas import ProblemSchema
@@ -35,6 +38,7 @@ class GreenApi(Api):
         Api object serves every app made in a process, the tests' many apps too)."""
         super().init_app(app, spec_kwargs=spec_kwargs)
         app.extensions[SPEC] = self.spec
+        app.extensions[UNREGISTERED_RESPONSES] = True
 
     def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
         """flask-smorest's register_blueprint, with the views documented on first use
@@ -45,9 +49,28 @@ class GreenApi(Api):
         self._app.register_blueprint(blp, **options)
         self._app.extensions.setdefault(UNDOCUMENTED, []).append((blp, name, parameters))
 
+    def _register_responses(self) -> None:
+        """Left to `openapi_document` too (see `register_default_responses`): resolving the
+        error schema once per HTTP status was a third of what building the app cost."""
+
+    def register_default_responses(self, spec: APISpec) -> None:
+        """flask-smorest's `_register_responses` on a given app's spec: one lazily
+        registered response per HTTP status (the error schema for errors) and the default
+        error response, which the documented views refer to."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+        spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
 
 SPEC = "greenapp-openapi-spec"
 UNDOCUMENTED = "greenapp-openapi-undocumented"
+UNREGISTERED_RESPONSES = "greenapp-openapi-responses-unregistered"
 _documenting = threading.Lock()
 api = GreenApi()
 
@@ -82,6 +105,8 @@ def openapi_document() -> dict[str, Any]:
         return cached
     own = current_app.extensions[SPEC]
     with _documenting:  # the blueprints' views, documented once per app (register_blueprint)
+        if current_app.extensions.pop(UNREGISTERED_RESPONSES, False):
+            api.register_default_responses(own)
         for blp, name, parameters in current_app.extensions.pop(UNDOCUMENTED, []):
             blp.register_views_in_doc(api, current_app, own, name=name, parameters=parameters)
             own.tag({"name": name, "description": blp.description})

@@ -76,6 +76,7 @@ def test_three_entries_logged_offline_are_sent_once_when_the_network_returns(
         _queue(page, str(n * 10), f"offline entry {n}")
     banner = page.locator("#offline-queue")
     assert banner.is_visible()
+    # the count is read back from IndexedDB after the form is cleared: wait for it
     expect(page.locator(".offline-count")).to_have_text("3 entries waiting to send")
     expect(page.locator(".offline-status")).to_contain_text("Saved on this device")
     assert _count(db) == 0
