@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -18,7 +18,6 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import (
     Mapped,
     Session,
@@ -120,7 +119,7 @@ def insert_one(session: AnySession, model: type[T], values: dict[str, Any]) -> T
                 row[column.key] = None
             else:
                 row[column.key] = default.arg(None) if default.is_callable else default.arg
-    result = cast(CursorResult[Any], session.execute(stmt, row))
+    result = session.connection().execute(stmt, row)  # no ORM execution layer
     mapper: Any = model.__mapper__  # type: ignore[attr-defined]
     key: Any = result.inserted_primary_key  # one value per primary key column
     for column, value in zip(table.primary_key.columns, key, strict=True):

@@ -42,7 +42,7 @@ def record(
 ) -> None:
     """Write an audit record in the caller's transaction (committed with the change
     itself): one Core INSERT, at once, without the unit of work's flush."""
-    db.session.execute(
+    db.session.connection().execute(  # plain SQL: no ORM execution layer, no autoflush
         _insert(),
         {
             "entity_type": entity_type,
