@@ -8,7 +8,7 @@ test on that database, emptied first; change its config freely), ``db``, ``clien
 (``FreshContextClient``), ``factory`` (``Factory``) and ``login``. Browser fixtures are
 in tests/e2e/conftest.py; shared helpers in tests/helpers.py.
 
-Speed without a different code path (``make test``: about 2-2.5 minutes on 2 quiet cores):
+Speed without a different code path (``make test``: about 3 minutes on 2 quiet cores):
 - ``make test`` runs pytest-xdist, one worker per core. Each worker is its own process
   with its own database (SQLite file or PostgreSQL database), SimpleCache, live servers
   and free ports; Redis tests use a fresh key prefix each. Run one file without it:
