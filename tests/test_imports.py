@@ -538,3 +538,16 @@ def test_bulk_path_without_a_batch_returns_ids_in_row_order(app, factory, db):
     assert refs == ["API-3", "API-1", "API-2"]
     assert _totals(db, school.id) == (Decimal(6), 3)
     assert summary.stored_rows() == summary.recompute_rows()
+
+
+def test_a_csv_with_old_mac_line_ends_is_read_row_by_row(client, factory, login, db):
+    """Excel's "CSV (Macintosh)" ends lines with a lone CR: each line is a row (a CR
+    inside a line used to stop the reader with a 500)."""
+    login(factory.user("coordinator"))
+    d1, d2 = (TODAY - timedelta(days=n) for n in (2, 1))
+    mac = f"date,category,quantity,unit\r{d1},water,5,L\r{d2},water,6,L\r".encode()
+    batch = db.session.get(ImportBatch, _batch_id(_upload(client, mac, "mac.csv")))
+    assert (batch.rows_total, batch.rows_new, batch.rows_invalid) == (2, 2, 0)
+    stray = _upload(client, b"\r0\r\n", "stray.csv")  # a 500 before
+    assert stray.status_code == 400  # refused with its message next to the file
+    assert "The file has a header row but no entries." in stray.get_data(as_text=True)

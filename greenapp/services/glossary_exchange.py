@@ -410,7 +410,7 @@ def read_csv(data: bytes) -> tuple[list[ConceptData], list[int], list[tuple[int,
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ReadError(str(_l("The file is not UTF-8 text."))) from None
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module reads line ends
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
         raise ReadError(str(_l("Missing columns: %(cols)s", cols=", ".join(missing))))

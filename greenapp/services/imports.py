@@ -275,7 +275,14 @@ def _csv_rows(content: bytes) -> list[list[object]]:
     text = _decode_csv(content)
     first = text.split("\n", 1)[0]
     delimiter = max((";", ",", "\t"), key=first.count)
-    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    # newline="": the csv module reads line ends itself (a lone CR inside a line was a 500)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [list(r) for r in reader]
+    except csv.Error:  # e.g. a field beyond the csv module's size limit
+        raise ImportRefused(
+            gettext("This file is not a spreadsheet. Upload a CSV, XLSX or ODS file.")
+        ) from None
 
 
 def _sheet_rows(content: bytes) -> list[list[object]]:
