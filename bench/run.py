@@ -72,41 +72,40 @@ def env_for(db_path: Path | str, cache: bool = True) -> dict:
     return env
 
 
+def migrate(db: Path | str) -> None:
+    """Bring a benchmark database (SQLite path or URL) to the current migrations
+    (quick, and nothing to do, when it is current)."""
+    subprocess.run(
+        [str(BIN / "flask"), "db", "upgrade", "heads"],
+        cwd=ROOT,
+        env=env_for(db),
+        check=True,
+        capture_output=True,
+    )
+
+
 def build(label: str, n_logs: int) -> Path:
     """Create (or reuse) the SQLite database with n_logs synthetic logs."""
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"bench_{label}.db"
     if path.exists():
         con = sqlite3.connect(path)
+        reuse = False
         try:
-            if (
+            reuse = bool(
                 con.execute("SELECT count(*) FROM eco_logs").fetchone()[0] == n_logs
                 and con.execute("SELECT count(*) FROM programme_rollup").fetchone()[0]
-            ):
-                con.close()
-                # Data built by an older checkout: bring its schema to the current
-                # migrations (nothing to do, and quick, when it is current).
-                subprocess.run(
-                    [str(BIN / "flask"), "db", "upgrade", "heads"],
-                    cwd=ROOT,
-                    env=env_for(path),
-                    check=True,
-                    capture_output=True,
-                )
-                return path
+            )
         except sqlite3.Error:
             pass
         finally:
             con.close()
+        if reuse:
+            migrate(path)  # data built by an older checkout: bring it to the current schema
+            return path
         path.unlink()
     t0 = time.perf_counter()
-    subprocess.run(
-        [str(BIN / "flask"), "db", "upgrade", "heads"],
-        cwd=ROOT,
-        env=env_for(path),
-        check=True,
-        capture_output=True,
-    )
+    migrate(path)
     from werkzeug.security import generate_password_hash
 
     pw = generate_password_hash(PASSWORD, method="scrypt")

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -82,15 +81,7 @@ def build(label: str, n_logs: int) -> str:
     """Create (or reuse) the database with n_logs synthetic logs, generated in the server."""
     url = db_url(label)
     if (_count(url) or 0) >= n_logs:  # a previous run's few hundred writes are kept
-        # Data built by an older checkout: bring its schema to the current migrations
-        # (nothing to do, and quick, when it is current).
-        subprocess.run(
-            [str(run.BIN / "flask"), "db", "upgrade", "heads"],
-            cwd=ROOT,
-            env=run.env_for(url),
-            check=True,
-            capture_output=True,
-        )
+        run.migrate(url)  # data built by an older checkout: the current schema
         return url
     admin = sa.create_engine(BASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -98,13 +89,7 @@ def build(label: str, n_logs: int) -> str:
         conn.execute(sa.text(f'CREATE DATABASE "{db_name(label)}"'))
     admin.dispose()
     t0 = time.perf_counter()
-    subprocess.run(
-        [str(run.BIN / "flask"), "db", "upgrade", "heads"],
-        cwd=ROOT,
-        env=run.env_for(url),
-        check=True,
-        capture_output=True,
-    )
+    run.migrate(url)
     from werkzeug.security import generate_password_hash
 
     pw = generate_password_hash(run.PASSWORD, method="scrypt")
