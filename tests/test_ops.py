@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import sqlalchemy as sa
@@ -69,28 +71,37 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
 
 
+@contextmanager
+def _recorded_statements() -> Iterator[list[tuple[str, bool]]]:
+    """Every SQL statement run meanwhile, as (its first word, whether the connection
+    held a transaction - on SQLite: the write lock - when it ran); the test's session
+    is closed first, so the requests start without a connection of the test's."""
+    statements: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, *args):
+        locked = conn.connection.dbapi_connection.in_transaction
+        statements.append((statement.lstrip()[:6].upper(), locked))
+
+    sa.event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        _db.session.remove()
+        yield statements
+    finally:
+        sa.event.remove(_db.engine, "before_cursor_execute", record)
+
+
 def test_sqlite_write_requests_take_the_write_lock_up_front(app, client, factory, login):
     """A POST (but the eco-action form's) begins with BEGIN IMMEDIATE, so its reads and
     checks are serialised with every other writer; a GET opens no transaction."""
     if _db.engine.dialect.name != "sqlite":
         return
-    statements: list[tuple[str, bool]] = []
-
-    def record(conn, cursor, statement, *args):
-        locked = conn.connection.dbapi_connection.in_transaction
-        statements.append((statement.lstrip()[:6].upper(), locked))  # noqa: B023
-
     login(factory.user("coordinator"))
-    sa.event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        _db.session.remove()
+    with _recorded_statements() as statements:
         client.get("/community/notifications")
         on_get = list(statements)
         statements.clear()
         resp = client.post("/community/notifications/read", data={})
         on_post = list(statements)
-    finally:
-        sa.event.remove(_db.engine, "before_cursor_execute", record)
     assert resp.status_code == 302
     assert on_get and not any(locked for _s, locked in on_get)
     assert on_post[0] == ("BEGIN ", False)  # BEGIN IMMEDIATE, before the first read
@@ -103,12 +114,6 @@ def test_sqlite_log_form_takes_the_write_lock_only_to_write(app, client, factory
     lock is taken right before its first write; a refused form takes no lock at all."""
     if _db.engine.dialect.name != "sqlite":
         return
-    statements: list[tuple[str, bool]] = []
-
-    def record(conn, cursor, statement, *args):
-        locked = conn.connection.dbapi_connection.in_transaction
-        statements.append((statement.lstrip()[:6].upper(), locked))  # noqa: B023
-
     coordinator = factory.user("coordinator")
     school_id = coordinator.school_id
     login(coordinator)
@@ -119,9 +124,7 @@ def test_sqlite_log_form_takes_the_write_lock_only_to_write(app, client, factory
         "action_date": date.today().isoformat(),
         "evidence": "self",
     }
-    sa.event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        _db.session.remove()
+    with _recorded_statements() as statements:
         client.get("/logs/")
         on_get = list(statements)
         statements.clear()
@@ -130,8 +133,6 @@ def test_sqlite_log_form_takes_the_write_lock_only_to_write(app, client, factory
         statements.clear()
         saved = client.post("/logs/new", data=entry)
         on_save = list(statements)
-    finally:
-        sa.event.remove(_db.engine, "before_cursor_execute", record)
     assert refused.status_code == 200 and saved.status_code == 302
     assert on_get and not any(locked for _s, locked in on_get)
     assert on_refused and not any(locked for _s, locked in on_refused)
@@ -228,12 +229,6 @@ def test_sqlite_api_entry_writes_take_the_write_lock_only_to_write(app, factory)
         return
     from tests.helpers import YESTERDAY, api_token, bearer
 
-    statements: list[tuple[str, bool]] = []
-
-    def record(conn, cursor, statement, *args):
-        locked = conn.connection.dbapi_connection.in_transaction
-        statements.append((statement.lstrip()[:6].upper(), locked))  # noqa: B023
-
     coordinator = factory.user("coordinator")
     auth = bearer(api_token(coordinator))
     api = app.test_client()
@@ -246,9 +241,7 @@ def test_sqlite_api_entry_writes_take_the_write_lock_only_to_write(app, factory)
     }
     _db.session.commit()
     api.post("/api/v1/entries", json=entry, headers=auth)  # the token's first use is written
-    sa.event.listen(_db.engine, "before_cursor_execute", record)
-    try:
-        _db.session.remove()
+    with _recorded_statements() as statements:
         runs = []
         created = api.post("/api/v1/entries", json=entry, headers=auth)
         runs.append(list(statements))
@@ -261,8 +254,6 @@ def test_sqlite_api_entry_writes_take_the_write_lock_only_to_write(app, factory)
         statements.clear()
         deleted = api.delete(f"/api/v1/entries/{log_id}?version=2", headers=auth)
         runs.append(list(statements))
-    finally:
-        sa.event.remove(_db.engine, "before_cursor_execute", record)
     assert (created.status_code, edited.status_code, deleted.status_code) == (201, 200, 204)
     for run in runs:
         first_lock = next(i for i, (_s, locked) in enumerate(run) if locked)
