@@ -195,3 +195,94 @@ def test_the_one_pass_check_flags_exactly_what_the_median_rule_flags(factory, db
     assert factory.log(resident, quantity=new, action_date=day).review_status == (
         "flagged" if expected else "ok"
     )
+
+
+def _latest_median(history, day, cap):
+    """The rule, written plainly: the latest `cap` (newest date first, then larger
+    quantity first) of the entries dated in the 90 days up to `day`, and their median."""
+    import statistics
+
+    from greenapp.services import quality
+
+    window = [(d, q) for d, q in history if day - timedelta(days=quality.WINDOW_DAYS) < d <= day]
+    peers = [q for _d, q in sorted(window, reverse=True)[:cap]]
+    if len(peers) < quality.MIN_PRIOR:
+        return len(peers), None
+    return len(peers), statistics.median(peers)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    history=st.lists(
+        st.tuples(st.integers(0, 100), st.sampled_from(POOL)), min_size=5, max_size=12
+    ),
+    new=st.sampled_from([*POOL, "25", "53", "262.5", "500"]),
+)
+@example(  # habits changed: the latest 6 say 100, the 5 before them 2
+    history=[(60, "2")] * 5 + [(d, "100") for d in range(1, 7)], new="262.5"
+)
+@example(  # one busy day: of its 8 entries the larger ones are the latest
+    history=[(3, q) for q in ["2", "2", "2", "2", "100", "100", "100", "100"]], new="262.5"
+)
+def test_the_usual_value_is_the_median_of_the_latest_entries(
+    factory, db, monkeypatch, history, new
+):
+    """With a busy owner only the latest entries count (cap made small here: 6), so the
+    check reads the same few index entries for a school logging 3 or 3,000 entries a day
+    and the usual value follows the owner's recent habits. Count, median, the one-pass
+    check and the stored flag all follow the plain rule."""
+    from greenapp.services import quality
+
+    monkeypatch.setattr(quality, "LATEST", 6)
+    resident = factory.user("resident")
+    today = date.today()
+    dated = [(today - timedelta(days=back), Decimal(q)) for back, q in history]
+    for day, q in dated:
+        factory.log(resident, quantity=str(q), action_date=day)
+    n, median = _latest_median(dated, today, 6)
+    assert quality.usual_for(False, resident.id, "water", today) == (n, median)
+    expected = median is not None and Decimal(new) > quality.FACTOR * median
+    values = {"category": "water", "action_date": today, "quantity": Decimal(new)}
+    assert quality.is_implausible_new(False, resident.id, values) is expected
+    assert factory.log(resident, quantity=new, action_date=today).review_status == (
+        "flagged" if expected else "ok"
+    )
+
+
+@settings(max_examples=300)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 130), st.sampled_from(POOL), st.booleans()), max_size=40
+    ),
+    cap=st.integers(5, 9),
+)
+def test_an_import_flags_exactly_what_the_form_would(rows, cap):
+    """The import's sweep (every entry of a file at once) flags the entries the rule
+    flags one by one: the same window, the same cap of latest entries, itself left out,
+    whatever the mix of days, busy days and entries already stored."""
+    from unittest import mock
+
+    from greenapp.services import bulk_write, quality
+
+    start = date(2026, 1, 1)
+    stored = sorted(
+        (
+            (i + 1, "water", start + timedelta(days=d), Decimal(q), is_new)
+            for i, (d, q, is_new) in enumerate(rows)
+        ),
+        key=lambda r: (r[2], r[3]),
+    )
+    new = {r[0]: r[3] for r in stored if r[4]}
+    expected = []
+    for row in stored:
+        if row[0] not in new:
+            continue
+        others = [(r[2], r[3]) for r in stored if r[0] != row[0]]
+        _n, median = _latest_median(others, row[2], cap)
+        if median is not None and row[3] > quality.FACTOR * median:
+            expected.append(row[0])
+    with mock.patch.object(quality, "LATEST", cap):
+        flagged = bulk_write._sweep(
+            [r[:4] for r in stored], new, timedelta(days=quality.WINDOW_DAYS)
+        )
+    assert sorted(flagged) == sorted(expected)

@@ -14,9 +14,10 @@ batch instead of once per entry:
   the programme rollup by month, city and country);
 - audit: one 'create' record per entry, as the form writes it, in one executemany;
 - quality: the form's rule (services/quality.py: more than FACTOR x the median of the
-  owner's counted entries in the category over the WINDOW_DAYS up to its date, with at
-  least MIN_PRIOR of them), computed for the whole batch from one read of the school's
-  entries in that window, in date order; flagged entries are updated and audited together;
+  owner's latest LATEST counted entries in the category over the WINDOW_DAYS up to its
+  date, with at least MIN_PRIOR of them), computed for the whole batch from one read of
+  the school's entries in that window, in date order; flagged entries are updated and
+  audited together;
 - challenges and notifications: once for the school, after all its entries are in;
 - invalidate: the school's and the programme's cache scopes, once, as the last write.
 
@@ -314,7 +315,8 @@ def flag_implausible(school: School, ids: Sequence[int], values: Sequence[dict])
     Peers are read once (the school's counted entries in the batch's categories, from
     WINDOW_DAYS before its first date to its last) and swept in date order with a sorted
     window, so each entry is compared with exactly the entries quality.usual_value would
-    count for it: same category, dated in the WINDOW_DAYS up to its date, itself excluded.
+    count for it: same category, dated in the WINDOW_DAYS up to its date, itself excluded,
+    the latest quality.LATEST of them.
     """
     if not ids:
         return []
@@ -334,7 +336,7 @@ def flag_implausible(school: School, ids: Sequence[int], values: Sequence[dict])
             e.action_date > min(days) - window,
             e.action_date <= max(days),
         )
-        .order_by(e.category, e.action_date)
+        .order_by(e.category, e.action_date, e.quantity)
     ).all()
     by_category: dict[str, list] = defaultdict(list)
     for row in peers:
@@ -368,20 +370,33 @@ def flag_implausible(school: School, ids: Sequence[int], values: Sequence[dict])
 
 
 def _sweep(rows: list, new: dict[int, Decimal], window: timedelta) -> list[int]:
-    """Flag the new ids among one category's rows (sorted by date) by the quality rule."""
+    """Flag the new ids among one category's rows (sorted by date, then quantity) by the
+    quality rule.
+
+    An entry's peers are the rows dated in the window up to its day, itself left out,
+    and of those the latest quality.LATEST (the last ones in this order: what the form's
+    read takes walking its index backwards). Both ends of that stretch of rows only move
+    forward, so one sorted list of its quantities is kept: rows[lo:end], where end is
+    past the entry's day and lo = max(first row in the window, end - LATEST - 1). An
+    entry inside the stretch leaves out itself. One before it (a busy day: the stretch
+    holds only that day's larger quantities) is compared with the last LATEST rows, the
+    stretch without its first row, which is then the stretch's smallest quantity and
+    not below the entry's: leaving out "the entry's place in the sorted list" (the front)
+    is the same."""
     flagged: list[int] = []
     sorted_q: list[Decimal] = []
-    start = end = 0
+    cap = quality.LATEST
+    lo = end = 0
     i = 0
     while i < len(rows):
         day = rows[i][2]
         while end < len(rows) and rows[end][2] <= day:
             insort(sorted_q, rows[end][3])
             end += 1
-        while rows[start][2] <= day - window:
-            del sorted_q[bisect_left(sorted_q, rows[start][3])]
-            start += 1
-        n = len(sorted_q) - 1  # peers: the window without the entry itself
+        while lo < end and (rows[lo][2] <= day - window or end - lo > cap + 1):
+            del sorted_q[bisect_left(sorted_q, rows[lo][3])]
+            lo += 1
+        n = len(sorted_q) - 1  # peers: the stretch without one row
         for row in rows[i:end]:
             if row[0] not in new or n < quality.MIN_PRIOR:
                 continue

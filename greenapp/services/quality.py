@@ -1,13 +1,18 @@
 """Data quality: implausible logs are flagged when saved; scientists verify or reject.
 
 The rule: a log is implausible when its quantity is more than 5 times the median of
-its owner's counted logs in the same category over the 90 days up to its date, and
-the owner has at least 5 such earlier logs to compare with. Count and median are
-computed in SQL (a COUNT, then the middle row(s) by ORDER BY ... OFFSET; for an entry
-about to be saved, one pass deciding "median < quantity / 5" without the median, see
-is_implausible_new), read from the index alone: (owner, category, action_date, quantity,
-review_status, deleted_at), models/cache.py, so the check costs the same at 10M logs as
-at 1M. Flagging and decisions are stored by services/pipeline.py.
+its owner's latest counted logs in the same category (the latest 300 of those dated in
+the 90 days up to its date; latest = newest date first, and on one day the larger
+quantities first), and the owner has at least 5 such logs to compare with. Count and
+median are computed in SQL (a COUNT, then the middle row(s) by ORDER BY ... OFFSET; for
+an entry about to be saved, one pass deciding "median < quantity / 5" without the
+median, see is_implausible_new), read from the index alone, walked backwards from the
+entry's date: (owner, category, action_date, quantity, review_status, deleted_at),
+models/cache.py. The cap is what makes a write cost the same for every owner: a school
+logging a few entries a day never reaches it, and a busy owner (an import, a benchmark
+logging thousands of entries a day) reads 300 index entries, not its whole 90 days.
+Flagging and decisions are stored by services/pipeline.py; services/bulk_write.py
+applies the same rule to a whole import in one sweep.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from decimal import Decimal
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, Select, bindparam, case, func, select, type_coerce
+from sqlalchemy import BigInteger, Select, Subquery, bindparam, case, func, select, type_coerce
 
 from greenapp.extensions import db
 from greenapp.models.log import (
@@ -34,41 +39,48 @@ from greenapp.services.errors import PermissionDenied, ValidationFailed
 FACTOR = Decimal(5)
 WINDOW_DAYS = 90
 MIN_PRIOR = 5
+LATEST = 300  # at most this many of the window's entries, the latest, are compared with
 REASON_MAX = 500
 REVIEWERS = QUALITY_REVIEWERS  # kept for callers; defined in permissions.py
 
 
 @cache
-def _peers(by_school: bool) -> Select:
-    """The quantities compared with (bound: owner, category, log id, date window).
+def _peers(by_school: bool) -> Subquery:
+    """The quantities compared with, as a subquery (bound: owner, category, log id, date
+    window, cap): the latest `cap` in the window, in the index's order walked backwards
+    (date, then quantity, both descending), so the read stops after `cap` index entries.
+    Equal (date, quantity) pairs are interchangeable: which of them is taken never
+    changes the values compared with.
 
     Built once per kind of owner: every saved entry runs it, and SQLAlchemy then reuses
     the compiled statement instead of building it and its cache key each time."""
     owner = EcoLog.school_id if by_school else EcoLog.resident_id
-    return select(EcoLog.quantity).where(
-        owner == bindparam("owner"),
-        EcoLog.category == bindparam("category"),
-        EcoLog.id != bindparam("log_id"),
-        EcoLog.deleted_at.is_(None),
-        EcoLog.review_status != REVIEW_REJECTED,
-        EcoLog.action_date <= bindparam("day"),
-        EcoLog.action_date > bindparam("since"),
+    return (
+        select(EcoLog.quantity)
+        .where(
+            owner == bindparam("owner"),
+            EcoLog.category == bindparam("category"),
+            EcoLog.id != bindparam("log_id"),
+            EcoLog.deleted_at.is_(None),
+            EcoLog.review_status != REVIEW_REJECTED,
+            EcoLog.action_date <= bindparam("day"),
+            EcoLog.action_date > bindparam("since"),
+        )
+        .order_by(EcoLog.action_date.desc(), EcoLog.quantity.desc())
+        .limit(bindparam("cap"))
+        .subquery()
     )
 
 
 @cache
 def _count(by_school: bool) -> Select:
-    return select(func.count()).select_from(_peers(by_school).subquery())
+    return select(func.count()).select_from(_peers(by_school))
 
 
 @cache
 def _middle(by_school: bool) -> Select:
-    return (
-        _peers(by_school)
-        .order_by(EcoLog.quantity)
-        .offset(bindparam("skip"))
-        .limit(bindparam("take"))
-    )
+    v = _peers(by_school).c.quantity
+    return select(v).order_by(v).offset(bindparam("skip")).limit(bindparam("take"))
 
 
 def usual_value(log: EcoLog) -> tuple[int, Decimal | None]:
@@ -87,6 +99,7 @@ def usual_for(
         "log_id": log_id if log_id is not None else 0,  # ids start at 1: none left out
         "day": day,
         "since": day - timedelta(days=WINDOW_DAYS),
+        "cap": LATEST,
     }
     n = db.session.scalar(_count(by_school), params) or 0
     if n < MIN_PRIOR:
@@ -111,8 +124,7 @@ def _split(by_school: bool) -> Select:
     largest below t and the smallest at or above it. No sort, no second query. "v < t"
     is asked as "5 v < quantity": quantities are stored as scaled integers, so the
     comparison stays exact (no division)."""
-    peers = _peers(by_school).subquery()
-    v = peers.c.quantity
+    v = _peers(by_school).c.quantity
     stored = type_coerce(v, BigInteger)  # the scaled integer itself (5, not 5 x 1000)
     below = stored * int(FACTOR) < bindparam("quantity", type_=EcoLog.__table__.c.quantity.type)
     return select(
@@ -133,7 +145,7 @@ def is_implausible_new(by_school: bool, owner_id: int, values: dict) -> bool:
     b > n/2, never when b < n/2, and when b = n/2 (then v[n/2] is the largest value
     below t and v[n/2+1] the smallest at or above it) when their sum is below 2t. So
     the count and median of usual_for are not needed: each write reads its window once
-    (the window of a busy owner holds thousands of entries)."""
+    (at most LATEST index entries, whatever the owner's number of entries)."""
     day = values["action_date"]
     # On the session's connection: a plain row, without the ORM's execution layer
     # (nothing is pending: the entry is not stored yet).
@@ -148,6 +160,7 @@ def is_implausible_new(by_school: bool, owner_id: int, values: dict) -> bool:
                 "day": day,
                 "since": day - timedelta(days=WINDOW_DAYS),
                 "quantity": values["quantity"],
+                "cap": LATEST,
             },
         )
         .one()
