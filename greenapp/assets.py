@@ -60,8 +60,14 @@ def _load(path: str, mtime_ns: int, size: int) -> Asset:
 class Assets:
     """The files under one static folder, by path relative to it ("css/app.css")."""
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, watch: bool = False) -> None:
         self.folder = Path(folder).resolve()
+        # The hashed name of each file a template asked for. Files change only with a
+        # deploy (a restart), so outside debug a page's static_url() calls cost a dict
+        # lookup, not a resolve() and two stat()s each; with `watch` (debug, `make
+        # run`) every call looks at the file, so an edited file gets its new URL at once.
+        self.watch = watch
+        self._names: dict[str, str] = {}
 
     def get(self, filename: str) -> Asset | None:
         """The asset, or None for a missing file or a path outside the folder."""
@@ -73,13 +79,16 @@ class Assets:
 
     def url(self, filename: str) -> str:
         """The content-hashed URL of a static file (the template helper static_url)."""
-        asset = self.get(filename)
-        if asset is None:
-            raise LookupError(f"no static file {filename!r}")
-        stem, dot, ext = filename.rpartition(".")
-        if not dot or "/" in ext:
-            raise LookupError(f"static file {filename!r} needs an extension")
-        return url_for("static", filename=f"{stem}.{asset.digest}.{ext}")
+        name = self._names.get(filename)
+        if name is None or self.watch:
+            asset = self.get(filename)
+            if asset is None:
+                raise LookupError(f"no static file {filename!r}")
+            stem, dot, ext = filename.rpartition(".")
+            if not dot or "/" in ext:
+                raise LookupError(f"static file {filename!r} needs an extension")
+            name = self._names[filename] = f"{stem}.{asset.digest}.{ext}"
+        return url_for("static", filename=name)
 
     def serve(self, filename: str) -> Response:
         """The static view: immutable for a current hashed name, no-cache otherwise."""
@@ -116,7 +125,7 @@ def init_assets(app: Flask) -> None:
     static files carry their own gzip, so it leaves them alone.
     """
     Compress(app)
-    assets = Assets(str(app.static_folder))
+    assets = Assets(str(app.static_folder), watch=app.debug)
     app.extensions["greenapp_assets"] = assets
     app.view_functions["static"] = assets.serve
     app.add_template_global(assets.url, "static_url")

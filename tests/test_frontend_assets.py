@@ -59,6 +59,26 @@ def test_an_old_or_unhashed_url_still_works_but_is_revalidated(client):
         assert again.status_code == 304
 
 
+def test_an_edited_file_gets_its_new_url_at_once_only_while_debugging(app, tmp_path):
+    """Outside debug a template's static_url() is a dict lookup (files change only with
+    a deploy, which restarts the app); under `make run`'s debug an edited stylesheet
+    gets its new URL on the next page, without a restart."""
+    from greenapp.assets import Assets
+
+    (tmp_path / "site.css").write_text("body{color:green}")
+    served, debugging = Assets(str(tmp_path)), Assets(str(tmp_path), watch=True)
+    with app.test_request_context():
+        before = served.url("site.css"), debugging.url("site.css")
+        assert before[0] == before[1] == f"/static/site.{_sha(b'body{color:green}')}.css"
+        (tmp_path / "site.css").write_text("body{color:darkgreen}")
+        assert served.url("site.css") == before[0]
+        assert debugging.url("site.css") == f"/static/site.{_sha(b'body{color:darkgreen}')}.css"
+
+
+def _sha(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
 def test_missing_and_escaping_paths_are_404(client):
     assert client.get("/static/css/nope.css").status_code == 404
     assert client.get("/static/css/nope.0123456789ab.css").status_code == 404

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import PAYLOADS, url_for_rule
+from tests.helpers import PAYLOADS, signed_in_client, url_for_rule
 from tests.test_security_xss import seeded_world
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +36,26 @@ def _html_pages(app, overrides) -> list[str]:
     return sorted(set(paths))
 
 
+def _worth_a_browser(app, db, user, paths: list[str]) -> list[str]:
+    """The pages this role is shown (200, HTML: where a payload could run), and of the
+    answers it gets elsewhere (a refusal, the sign-in redirect, a file) the first page
+    of each kind, so every template it can meet is still opened once. The app is asked
+    directly first: a few milliseconds a page, where a browser load costs ~80 ms, and
+    about half of the anonymous visitor's and a resident's 89 pages are such answers."""
+    client = signed_in_client(app, user)
+    shown: list[str] = []
+    other: dict[tuple, str] = {}
+    for path in paths:
+        resp = client.get(path)
+        db.session.rollback()
+        if resp.status_code == 200 and resp.mimetype == "text/html":
+            shown.append(path)
+        else:
+            where = (resp.headers.get("Location") or "").split("?")[0]
+            other.setdefault((resp.status_code, resp.mimetype, where), path)
+    return shown + sorted(other.values())
+
+
 @pytest.mark.parametrize("role", [*BROWSE_AS, ANONYMOUS])
 def test_stored_payloads_never_run_in_the_browser(
     app, page, live_server, sign_in, factory, db, role
@@ -47,15 +67,17 @@ def test_stored_payloads_never_run_in_the_browser(
     assert not report.leaks, report.leaks
     paths = _html_pages(app, overrides)
     assert len(paths) > 20
-    if role != ANONYMOUS:
-        sign_in(page, users[role])
-    for path in paths:
+    user = None if role == ANONYMOUS else users[role]
+    browse = _worth_a_browser(app, db, user, paths)
+    if user is not None:
+        sign_in(page, user)
+    for path in browse:
         page.goto(live_server.url(path))  # waits for the "load" event
     assert not page.alerts, (role, page.alerts)
     assert not _csp_violations(page), (role, _csp_violations(page))
     print(
         f"\nbrowser XSS as {role}: {len(PAYLOADS)} payloads, {report.submissions} "
-        f"submissions, {len(paths)} page loads, 0 alerts"
+        f"submissions, {len(browse)} of {len(paths)} pages loaded, 0 alerts"
     )
 
 
