@@ -104,6 +104,9 @@ def test_phone_uploads_a_photo_the_stored_copy_has_no_exif_and_access_is_checked
         pg.goto(live_server.url("/experts/quality"))
         img = pg.locator(f"img[src='/evidence/{f.id}/thumb']")
         img.wait_for()
-        assert pg.evaluate("(el) => el.complete && el.naturalWidth > 0", img.element_handle())
+        # Drawn, not a broken image: waited for, as a lazy image loads after the page.
+        pg.wait_for_function(
+            "(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle()
+        )
     finally:
         ctx.close()
