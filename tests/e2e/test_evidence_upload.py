@@ -105,8 +105,6 @@ def test_phone_uploads_a_photo_the_stored_copy_has_no_exif_and_access_is_checked
         img = pg.locator(f"img[src='/evidence/{f.id}/thumb']")
         img.wait_for()
         # Drawn, not a broken image: waited for, as a lazy image loads after the page.
-        pg.wait_for_function(
-            "(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle()
-        )
+        pg.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
     finally:
         ctx.close()
