@@ -133,7 +133,13 @@ def browser(_playwright):
 @pytest.fixture
 def page(browser, live_server: LiveServer, request) -> Iterator:
     """A fresh context and page; fails the test if any alert() fires."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    # A journey marked no_service_worker runs without the offline service worker: each
+    # navigation then skips its fetch handler (about 15 % of a page load's time here),
+    # for tests that only look at pages (the offline journeys keep it).
+    workers = "block" if request.node.get_closest_marker("no_service_worker") else "allow"
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", service_workers=workers
+    )
     context.set_default_timeout(15_000)
     pg = context.new_page()
     pg.alerts = []  # type: ignore[attr-defined]

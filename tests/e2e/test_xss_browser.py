@@ -56,6 +56,7 @@ def _worth_a_browser(app, db, user, paths: list[str]) -> list[str]:
     return shown + sorted(other.values())
 
 
+@pytest.mark.no_service_worker  # what a payload could do is in the page, not the worker
 @pytest.mark.parametrize("role", [*BROWSE_AS, ANONYMOUS])
 def test_stored_payloads_never_run_in_the_browser(
     app, page, live_server, sign_in, factory, db, role
