@@ -363,6 +363,7 @@ def main() -> int:
     if out.exists():  # keeps the build times of databases built by an earlier run
         results.update({**json.loads(out.read_text()), "machine": results["machine"]})
     urls = {}
+    started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     for label in WANTED:
         print(f"[pg {label}] data", flush=True)
         t0 = time.perf_counter()
@@ -370,6 +371,7 @@ def main() -> int:
         if time.perf_counter() - t0 > 5:  # built now (not reused): keep how long it took
             results[f"build_seconds_pg_{label}"] = round(time.perf_counter() - t0)
             results[f"build_load_average_pg_{label}"] = round(os.getloadavg()[0], 1)
+            results.pop("build_note", None)  # an earlier run's words about its databases
         results[f"naive_overview_sql_ms_pg_{label}"] = round(naive_sql_ms(urls[label]), 1)
         out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"[pg {', '.join(urls)}] measuring side by side", flush=True)
@@ -378,6 +380,7 @@ def main() -> int:
     for what in ("school_dashboard_p50_ms", "overview_cold_p50_ms", "log_write_ms", "log_post_ms"):
         if f"{what}_pg_1m" in r and f"{what}_pg_10m" in r:
             r[f"{what}_pg_10m_over_1m"] = round(r[f"{what}_pg_10m"] / r[f"{what}_pg_1m"], 2)
+    r["measured_at"] = f"{started}-{time.strftime('%H:%M', time.gmtime())} UTC"
     out.write_text(json.dumps(r, indent=2) + "\n")
     print(json.dumps(r, indent=2), flush=True)
     return 0
