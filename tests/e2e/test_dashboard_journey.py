@@ -23,8 +23,8 @@ def test_logged_actions_show_on_the_dashboard_with_charts_drawn(
     with page.expect_navigation():
         page.click("form.log-form button[type=submit]")
 
-    page.click("nav >> text=Dashboard")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("nav >> text=Dashboard")
     placeholders = page.locator("[data-figure-id]")
     n = placeholders.count()
     assert n >= 3
