@@ -3,23 +3,25 @@
 Set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run the
 whole suite on PostgreSQL: a private database is created for the run and dropped after.
 
-Fixtures: ``database_url`` (session: this process's database), ``app`` (a fresh app per
-test on that database, emptied first; change its config freely), ``db``, ``client``
+Fixtures: ``database_url`` (session: this process's database), ``app`` (an app as newly
+built, on that database, emptied first; change its config freely), ``db``, ``client``
 (``FreshContextClient``), ``factory`` (``Factory``) and ``login``. Browser fixtures are
 in tests/e2e/conftest.py; shared helpers in tests/helpers.py.
 
-Speed without a different code path (``make test``: about 3 minutes on 2 quiet cores):
+Speed without a different code path (``make test``: about 2 minutes on 2 quiet cores):
 - ``make test`` runs pytest-xdist, one worker per core. Each worker is its own process
   with its own database (SQLite file or PostgreSQL database), SimpleCache, live servers
   and free ports; Redis tests use a fresh key prefix each. Run one file without it:
   ``.venv/bin/python -m pytest tests/test_x.py``.
 - Tests that take seconds (browser journeys, ``slow``, ``load`` and ``long`` marks) start
   first (``pytest_collection_modifyitems``), so the workers end on short tests, together.
-- Every test still gets a fresh app, but what an app only derives from the code is built
-  once per process and shared: compiled templates (``SharedTemplateCode``), one engine
+- The ``app`` fixture reuses one app per process, put back before each test to what a
+  new one would be and dropped after a test that changed its shape (``_reused_app``);
+  a test's own ``create_app()`` builds a new app. What any app only derives from the code
+  is built once per process and shared: compiled templates (``SharedTemplateCode``), one engine
   per SQLite file and its statement cache (``SharedEngines``), the URL rules' parsed
   parts and builders (``_share_rule_parsing``, ``_share_url_builders``). Requests,
-  sessions, ``g``, config and caches stay per app. (The API's OpenAPI document is built
+  sessions, ``g``, config and caches stay per test. (The API's OpenAPI document is built
   on first use, not with the app: greenapp/api.)
 - The SQLite database lives in /dev/shm (commits cost no fsync). The wipe deletes only
   the tables a test filled (``_wipe_sqlite``, ``_wipe_postgresql``), and gives a SQLite
@@ -461,16 +463,75 @@ class FreshContextClient(FlaskClient):
             _db.session.commit()
 
 
+# One app per worker and database, reused by every test whose app is left as built.
+# Building an app costs about 10 ms (half of it werkzeug's URL map of 140 rules), and a
+# run builds one per test: about 14 s of CPU. A reused app is put back before each test
+# to what a new one would be (its config, the rate limiter, an empty in-process cache,
+# no process-local memories, outbox or storage backend) and is dropped after any test
+# that changed its shape (a route, a hook, a handler, a template global...).
+_REUSED: dict[str, tuple] = {}
+
+
+def _shape(app: Flask) -> tuple:
+    """What a test could add to an app: rules, views, hooks, handlers, template names."""
+    return (
+        len(app.url_map._rules),
+        tuple(app.view_functions),
+        tuple((k, len(v)) for k, v in app.before_request_funcs.items()),
+        tuple((k, len(v)) for k, v in app.after_request_funcs.items()),
+        tuple((k, len(v)) for k, v in app.teardown_request_funcs.items()),
+        tuple((k, len(v)) for k, v in app.template_context_processors.items()),
+        repr(app.error_handler_spec),
+        tuple(app.jinja_env.globals),
+        tuple(app.jinja_env.filters),
+        tuple(app.extensions),
+        app.test_client_class,
+        app.session_interface,
+        app.wsgi_app,
+    )
+
+
+def _reused_app(url: str) -> Flask:
+    """This worker's app for the database at `url`, as a freshly built one would be.
+
+    The rate limiter is one module-level object that every create_app() configures
+    (a test's own app, the browser tests' live app): its settings are put back too."""
+    from greenapp.extensions import cache, limiter
+
+    held = _REUSED.get(url)
+    if held is None:
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+        app.test_client_class = FreshContextClient
+        held = _REUSED[url] = (app, dict(app.config), _shape(app), dict(limiter.__dict__))
+    app, config, _built_shape, limits = held
+    app.config.clear()
+    app.config.update(config)
+    app._got_first_request = False  # a test may still add a route (then it is dropped)
+    limiter.__dict__.clear()
+    limiter.__dict__.update(limits)
+    if limiter._storage is not None:
+        limiter.reset()
+    for name in list(app.extensions):
+        if name.startswith("greenapp_memory_") or name == "greenapp_outbox":
+            del app.extensions[name]
+    app.extensions.pop("greenapp_storage", None)
+    with app.app_context():
+        cache.clear()  # SimpleCache in testing: each test starts with an empty cache
+    return app
+
+
 @pytest.fixture
 def app(_schema: str) -> Iterator[Flask]:
     """The app in testing mode on the run's database, emptied for this test."""
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": _schema})
-    app.test_client_class = FreshContextClient
+    app = _reused_app(_schema)
     with app.app_context():
         _wipe()
         yield app
         _db.session.remove()
         _db.engine.dispose()
+    held = _REUSED.get(_schema)
+    if held is not None and _shape(app) != held[2]:
+        del _REUSED[_schema]  # the next test gets a newly built app
 
 
 @pytest.fixture
