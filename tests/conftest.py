@@ -16,8 +16,11 @@ Speed without a different code path (``make test``: about 2 minutes on 2 quiet c
 - Tests that take seconds (browser journeys, ``slow``, ``load`` and ``long`` marks) start
   first (``pytest_collection_modifyitems``), so the workers end on short tests, together.
 - The ``app`` fixture reuses one app per process, put back before each test to what a
-  new one would be and dropped after a test that changed its shape (``_reused_app``);
-  a test's own ``create_app()`` builds a new app. What any app only derives from the code
+  new one would be (config, rate limiter, empty cache; what it kept on first use is
+  forgotten after the test: ``_release``) and dropped after a test that changed its
+  shape (``_reused_app``); a test's own ``create_app()`` builds a new app. So nothing
+  may key per-test state on ``id(app)``: key it on a fixture of the test (the route
+  walk's world is marked by the test's ``factory``). What any app only derives from the code
   is built once per process and shared: compiled templates (``SharedTemplateCode``), one engine
   per SQLite file and its statement cache (``SharedEngines``), the URL rules' parsed
   parts and builders (``_share_rule_parsing``, ``_share_url_builders``). Requests,
@@ -463,20 +466,22 @@ class FreshContextClient(FlaskClient):
             _db.session.commit()
 
 
-# One app per worker and database, reused by the next test while it is left as built.
-# Building an app costs about 10 ms (half of it werkzeug's URL map of 140 rules). A
-# reused app gets its config, the rate limiter and an empty in-process cache back before
-# each test; it is dropped after any test that changed its shape: a route, a hook, a
-# handler, a template global, or anything the app keeps in app.extensions on first use
-# (process-local memories, the sign-in guard, the mail outbox, the storage backend).
-# So in practice an app is reused only after tests that sent no request; reusing it
-# after those too needs the tests that key their data on id(app) (test_no_500's walk)
-# changed first.
+# One app per worker and database, reused by every test that leaves it as built. Building
+# an app costs about 10 ms (half of it werkzeug's URL map of 140 rules) and a run needs
+# about 1,400. Before each test the reused app gets back its config, the rate limiter's
+# settings and an empty in-process cache; after each, whatever the app keeps in
+# app.extensions on first use (process-local memories, the sign-in guard, the mail
+# outbox, the storage backend, the built OpenAPI document) is forgotten, so the next
+# test meets it as a new app would. A test that changed the app's shape (a route, a
+# hook, an error handler, a template global) gets it dropped: the next test builds anew.
 _REUSED: dict[str, tuple] = {}
 
 
 def _shape(app: Flask) -> tuple:
-    """What a test could add to an app: rules, views, hooks, handlers, template names."""
+    """What a test could add to an app: rules, views, hooks, handlers, template names.
+
+    Flask's error-handler lookup adds empty entries to its defaultdicts; only handlers
+    count."""
     return (
         len(app.url_map._rules),
         tuple(app.view_functions),
@@ -484,10 +489,14 @@ def _shape(app: Flask) -> tuple:
         tuple((k, len(v)) for k, v in app.after_request_funcs.items()),
         tuple((k, len(v)) for k, v in app.teardown_request_funcs.items()),
         tuple((k, len(v)) for k, v in app.template_context_processors.items()),
-        repr(app.error_handler_spec),
+        tuple(
+            (bp, code, tuple(handlers.items()))
+            for bp, by_code in app.error_handler_spec.items()
+            for code, handlers in by_code.items()
+            if handlers
+        ),
         tuple(app.jinja_env.globals),
         tuple(app.jinja_env.filters),
-        tuple(app.extensions),
         app.test_client_class,
         app.session_interface,
         app.wsgi_app,
@@ -505,8 +514,14 @@ def _reused_app(url: str) -> Flask:
     if held is None:
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
         app.test_client_class = FreshContextClient
-        held = _REUSED[url] = (app, dict(app.config), _shape(app), dict(limiter.__dict__))
-    app, config, _built_shape, limits = held
+        held = _REUSED[url] = (
+            app,
+            dict(app.config),
+            _shape(app),
+            dict(limiter.__dict__),
+            dict(app.extensions),
+        )
+    app, config, _built_shape, limits, _extensions = held
     app.config.clear()
     app.config.update(config)
     app._got_first_request = False  # a test may still add a route (then it is dropped)
@@ -519,6 +534,22 @@ def _reused_app(url: str) -> Flask:
     return app
 
 
+def _release(app: Flask, url: str) -> None:
+    """After a test: forget what the app picked up on first use, or drop a changed app."""
+    held = _REUSED.get(url)
+    if held is None or held[0] is not app:
+        return
+    if _shape(app) != held[2]:
+        del _REUSED[url]  # the next test gets a newly built app
+        return
+    built = held[4]
+    for name in list(app.extensions):
+        if name not in built:
+            del app.extensions[name]
+        elif app.extensions[name] is not built[name]:
+            app.extensions[name] = built[name]
+
+
 @pytest.fixture
 def app(_schema: str) -> Iterator[Flask]:
     """The app in testing mode on the run's database, emptied for this test."""
@@ -528,9 +559,7 @@ def app(_schema: str) -> Iterator[Flask]:
         yield app
         _db.session.remove()
         _db.engine.dispose()
-    held = _REUSED.get(_schema)
-    if held is not None and _shape(app) != held[2]:
-        del _REUSED[_schema]  # the next test gets a newly built app
+    _release(app, _schema)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ Idempotency-Key adds nothing twice; every refusal is problem+json in the reader'
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -292,7 +293,7 @@ def limited_app(app):
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "RATELIMIT_ENABLED": True,
             "API_RATELIMIT": "3 per minute",
-            "RATELIMIT_KEY_PREFIX": f"greenapp-test-api-{id(app)}",
+            "RATELIMIT_KEY_PREFIX": f"greenapp-test-api-{uuid.uuid4().hex}",
         },
     )
     yield limited

@@ -14,6 +14,7 @@ things before, one field at a time on a valid form, and all fields at once.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -234,6 +235,21 @@ for _get in (
 ):
     BASELINES[_get] = {"date_from": "2025-01-01", "date_to": "2025-12-31"}
 
+# The walk's strategies, built once: hypothesis validates a strategy on its first draw,
+# and strategies built inside the walk were validated again on every draw (a tenth of
+# the walk's time). What is drawn is the same.
+ID_CHOICES = st.sampled_from(["real", "real", "0", "2**31-1", "2**31", "2**63", "2**64", "huge"])
+STEPS = st.integers(1, 3)
+ROLE = st.sampled_from(ALL_ROLES)
+FORM_FIELDS = st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=4)
+QUERY_FIELDS = st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=2)
+
+
+@functools.cache
+def _text_for(real: str) -> st.SearchStrategy[str]:
+    return st.one_of(st.just(real), VALUES)
+
+
 _PARAM = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
@@ -242,12 +258,7 @@ def _path(rule: str, endpoint: str, world: World, role: str, data) -> str:
         conv, name = match.group(1) or "default", match.group(2)
         if conv == "int":
             real = world.param(name, role)
-            choice = data.draw(
-                st.sampled_from(
-                    ["real", "real", "0", "2**31-1", "2**31", "2**63", "2**64", "huge"]
-                ),
-                label=name,
-            )
+            choice = data.draw(ID_CHOICES, label=name)
             value = {
                 "real": real,
                 "0": 0,
@@ -259,38 +270,35 @@ def _path(rule: str, endpoint: str, world: World, role: str, data) -> str:
             }[choice]
             return str(value)
         real = TEXT_PARAMS.get((endpoint, name), "x")
-        text = data.draw(st.one_of(st.just(real), VALUES), label=name)
+        text = data.draw(_text_for(real), label=name)
         return quote(text, safe="") or "x"
 
     return _PARAM.sub(sub, rule)
 
 
-_WORLDS: dict[int, tuple[World, dict]] = {}
+_WORLD: list = []  # [factory, world, clients] of the running test
 
 
 def _walk(app, factory, db, rule: str, endpoint: str, method: str, data) -> None:
-    # One world per test (the app is fresh per test), shared by its examples: what one
-    # example changed is part of the next one's input.
-    if id(app) not in _WORLDS:
-        _WORLDS.clear()
-        _WORLDS[id(app)] = (World(factory, db), {})
-    world, clients = _WORLDS[id(app)]
-    for _step in range(data.draw(st.integers(1, 3), label="requests")):
-        role = data.draw(st.sampled_from(ALL_ROLES), label="role")
+    # One world per test, shared by its examples: what one example changed is part of
+    # the next one's input. Hypothesis runs the examples with the test's one set of
+    # fixtures, so the test's own factory marks its world (the app is reused by the
+    # next test, its id is not a test's).
+    if not _WORLD or _WORLD[0] is not factory:
+        _WORLD[:] = [factory, World(factory, db), {}]
+    _factory, world, clients = _WORLD
+    for _step in range(data.draw(STEPS, label="requests")):
+        role = data.draw(ROLE, label="role")
         if role not in clients:
             clients[role] = signed_in_client(app, None if role == ANONYMOUS else world.users[role])
         client = clients[role]
         path = _path(rule, endpoint, world, role, data)
         fields = dict(BASELINES.get(endpoint, {}))
-        fields.update(
-            data.draw(st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=4), label="fields")
-        )
+        fields.update(data.draw(FORM_FIELDS, label="fields"))
         if method == "GET":
             resp = client.open(path, method=method, query_string=fields)
         else:
-            query = data.draw(
-                st.dictionaries(st.sampled_from(FIELDS), VALUES, max_size=2), label="query"
-            )
+            query = data.draw(QUERY_FIELDS, label="query")
             resp = client.open(path, method=method, data=fields, query_string=query)
         assert resp.status_code < 500, (
             f"{method} {path} as {role} with {fields!r}: {resp.status_code}\n"

@@ -7,6 +7,8 @@ itself is not overwritten.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from flask import Response
 from itsdangerous import TimestampSigner
@@ -25,7 +27,7 @@ def limited_app(app):
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "RATELIMIT_ENABLED": True,
             "API_RATELIMIT": "2 per minute",
-            "RATELIMIT_KEY_PREFIX": f"greenapp-test-floor-{id(app)}",
+            "RATELIMIT_KEY_PREFIX": f"greenapp-test-floor-{uuid.uuid4().hex}",
         },
     )
     yield limited
