@@ -19,8 +19,8 @@ Speed without a different code path (``make test``: about 2 minutes on 2 quiet c
   new one would be (config, rate limiter, empty cache; what it kept on first use is
   forgotten after the test: ``_release``) and dropped after a test that changed its
   shape (``_reused_app``); a test's own ``create_app()`` builds a new app. So nothing
-  may key per-test state on ``id(app)``: key it on a fixture of the test (the route
-  walk's world is marked by the test's ``factory``). What any app only derives from the code
+  may key per-test state on ``id(app)``: make it a fixture of the test (the route
+  walk's world is ``walk_world``). What any app only derives from the code
   is built once per process and shared: compiled templates (``SharedTemplateCode``), one engine
   per SQLite file and its statement cache (``SharedEngines``), the URL rules' parsed
   parts and builders (``_share_rule_parsing``, ``_share_url_builders``). Requests,
@@ -47,6 +47,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 import pytest
 import sqlalchemy as sa
@@ -474,7 +475,17 @@ class FreshContextClient(FlaskClient):
 # outbox, the storage backend, the built OpenAPI document) is forgotten, so the next
 # test meets it as a new app would. A test that changed the app's shape (a route, a
 # hook, an error handler, a template global) gets it dropped: the next test builds anew.
-_REUSED: dict[str, tuple] = {}
+class _Built(NamedTuple):
+    """A worker's app and what it was when built, to put it back to."""
+
+    app: Flask
+    config: dict
+    shape: tuple
+    limiter: dict  # the module-level rate limiter's attributes
+    extensions: frozenset[str]  # the names in app.extensions
+
+
+_REUSED: dict[str, _Built] = {}
 
 
 def _shape(app: Flask) -> tuple:
@@ -510,23 +521,19 @@ def _reused_app(url: str) -> Flask:
     (a test's own app, the browser tests' live app): its settings are put back too."""
     from greenapp.extensions import cache, limiter
 
-    held = _REUSED.get(url)
-    if held is None:
+    built = _REUSED.get(url)
+    if built is None:
         app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
         app.test_client_class = FreshContextClient
-        held = _REUSED[url] = (
-            app,
-            dict(app.config),
-            _shape(app),
-            dict(limiter.__dict__),
-            dict(app.extensions),
+        built = _REUSED[url] = _Built(
+            app, dict(app.config), _shape(app), dict(limiter.__dict__), frozenset(app.extensions)
         )
-    app, config, _built_shape, limits, _extensions = held
+    app = built.app
     app.config.clear()
-    app.config.update(config)
+    app.config.update(built.config)
     app._got_first_request = False  # a test may still add a route (then it is dropped)
     limiter.__dict__.clear()
-    limiter.__dict__.update(limits)
+    limiter.__dict__.update(built.limiter)
     if limiter._storage is not None:
         limiter.reset()
     with app.app_context():
@@ -534,20 +541,16 @@ def _reused_app(url: str) -> Flask:
     return app
 
 
-def _release(app: Flask, url: str) -> None:
+def _release(url: str) -> None:
     """After a test: forget what the app picked up on first use, or drop a changed app."""
-    held = _REUSED.get(url)
-    if held is None or held[0] is not app:
-        return
-    if _shape(app) != held[2]:
+    built = _REUSED[url]
+    if _shape(built.app) != built.shape:
         del _REUSED[url]  # the next test gets a newly built app
         return
-    built = held[4]
-    for name in list(app.extensions):
-        if name not in built:
-            del app.extensions[name]
-        elif app.extensions[name] is not built[name]:
-            app.extensions[name] = built[name]
+    # Only what was added goes: the API's first OpenAPI document also registers its
+    # views in the built spec, once per app, and takes its to-do entries out.
+    for name in built.app.extensions.keys() - built.extensions:
+        del built.app.extensions[name]
 
 
 @pytest.fixture
@@ -559,7 +562,7 @@ def app(_schema: str) -> Iterator[Flask]:
         yield app
         _db.session.remove()
         _db.engine.dispose()
-    _release(app, _schema)
+    _release(_schema)
 
 
 @pytest.fixture
@@ -571,17 +574,10 @@ def db(app: Flask):
 @pytest.fixture
 def csrf_app(app: Flask) -> Iterator[Flask]:
     """A second app on the test database with CSRF protection on, as in production."""
-    from tests.helpers import dispose
+    from tests.helpers import second_app
 
-    secured = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
-    yield secured
-    dispose(secured)
+    with second_app(app, WTF_CSRF_ENABLED=True) as secured:
+        yield secured
 
 
 @pytest.fixture

@@ -16,12 +16,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from greenapp import create_app
 from greenapp.models.api import ApiToken
 from greenapp.models.audit import AuditRecord
 from greenapp.models.log import EcoLog
 from greenapp.services import tokens
-from tests.helpers import YESTERDAY, api_token, bearer, dispose, signed_in_client
+from tests.helpers import YESTERDAY, api_token, bearer, second_app, signed_in_client
 
 PROBLEM = "application/problem+json"
 
@@ -141,34 +140,24 @@ def test_roles_and_other_owners_data_are_enforced(app, factory, db):
     assert theirs.note == "THEIRS" and theirs.deleted_at is None and theirs.version == 1
 
 
-def test_a_session_cookie_is_not_accepted_by_the_api(app, factory, db):
+def test_a_session_cookie_is_not_accepted_by_the_api(csrf_app, factory, db):
     """No CSRF hole: the API ignores the browser's session, so a forged form cannot write."""
-    csrf_app = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
-    try:
-        coordinator = factory.user("coordinator")
-        browser = signed_in_client(csrf_app, coordinator)
-        assert browser.get("/logs/").status_code == 200  # the cookie is a real session
-        for resp in (
-            browser.get("/api/v1/entries"),
-            browser.post("/api/v1/entries", json=_entry()),
-        ):
-            assert resp.status_code == 401 and resp.content_type == PROBLEM
-            assert resp.headers["WWW-Authenticate"].startswith("Bearer")
-        assert db.session.scalar(sa.select(sa.func.count(EcoLog.id))) == 0
-        # a token request needs no CSRF token (it carries no ambient credential)
-        script = csrf_app.test_client()
-        resp = script.post("/api/v1/entries", json=_entry(), headers=bearer(api_token(coordinator)))
-        assert resp.status_code == 201
-        # ... while the pages still want one
-        assert browser.post("/logs/new", data={"category": "water"}).status_code == 400
-    finally:
-        dispose(csrf_app)
+    coordinator = factory.user("coordinator")
+    browser = signed_in_client(csrf_app, coordinator)
+    assert browser.get("/logs/").status_code == 200  # the cookie is a real session
+    for resp in (
+        browser.get("/api/v1/entries"),
+        browser.post("/api/v1/entries", json=_entry()),
+    ):
+        assert resp.status_code == 401 and resp.content_type == PROBLEM
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    assert db.session.scalar(sa.select(sa.func.count(EcoLog.id))) == 0
+    # a token request needs no CSRF token (it carries no ambient credential)
+    script = csrf_app.test_client()
+    resp = script.post("/api/v1/entries", json=_entry(), headers=bearer(api_token(coordinator)))
+    assert resp.status_code == 201
+    # ... while the pages still want one
+    assert browser.post("/logs/new", data={"category": "water"}).status_code == 400
 
 
 def test_idempotency_key_replays_and_refuses_a_different_body(app, factory, db):
@@ -287,17 +276,13 @@ def test_a_bad_token_form_keeps_the_values_and_says_why(app, factory, db):
 
 @pytest.fixture
 def limited_app(app):
-    limited = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": True,
-            "API_RATELIMIT": "3 per minute",
-            "RATELIMIT_KEY_PREFIX": f"greenapp-test-api-{uuid.uuid4().hex}",
-        },
-    )
-    yield limited
-    dispose(limited)
+    with second_app(
+        app,
+        RATELIMIT_ENABLED=True,
+        API_RATELIMIT="3 per minute",
+        RATELIMIT_KEY_PREFIX=f"greenapp-test-api-{uuid.uuid4().hex}",
+    ) as limited:
+        yield limited
 
 
 def test_rate_limits_count_per_token(limited_app, factory):

@@ -12,7 +12,6 @@ from flask import Flask
 
 from greenapp import create_app
 from greenapp.extensions import cache as store
-from greenapp.extensions import db as _db
 from greenapp.services import cache, charts
 from tests.conftest import PASSWORD
 from tests.helpers import local_today
@@ -146,22 +145,15 @@ def test_the_overview_lags_a_few_seconds_at_most(app, client, factory, login, db
     assert lyceum_total() == "1,500"  # past the lag: recomputed
 
 
-def test_csrf_tokens_expire_again(app: Flask, factory, db, monkeypatch):
+def test_csrf_tokens_expire_again(csrf_app: Flask, factory, db, monkeypatch):
     import itsdangerous.timed
 
     from greenapp.config import Config
 
     assert not hasattr(Config, "WTF_CSRF_TIME_LIMIT") or Config.WTF_CSRF_TIME_LIMIT == 3600
-    secured = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
-    assert secured.config.get("WTF_CSRF_TIME_LIMIT", 3600) == 3600  # Flask-WTF's default
+    assert csrf_app.config.get("WTF_CSRF_TIME_LIMIT", 3600) == 3600  # Flask-WTF's default
     user = factory.user("coordinator")
-    browser = secured.test_client()
+    browser = csrf_app.test_client()
     token = TOKEN.search(browser.get("/auth/login").get_data(as_text=True)).group(1)
     ok = browser.post(
         "/auth/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
@@ -173,9 +165,6 @@ def test_csrf_tokens_expire_again(app: Flask, factory, db, monkeypatch):
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() + 3700)
     late = browser.post("/language", data={"language": "kk", "next": "/", "csrf_token": token})
     assert late.status_code == 400  # the token from over an hour ago is refused
-    with secured.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def _redis_url() -> str | None:

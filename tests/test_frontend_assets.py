@@ -19,8 +19,13 @@ STATIC = ROOT / "static"
 GZ = {"Accept-Encoding": "gzip, deflate, br"}
 
 
+def _sha(raw: bytes) -> str:
+    """The 12 hex digits a hashed static URL carries."""
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
 def _digest(rel: str) -> str:
-    return hashlib.sha256((STATIC / rel).read_bytes()).hexdigest()[:12]
+    return _sha((STATIC / rel).read_bytes())
 
 
 def _dashboard(client, factory, login) -> tuple[str, int]:
@@ -73,10 +78,6 @@ def test_an_edited_file_gets_its_new_url_at_once_only_while_debugging(app, tmp_p
         (tmp_path / "site.css").write_text("body{color:darkgreen}")
         assert served.url("site.css") == before[0]
         assert debugging.url("site.css") == f"/static/site.{_sha(b'body{color:darkgreen}')}.css"
-
-
-def _sha(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()[:12]
 
 
 def test_missing_and_escaping_paths_are_404(client):

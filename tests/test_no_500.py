@@ -276,17 +276,17 @@ def _path(rule: str, endpoint: str, world: World, role: str, data) -> str:
     return _PARAM.sub(sub, rule)
 
 
-_WORLD: list = []  # [factory, world, clients] of the running test
+@pytest.fixture
+def walk_world(app, factory, db) -> tuple[World, dict]:
+    """The random walk's world and its signed-in clients, by role. A fixture lives for
+    the whole test, and hypothesis runs a test's examples with its one set of fixtures:
+    the examples share the world, and what one example changed is part of the next
+    one's input."""
+    return World(factory, db), {}
 
 
-def _walk(app, factory, db, rule: str, endpoint: str, method: str, data) -> None:
-    # One world per test, shared by its examples: what one example changed is part of
-    # the next one's input. Hypothesis runs the examples with the test's one set of
-    # fixtures, so the test's own factory marks its world (the app is reused by the
-    # next test, its id is not a test's).
-    if not _WORLD or _WORLD[0] is not factory:
-        _WORLD[:] = [factory, World(factory, db), {}]
-    _factory, world, clients = _WORLD
+def _walk(app, db, walk_world, rule: str, endpoint: str, method: str, data) -> None:
+    world, clients = walk_world
     for _step in range(data.draw(STEPS, label="requests")):
         role = data.draw(ROLE, label="role")
         if role not in clients:
@@ -323,8 +323,8 @@ _IDS = [f"{m} {r}" for r, _e, m in ROUTES]
     ],
 )
 @given(data=st.data())
-def test_no_route_answers_5xx_to_any_input(app, factory, db, rule, endpoint, method, data):
-    _walk(app, factory, db, rule, endpoint, method, data)
+def test_no_route_answers_5xx_to_any_input(app, db, walk_world, rule, endpoint, method, data):
+    _walk(app, db, walk_world, rule, endpoint, method, data)
 
 
 # --- at length: a deterministic walk of every field of every route --------------------

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from greenapp import create_app
 from greenapp.models.audit import AuditRecord
 from greenapp.models.log import DailySummary, EcoLog
 from greenapp.services import logs as log_service
@@ -159,20 +158,8 @@ def test_token_endpoint_needs_a_logger_and_is_not_stored(client, factory, login)
 
 
 @pytest.fixture
-def csrf_client(app):
-    secured = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
-    yield secured.test_client()
-    with secured.app_context():
-        from greenapp.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
+def csrf_client(csrf_app):
+    return csrf_app.test_client()
 
 
 def test_queue_send_needs_a_fresh_csrf_token(csrf_client, factory, db):

@@ -4,10 +4,8 @@ session's CSRF token (which expires as Flask-WTF's default says)."""
 
 import re
 
-import pytest
 from flask import Flask
 
-from greenapp import create_app
 from greenapp.services import notifications
 from tests.helpers import PASSWORD
 
@@ -59,23 +57,6 @@ def test_a_one_off_message_is_shown_once_and_not_cached(factory, login, client, 
         sess["_flashes"] = [("success", "Saved just now.")]
     assert "Saved just now." in _page(client, coordinator.school_id)
     assert "Saved just now." not in _page(client, coordinator.school_id)
-
-
-@pytest.fixture
-def csrf_app(app: Flask):
-    secured = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "WTF_CSRF_ENABLED": True,
-        },
-    )
-    yield secured
-    with secured.app_context():
-        from greenapp.extensions import db
-
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _sign_in(client, user) -> None:

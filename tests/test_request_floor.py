@@ -13,25 +13,20 @@ import pytest
 from flask import Response
 from itsdangerous import TimestampSigner
 
-from greenapp import create_app
 from greenapp.ops.headers import CSP
 from greenapp.permissions import public
-from tests.helpers import api_token, bearer, dispose, signed_in_client
+from tests.helpers import api_token, bearer, second_app, signed_in_client
 
 
 @pytest.fixture
 def limited_app(app):
-    limited = create_app(
-        "testing",
-        {
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "RATELIMIT_ENABLED": True,
-            "API_RATELIMIT": "2 per minute",
-            "RATELIMIT_KEY_PREFIX": f"greenapp-test-floor-{uuid.uuid4().hex}",
-        },
-    )
-    yield limited
-    dispose(limited)
+    with second_app(
+        app,
+        RATELIMIT_ENABLED=True,
+        API_RATELIMIT="2 per minute",
+        RATELIMIT_KEY_PREFIX=f"greenapp-test-floor-{uuid.uuid4().hex}",
+    ) as limited:
+        yield limited
 
 
 def test_the_api_keeps_its_limit_and_headers_while_pages_skip_the_limiter(limited_app, factory):
@@ -54,25 +49,20 @@ def test_the_api_keeps_its_limit_and_headers_while_pages_skip_the_limiter(limite
 
 
 def test_a_header_the_view_set_is_kept_and_the_rest_are_added(app):
-    fresh = create_app(
-        "testing", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
-    )
+    with second_app(app) as fresh:
 
-    @fresh.route("/_test/own-frame-header")
-    @public
-    def own_frame_header():
-        resp = Response("ok")
-        resp.headers["x-frame-options"] = "SAMEORIGIN"
-        return resp
+        @fresh.route("/_test/own-frame-header")
+        @public
+        def own_frame_header():
+            resp = Response("ok")
+            resp.headers["x-frame-options"] = "SAMEORIGIN"
+            return resp
 
-    try:
         resp = fresh.test_client().get("/_test/own-frame-header")
         assert resp.status_code == 200
         assert resp.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
         assert resp.headers["X-Content-Type-Options"] == "nosniff"
         assert resp.headers["Content-Security-Policy"] == CSP
-    finally:
-        dispose(fresh)
 
 
 # --- the session cookie and the CSRF token, remembered per process -----------------------
