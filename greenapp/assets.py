@@ -64,8 +64,9 @@ class Assets:
         self.folder = Path(folder).resolve()
         # The hashed name of each file a template asked for. Files change only with a
         # deploy (a restart), so outside debug a page's static_url() calls cost a dict
-        # lookup, not a resolve() and two stat()s each; with `watch` (debug, `make
-        # run`) every call looks at the file, so an edited file gets its new URL at once.
+        # lookup, not a resolve() and two stat()s each; with `watch` (debug:
+        # `FLASK_DEBUG=1 make run`, as for templates) every call looks at the file, so an
+        # edited file gets its new URL at once.
         self.watch = watch
         self._names: dict[str, str] = {}
 

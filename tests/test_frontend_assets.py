@@ -66,8 +66,8 @@ def test_an_old_or_unhashed_url_still_works_but_is_revalidated(client):
 
 def test_an_edited_file_gets_its_new_url_at_once_only_while_debugging(app, tmp_path):
     """Outside debug a template's static_url() is a dict lookup (files change only with
-    a deploy, which restarts the app); under `make run`'s debug an edited stylesheet
-    gets its new URL on the next page, without a restart."""
+    a deploy, which restarts the app); under debug (`FLASK_DEBUG=1 make run`) an edited
+    stylesheet gets its new URL on the next page, without a restart."""
     from greenapp.assets import Assets
 
     (tmp_path / "site.css").write_text("body{color:green}")
