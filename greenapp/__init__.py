@@ -11,7 +11,6 @@ from greenapp.config import CONFIGS, check_production_secret
 from greenapp.extensions import (
     SessionInterface,
     babel,
-    cache,
     check_limits_only_where_declared,
     csrf,
     db,
@@ -67,6 +66,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extensions to this app."""
     from greenapp import models  # noqa: F401 - the whole schema for Alembic
+    from greenapp.services.cache import init_cache
     from greenapp.services.i18n import select_locale, select_timezone
 
     app.session_interface = SessionInterface()  # the serializer built once per key
@@ -77,7 +77,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     # Skip the limiter's per-request hook where no limit can apply (see the function).
     check_limits_only_where_declared(app)
-    cache.init_app(app)
+    init_cache(app)  # keys in this release's namespace (services/cache.py)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"

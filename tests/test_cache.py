@@ -14,7 +14,7 @@ from greenapp import create_app
 from greenapp.extensions import cache as store
 from greenapp.services import cache, charts
 from tests.conftest import PASSWORD
-from tests.helpers import local_today
+from tests.helpers import local_today, second_app
 from tests.test_dashboards import _figures
 
 TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -198,3 +198,45 @@ def test_workers_share_one_redis_cache(app: Flask, factory, db, monkeypatch):
     with workers[0].app_context():
         store.clear()  # this run's keys only (its own prefix)
     assert computed == [1], "the second worker did not find the first one's entry"
+
+
+def test_a_new_release_renders_its_pages_afresh_where_the_old_one_left_them(app: Flask):
+    """Redis outlives a deploy: the new release must not serve the pages the old one
+    rendered (old markup, old stylesheet URLs) just because their data did not move."""
+    url = _redis_url()
+    if url is None:
+        pytest.skip("Redis is not running")
+    shared = {
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_URL": url,
+        "CACHE_KEY_PREFIX": f"greenapp-test-{uuid.uuid4().hex[:8]}:",
+    }
+    scope = cache.school_scope(1)
+    with (
+        second_app(app, CACHE_RELEASE="old", **shared) as old,
+        second_app(app, CACHE_RELEASE="new", **shared) as new,
+    ):
+        with old.test_request_context("/"):
+            cache.cached("page", scope, "k", lambda: "<p>old markup</p>")
+        with new.test_request_context("/"):
+            shown = cache.cached("page", scope, "k", lambda: "<p>new markup</p>")
+        with old.app_context():
+            store.clear()
+        with new.app_context():
+            store.clear()
+    assert shown == "<p>new markup</p>"
+
+
+def test_the_release_changes_with_any_template_code_or_static_file(tmp_path):
+    for folder in cache.RELEASE_FOLDERS:
+        (tmp_path / folder).mkdir()
+    (tmp_path / "templates" / "base.html").write_text("<title>greenapp</title>")
+    (tmp_path / "greenapp" / "x.pyc").write_bytes(b"compiled")
+    before = cache.release_digest.__wrapped__(tmp_path)
+    (tmp_path / "greenapp" / "x.pyc").write_bytes(b"compiled again")  # follows its source
+    assert cache.release_digest.__wrapped__(tmp_path) == before
+    for edited in ("templates/base.html", "static/app.css", "greenapp/views.py"):
+        (tmp_path / edited).write_text("changed")
+        after = cache.release_digest.__wrapped__(tmp_path)
+        assert after != before, edited
+        before = after

@@ -29,6 +29,13 @@ Nothing here depends on the viewer: the person's name, the bell and the CSRF tok
 rendered around the cached HTML on every request (tokens expire as Flask-WTF's default
 says, independently of any entry's age).
 
+Releases
+    Entries hold HTML and figures made by this code from these templates, and Redis
+    outlives a deploy. Keyed on data versions alone, a new release would serve the old
+    one's pages (old markup, old stylesheet URLs) until their data moved or they expired
+    (a day). So every key carries the release (`init_cache`): a digest of the code,
+    templates, static files and catalogs, the same in every worker of one deploy.
+
 ``GREENAPP_STATS_CACHE=0`` in the environment turns caching off (benchmarks compare).
 """
 
@@ -41,6 +48,7 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app, g, has_request_context
@@ -117,6 +125,35 @@ def locale() -> str:
     if known is None or known[0] is not current:
         known = g._greenapp_locale = (current, str(current or "en"))
     return known[1]
+
+
+# --- releases ------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+RELEASE_FOLDERS = ("greenapp", "templates", "static")
+
+
+def init_cache(app: Flask) -> None:
+    """Flask-Caching for this app, its keys in this release's namespace (module doc).
+
+    CACHE_RELEASE names the release instead of the digest (tests)."""
+    release = app.config.get("CACHE_RELEASE") or release_digest(ROOT)
+    app.config["CACHE_KEY_PREFIX"] = f"{app.config['CACHE_KEY_PREFIX']}{release}:"
+    _store.init_app(app)
+
+
+@functools.cache
+def release_digest(root: Path) -> str:
+    """12 hex digits of the SHA-1 of every source file under RELEASE_FOLDERS: the code,
+    its translation catalogs, the templates and the static files (3 MB, read once per
+    process). Compiled files (.pyc, .mo) are left out: they follow their sources."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for folder in RELEASE_FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and path.suffix not in (".pyc", ".mo"):
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 # --- versions ------------------------------------------------------------------------
