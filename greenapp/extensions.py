@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -19,6 +18,8 @@ from flask_wtf import CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from greenapp.services.i18n import GreenBabel
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -40,7 +41,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = GreenBabel()  # Flask-Babel, translations looked up once a request
 cache = Cache()  # configured in create_app; see greenapp/services/cache.py
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
-from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_decimal, get_locale
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import Babel, Domain, format_decimal, get_domain, get_locale
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "be": "Беларуская", "en": "English"}
@@ -34,6 +36,56 @@ def select_locale() -> str:
     if chosen in languages:
         return str(chosen)
     return request.accept_languages.best_match(languages) or "en"
+
+
+# --- translations, looked up once per request and locale --------------------------------
+#
+# Flask-Babel finds the translations anew on every gettext: three lookups of the
+# request-global `g`, then str(locale) to key its cache, about 9 µs, and a page asks
+# dozens of times (every _() of its templates, every form label). They are remembered
+# on the request's Babel namespace (g._flask_babel) next to the Locale object they are
+# for, compared by identity: force_locale (a mail in its reader's language, an import
+# template in the language asked for) puts another Locale object there, so it gets that
+# locale's translations, and the request's again when it ends.
+
+
+def translations() -> NullTranslations:
+    """The current locale's translations (Flask-Babel's get_translations, remembered)."""
+    try:
+        space = g._flask_babel
+    except (AttributeError, RuntimeError):  # before Babel's first use, or no app context
+        return Domain.get_translations(get_domain())
+    known = getattr(space, "greenapp_translations", None)
+    if known is not None and known[0] is getattr(space, "babel_locale", None):
+        return known[1]
+    found = Domain.get_translations(get_domain())  # sets space.babel_locale if unset
+    space.greenapp_translations = (space.babel_locale, found)
+    return found
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, whose gettext family reads translations()."""
+
+    def get_translations(self) -> NullTranslations:
+        return translations()
+
+
+class GreenBabel(Babel):
+    """Flask-Babel on RequestDomain, and the templates' _() and friends on translations()."""
+
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return RequestDomain(domain=self.domain)
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=lambda s: translations().ugettext(s),
+            ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+            newstyle=True,
+            pgettext=lambda c, s: translations().upgettext(c, s),
+            npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        )
 
 
 def select_timezone() -> str:
