@@ -561,7 +561,6 @@ def app(_schema: str) -> Iterator[Flask]:
         _wipe()
         yield app
         _db.session.remove()
-        _db.engine.dispose()
     _release(_schema)
 
 
