@@ -9,15 +9,17 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -154,24 +156,53 @@ def is_empty_sqlite() -> bool:
 
 def copy_database() -> sqlite3.Connection:
     """An in-memory copy of the test database as it is now (committed first)."""
-    copy = sqlite3.connect(":memory:", check_same_thread=False)
+    kept = sqlite3.connect(":memory:", check_same_thread=False)
     _db.session.commit()
     raw = _db.engine.raw_connection()
     try:
-        raw.driver_connection.backup(copy)
+        raw.driver_connection.backup(kept)
     finally:
         raw.close()
-    return copy
+    return kept
 
 
-def restore_database(copy: sqlite3.Connection) -> None:
+T = TypeVar("T")
+
+# Per test process: {(name, database url): (the database as built, what build returned,
+# the factory's steps while building)}.
+_BUILT: dict[tuple[str, str], tuple[sqlite3.Connection, Any, int]] = {}
+
+
+def built_once(name: str, build: Callable[[], T], factory: Any = None) -> T:
+    """build() on the empty test database, once per test process: on SQLite its rows are
+    kept, and a later call on an empty database copies them back (the same rows and ids,
+    in milliseconds) and returns a copy of what build returned the first time. So build
+    returns plain data (ids, not ORM objects); the factory's counter moves on as if it
+    had built again (its names stay unique)."""
+    key = (name, str(_db.engine.url))
+    empty = is_empty_sqlite()
+    if empty and key in _BUILT:
+        snapshot, result, steps = _BUILT[key]
+        restore_database(snapshot)
+        if factory is not None:
+            factory.n += steps
+        return copy.deepcopy(result)
+    n_before = factory.n if factory is not None else 0
+    result = build()
+    if empty:
+        steps = factory.n - n_before if factory is not None else 0
+        _BUILT[key] = (copy_database(), copy.deepcopy(result), steps)
+    return result
+
+
+def restore_database(snapshot: sqlite3.Connection) -> None:
     """Copy a snapshot back over the test database: the same rows and ids, in
     milliseconds. The session's objects are expired (they are re-read)."""
     session = _db.session
     session.commit()
     raw = _db.engine.raw_connection()
     try:
-        copy.backup(raw.driver_connection)
+        snapshot.backup(raw.driver_connection)
     finally:
         raw.close()
     session.expire_all()

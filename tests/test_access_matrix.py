@@ -15,7 +15,6 @@ No route may answer 5xx to anyone. Object-level checks follow at the end.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -33,9 +32,7 @@ from tests.helpers import (
     REGISTERED,
     api_token,
     bearer,
-    copy_database,
-    is_empty_sqlite,
-    restore_database,
+    built_once,
     signed_in_client,
 )
 
@@ -58,30 +55,18 @@ def _routes() -> list[tuple[str, str, str]]:
 ROUTES = _routes()
 
 
-# Per test process: {database url: (copy of the database, the world's ids, factory steps)}.
-_SNAPSHOTS: dict[str, tuple[sqlite3.Connection, dict, int]] = {}
-
-
 class World:
     """Two schools, one account per role plus an outsider coordinator and resident, logs.
 
-    Built through the factories and services on an empty database; on SQLite the first
-    build of a test process is kept as a snapshot, and the next world on an empty
-    database is copied back from it (the same rows, ids and files, in milliseconds
-    instead of the build's tens of milliseconds, for the hundreds of tests that use it).
+    Built through the factories and services on an empty database, once per test
+    process on SQLite: later worlds are copied back from it (tests.helpers.built_once;
+    the same rows, ids and files, in milliseconds instead of the build's tens of
+    milliseconds, for the hundreds of tests that use it).
     """
 
     def __init__(self, factory, db) -> None:
         self.db = db
-        snapshot = _SNAPSHOTS.get(str(db.engine.url))
-        empty = is_empty_sqlite()
-        if snapshot is not None and empty:
-            self._restore(factory, *snapshot)
-            return
-        n_before = factory.n
-        self._build(factory, db)
-        if empty:
-            _SNAPSHOTS[str(db.engine.url)] = (copy_database(), self._ids(), factory.n - n_before)
+        self._load(built_once("access world", lambda: self._build(factory, db), factory))
 
     def _ids(self) -> dict:
         return {
@@ -97,11 +82,9 @@ class World:
             "extra": {k: dict(v) for k, v in self.extra.items()},
         }
 
-    def _restore(self, factory, copy, ids: dict, factory_steps: int) -> None:
+    def _load(self, ids: dict) -> None:
         from greenapp.models.school import School
 
-        restore_database(copy)
-        factory.n += factory_steps
         get = self.db.session.get
         self.school, self.other_school = (get(School, i) for i in ids["schools"])
         self.users = {role: get(User, i) for role, i in ids["users"].items()}
@@ -114,7 +97,7 @@ class World:
         ) = (get(EcoLog, i) for i in ids["logs"])
         self.extra = {k: dict(v) for k, v in ids["extra"].items()}
 
-    def _build(self, factory, db) -> None:
+    def _build(self, factory, db) -> dict:
         self.school = factory.school(name="Own School")
         self.other_school = factory.school(name="Other School")
         self.users: dict[str, User] = {}
@@ -151,6 +134,7 @@ class World:
             self.extra["proposal_id"]["*"] = self.extra["proposal_id"]["resident"]
         except ImportError:
             pass
+        return self._ids()
 
     def _user(self, role: str, school, tag: str = "") -> User:
         user = User(

@@ -6,9 +6,6 @@ tests/e2e/test_xss_browser.py.
 
 from __future__ import annotations
 
-import copy
-import sqlite3
-
 import pytest
 from flask import Flask
 
@@ -18,11 +15,9 @@ from tests.helpers import (
     PAYLOADS,
     REGISTERED,
     SeedReport,
-    copy_database,
+    built_once,
     crawl,
-    is_empty_sqlite,
     meters_read,
-    restore_database,
     seed_embedded,
     seed_payloads,
 )
@@ -58,38 +53,24 @@ def make_world(factory, db) -> tuple[dict[str, User], dict]:
     return users, overrides
 
 
-# Per test process: {database url: (the seeded database, user ids, overrides, report,
-# factory steps)}.
-_SEEDED: dict[str, tuple[sqlite3.Connection, dict[str, int], dict, SeedReport, int]] = {}
-
-
 def seeded_world(app: Flask, factory, db) -> tuple[dict[str, User], dict, SeedReport]:
     """make_world, then every form of the app submitted once per payload (seed_payloads,
     seed_embedded): the users, the URL ids and what the forms stored.
 
     Seeding takes seconds and the same data serves this test and each role's browser
-    test (tests/e2e/test_xss_browser.py): on SQLite the first seeding of a test process
-    on an empty database is kept, and later ones are copied back from it (the same rows
-    and ids), as tests/test_access_matrix.World does.
+    test (tests/e2e/test_xss_browser.py): built once per test process on SQLite and
+    copied back after (tests.helpers.built_once), as tests/test_access_matrix.World is.
     """
-    key = str(db.engine.url)
-    empty = is_empty_sqlite()
-    if empty and key in _SEEDED:
-        snapshot, user_ids, overrides, report, steps = _SEEDED[key]
-        restore_database(snapshot)
-        factory.n += steps
-        users = {role: db.session.get(User, i) for role, i in user_ids.items()}
-        return users, dict(overrides), copy.deepcopy(report)
-    n_before = factory.n
-    users, overrides = make_world(factory, db)
-    report = seed_payloads(app, users, overrides)
-    seed_embedded(app, users, overrides, report)
-    db.session.commit()
-    if empty:
-        user_ids = {role: user.id for role, user in users.items()}
-        saved = (copy_database(), user_ids, dict(overrides), copy.deepcopy(report))
-        _SEEDED[key] = (*saved, factory.n - n_before)
-    return users, overrides, report
+
+    def seed() -> tuple[dict[str, int], dict, SeedReport]:
+        users, overrides = make_world(factory, db)
+        report = seed_payloads(app, users, overrides)
+        seed_embedded(app, users, overrides, report)
+        db.session.commit()
+        return {role: user.id for role, user in users.items()}, overrides, report
+
+    user_ids, overrides, report = built_once("xss world", seed, factory)
+    return {role: db.session.get(User, i) for role, i in user_ids.items()}, overrides, report
 
 
 @pytest.mark.long

@@ -357,10 +357,9 @@ def _school_choices() -> list[tuple[int, str]]:
 
 
 def _role_choices() -> list[tuple[str, str]]:
-    from greenapp.main.templating import role_labels
+    from greenapp.main.templating import ROLE_LABELS
 
-    labels = role_labels()
-    return [(r, str(labels[r])) for r in ROLES]
+    return [(r, str(ROLE_LABELS[r])) for r in ROLES]
 
 
 @bp.route("/users")

@@ -37,7 +37,6 @@ def register_template_helpers(app: Flask) -> None:
         "LANGUAGE_NAMES": LANGUAGE_NAMES,
         "ROLE_LABELS": ROLE_LABELS,
         "ALL_ROLES": ROLES,
-        "languages": app.config["LANGUAGES"],
         "AUDIT_ACTIONS": AUDIT_ACTIONS,
         "REVIEW_LABELS": REVIEW_LABELS,
         "UNIT_MAP": {c: list(f) for c, f in units.UNIT_FACTORS.items()},
@@ -48,7 +47,11 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict:
-        return {**shared, "current_locale": str(get_locale() or "en")}
+        return {
+            **shared,
+            "current_locale": str(get_locale() or "en"),
+            "languages": app.config["LANGUAGES"],
+        }
 
     app.jinja_env.filters["audit_value"] = audit_value
 
@@ -125,16 +128,6 @@ REVIEW_LABELS = {
     "verified": _l("verified"),
     "rejected": _l("rejected"),
 }
-
-
-def role_labels() -> dict:
-    """Translated names of the roles."""
-    return ROLE_LABELS
-
-
-def review_labels() -> dict:
-    """Translated names of the review states of a log."""
-    return REVIEW_LABELS
 
 
 DATE_FIELDS = frozenset({"action_date", "joined_on", "start_date", "end_date", "valid_from"})

@@ -14,12 +14,12 @@ from datetime import date
 from functools import lru_cache
 
 from flask import Blueprint, Response, current_app, render_template, url_for
-from flask_babel import format_date, get_locale, ngettext
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from greenapp.permissions import public
-from greenapp.services.i18n import translations
+from greenapp.services import cache
 
 bp = Blueprint("offline", __name__)
 
@@ -113,15 +113,15 @@ def banner_config() -> dict:
         "user": current_user.id,
         "post": url_for("logs.new"),
         "token": url_for("logs.token"),
-        **_banner_texts(translations(), str(get_locale())),
+        **_banner_texts(cache.locale()),
     }
 
 
 @lru_cache(maxsize=16)
-def _banner_texts(_translations: object, _locale: str) -> dict:
-    """The banner's strings in one language (keyed by the translations and the locale
-    they are for, so a page builds them once per language, not on every view: 12 dates
-    and 12 strings were 5 % of a signed-in page's time).
+def _banner_texts(_locale: str) -> dict:
+    """The banner's strings in one language, built once per language and process (12
+    dates and 12 strings were 5 % of a signed-in page's time), as Flask-Babel keeps
+    each language's catalog for the life of the process.
 
     Plurals: the count line for 1, 2 and 5 (the script picks the one whose plural
     category matches, through Intl.PluralRules). Dates: each month's long format for

@@ -122,9 +122,9 @@ def header_map(target: str, header: list[str]) -> dict[str, int]:
 
 
 def _roles() -> dict[str, str]:
-    from greenapp.main.templating import role_labels
+    from greenapp.main.templating import ROLE_LABELS
 
-    return base._translated(dict(role_labels()))
+    return base._translated(dict(ROLE_LABELS))
 
 
 def _languages() -> dict[str, str]:

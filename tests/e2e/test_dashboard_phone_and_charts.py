@@ -9,11 +9,10 @@ whose long labels and large numbers are what a walk-through found cut.
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 
-from tests.helpers import copy_database, is_empty_sqlite, restore_database
+from tests.helpers import built_once
 
 pytestmark = pytest.mark.e2e
 
@@ -26,23 +25,16 @@ PHONE = {"width": 390, "height": 844}
 KAZAKH_TOOLBAR = ["Аймақты үлкейту", "Жылжыту", "Үлкейту", "Кішірейту", "Бастапқы масштаб"]
 
 
-# Per test process, on SQLite: the database as `flask seed-demo` left it, copied back for
-# the next test (the same rows and ids) instead of seeding again (0.6 s a test).
-_SEEDED: dict[str, sqlite3.Connection] = {}
-
-
 @pytest.fixture
-def demo(app, db):
-    """The demo schools, accounts, logs and meter readings on the test database."""
-    key = str(db.engine.url)
-    empty = is_empty_sqlite()
-    if empty and key in _SEEDED:
-        restore_database(_SEEDED[key])
-        return
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    if empty:
-        _SEEDED[key] = copy_database()
+def demo(app):
+    """The demo schools, accounts, logs and meter readings on the test database (seeded
+    once per test process, then copied back: tests.helpers.built_once)."""
+
+    def seed() -> None:
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+
+    built_once("demo", seed)
 
 
 def _sign_in(page, live_server, email: str, lang: str) -> None:
