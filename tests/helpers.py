@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import re
 import sqlite3
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import IntegerConverter
 from werkzeug.security import generate_password_hash
+from werkzeug.test import Cookie
 
 from greenapp.extensions import db as _db
 from greenapp.models.user import User
@@ -79,14 +81,40 @@ def fill_url(app: Flask, rule: str, values: dict[str, object]) -> str:
         return app.url_for(r.endpoint, **args)
 
 
+# The signed session cookie for (app, session token), made once: the route walks build
+# thousands of clients, and a session transaction per client cost as much as a request.
+_SESSION_COOKIES: weakref.WeakKeyDictionary[Flask, dict[str, Cookie]] = weakref.WeakKeyDictionary()
+
+
 def signed_in_client(app: Flask, user: User | None) -> FlaskClient:
-    """A test client whose session already carries the user's token (no login POST)."""
+    """A test client whose session already carries the user's token (no login POST).
+
+    The token is read from the database, not from the object, which may hold one the
+    app has changed since (a password change gives the user a new one)."""
     client = app.test_client()
     if user is not None:
-        _db.session.refresh(user)
-        with client.session_transaction() as sess:
-            sess["_user_id"] = user.session_token
-            sess["_fresh"] = True
+        identity = sa.inspect(user).identity
+        if identity is None:  # not stored yet
+            _db.session.flush()
+            identity = sa.inspect(user).identity
+        token = _db.session.scalar(sa.select(User.session_token).where(User.id == identity[0]))
+        kept = _SESSION_COOKIES.setdefault(app, {})
+        cookie = kept.get(token)
+        if cookie is None:
+            with client.session_transaction() as sess:
+                sess["_user_id"] = token
+                sess["_fresh"] = True
+            name = app.config["SESSION_COOKIE_NAME"]
+            cookie = kept[token] = client.get_cookie(name)
+            assert cookie is not None, "the session cookie was not set"
+        else:
+            client.set_cookie(
+                cookie.key,
+                cookie.value,
+                domain=cookie.domain,
+                origin_only=cookie.origin_only,
+                path=cookie.path,
+            )
     return client
 
 

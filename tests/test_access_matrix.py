@@ -15,8 +15,10 @@ No route may answer 5xx to anyone. Object-level checks follow at the end.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +27,7 @@ from werkzeug.routing import IntegerConverter
 from greenapp import create_app
 from greenapp.extensions import db as _db
 from greenapp.models.log import EcoLog
+from greenapp.models.school import School
 from greenapp.models.user import ROLES, User
 from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
 from tests.helpers import (
@@ -55,68 +58,73 @@ def _routes() -> list[tuple[str, str, str]]:
 ROUTES = _routes()
 
 
+class _Rows(Mapping[str, Any]):
+    """role -> row, read from the session on each lookup (by id)."""
+
+    def __init__(self, db, model, ids: dict[str, int]) -> None:
+        self._db, self._model, self._ids = db, model, ids
+
+    def __getitem__(self, key: str) -> Any:
+        return self._db.session.get(self._model, self._ids[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
 class World:
     """Two schools, one account per role plus an outsider coordinator and resident, logs.
 
     Built through the factories and services on an empty database, once per test
     process on SQLite: later worlds are copied back from it (tests.helpers.built_once;
     the same rows, ids and files, in milliseconds instead of the build's tens of
-    milliseconds, for the hundreds of tests that use it).
+    milliseconds, for the hundreds of tests that use it). The world keeps ids; its rows
+    are read from the session when a test asks for them (most route tests need one or
+    two of the fifteen).
     """
 
     def __init__(self, factory, db) -> None:
         self.db = db
-        self._load(built_once("access world", lambda: self._build(factory, db), factory))
+        self._ids = built_once("access world", lambda: self._build(factory, db), factory)
+        self.users = _Rows(db, User, self._ids["users"])
+        self.extra = {k: dict(v) for k, v in self._ids["extra"].items()}
 
-    def _ids(self) -> dict:
-        return {
-            "schools": (self.school.id, self.other_school.id),
-            "users": {role: u.id for role, u in self.users.items()},
-            "outsiders": (self.other_coordinator.id, self.other_resident.id),
-            "logs": (
-                self.school_log.id,
-                self.resident_log.id,
-                self.other_school_log.id,
-                self.other_resident_log.id,
-            ),
-            "extra": {k: dict(v) for k, v in self.extra.items()},
-        }
+    def _get(self, model, key: str, index: int):
+        return self.db.session.get(model, self._ids[key][index])
 
-    def _load(self, ids: dict) -> None:
-        from greenapp.models.school import School
-
-        get = self.db.session.get
-        self.school, self.other_school = (get(School, i) for i in ids["schools"])
-        self.users = {role: get(User, i) for role, i in ids["users"].items()}
-        self.other_coordinator, self.other_resident = (get(User, i) for i in ids["outsiders"])
-        (
-            self.school_log,
-            self.resident_log,
-            self.other_school_log,
-            self.other_resident_log,
-        ) = (get(EcoLog, i) for i in ids["logs"])
-        self.extra = {k: dict(v) for k, v in ids["extra"].items()}
+    school = property(lambda self: self._get(School, "schools", 0))
+    other_school = property(lambda self: self._get(School, "schools", 1))
+    other_coordinator = property(lambda self: self._get(User, "outsiders", 0))
+    other_resident = property(lambda self: self._get(User, "outsiders", 1))
+    school_log = property(lambda self: self._get(EcoLog, "logs", 0))
+    resident_log = property(lambda self: self._get(EcoLog, "logs", 1))
+    other_school_log = property(lambda self: self._get(EcoLog, "logs", 2))
+    other_resident_log = property(lambda self: self._get(EcoLog, "logs", 3))
 
     def _build(self, factory, db) -> dict:
-        self.school = factory.school(name="Own School")
-        self.other_school = factory.school(name="Other School")
-        self.users: dict[str, User] = {}
+        school = factory.school(name="Own School")
+        other_school = factory.school(name="Other School")
+        users: dict[str, User] = {}
         for role in ROLES:
-            self.users[role] = self._user(role, self.school if role == "coordinator" else None)
-        self.other_coordinator = self._user("coordinator", self.other_school, "outsider-c")
-        self.other_resident = self._user("resident", None, "outsider-r")
-        self.school_log = factory.log(self.users["coordinator"], note="own school log")
-        self.resident_log = factory.log(self.users["resident"], note="own resident log")
-        self.other_school_log = factory.log(self.other_coordinator, note="OTHER-SCHOOL-LOG")
-        self.other_resident_log = factory.log(self.other_resident, note="OTHER-RESIDENT-LOG")
-        self.extra: dict[str, dict[str, int]] = {}
+            users[role] = self._user(role, school if role == "coordinator" else None)
+        other_coordinator = self._user("coordinator", other_school, "outsider-c")
+        other_resident = self._user("resident", None, "outsider-r")
+        logs = (
+            factory.log(users["coordinator"], note="own school log"),
+            factory.log(users["resident"], note="own resident log"),
+            factory.log(other_coordinator, note="OTHER-SCHOOL-LOG"),
+            factory.log(other_resident, note="OTHER-RESIDENT-LOG"),
+        )
+        extra: dict[str, dict[str, int]] = {}
         from greenapp.services import imports as import_service
 
-        day = self.school_log.action_date  # a checked file of the own school (API and pages)
-        self.extra["import_batch_id"] = {
+        day = logs[0].action_date  # a checked file of the own school (API and pages)
+        extra["import_batch_id"] = {
             "*": import_service.preview(
-                self.users["coordinator"],
-                self.school,
+                users["coordinator"],
+                school,
                 "matrix.csv",
                 f"date,category,quantity,unit\n{day},water,1,L\n".encode(),
             ).id
@@ -125,16 +133,22 @@ class World:
         try:  # other features' objects, when those features are present
             from tests.helpers import make_challenge
 
-            challenge = make_challenge(db, self.users["admin"])
-            self.extra["challenge_id"] = {"*": challenge.id}
-            self.extra["proposal_id"] = {
-                role: _proposal(self.users[role], f"Proposal by {role}").id
+            challenge = make_challenge(db, users["admin"])
+            extra["challenge_id"] = {"*": challenge.id}
+            extra["proposal_id"] = {
+                role: _proposal(users[role], f"Proposal by {role}").id
                 for role in ("resident", "coordinator")
             }
-            self.extra["proposal_id"]["*"] = self.extra["proposal_id"]["resident"]
+            extra["proposal_id"]["*"] = extra["proposal_id"]["resident"]
         except ImportError:
             pass
-        return self._ids()
+        return {
+            "schools": (school.id, other_school.id),
+            "users": {role: u.id for role, u in users.items()},
+            "outsiders": (other_coordinator.id, other_resident.id),
+            "logs": tuple(log.id for log in logs),
+            "extra": extra,
+        }
 
     def _user(self, role: str, school, tag: str = "") -> User:
         user = User(
@@ -152,11 +166,11 @@ class World:
     def param(self, name: str, role: str) -> object:
         """A real id for a URL parameter, owned by (or visible to) the role where it matters."""
         if name == "log_id":
-            return (self.resident_log if role == "resident" else self.school_log).id
+            return self._ids["logs"][1 if role == "resident" else 0]
         if name == "school_id":
-            return self.school.id
+            return self._ids["schools"][0]
         if name == "user_id":
-            return self.other_resident.id
+            return self._ids["outsiders"][1]
         if name in self.extra:
             return self.extra[name].get(role, self.extra[name]["*"])
         return _any_row_id(name)
