@@ -86,18 +86,19 @@ def fill_url(app: Flask, rule: str, values: dict[str, object]) -> str:
 _SESSION_COOKIES: weakref.WeakKeyDictionary[Flask, dict[str, Cookie]] = weakref.WeakKeyDictionary()
 
 
-def signed_in_client(app: Flask, user: User | None) -> FlaskClient:
-    """A test client whose session already carries the user's token (no login POST).
+def signed_in_client(app: Flask, user: User | int | None) -> FlaskClient:
+    """A test client whose session already carries the user's token (no login POST);
+    `user` is a User or a user's id.
 
     The token is read from the database, not from the object, which may hold one the
     app has changed since (a password change gives the user a new one)."""
     client = app.test_client()
     if user is not None:
-        identity = sa.inspect(user).identity
-        if identity is None:  # not stored yet
-            _db.session.flush()
-            identity = sa.inspect(user).identity
-        token = _db.session.scalar(sa.select(User.session_token).where(User.id == identity[0]))
+        if isinstance(user, User):
+            if sa.inspect(user).identity is None:  # not stored yet
+                _db.session.flush()
+            user = sa.inspect(user).identity[0]
+        token = _db.session.scalar(sa.select(User.session_token).where(User.id == user))
         kept = _SESSION_COOKIES.setdefault(app, {})
         cookie = kept.get(token)
         if cookie is None:

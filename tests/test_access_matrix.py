@@ -88,7 +88,8 @@ class World:
     def __init__(self, factory, db) -> None:
         self.db = db
         self._ids = built_once("access world", lambda: self._build(factory, db), factory)
-        self.users = _Rows(db, User, self._ids["users"])
+        self.user_ids: dict[str, int] = dict(self._ids["users"])
+        self.users = _Rows(db, User, self.user_ids)
         self.extra = {k: dict(v) for k, v in self._ids["extra"].items()}
 
     def _get(self, model, key: str, index: int):
@@ -221,7 +222,7 @@ TEXT_ROUTES = {endpoint for endpoint, _arg in TEXT_PARAMS}
 
 def _client_for(app, world: World, role: str):
     # signed_in_client re-reads the user: a POST /auth/logout rotates the token.
-    return signed_in_client(app, None if role == ANONYMOUS else world.users[role])
+    return signed_in_client(app, None if role == ANONYMOUS else world.user_ids[role])
 
 
 def _is_api(endpoint: str) -> bool:

@@ -290,7 +290,9 @@ def _walk(app, db, walk_world, rule: str, endpoint: str, method: str, data) -> N
     for _step in range(data.draw(STEPS, label="requests")):
         role = data.draw(ROLE, label="role")
         if role not in clients:
-            clients[role] = signed_in_client(app, None if role == ANONYMOUS else world.users[role])
+            clients[role] = signed_in_client(
+                app, None if role == ANONYMOUS else world.user_ids[role]
+            )
         client = clients[role]
         path = _path(rule, endpoint, world, role, data)
         fields = dict(BASELINES.get(endpoint, {}))
@@ -460,7 +462,7 @@ class _Walk:
 
     def send(self, role: str, fields: dict, path: str | None = None):
         if role not in self.clients:
-            user = None if role == ANONYMOUS else self.world.users[role]
+            user = None if role == ANONYMOUS else self.world.user_ids[role]
             self.clients[role] = signed_in_client(self.app, user)
         path = path or self.path(role)
         data = {k: v for k, v in fields.items() if v is not MISSING}
@@ -489,7 +491,7 @@ class _Walk:
         fields: dict[str, object] = {}
         if self.method == "POST" and "GET" in _METHODS[self.rule]:
             client = self.clients.get(role) or signed_in_client(
-                self.app, None if role == ANONYMOUS else self.world.users[role]
+                self.app, None if role == ANONYMOUS else self.world.user_ids[role]
             )
             page = client.get(self.path(role))
             self.db.session.rollback()
