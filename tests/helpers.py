@@ -354,10 +354,20 @@ class _FormParser(HTMLParser):
             self._form = None
 
 
+# A page's forms, cut out before parsing: the parser reads only these (a page of
+# entries full of payloads is many times the size of its forms). Forms do not nest.
+_FORMS = re.compile(r"<form\b.*?</form\s*>", re.S | re.I)
+
+
+def _parsed_forms(html: str) -> _FormParser:
+    parser = _FormParser()
+    parser.feed("\n".join(_FORMS.findall(html)))
+    return parser
+
+
 def main_form(html: str) -> dict[str, Field] | None:
     """The page's main form: the POST form with the most fields (not the header's)."""
-    parser = _FormParser()
-    parser.feed(html)
+    parser = _parsed_forms(html)
     forms = [f for f in parser.forms if "language" not in f and len(f) > 1]
     return max(forms, key=len) if forms else None
 
@@ -485,29 +495,41 @@ def seed_payloads(app: Flask, users: dict[str, User], overrides: dict) -> SeedRe
     return report
 
 
-def crawl(app: Flask, users: dict[str, User], overrides: dict) -> tuple[int, list[str]]:
-    """GET every page as anonymous and as every role; return (pages, leaks)."""
-    pages, leaks = 0, []
-    for role in (None, *users):
-        client = signed_in_client(app, users.get(role) if role else None)
+@dataclass
+class Crawl:
+    pages: int = 0
+    leaks: list[str] = field(default_factory=list)
+    # who ("anonymous" or a role) -> path -> (status, mimetype, where it redirects)
+    answers: dict[str, dict[str, tuple[int, str, str]]] = field(default_factory=dict)
+
+
+def crawl(app: Flask, users: dict[str, User], overrides: dict, only: str | None = None) -> Crawl:
+    """GET every page as anonymous and as every role (or `only` as one: "anonymous" or a
+    role): the pages that show live markup (leaks) and what each one answered to whom."""
+    found = Crawl()
+    for who in ("anonymous", *users) if only is None else (only,):
+        answers = found.answers[who] = {}
+        user = None if who == "anonymous" else users[who]
+        client = signed_in_client(app, user)
         for rule in app.url_map.iter_rules():
             if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
                 continue
             path = url_for_rule(app, rule, overrides)
             resp = client.get(path)
-            pages += 1
+            found.pages += 1
+            where = (resp.headers.get("Location") or "").split("?")[0]
+            answers[path] = (resp.status_code, resp.mimetype or "", where)
             if resp.mimetype == "text/html":
-                found = live_markup(resp.get_data(as_text=True))
-                if found:
-                    leaks.append(f"{role or 'anonymous'} GET {path}: {found}")
+                live = live_markup(resp.get_data(as_text=True))
+                if live:
+                    found.leaks.append(f"{who} GET {path}: {live}")
             resp.close()
-    return pages, leaks
+    return found
 
 
 def embedded_forms(html: str) -> list[tuple[str, dict[str, Field]]]:
     """POST forms with free text on a page whose action is another URL (reviews ...)."""
-    parser = _FormParser()
-    parser.feed(html)
+    parser = _parsed_forms(html)
     found = []
     for action, form in zip(parser.actions, parser.forms, strict=True):
         if (
@@ -519,8 +541,14 @@ def embedded_forms(html: str) -> list[tuple[str, dict[str, Field]]]:
     return found
 
 
+_DOWNLOADS = (".csv", ".xlsx", ".js", ".json", ".webmanifest")
+
+
 def seed_embedded(app: Flask, users: dict[str, User], overrides: dict, report: SeedReport) -> None:
-    """Submit payloads through the POST-only forms shown on pages (e.g. a lawyer's review)."""
+    """Submit payloads through the POST-only forms shown on pages (e.g. a lawyer's review).
+
+    Pages are looked for forms where the role is let in, and not in downloads or the
+    API (a refusal or a file shows no form)."""
     for role, user in users.items():
         client = signed_in_client(app, user)
         for rule in app.url_map.iter_rules():
@@ -531,6 +559,11 @@ def seed_embedded(app: Flask, users: dict[str, User], overrides: dict, report: S
                 "guide_id",
                 "school_id",
             }:
+                continue
+            declared = access_rule(app.view_functions[rule.endpoint])
+            if declared is None or (declared not in (PUBLIC, SIGNED_IN) and role not in declared):
+                continue
+            if rule.endpoint.startswith("api_v1.") or rule.rule.endswith(_DOWNLOADS):
                 continue
             page = client.get(url_for_rule(app, rule, overrides))
             if page.status_code != 200 or page.mimetype != "text/html":

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import PAYLOADS, signed_in_client, url_for_rule
-from tests.test_security_xss import seeded_world
+from tests.helpers import PAYLOADS, url_for_rule
+from tests.test_security_xss import crawled_world
 
 pytestmark = pytest.mark.e2e
 
@@ -36,23 +36,21 @@ def _html_pages(app, overrides) -> list[str]:
     return sorted(set(paths))
 
 
-def _worth_a_browser(app, db, user, paths: list[str]) -> list[str]:
+def _worth_a_browser(answers: dict[str, tuple[int, str, str]], paths: list[str]) -> list[str]:
     """The pages this role is shown (200, HTML: where a payload could run), and of the
     answers it gets elsewhere (a refusal, the sign-in redirect, a file) the first page
-    of each kind, so every template it can meet is still opened once. The app is asked
-    directly first: a few milliseconds a page, where a browser load costs ~80 ms, and
-    about half of the anonymous visitor's and a resident's 89 pages are such answers."""
-    client = signed_in_client(app, user)
+    of each kind, so every template it can meet is still opened once. The answers are
+    the app's own, from the crawl (tests/test_security_xss.crawled_world): a few
+    milliseconds a page, where a browser load costs ~80 ms, and about half of the
+    anonymous visitor's and a resident's 89 pages are such answers."""
     shown: list[str] = []
     other: dict[tuple, str] = {}
     for path in paths:
-        resp = client.get(path)
-        db.session.rollback()
-        if resp.status_code == 200 and resp.mimetype == "text/html":
+        status, mimetype, where = answers[path]
+        if status == 200 and mimetype == "text/html":
             shown.append(path)
         else:
-            where = (resp.headers.get("Location") or "").split("?")[0]
-            other.setdefault((resp.status_code, resp.mimetype, where), path)
+            other.setdefault((status, mimetype, where), path)
     return shown + sorted(other.values())
 
 
@@ -62,14 +60,15 @@ def test_stored_payloads_never_run_in_the_browser(
     app, page, live_server, sign_in, factory, db, role
 ):
     """One test per role (xdist spreads them over the workers); the seeded database is
-    built once per test process and copied back for the next role (seeded_world)."""
-    users, overrides, report = seeded_world(app, factory, db)  # through the forms
+    built and crawled once per test process and copied back for the next role
+    (crawled_world)."""
+    users, overrides, report, crawled = crawled_world(app, factory, db, role)  # forms filled
     assert report.forms.get("logs.new") == len(PAYLOADS), report.forms
     assert not report.leaks, report.leaks
     paths = _html_pages(app, overrides)
     assert len(paths) > 20
     user = None if role == ANONYMOUS else users[role]
-    browse = _worth_a_browser(app, db, user, paths)
+    browse = _worth_a_browser(crawled.answers[role], paths)
     if user is not None:
         sign_in(page, user)
     for path in browse:
