@@ -182,7 +182,7 @@ def test_cell(app, factory, db, action):
     world = World(factory, db)
     wrong = {}
     for column, cell in zip(COLUMNS, TABLE[action], strict=True):
-        client = signed_in_client(app, None if column == "anonymous" else world.user_ids[column])
+        client = signed_in_client(app, None if column == "anonymous" else world.users[column])
         want = (
             "in"
             if cell in ("yes", "own", "own school")
