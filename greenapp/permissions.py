@@ -405,7 +405,9 @@ def nav_links() -> list[tuple[str, str]]:
         role, school_id = current_user.role, current_user.school_id
     else:
         role, school_id = None, None
-    key = (role, school_id, str(get_locale() or "en"))
+    # The mount point too: behind a proxy that serves the app under a path, links
+    # carry it (a page served at / and one under /green share this process).
+    key = (role, school_id, str(get_locale() or "en"), request.script_root)
     from greenapp.services.cache import keep, local_memory
 
     memory = local_memory("nav")

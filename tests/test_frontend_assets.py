@@ -54,6 +54,24 @@ def test_static_url_names_the_content_and_is_kept_a_year(app, client):
     assert plain.data == (STATIC / "css/app.css").read_bytes()
 
 
+def test_links_and_file_urls_follow_the_mount_point_of_each_request(app, client):
+    """Header links and static URLs are built once and kept (greenapp/main/templating.py,
+    greenapp/assets.py): behind a proxy that mounts the app under a path, the same app
+    serves both, and each page links within its own mount."""
+    css = f"css/app.{_digest('css/app.css')}.css"
+    for _ in range(2):  # the second round reads what the first one kept
+        plain = client.get("/auth/login").get_data(as_text=True)
+        mounted = client.get("/auth/login", environ_overrides={"SCRIPT_NAME": "/green"}).get_data(
+            as_text=True
+        )
+        assert f'href="/static/{css}"' in plain and 'href="/auth/register"' in plain
+        assert f'href="/green/static/{css}"' in mounted
+        assert 'href="/green/auth/register"' in mounted
+        assert 'href="/green/glossary/"' in mounted  # the header's navigation
+        assert 'href="/auth/register"' not in mounted and 'href="/glossary/"' not in mounted
+        assert 'href="/glossary/"' in plain
+
+
 def test_an_old_or_unhashed_url_still_works_but_is_revalidated(client):
     for url in ("/static/css/app.css", "/static/css/app.0123456789ab.css"):
         resp = client.get(url)
