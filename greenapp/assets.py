@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, Response, abort, has_request_context, request, url_for
+from flask import Flask, Response, abort, request, url_for
 from flask_compress import Compress
+
+from greenapp.services.cache import fixed_url
 
 YEAR = 31_536_000
 DIGEST_LEN = 12
@@ -69,7 +71,6 @@ class Assets:
         # edited file gets its new URL at once.
         self.watch = watch
         self._names: dict[str, str] = {}
-        self._urls: dict[tuple[str, str], str] = {}  # (hashed name, mount point) -> URL
 
     def get(self, filename: str) -> Asset | None:
         """The asset, or None for a missing file or a path outside the folder."""
@@ -90,13 +91,9 @@ class Assets:
             if not dot or "/" in ext:
                 raise LookupError(f"static file {filename!r} needs an extension")
             name = self._names[filename] = f"{stem}.{asset.digest}.{ext}"
-        if self.watch or not has_request_context():
+        if self.watch:
             return url_for("static", filename=name)
-        key = (name, request.script_root)  # the same on every request of this mount
-        url = self._urls.get(key)
-        if url is None:
-            url = self._urls[key] = url_for("static", filename=name)
-        return url
+        return fixed_url("static", filename=name)  # the same on every request of a mount
 
     def serve(self, filename: str) -> Response:
         """The static view: immutable for a current hashed name, no-cache otherwise."""

@@ -414,6 +414,22 @@ def errored_fields(html: str) -> set[str]:
     return {n for n in found if n}
 
 
+# Every role, in the order the route walks try them (the one first let in is a route's
+# main visitor).
+ROLES_BY_PREFERENCE = ("coordinator", "resident", "admin", "scientist", "economist", "lawyer")
+
+
+def roles_let_in(app: Flask, endpoint: str) -> list[str]:
+    """Who the route's declared access rule lets in ("anonymous" and roles); [] for a
+    route that declares none (it answers 403 to everybody)."""
+    declared = access_rule(app.view_functions[endpoint])
+    if declared == PUBLIC:
+        return ["anonymous", *ROLES_BY_PREFERENCE]
+    if declared == SIGNED_IN:
+        return list(ROLES_BY_PREFERENCE)
+    return [r for r in ROLES_BY_PREFERENCE if r in (declared or ())]
+
+
 def role_for(rule) -> str | None:
     """A role the access rule lets in (None = anonymous is fine)."""
     if rule == PUBLIC:
@@ -503,27 +519,25 @@ class Crawl:
     answers: dict[str, dict[str, tuple[int, str, str]]] = field(default_factory=dict)
 
 
-def crawl(app: Flask, users: dict[str, User], overrides: dict, only: str | None = None) -> Crawl:
-    """GET every page as anonymous and as every role (or `only` as one: "anonymous" or a
-    role): the pages that show live markup (leaks) and what each one answered to whom."""
+def crawl(app: Flask, users: dict[str, User], overrides: dict, who: str) -> Crawl:
+    """GET every page as `who` ("anonymous" or a role of `users`): the pages that show
+    live markup (leaks) and what each one answered."""
     found = Crawl()
-    for who in ("anonymous", *users) if only is None else (only,):
-        answers = found.answers[who] = {}
-        user = None if who == "anonymous" else users[who]
-        client = signed_in_client(app, user)
-        for rule in app.url_map.iter_rules():
-            if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
-                continue
-            path = url_for_rule(app, rule, overrides)
-            resp = client.get(path)
-            found.pages += 1
-            where = (resp.headers.get("Location") or "").split("?")[0]
-            answers[path] = (resp.status_code, resp.mimetype or "", where)
-            if resp.mimetype == "text/html":
-                live = live_markup(resp.get_data(as_text=True))
-                if live:
-                    found.leaks.append(f"{who} GET {path}: {live}")
-            resp.close()
+    answers = found.answers[who] = {}
+    client = signed_in_client(app, None if who == "anonymous" else users[who])
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
+            continue
+        path = url_for_rule(app, rule, overrides)
+        resp = client.get(path)
+        found.pages += 1
+        where = (resp.headers.get("Location") or "").split("?")[0]
+        answers[path] = (resp.status_code, resp.mimetype or "", where)
+        if resp.mimetype == "text/html":
+            live = live_markup(resp.get_data(as_text=True))
+            if live:
+                found.leaks.append(f"{who} GET {path}: {live}")
+        resp.close()
     return found
 
 
@@ -560,8 +574,7 @@ def seed_embedded(app: Flask, users: dict[str, User], overrides: dict, report: S
                 "school_id",
             }:
                 continue
-            declared = access_rule(app.view_functions[rule.endpoint])
-            if declared is None or (declared not in (PUBLIC, SIGNED_IN) and role not in declared):
+            if role not in roles_let_in(app, rule.endpoint):
                 continue
             if rule.endpoint.startswith("api_v1.") or rule.rule.endswith(_DOWNLOADS):
                 continue

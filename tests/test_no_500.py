@@ -31,7 +31,7 @@ from wtforms.fields.core import UnboundField
 from greenapp import create_app
 from greenapp.forms import BaseForm
 from greenapp.models.user import ROLES
-from tests.helpers import fill_form, main_form, signed_in_client
+from tests.helpers import fill_form, main_form, roles_let_in, signed_in_client
 from tests.test_access_matrix import TEXT_PARAMS, World
 
 ANONYMOUS = "anonymous"
@@ -365,18 +365,6 @@ ALL_FIELDS: list[object] = [
 ]
 INT_LIMITS = [0, 2**31 - 1, 2**31, 10**30]
 TEXT_LIMITS = [" ", "..", "\x00", "x" * 300]
-PREFERRED = ("coordinator", "resident", "admin", "scientist", "economist", "lawyer")
-
-
-def _roles_let_in(app, endpoint: str) -> list[str]:
-    from greenapp.permissions import PUBLIC, SIGNED_IN, access_rule
-
-    declared = access_rule(app.view_functions[endpoint])
-    if declared == PUBLIC:
-        return [ANONYMOUS, *PREFERRED]
-    if declared == SIGNED_IN:
-        return list(PREFERRED)
-    return [r for r in PREFERRED if r in (declared or ())]
 
 
 @contextmanager
@@ -527,7 +515,7 @@ for _r, _e, _m in ROUTES:
 @pytest.mark.parametrize(("rule", "endpoint", "method"), ROUTES, ids=_IDS)
 def test_no_route_answers_5xx_to_any_input_at_length(app, factory, db, rule, endpoint, method):
     walk = _Walk(app, factory, db, rule, endpoint, method)
-    roles = _roles_let_in(app, endpoint) or [ANONYMOUS]
+    roles = roles_let_in(app, endpoint) or [ANONYMOUS]
     main = roles[0]
     base = walk.baseline(main)
     with _fields_read() as read:

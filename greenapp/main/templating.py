@@ -6,14 +6,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, url_for
+from flask import Flask, url_for
 from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _pl
 
 from greenapp.models.user import ROLES
 from greenapp.permissions import can, nav_links
-from greenapp.services import units
+from greenapp.services import cache, units
 from greenapp.services.demo_text import demo_text
 from greenapp.services.i18n import LANGUAGE_NAMES, fmt_quantity
 
@@ -59,22 +59,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def template_url_for(endpoint: str, **values: Any) -> str:
-    """Templates' url_for. A link without values (the header's, the account corner's, a
-    page's own "new" link) is the same on every request of this app and mount point, so
-    it is built once and then read from a dict: a page has a dozen of them, each ~20 µs
-    to build. Links with values (ids, filters) are built each time, as Flask does."""
-    if values or not has_request_context():
-        return url_for(endpoint, **values)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if any(app.url_default_functions.values()):  # defaults could add values: not cached
-        return url_for(endpoint)
-    blueprint = request.blueprint if endpoint.startswith(".") else None
-    key = (endpoint, blueprint, request.script_root)
-    built: dict[tuple, str] = app.extensions.setdefault("greenapp_plain_urls", {})
-    url = built.get(key)
-    if url is None:
-        url = built[key] = url_for(endpoint)
-    return url
+    """Templates' url_for: a link without values (the header's, the account corner's, a
+    page's own "new" link) is the same on every request of a mount point, so it is
+    built once (cache.fixed_url); links with values (ids, filters) are built each time,
+    as Flask does."""
+    return url_for(endpoint, **values) if values else cache.fixed_url(endpoint)
 
 
 # Names of the roles, the audit actions, the audited fields and the review states: lazy

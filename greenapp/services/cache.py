@@ -51,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, g, has_request_context, request, url_for
 from flask_babel import get_locale
 from sqlalchemy import TextClause, bindparam, event, text, update
 from sqlalchemy.orm import Session
@@ -435,7 +435,7 @@ def local_memory(name: str, app: Flask | None = None) -> dict[Any, Any]:
     The memories: ``near`` (decoded store entries), ``local`` (`cached_local`),
     ``users`` (auth/loader.py), ``sessions`` (verified cookies, extensions.py),
     ``csrf`` (signed CSRF tokens, main/csrf.py), ``nav`` (permissions.nav_links),
-    ``glossary-links`` (services/glossary_links.py).
+    ``glossary-links`` (services/glossary_links.py), ``urls`` (`fixed_url`).
     """
     return (app or current_app).extensions.setdefault(f"greenapp_memory_{name}", {})
 
@@ -446,6 +446,23 @@ def keep(memory: dict[Any, Any], key: Hashable, value: T, limit: int = LOCAL_MAX
         memory.clear()
     memory[key] = value
     return value
+
+
+def fixed_url(endpoint: str, **values: Any) -> str:
+    """url_for for a link that is the same on every request of this app and mount point
+    (a header link, a static file's hashed URL), built once and then read from the
+    ``urls`` memory: a page has a dozen such links, each about 20 µs to build. Outside a
+    request, and where URL defaults could add values, it is built each time."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not has_request_context() or any(app.url_default_functions.values()):
+        return url_for(endpoint, **values)
+    blueprint = request.blueprint if endpoint.startswith(".") else None
+    key = (endpoint, blueprint, request.script_root, tuple(sorted(values.items())))
+    memory = local_memory("urls", app)
+    url = memory.get(key)
+    if url is None:
+        url = keep(memory, key, url_for(endpoint, **values))
+    return url
 
 
 def cached_local(what: str, key: Hashable, compute: Callable[[], T]) -> T:
