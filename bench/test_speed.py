@@ -81,7 +81,9 @@ def run_suite() -> dict:
     proc = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     cpu = (_busy_ticks() - busy) / ticks
-    tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    # pytest's last line ("1361 passed, 10 skipped in 200.58s"), before make's own lines
+    lines = [ln for ln in proc.stdout.splitlines() if re.search(r"\d+ passed.* in [\d.]+s", ln)]
+    tail = lines[-1] if lines else ""
     summary = re.search(r"(\d+) passed.* in ([\d.]+)s", tail)
     if proc.returncode != 0 or not summary:
         sys.stdout.write(proc.stdout[-5000:] + proc.stderr[-3000:])
