@@ -2,7 +2,8 @@
 
 Charts send nothing to Plotly's cloud and their toolbar speaks the page's language; the
 totals and measured-vs-reported tables fit a 390px phone with every number whole; the
-programme's wide tables fit 1280px in every language. On the demo data (`flask seed-demo`),
+programme's wide tables fit 1280px in every language, and on a phone those that scroll
+sideways fade at the edge where more of them lies. On the demo data (`flask seed-demo`),
 whose long labels and large numbers are what a walk-through found cut.
 """
 
@@ -175,3 +176,24 @@ def test_programme_tables_fit_a_desktop_in_every_language(page, live_server, dem
     form = page.locator("form.dash-filters").bounding_box()
     assert place.bounding_box()["width"] >= form["width"] * 0.8
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # A table wider than the phone scrolls sideways in its box, and the box's edge fades
+    # where more of it lies (static/js/app.js, app.css): at first on the right, at the
+    # end on the left only. A table that fits has no fade.
+    def edges() -> list[tuple[bool, str]]:
+        return page.evaluate(
+            """() => [...document.querySelectorAll('.table-wrap')].map(w =>
+                 [w.scrollWidth > w.clientWidth + 1,
+                  ['more-left', 'more-right'].filter(c => w.classList.contains(c)).join(' ')])"""
+        )
+
+    at_start = edges()
+    assert any(wide for wide, _ in at_start), "no table scrolls sideways on a phone here"
+    assert all(marks == ("more-right" if wide else "") for wide, marks in at_start), at_start
+    wide = page.locator(".table-wrap.more-right").first.element_handle()  # this box, kept
+    fade = wide.evaluate("w => getComputedStyle(w).maskImage || getComputedStyle(w).webkitMaskImage")
+    assert "gradient" in fade
+    wide.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+    page.wait_for_function("w => w.classList.contains('more-left')", arg=wide)
+    assert wide.evaluate("w => w.className") == "table-wrap more-left"
+    assert "gradient" in wide.evaluate("w => getComputedStyle(w).maskImage")
