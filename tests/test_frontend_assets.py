@@ -72,6 +72,26 @@ def test_links_and_file_urls_follow_the_mount_point_of_each_request(app, client)
         assert 'href="/glossary/"' in plain
 
 
+def test_a_cached_dashboard_links_within_the_mount_it_is_served_under(client, factory, login):
+    """The school dashboard's content and the programme's parts are cached as HTML
+    (greenapp/services/cache.py); the key carries the mount point, so a page cached for
+    one mount is never served, with its links, under another."""
+    page, school_id = _dashboard(client, factory, login)  # cached at the root
+    assert f'href="/schools/{school_id}"' in page  # in the cached content
+    for _ in range(2):  # the second round is served from the cache
+        mounted = client.get(
+            f"/dashboards/school/{school_id}", environ_overrides={"SCRIPT_NAME": "/green"}
+        ).get_data(as_text=True)
+        assert f'href="/green/schools/{school_id}"' in mounted
+        assert f'action="/green/dashboards/school/{school_id}"' in mounted
+        assert not re.search(r'(href|src|action)="/(?!green/)', mounted), re.findall(
+            r'(?:href|src|action)="/(?!green/)[^"]*"', mounted
+        )[:5]
+    assert 'href="/green/' not in client.get(f"/dashboards/school/{school_id}").get_data(
+        as_text=True
+    )
+
+
 def test_an_old_or_unhashed_url_still_works_but_is_revalidated(client):
     for url in ("/static/css/app.css", "/static/css/app.0123456789ab.css"):
         resp = client.get(url)

@@ -1,5 +1,8 @@
 """The one cache: viewer-independent results keyed on (what, scope, locale, version).
 
+(Entries that hold formatted text or HTML key on the mount point too, SCRIPT_NAME, which
+is empty at the root: their links carry it.)
+
 Everything the dashboards reuse between requests goes through `cached()` here and is
 stored in Flask-Caching (`greenapp.extensions.cache`): Redis when `REDIS_URL` is set,
 so every worker and host shares one copy, an in-process SimpleCache otherwise.
@@ -343,7 +346,13 @@ def _get_many(keys: list[str]) -> list[Entry | None]:
 
 def _key(what: str, scopes: tuple[str, ...], key: Hashable, localized: bool = True) -> str:
     digest = hashlib.sha1(repr(key).encode(), usedforsecurity=False).hexdigest()[:20]
-    return f"{what}|{','.join(scopes)}|{locale() if localized else '-'}|{digest}"
+    place = "-"
+    if localized:
+        # Localized entries hold formatted text and rendered HTML, whose links carry the
+        # mount point (SCRIPT_NAME, "" at the root): a part cached under one mount is
+        # never served under another.
+        place = locale() + (request.script_root if has_request_context() else "")
+    return f"{what}|{','.join(scopes)}|{place}|{digest}"
 
 
 def entry(
