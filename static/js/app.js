@@ -9,6 +9,17 @@
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
     });
   });
+  // A note reached through the address shows once: the list's "Saved: ..." after a save
+  // names the entry in ?saved=<id> (no cookie is rewritten for it), and the parameter is
+  // taken out of the address at once, so a reload, a bookmark or a shared link of the
+  // list does not say "Saved" again.
+  document.querySelectorAll("[data-once-param]").forEach(function (note) {
+    var url = new URL(window.location.href);
+    if (url.searchParams.has(note.dataset.onceParam)) {
+      url.searchParams.delete(note.dataset.onceParam);
+      window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+    }
+  });
   // A table wider than the screen scrolls sideways inside its .table-wrap. Mark the
   // edges beyond which more of it lies (more-left, more-right): app.css fades them, so
   // a phone user sees that the table goes on. Checked again on scroll and on resize.

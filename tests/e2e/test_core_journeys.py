@@ -52,6 +52,11 @@ def test_coordinator_logs_actions_and_sees_them_in_the_list(
         page.click("form.log-form button[type=submit]")
     assert page.locator(".flash-success").is_visible()
     assert "/logs/" in page.url
+    # the note shows once: the address loses ?saved=, and a reload says nothing
+    assert "saved=" not in page.url
+    page.reload()
+    assert page.locator(".flash-success").count() == 0
+    assert page.locator("table.logs tbody tr").count() == 1
 
     page.click("text=Log an eco-action")
     _log_form(
