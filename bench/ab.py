@@ -17,40 +17,18 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import BIN, DATA, ROOT, env_for, login, wrk  # noqa: E402
+from bench.run import DATA, ROOT, Server, login, wrk  # noqa: E402
 
 PAGES = {
     "school dashboard": ("/dashboards/school/1", "coordinator@bench.local"),
     "programme overview": ("/dashboards/programme", "admin@bench.local"),
 }
-
-
-def serve(tree: Path, db: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}"]
-        + ["--log-level", "warning", "wsgi:app"],
-        cwd=tree,
-        env=env_for(db),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboards/ping", timeout=1).read()  # noqa: S310
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError(f"gunicorn in {tree} did not start")
 
 
 def main() -> None:
@@ -64,12 +42,12 @@ def main() -> None:
     trees = {"old": old_tree, "new": ROOT}
     ports = {"old": 5797, "new": 5798}
     work = Path(tempfile.mkdtemp(prefix="greenapp-ab-"))
-    procs: dict[str, subprocess.Popen] = {}
+    servers: dict[str, Server] = {}
     try:
         for name, tree in trees.items():
             db = work / f"{name}.db"
             shutil.copyfile(source, db)
-            procs[name] = serve(tree, db, ports[name])
+            servers[name] = Server(db, port=ports[name], cwd=tree)
         cookies = {
             (name, page): login(email, ports[name])
             for name in trees
@@ -92,9 +70,8 @@ def main() -> None:
                 f"new {[round(x) for x in got[('new', page)]]})"
             )
     finally:
-        for proc in procs.values():
-            proc.terminate()
-            proc.wait(timeout=20)
+        for server in servers.values():
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

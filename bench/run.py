@@ -242,7 +242,8 @@ def naive_sql_ms(path: Path) -> float:
 
 
 class Server:
-    """gunicorn with 2 sync workers on 127.0.0.1 (greenapp, or a baseline app)."""
+    """gunicorn with 2 sync workers on 127.0.0.1 (greenapp, or a baseline app), started
+    in `cwd` (this checkout; bench/ab.py serves another revision's tree)."""
 
     def __init__(
         self,
@@ -252,6 +253,7 @@ class Server:
         app: str = "wsgi:app",
         ping: str = "/dashboards/ping",
         env: dict | None = None,
+        cwd: Path = ROOT,
     ) -> None:
         self.port = port
         self.proc = subprocess.Popen(
@@ -265,7 +267,7 @@ class Server:
                 "warning",
                 app,
             ],
-            cwd=ROOT,
+            cwd=cwd,
             env=env or env_for(path, cache),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -276,7 +278,8 @@ class Server:
                 return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
+        self.stop()
+        raise RuntimeError(f"gunicorn in {cwd} did not start")
 
     def stop(self) -> None:
         self.proc.terminate()

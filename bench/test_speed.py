@@ -6,7 +6,8 @@ the same kind (2 cores) but not the same speed: bare Flask has been measured her
 2,600 to 5,400 req/s, and the suite's wall time and CPU time follow that speed (the same
 code took 2:05 at ~4,700 req/s and 3:29 at ~2,700). So, as for every other speed figure
 of the project (bench/run.py), only a ratio from one run counts: this measures bare Flask
-(bench/bare_app.py under gunicorn, 2 sync workers, wrk -t2 -c4, 5 s, three times) just
+(bench/bare_app.py under gunicorn, 2 sync workers, wrk -t2 -c4, three runs of
+BENCH_SECONDS, 8 s by default, with bench/run.py's own server and wrk helpers) just
 before and just after a full `make test`, and reports the suite's wall time as measured
 and scaled to the reference machine:
 
@@ -36,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import Server  # noqa: E402 - after the path is set
+from bench.run import WRK_SECONDS, Server, wrk  # noqa: E402 - after the path is set
 
 REFERENCE_BARE_RPS = 5_419  # bare Flask on the machine the 2-minute target was set on
 TARGET_SECONDS = 120
@@ -45,24 +46,14 @@ PORT = int(os.environ.get("BENCH_PORT", "5687")) + 20
 WRK_RUNS = 3
 
 
-def _wrk_rps(port: int) -> float:
-    out = subprocess.run(
-        ["/usr/bin/wrk", "-t2", "-c4", "-d5s", f"http://127.0.0.1:{port}/"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-
-
 def bare_flask_rps() -> list[float]:
     """Bare Flask req/s, WRK_RUNS times (bench/bare_app.py, as `make bench` serves it)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "BENCH_BARE_DB": f"{tmp}/bare.db"}
         srv = Server(None, port=PORT, app="bench.bare_app:create('bare')", ping="/", env=env)
         try:
-            _wrk_rps(PORT)  # warm
-            return [_wrk_rps(PORT) for _ in range(WRK_RUNS)]
+            wrk("/", port=PORT)  # warm
+            return [wrk("/", port=PORT)[1] for _ in range(WRK_RUNS)]
         finally:
             srv.stop()
 
@@ -115,6 +106,7 @@ def measure() -> dict:
         "bare_flask_rps_after": [round(x) for x in after],
         "bare_flask_rps": round(bare),
         "reference_bare_flask_rps": REFERENCE_BARE_RPS,
+        "wrk_seconds": WRK_SECONDS,
         **suite,
         "wall_s_at_reference": round(suite["wall_s"] * scale, 1),
         "machine_cpu_s_at_reference": round(suite["machine_cpu_s"] * scale, 1),
@@ -137,9 +129,9 @@ def main() -> int:
         RESULTS.write_text(json.dumps(history, indent=2) + "\n")
         ok = r["wall_s_at_reference"] <= TARGET_SECONDS
         met += ok
+        bare = r["bare_flask_rps_before"] + r["bare_flask_rps_after"]
         print(
-            f"{n} | {r['bare_flask_rps']:,} ({min(r['bare_flask_rps_before'] + r['bare_flask_rps_after']):,}"
-            f"-{max(r['bare_flask_rps_before'] + r['bare_flask_rps_after']):,}) | "
+            f"{n} | {r['bare_flask_rps']:,} ({min(bare):,}-{max(bare):,}) | "
             f"{_mmss(r['wall_s'])} ({_mmss(r['pytest_s'])}) | {r['machine_cpu_s']:.0f} s | "
             f"{_mmss(r['wall_s_at_reference'])} {'met' if ok else 'MISSED'} "
             f"(<= {_mmss(TARGET_SECONDS)}), {r['passed']} passed",

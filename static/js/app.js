@@ -29,15 +29,9 @@
     wrap.classList.toggle("more-right", hidden > 1 && wrap.scrollLeft < hidden - 1);
   }
   var wraps = document.querySelectorAll(".table-wrap");
-  var resized = "ResizeObserver" in window ? new ResizeObserver(function (entries) {
-    entries.forEach(function (entry) { edges(entry.target); });
-  }) : null;
   wraps.forEach(function (wrap) {
     edges(wrap);
     wrap.addEventListener("scroll", function () { edges(wrap); }, { passive: true });
-    if (resized) { resized.observe(wrap); }
   });
-  if (!resized) {
-    window.addEventListener("resize", function () { wraps.forEach(edges); });
-  }
+  window.addEventListener("resize", function () { wraps.forEach(edges); });
 })();
